@@ -1,0 +1,12 @@
+DROP VIEW radgroupreply;
+DROP VIEW radgroupcheck;
+DROP VIEW radusergroup;
+DROP VIEW radreply;
+DROP VIEW radcheck;
+DROP TABLE owums_plugin_state;
+DROP TABLE owums_settings;
+DROP TABLE owums_user_groups;
+DROP TABLE owums_radius_replies;
+DROP TABLE owums_radius_checks;
+DROP TABLE owums_radius_groups;
+DROP TABLE owums_users;

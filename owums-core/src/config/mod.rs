@@ -1,0 +1,282 @@
+//! Deployment configuration: built-in defaults < `owums.toml` < `plugins.toml` <
+//! `OWUMS_*` environment (`__` between levels) < command-line flags.
+//!
+//! Unknown keys are errors that name the file and key; any key `k` can be read from a file
+//! with `k_file` (`OWUMS_DATABASE__URL_FILE=/run/secrets/db`).
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment_file_provider_adapter::FileAdapter;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::password::PasswordFormat;
+
+mod redact;
+
+pub use redact::redact_url;
+
+/// Top-level sections; `OWUMS_*` variables outside them are reported, not read.
+const SECTIONS: &[&str] = &["database", "server", "radius", "log", "plugins"];
+
+/// Where the two configuration files are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigPaths {
+    /// `owums.toml`.
+    pub config: PathBuf,
+    /// `plugins.toml`.
+    pub plugins: PathBuf,
+    /// Whether a missing file is an error (the paths were given explicitly).
+    pub required: bool,
+}
+
+impl Default for ConfigPaths {
+    fn default() -> Self {
+        ConfigPaths { config: "owums.toml".into(), plugins: "plugins.toml".into(), required: false }
+    }
+}
+
+/// The whole deployment configuration.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// The database.
+    pub database: DatabaseConfig,
+    /// The HTTP server.
+    pub server: ServerConfig,
+    /// What FreeRADIUS gets.
+    pub radius: RadiusConfig,
+    /// Logging.
+    pub log: LogConfig,
+    /// Verification methods and other plugins, by id.
+    pub plugins: PluginsConfig,
+}
+
+/// `[database]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// `sqlite://owums.db` (relative to the working directory), `sqlite:///var/lib/owums/owums.db`,
+    /// `postgres://user:pass@host/db` or `mysql://user:pass@host/db`.
+    pub url: String,
+    /// Connections in the pool.
+    pub pool_size: u32,
+    /// Seconds to wait for a connection before giving up.
+    pub connect_timeout_seconds: u64,
+    /// Run pending migrations when `owums serve` starts.
+    pub migrate_on_start: bool,
+    /// SQLite only: how long a writer waits for the lock, in milliseconds.
+    pub sqlite_busy_timeout_ms: u32,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        DatabaseConfig {
+            url: "sqlite://owums.db".to_owned(),
+            pool_size: 8,
+            connect_timeout_seconds: 10,
+            migrate_on_start: true,
+            sqlite_busy_timeout_ms: 5000,
+        }
+    }
+}
+
+/// `[server]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Address and port the HTTP server listens on.
+    pub listen: String,
+    /// Seconds to let running requests finish on shutdown.
+    pub shutdown_grace_seconds: u64,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig { listen: "127.0.0.1:8080".to_owned(), shutdown_grace_seconds: 10 }
+    }
+}
+
+/// `[radius]`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RadiusConfig {
+    /// What `radcheck` holds as the password: `crypt` (SHA-512 crypt, PAP), `nt` (NT hash,
+    /// PAP and MS-CHAPv2) or `cleartext` (every method, readable passwords).
+    pub password_format: PasswordFormat,
+}
+
+/// `[log]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    /// A tracing filter (`info`, `owums=debug,info`); `RUST_LOG` wins when set.
+    pub level: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig { level: "info".to_owned() }
+    }
+}
+
+/// `[plugins.<id>]` tables, by plugin id.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct PluginsConfig(pub BTreeMap<String, PluginTable>);
+
+impl PluginsConfig {
+    /// Configured plugin ids.
+    pub fn keys(&self) -> impl Iterator<Item = &String> {
+        self.0.keys()
+    }
+
+    /// The table of plugin `id`.
+    pub fn get(&self, id: &str) -> Option<&PluginTable> {
+        self.0.get(id)
+    }
+
+    /// Whether plugin `id` is enabled.
+    pub fn is_enabled(&self, id: &str) -> bool {
+        self.get(id).is_some_and(|t| t.enabled)
+    }
+}
+
+/// One `[plugins.<id>]` table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PluginTable {
+    /// Turned on.
+    #[serde(default)]
+    pub enabled: bool,
+    /// Startup fails if the plugin cannot be built (otherwise it is skipped with a warning).
+    #[serde(default = "yes")]
+    pub required: bool,
+    /// The plugin's own settings.
+    #[serde(flatten)]
+    pub settings: serde_json::Map<String, serde_json::Value>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl PluginTable {
+    /// The plugin's own settings as one JSON object.
+    pub fn settings_json(&self) -> serde_json::Value {
+        serde_json::Value::Object(self.settings.clone())
+    }
+}
+
+/// `plugins.toml` may hold `[plugins.*]` tables only.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PluginsFile {
+    #[serde(default)]
+    #[allow(dead_code)]
+    plugins: PluginsConfig,
+}
+
+fn env_provider() -> Env {
+    Env::prefixed("OWUMS_")
+        .filter(|key| {
+            let top = key.as_str().split("__").next().unwrap_or_default();
+            SECTIONS.iter().any(|s| top.eq_ignore_ascii_case(s))
+        })
+        .split("__")
+}
+
+/// `OWUMS_*` environment variables that are not configuration (not read; worth a warning).
+pub fn unknown_env_vars() -> Vec<String> {
+    std::env::vars()
+        .filter_map(|(k, _)| {
+            let rest = k.strip_prefix("OWUMS_")?;
+            let top = rest.split("__").next().unwrap_or_default();
+            (!SECTIONS.iter().any(|s| top.eq_ignore_ascii_case(s))).then_some(k)
+        })
+        .collect()
+}
+
+/// The layered figment (without flags).
+pub fn figment(paths: &ConfigPaths) -> Figment {
+    Figment::from(Serialized::defaults(Config::default()))
+        .merge(FileAdapter::wrap(Toml::file(&paths.config)).with_suffix("_file"))
+        .merge(FileAdapter::wrap(Toml::file(&paths.plugins)).with_suffix("_file"))
+        .merge(FileAdapter::wrap(env_provider()).with_suffix("_file"))
+}
+
+fn check_exists(path: &Path, what: &str) -> Result<()> {
+    if path.exists() {
+        Ok(())
+    } else {
+        Err(Error::Config(format!("{what} `{}` does not exist", path.display())))
+    }
+}
+
+/// Loads and validates the configuration.
+pub fn load(paths: &ConfigPaths) -> Result<Config> {
+    if paths.required {
+        check_exists(&paths.config, "configuration file")?;
+    }
+    if paths.plugins.exists() {
+        Figment::from(Toml::file(&paths.plugins))
+            .extract::<PluginsFile>()
+            .map_err(|e| Error::Config(one_line(&e)))?;
+    }
+    let mut config: Config = figment(paths).extract().map_err(|e| Error::Config(one_line(&e)))?;
+    config.database.url = config.database.url.trim().to_owned();
+    config.validate()?;
+    Ok(config)
+}
+
+fn one_line(e: &figment::Error) -> String {
+    let parts: Vec<String> = e.clone().into_iter().map(|e| e.to_string()).collect();
+    parts.join("; ").replace('\n', " ")
+}
+
+impl Config {
+    /// Cross-field checks.
+    pub fn validate(&self) -> Result<()> {
+        crate::storage::Backend::from_url(&self.database.url)?;
+        self.server
+            .listen
+            .parse::<SocketAddr>()
+            .map_err(|_| Error::Config(format!("server.listen `{}` is not an address:port", self.server.listen)))?;
+        if self.database.pool_size == 0 {
+            return Err(Error::Config("database.pool_size must be at least 1".to_owned()));
+        }
+        tracing_subscriber_filter_check(&self.log.level)?;
+        Ok(())
+    }
+
+    /// Applies command-line overrides (the highest layer).
+    pub fn apply_overrides(&mut self, listen: Option<&str>, database_url: Option<&str>) -> Result<()> {
+        if let Some(l) = listen {
+            l.to_owned().clone_into(&mut self.server.listen);
+        }
+        if let Some(u) = database_url {
+            u.trim().clone_into(&mut self.database.url);
+        }
+        self.validate()
+    }
+
+    /// The configuration as TOML with secrets (passwords in URLs, keys named like secrets) masked.
+    pub fn to_redacted_toml(&self) -> Result<String> {
+        let mut value = toml::Value::try_from(self).map_err(|e| Error::Internal(e.to_string()))?;
+        redact::redact(&mut value);
+        toml::to_string_pretty(&value).map_err(|e| Error::Internal(e.to_string()))
+    }
+}
+
+fn tracing_subscriber_filter_check(level: &str) -> Result<()> {
+    if level.trim().is_empty() || level.contains(char::is_whitespace) {
+        return Err(Error::Config(format!("log.level `{level}` is not a log filter")));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,147 @@
+use super::*;
+use figment::Jail;
+
+fn paths() -> ConfigPaths {
+    ConfigPaths::default()
+}
+
+#[test]
+fn defaults_serve_a_first_run() {
+    Jail::expect_with(|_| {
+        let c = load(&paths()).unwrap();
+        assert_eq!(c.database.url, "sqlite://owums.db");
+        assert_eq!(c.server.listen, "127.0.0.1:8080");
+        assert_eq!(c.radius.password_format, PasswordFormat::Crypt);
+        Ok(())
+    });
+}
+
+#[test]
+fn layers_file_then_plugins_then_env() {
+    Jail::expect_with(|jail| {
+        jail.create_file("owums.toml", "[database]\nurl = \"sqlite://a.db\"\npool_size = 3\n[server]\nlisten = \"127.0.0.1:1\"\n")?;
+        jail.create_file("plugins.toml", "[plugins.sip]\nenabled = true\nring_seconds = 8\n")?;
+        jail.set_env("OWUMS_DATABASE__URL", "sqlite://b.db");
+        jail.set_env("OWUMS_TEST_POSTGRES_URL", "not configuration");
+        let c = load(&paths()).unwrap();
+        assert_eq!(c.database.url, "sqlite://b.db");
+        assert_eq!(c.database.pool_size, 3);
+        assert_eq!(c.server.listen, "127.0.0.1:1");
+        let sip = c.plugins.get("sip").unwrap();
+        assert!(sip.enabled && sip.required);
+        assert_eq!(sip.settings["ring_seconds"], 8);
+        assert!(unknown_env_vars().contains(&"OWUMS_TEST_POSTGRES_URL".to_owned()));
+        Ok(())
+    });
+}
+
+#[test]
+fn unknown_key_names_file_and_key() {
+    Jail::expect_with(|jail| {
+        jail.create_file("owums.toml", "[database]\nurll = \"x\"\n")?;
+        let e = load(&paths()).unwrap_err().to_string();
+        assert!(e.contains("urll") && e.contains("owums.toml"), "{e}");
+        assert!(!e.contains('\n'));
+        Ok(())
+    });
+}
+
+#[test]
+fn plugins_file_holds_only_plugins() {
+    Jail::expect_with(|jail| {
+        jail.create_file("plugins.toml", "[database]\nurl = \"sqlite://x.db\"\n")?;
+        let e = load(&paths()).unwrap_err().to_string();
+        assert!(e.contains("database") && e.contains("plugins.toml"), "{e}");
+        Ok(())
+    });
+}
+
+#[test]
+fn unknown_env_key_in_a_section_is_an_error() {
+    Jail::expect_with(|jail| {
+        jail.set_env("OWUMS_DATABASE__URLL", "sqlite://x.db");
+        let e = load(&paths()).unwrap_err().to_string();
+        assert!(e.contains("urll"), "{e}");
+        Ok(())
+    });
+}
+
+#[test]
+fn secret_from_file() {
+    Jail::expect_with(|jail| {
+        jail.create_file("db_url", "postgres://owums:hunter2@db/owums\n")?;
+        jail.set_env("OWUMS_DATABASE__URL_FILE", "db_url");
+        let c = load(&paths()).unwrap();
+        assert_eq!(c.database.url, "postgres://owums:hunter2@db/owums");
+        let shown = c.to_redacted_toml().unwrap();
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("postgres://owums:********@db/owums"), "{shown}");
+        Ok(())
+    });
+}
+
+#[test]
+fn plugin_secrets_are_redacted() {
+    Jail::expect_with(|jail| {
+        jail.create_file("plugins.toml", "[plugins.gestpay]\nshop_secret = \"abc\"\n")?;
+        let c = load(&paths()).unwrap();
+        let shown = c.to_redacted_toml().unwrap();
+        assert!(!shown.contains("abc"), "{shown}");
+        Ok(())
+    });
+}
+
+#[test]
+fn bad_values_are_clear_errors() {
+    Jail::expect_with(|jail| {
+        jail.set_env("OWUMS_DATABASE__URL", "oracle://x");
+        assert!(load(&paths()).unwrap_err().to_string().contains("oracle://x"));
+        Ok(())
+    });
+    Jail::expect_with(|jail| {
+        jail.set_env("OWUMS_RADIUS__PASSWORD_FORMAT", "md5");
+        assert!(load(&paths()).unwrap_err().to_string().contains("md5"));
+        Ok(())
+    });
+    Jail::expect_with(|jail| {
+        jail.set_env("OWUMS_SERVER__LISTEN", "nowhere");
+        assert!(load(&paths()).unwrap_err().to_string().contains("nowhere"));
+        Ok(())
+    });
+}
+
+#[test]
+fn explicit_missing_file_is_an_error() {
+    Jail::expect_with(|_| {
+        let p = ConfigPaths { config: "missing.toml".into(), plugins: "plugins.toml".into(), required: true };
+        assert!(load(&p).unwrap_err().to_string().contains("missing.toml"));
+        Ok(())
+    });
+}
+
+/// `owums.example.toml` lists every key with its default.
+#[test]
+fn example_file_is_complete_and_matches_defaults() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../owums.example.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let example: Config = toml::from_str(&text).unwrap();
+    assert_eq!(example, Config::default(), "owums.example.toml values differ from the defaults");
+    let shown: toml::Value = toml::from_str(&text).unwrap();
+    let defaults = toml::Value::try_from(Config::default()).unwrap();
+    assert_eq!(keys(&shown, ""), keys(&defaults, ""), "owums.example.toml must list every key");
+}
+
+fn keys(v: &toml::Value, prefix: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    if let toml::Value::Table(t) = v {
+        for (k, v) in t {
+            let path = format!("{prefix}{k}");
+            match v {
+                toml::Value::Table(_) => out.extend(keys(v, &format!("{path}."))),
+                _ => out.push(path),
+            }
+        }
+    }
+    out.sort();
+    out
+}

@@ -1,0 +1,135 @@
+//! Passwords: the argon2id hash for the web login and the value FreeRADIUS gets.
+
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier, phc::PasswordHash};
+use md4::{Digest, Md4};
+use serde::{Deserialize, Serialize};
+use sha_crypt::ShaCrypt;
+
+use crate::error::{Error, Result};
+
+/// Minimum length of a subscriber password.
+pub const MIN_PASSWORD_LEN: usize = 8;
+
+/// What FreeRADIUS reads from `radcheck` as the user's password (`[radius] password_format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PasswordFormat {
+    /// SHA-512 crypt as `Crypt-Password`: PAP and TTLS-PAP.
+    #[default]
+    Crypt,
+    /// MD4 of the UTF-16LE password as `NT-Password`: PAP and MS-CHAPv2 (WPA-Enterprise).
+    Nt,
+    /// The password itself as `Cleartext-Password`: every method including CHAP, but the
+    /// database then holds readable passwords.
+    Cleartext,
+}
+
+impl PasswordFormat {
+    /// The RADIUS attribute FreeRADIUS expects for this format.
+    pub fn attribute(self) -> &'static str {
+        match self {
+            PasswordFormat::Crypt => "Crypt-Password",
+            PasswordFormat::Nt => "NT-Password",
+            PasswordFormat::Cleartext => "Cleartext-Password",
+        }
+    }
+
+    /// The value to store for `password` in this format.
+    pub fn encode(self, password: &str) -> Result<String> {
+        match self {
+            PasswordFormat::Crypt => {
+                let salt: [u8; 12] = rand::random();
+                ShaCrypt::SHA512
+                    .hash_password_with_salt(password.as_bytes(), &salt)
+                    .map(|h| h.to_string())
+                    .map_err(|e| Error::Internal(format!("sha-crypt: {e}")))
+            }
+            PasswordFormat::Nt => {
+                let utf16: Vec<u8> = password.encode_utf16().flat_map(u16::to_le_bytes).collect();
+                let digest = Md4::digest(&utf16);
+                Ok(digest.iter().map(|b| format!("{b:02X}")).collect())
+            }
+            PasswordFormat::Cleartext => Ok(password.to_owned()),
+        }
+    }
+}
+
+/// Checks a new subscriber password: at least 8 characters, at most 128, with a letter and a digit.
+pub fn validate_password(password: &str) -> Result<()> {
+    let len = password.chars().count();
+    if len < MIN_PASSWORD_LEN {
+        return Err(Error::invalid("password", format!("must be at least {MIN_PASSWORD_LEN} characters long")));
+    }
+    if len > 128 {
+        return Err(Error::invalid("password", "must be at most 128 characters long"));
+    }
+    if !password.chars().any(char::is_alphabetic) || !password.chars().any(|c| c.is_ascii_digit()) {
+        return Err(Error::invalid("password", "must contain at least one letter and one digit"));
+    }
+    if password.chars().any(char::is_control) {
+        return Err(Error::invalid("password", "may not contain control characters"));
+    }
+    Ok(())
+}
+
+/// Hashes a web password with argon2id (random salt, PHC string).
+pub fn hash_password(password: &str) -> Result<String> {
+    Argon2::default()
+        .hash_password(password.as_bytes())
+        .map(|h| h.to_string())
+        .map_err(|e| Error::Internal(format!("argon2: {e}")))
+}
+
+/// Whether `password` matches an argon2id PHC `hash`; a malformed hash never matches.
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash)
+        .map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+        .unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nt_hash_known_vector() {
+        // MS-CHAP test vector (RFC 2759 §9.2): password "clientPass".
+        assert_eq!(PasswordFormat::Nt.encode("clientPass").unwrap(), "44EBBA8D5312B8D611474411F56989AE");
+    }
+
+    #[test]
+    fn crypt_is_sha512_crypt() {
+        let h = PasswordFormat::Crypt.encode("password1").unwrap();
+        assert!(h.starts_with("$6$"), "{h}");
+        let h2 = PasswordFormat::Crypt.encode("password1").unwrap();
+        assert_ne!(h, h2, "salted");
+    }
+
+    #[test]
+    fn crypt_known_vector_from_glibc() {
+        // glibc crypt("password1", "$6$saltsalt$"), the function FreeRADIUS calls.
+        use sha_crypt::{PasswordHash, PasswordVerifier};
+        let glibc = "$6$saltsalt$rGHbrrsOT1WLTt4dcfZKq1FiG//1B7ZAMkD.MeAC8/d9MOtB5EzYEffFnBarQhF6MiLywY/KggaYjrNNrzAnj/";
+        let hash = PasswordHash::new(glibc).unwrap();
+        assert!(ShaCrypt::SHA512.verify_password(b"password1", &hash).is_ok());
+        assert!(ShaCrypt::SHA512.verify_password(b"password2", &hash).is_err());
+    }
+
+    #[test]
+    fn argon2_round_trip() {
+        let h = hash_password("s3cret-pass").unwrap();
+        assert!(h.starts_with("$argon2id$"));
+        assert!(verify_password("s3cret-pass", &h));
+        assert!(!verify_password("wrong-pass1", &h));
+        assert!(!verify_password("s3cret-pass", "garbage"));
+    }
+
+    #[test]
+    fn password_rules() {
+        assert!(validate_password("short1").is_err());
+        assert!(validate_password("abcdefgh").is_err());
+        assert!(validate_password("12345678").is_err());
+        assert!(validate_password("password1").is_ok());
+    }
+}

@@ -1,0 +1,194 @@
+//! The connection pool over the three backends, and the `db_run!` macro that runs the same
+//! diesel code on whichever one is configured.
+
+use std::time::Duration;
+
+use diesel::SqliteConnection;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel_async::pooled_connection::deadpool::Pool as DeadPool;
+use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
+use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
+use diesel_async::{AsyncConnection, AsyncMysqlConnection, AsyncPgConnection, SimpleAsyncConnection};
+
+use crate::config::{DatabaseConfig, redact_url};
+use crate::error::{Error, Result};
+
+/// SQLite through diesel's synchronous connection, run on the blocking pool.
+pub(crate) type SqliteConn = SyncConnectionWrapper<SqliteConnection>;
+
+/// Which database engine a URL names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// Embedded SQLite (`sqlite://path`).
+    Sqlite,
+    /// PostgreSQL (`postgres://` or `postgresql://`).
+    Postgres,
+    /// MySQL or MariaDB (`mysql://` or `mariadb://`).
+    Mysql,
+}
+
+impl Backend {
+    /// Reads the engine from the URL scheme; an explicit scheme is required.
+    pub fn from_url(url: &str) -> Result<Backend> {
+        let scheme = url.split_once("://").map(|(s, _)| s.to_ascii_lowercase());
+        match scheme.as_deref() {
+            Some("sqlite") => Ok(Backend::Sqlite),
+            Some("postgres" | "postgresql") => Ok(Backend::Postgres),
+            Some("mysql" | "mariadb") => Ok(Backend::Mysql),
+            _ => Err(Error::Config(format!(
+                "database.url `{}` must start with sqlite://, postgres:// or mysql://",
+                redact_url(url)
+            ))),
+        }
+    }
+
+    /// Lowercase name (`sqlite`, `postgres`, `mysql`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+            Backend::Mysql => "mysql",
+        }
+    }
+}
+
+/// A pool of one backend's connections.
+#[derive(Clone)]
+pub(crate) enum Pool {
+    Sqlite(DeadPool<SqliteConn>),
+    Postgres(DeadPool<AsyncPgConnection>),
+    Mysql(DeadPool<AsyncMysqlConnection>),
+}
+
+/// The path part of a `sqlite://` URL.
+pub(crate) fn sqlite_path(url: &str) -> &str {
+    url.split_once("://").map_or(url, |(_, p)| p)
+}
+
+/// The URL the driver gets (`mariadb://` is spelt `mysql://` for it).
+pub(crate) fn driver_url(backend: Backend, url: &str) -> String {
+    match backend {
+        Backend::Sqlite => sqlite_path(url).to_owned(),
+        Backend::Mysql => url.replacen("mariadb://", "mysql://", 1),
+        Backend::Postgres => url.to_owned(),
+    }
+}
+
+/// Opens a connection of `backend` and sets the session up the way owums needs it.
+pub(crate) async fn establish<C>(url: &str, setup: &str) -> diesel::ConnectionResult<C>
+where
+    C: AsyncConnection + SimpleAsyncConnection,
+{
+    let mut conn = C::establish(url).await?;
+    conn.batch_execute(setup).await.map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+    Ok(conn)
+}
+
+pub(crate) fn sqlite_setup(busy_timeout_ms: u32) -> String {
+    format!(
+        "PRAGMA busy_timeout = {busy_timeout_ms}; PRAGMA journal_mode = WAL; \
+         PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;"
+    )
+}
+pub(crate) const POSTGRES_SETUP: &str = "SET TIME ZONE 'UTC'";
+pub(crate) const MYSQL_SETUP: &str = "SET time_zone = '+00:00'";
+
+/// Builds a deadpool of connection type `$conn` whose connections run `$setup` first.
+macro_rules! build_pool {
+    ($conn:ty, $url:expr, $setup:expr, $config:expr) => {{
+        let setup: String = $setup;
+        let mut manager_config = ManagerConfig::<$conn>::default();
+        manager_config.custom_setup = Box::new(move |url| {
+            let url = url.to_owned();
+            let setup = setup.clone();
+            Box::pin(async move { establish::<$conn>(&url, &setup).await })
+        });
+        let manager = AsyncDieselConnectionManager::<$conn>::new_with_config($url, manager_config);
+        let timeout = Some(Duration::from_secs($config.connect_timeout_seconds.max(1)));
+        DeadPool::builder(manager)
+            .max_size($config.pool_size as usize)
+            .runtime(deadpool::Runtime::Tokio1)
+            .create_timeout(timeout)
+            .wait_timeout(timeout)
+            .build()
+            .map_err(|e| Error::Storage(format!("cannot build the connection pool: {e}")))?
+    }};
+}
+
+impl Pool {
+    pub(crate) fn new(backend: Backend, config: &DatabaseConfig) -> Result<Pool> {
+        let url = driver_url(backend, &config.url);
+        Ok(match backend {
+            Backend::Sqlite => {
+                if let Some(dir) = std::path::Path::new(&url).parent().filter(|d| !d.as_os_str().is_empty()) {
+                    if !dir.is_dir() {
+                        return Err(Error::Storage(format!("the directory of {} does not exist", config.url)));
+                    }
+                }
+                Pool::Sqlite(build_pool!(SqliteConn, url, sqlite_setup(config.sqlite_busy_timeout_ms), config))
+            }
+            Backend::Postgres => Pool::Postgres(build_pool!(AsyncPgConnection, url, POSTGRES_SETUP.to_owned(), config)),
+            Backend::Mysql => Pool::Mysql(build_pool!(AsyncMysqlConnection, url, MYSQL_SETUP.to_owned(), config)),
+        })
+    }
+}
+
+/// Maps a pool error to a one-line storage error.
+pub(crate) fn pool_error<E: std::fmt::Display>(e: E) -> Error {
+    Error::Storage(format!("no database connection: {e}"))
+}
+
+impl From<DieselError> for Error {
+    fn from(e: DieselError) -> Self {
+        match &e {
+            DieselError::NotFound => Error::not_found("record", ""),
+            DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
+                let msg = info.message();
+                let text = info.constraint_name().map_or_else(
+                    || {
+                        let tail = msg.rsplit_once("for key").or_else(|| msg.rsplit_once("failed:"));
+                        tail.map_or(msg, |(_, t)| t).to_owned()
+                    },
+                    str::to_owned,
+                );
+                let entity = ["username", "email", "mobile", "name", "acctuniqueid"]
+                    .into_iter()
+                    .find(|w| text.contains(w))
+                    .map_or("record", |w| match w {
+                        "email" => "e-mail",
+                        "name" => "name",
+                        "acctuniqueid" => "session",
+                        other => other,
+                    });
+                Error::Conflict { entity }
+            }
+            _ => Error::Storage(e.to_string()),
+        }
+    }
+}
+
+/// Runs `$body` with `$conn` bound to a pooled connection of whichever backend `$store` uses.
+/// The body is compiled once per backend, so it must be plain diesel DSL.
+macro_rules! db_run {
+    ($store:expr, $conn:ident => $body:expr) => {{
+        use $crate::storage::conn::{Pool, pool_error};
+        match &$store.pool {
+            Pool::Sqlite(p) => {
+                let mut obj = p.get().await.map_err(pool_error)?;
+                let $conn = &mut *obj;
+                $body
+            }
+            Pool::Postgres(p) => {
+                let mut obj = p.get().await.map_err(pool_error)?;
+                let $conn = &mut *obj;
+                $body
+            }
+            Pool::Mysql(p) => {
+                let mut obj = p.get().await.map_err(pool_error)?;
+                let $conn = &mut *obj;
+                $body
+            }
+        }
+    }};
+}
+pub(crate) use db_run;

@@ -1,0 +1,242 @@
+//! RADIUS groups with their check and reply attributes, memberships, and per-user attributes.
+
+use diesel::{ExpressionMethods, JoinOnDsl, OptionalExtension, QueryDsl};
+use diesel_async::{AsyncConnection, RunQueryDsl};
+
+use super::Store;
+use super::conn::db_run;
+use super::schema::{owums_radius_checks, owums_radius_groups, owums_radius_replies, owums_user_groups};
+use super::users::now_utc;
+use crate::error::{Error, Result};
+use crate::ids::{AttributeKind, GroupName, RadiusAttribute, UserId};
+
+/// A RADIUS group as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupRecord {
+    /// Id.
+    pub id: i32,
+    /// Name (what FreeRADIUS sees as `GroupName`).
+    pub name: GroupName,
+    /// Default priority of new memberships (lower is read first).
+    pub priority: i32,
+    /// Notes.
+    pub notes: Option<String>,
+    /// Check attributes.
+    pub checks: Vec<RadiusAttribute>,
+    /// Reply attributes.
+    pub replies: Vec<RadiusAttribute>,
+}
+
+/// A group to create.
+#[derive(Debug, Clone)]
+pub struct NewGroup {
+    /// Name.
+    pub name: GroupName,
+    /// Priority.
+    pub priority: i32,
+    /// Notes.
+    pub notes: Option<String>,
+    /// Check attributes.
+    pub checks: Vec<RadiusAttribute>,
+    /// Reply attributes.
+    pub replies: Vec<RadiusAttribute>,
+}
+
+type AttrRow = (Option<i32>, String, String, String);
+
+fn to_attrs(rows: Vec<AttrRow>, group: i32) -> Vec<RadiusAttribute> {
+    rows.into_iter()
+        .filter(|r| r.0 == Some(group))
+        .map(|(_, attribute, op, value)| RadiusAttribute { attribute, op, value })
+        .collect()
+}
+
+impl Store {
+    /// Creates a group with its attributes in one transaction.
+    pub async fn create_group(&self, group: NewGroup) -> Result<GroupRecord> {
+        let now = now_utc();
+        let g = &group;
+        db_run!(self, c => {
+            c.transaction::<_, Error, _>(async |c| {
+                diesel::insert_into(owums_radius_groups::table)
+                    .values((
+                        owums_radius_groups::name.eq(g.name.as_str()),
+                        owums_radius_groups::priority.eq(g.priority),
+                        owums_radius_groups::notes.eq(&g.notes),
+                        owums_radius_groups::created_at.eq(now),
+                        owums_radius_groups::updated_at.eq(now),
+                    ))
+                    .execute(c)
+                    .await?;
+                let id: i32 = owums_radius_groups::table
+                    .filter(owums_radius_groups::name.eq(g.name.as_str()))
+                    .select(owums_radius_groups::id)
+                    .first(c)
+                    .await?;
+                for a in &g.checks {
+                    diesel::insert_into(owums_radius_checks::table)
+                        .values((
+                            owums_radius_checks::group_id.eq(id),
+                            owums_radius_checks::attribute.eq(&a.attribute),
+                            owums_radius_checks::op.eq(&a.op),
+                            owums_radius_checks::value.eq(&a.value),
+                        ))
+                        .execute(c)
+                        .await?;
+                }
+                for a in &g.replies {
+                    diesel::insert_into(owums_radius_replies::table)
+                        .values((
+                            owums_radius_replies::group_id.eq(id),
+                            owums_radius_replies::attribute.eq(&a.attribute),
+                            owums_radius_replies::op.eq(&a.op),
+                            owums_radius_replies::value.eq(&a.value),
+                        ))
+                        .execute(c)
+                        .await?;
+                }
+                Ok(())
+            })
+            .await
+        })?;
+        self.find_group(&group.name).await?.ok_or_else(|| Error::Internal("created group vanished".to_owned()))
+    }
+
+    /// Every group with its attributes, by priority then name.
+    pub async fn list_groups(&self) -> Result<Vec<GroupRecord>> {
+        let groups: Vec<(i32, String, i32, Option<String>)> = db_run!(self, c => owums_radius_groups::table
+            .order((owums_radius_groups::priority.asc(), owums_radius_groups::name.asc()))
+            .select((owums_radius_groups::id, owums_radius_groups::name, owums_radius_groups::priority, owums_radius_groups::notes))
+            .load(c)
+            .await?);
+        let (checks, replies): (Vec<AttrRow>, Vec<AttrRow>) = db_run!(self, c => {
+            let checks = owums_radius_checks::table
+                .filter(owums_radius_checks::group_id.is_not_null())
+                .order(owums_radius_checks::id.asc())
+                .select((owums_radius_checks::group_id, owums_radius_checks::attribute, owums_radius_checks::op, owums_radius_checks::value))
+                .load(c)
+                .await?;
+            let replies = owums_radius_replies::table
+                .filter(owums_radius_replies::group_id.is_not_null())
+                .order(owums_radius_replies::id.asc())
+                .select((owums_radius_replies::group_id, owums_radius_replies::attribute, owums_radius_replies::op, owums_radius_replies::value))
+                .load(c)
+                .await?;
+            (checks, replies)
+        });
+        groups
+            .into_iter()
+            .map(|(id, name, priority, notes)| {
+                Ok(GroupRecord {
+                    id,
+                    name: GroupName::try_new(&name)?,
+                    priority,
+                    notes,
+                    checks: to_attrs(checks.clone(), id),
+                    replies: to_attrs(replies.clone(), id),
+                })
+            })
+            .collect()
+    }
+
+    /// The group named `name`.
+    pub async fn find_group(&self, name: &GroupName) -> Result<Option<GroupRecord>> {
+        Ok(self.list_groups().await?.into_iter().find(|g| &g.name == name))
+    }
+
+    /// The id and priority of the group named `name`.
+    pub async fn find_group_id(&self, name: &GroupName) -> Result<Option<(i32, i32)>> {
+        let n = name.as_str();
+        Ok(db_run!(self, c => owums_radius_groups::table
+            .filter(owums_radius_groups::name.eq(n))
+            .select((owums_radius_groups::id, owums_radius_groups::priority))
+            .first(c)
+            .await
+            .optional()?))
+    }
+
+    /// Adds `user` to group `group_id` (or changes the membership's priority).
+    pub async fn add_user_to_group(&self, user: UserId, group_id: i32, priority: i32) -> Result<()> {
+        let key = user.to_string();
+        db_run!(self, c => {
+            c.transaction::<_, Error, _>(async |c| {
+                diesel::delete(
+                    owums_user_groups::table
+                        .filter(owums_user_groups::user_id.eq(&key))
+                        .filter(owums_user_groups::group_id.eq(group_id)),
+                )
+                .execute(c)
+                .await?;
+                diesel::insert_into(owums_user_groups::table)
+                    .values((
+                        owums_user_groups::user_id.eq(&key),
+                        owums_user_groups::group_id.eq(group_id),
+                        owums_user_groups::priority.eq(priority),
+                    ))
+                    .execute(c)
+                    .await?;
+                Ok(())
+            })
+            .await
+        })
+    }
+
+    /// The user's groups with membership priorities, in priority order.
+    pub async fn user_groups(&self, user: UserId) -> Result<Vec<(GroupName, i32)>> {
+        let key = user.to_string();
+        let rows: Vec<(String, i32)> = db_run!(self, c => owums_user_groups::table
+            .inner_join(owums_radius_groups::table.on(owums_radius_groups::id.eq(owums_user_groups::group_id)))
+            .filter(owums_user_groups::user_id.eq(&key))
+            .order((owums_user_groups::priority.asc(), owums_radius_groups::name.asc()))
+            .select((owums_radius_groups::name, owums_user_groups::priority))
+            .load(c)
+            .await?);
+        rows.into_iter().map(|(n, p)| Ok((GroupName::try_new(&n)?, p))).collect()
+    }
+
+    /// Adds a per-user check or reply attribute.
+    pub async fn add_user_attribute(&self, user: UserId, kind: AttributeKind, a: &RadiusAttribute) -> Result<()> {
+        let key = user.to_string();
+        db_run!(self, c => match kind {
+            AttributeKind::Check => diesel::insert_into(owums_radius_checks::table)
+                .values((
+                    owums_radius_checks::user_id.eq(&key),
+                    owums_radius_checks::attribute.eq(&a.attribute),
+                    owums_radius_checks::op.eq(&a.op),
+                    owums_radius_checks::value.eq(&a.value),
+                ))
+                .execute(c)
+                .await?,
+            AttributeKind::Reply => diesel::insert_into(owums_radius_replies::table)
+                .values((
+                    owums_radius_replies::user_id.eq(&key),
+                    owums_radius_replies::attribute.eq(&a.attribute),
+                    owums_radius_replies::op.eq(&a.op),
+                    owums_radius_replies::value.eq(&a.value),
+                ))
+                .execute(c)
+                .await?,
+        });
+        Ok(())
+    }
+
+    /// The user's own check or reply attributes.
+    pub async fn user_attributes(&self, user: UserId, kind: AttributeKind) -> Result<Vec<RadiusAttribute>> {
+        let key = user.to_string();
+        let rows: Vec<(String, String, String)> = db_run!(self, c => match kind {
+            AttributeKind::Check => owums_radius_checks::table
+                .filter(owums_radius_checks::user_id.eq(&key))
+                .order(owums_radius_checks::id.asc())
+                .select((owums_radius_checks::attribute, owums_radius_checks::op, owums_radius_checks::value))
+                .load(c)
+                .await?,
+            AttributeKind::Reply => owums_radius_replies::table
+                .filter(owums_radius_replies::user_id.eq(&key))
+                .order(owums_radius_replies::id.asc())
+                .select((owums_radius_replies::attribute, owums_radius_replies::op, owums_radius_replies::value))
+                .load(c)
+                .await?,
+        });
+        Ok(rows.into_iter().map(|(attribute, op, value)| RadiusAttribute { attribute, op, value }).collect())
+    }
+}

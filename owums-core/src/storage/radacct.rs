@@ -1,0 +1,212 @@
+//! `radacct`: the SQL accounting sink (FreeRADIUS' own query semantics: idempotent on
+//! `acctuniqueid`, counters with gigawords folded) and reads of the sessions.
+
+use diesel::sql_types::{BigInt, Nullable, Text};
+
+use super::Store;
+use super::conn::Backend;
+use super::sql::Val;
+use crate::accounting::{AccountingEvent, AccountingSink, AcctStatus};
+use crate::error::Result;
+
+/// One `radacct` row, with times as Unix seconds whatever the dialect stores.
+#[derive(Debug, Clone, PartialEq, Eq, diesel::QueryableByName)]
+pub struct RadAcctRecord {
+    /// `radacctid`.
+    #[diesel(sql_type = BigInt)]
+    pub radacctid: i64,
+    /// `acctsessionid`.
+    #[diesel(sql_type = Text)]
+    pub acctsessionid: String,
+    /// `acctuniqueid`.
+    #[diesel(sql_type = Text)]
+    pub acctuniqueid: String,
+    /// `username`.
+    #[diesel(sql_type = Text)]
+    pub username: String,
+    /// `nasipaddress`.
+    #[diesel(sql_type = Text)]
+    pub nasipaddress: String,
+    /// `acctstarttime`.
+    #[diesel(sql_type = Nullable<BigInt>)]
+    pub acctstarttime: Option<i64>,
+    /// `acctupdatetime`.
+    #[diesel(sql_type = Nullable<BigInt>)]
+    pub acctupdatetime: Option<i64>,
+    /// `acctstoptime` (`None`: the session is open).
+    #[diesel(sql_type = Nullable<BigInt>)]
+    pub acctstoptime: Option<i64>,
+    /// `acctsessiontime`, seconds.
+    #[diesel(sql_type = Nullable<BigInt>)]
+    pub acctsessiontime: Option<i64>,
+    /// `acctinputoctets`: uploaded by the user.
+    #[diesel(sql_type = Nullable<BigInt>)]
+    pub acctinputoctets: Option<i64>,
+    /// `acctoutputoctets`: downloaded by the user.
+    #[diesel(sql_type = Nullable<BigInt>)]
+    pub acctoutputoctets: Option<i64>,
+    /// `calledstationid`.
+    #[diesel(sql_type = Text)]
+    pub calledstationid: String,
+    /// `callingstationid`.
+    #[diesel(sql_type = Text)]
+    pub callingstationid: String,
+    /// `acctterminatecause`.
+    #[diesel(sql_type = Text)]
+    pub acctterminatecause: String,
+    /// `framedipaddress`.
+    #[diesel(sql_type = Text)]
+    pub framedipaddress: String,
+}
+
+const SELECT: &str = "SELECT INT64(radacctid) AS radacctid, acctsessionid, acctuniqueid, \
+    COALESCE(username, '') AS username, IP(nasipaddress) AS nasipaddress, \
+    EPOCH(acctstarttime) AS acctstarttime, EPOCH(acctupdatetime) AS acctupdatetime, \
+    EPOCH(acctstoptime) AS acctstoptime, INT64(acctsessiontime) AS acctsessiontime, \
+    INT64(acctinputoctets) AS acctinputoctets, INT64(acctoutputoctets) AS acctoutputoctets, COALESCE(calledstationid, '') AS calledstationid, \
+    COALESCE(callingstationid, '') AS callingstationid, \
+    COALESCE(acctterminatecause, '') AS acctterminatecause, IP(framedipaddress) AS framedipaddress \
+    FROM radacct";
+
+const COLUMNS: &str = "acctsessionid, acctuniqueid, username, realm, nasipaddress, nasportid, nasporttype, \
+    acctstarttime, acctupdatetime, acctstoptime, acctsessiontime, acctauthentic, connectinfo_start, \
+    connectinfo_stop, acctinputoctets, acctoutputoctets, calledstationid, callingstationid, \
+    acctterminatecause, servicetype, framedprotocol, framedipaddress";
+
+const VALUES: &str = "{sid}, {uid}, {user}, {realm}, {nas}, {port}, {port_type}, {start}, {now}, {stop}, \
+    {session_time}, {authentic}, {connect_info}, '', {input}, {output}, {called}, {calling}, {cause}, \
+    {service}, {protocol}, {framed}";
+
+/// `INSERT` that leaves an existing row of the same `acctuniqueid` alone.
+fn insert_ignore(backend: Backend, stopped: bool) -> String {
+    let values = VALUES.replace("{stop}", if stopped { "{now}" } else { "NULL" });
+    match backend {
+        Backend::Mysql => format!("INSERT IGNORE INTO radacct ({COLUMNS}) VALUES ({values})"),
+        _ => format!("INSERT INTO radacct ({COLUMNS}) VALUES ({values}) ON CONFLICT (acctuniqueid) DO NOTHING"),
+    }
+}
+
+/// `INSERT` of a Start that refreshes the start time of an open row of the same id.
+fn insert_start(backend: Backend) -> String {
+    let values = VALUES.replace("{stop}", "NULL");
+    match backend {
+        Backend::Mysql => format!(
+            "INSERT INTO radacct ({COLUMNS}) VALUES ({values}) ON DUPLICATE KEY UPDATE \
+             acctstarttime = IF(acctstoptime IS NULL, VALUES(acctstarttime), acctstarttime), \
+             acctupdatetime = IF(acctstoptime IS NULL, VALUES(acctupdatetime), acctupdatetime), \
+             connectinfo_start = IF(acctstoptime IS NULL, VALUES(connectinfo_start), connectinfo_start)"
+        ),
+        _ => format!(
+            "INSERT INTO radacct ({COLUMNS}) VALUES ({values}) ON CONFLICT (acctuniqueid) DO UPDATE SET \
+             acctstarttime = excluded.acctstarttime, acctupdatetime = excluded.acctupdatetime, \
+             connectinfo_start = excluded.connectinfo_start WHERE radacct.acctstoptime IS NULL"
+        ),
+    }
+}
+
+const INTERIM: &str = "UPDATE radacct SET acctupdatetime = {now}, acctsessiontime = {session_time}, \
+    acctinputoctets = {input}, acctoutputoctets = {output}, framedipaddress = {framed} \
+    WHERE acctuniqueid = {uid} AND acctstoptime IS NULL";
+
+const STOP: &str = "UPDATE radacct SET acctstoptime = {now}, acctupdatetime = {now}, \
+    acctsessiontime = COALESCE({session_time}, {now_epoch} - EPOCH(acctstarttime)), \
+    acctinputoctets = {input}, acctoutputoctets = {output}, acctterminatecause = {cause}, \
+    connectinfo_stop = {connect_info} WHERE acctuniqueid = {uid} AND acctstoptime IS NULL";
+
+const NAS_RESTART: &str = "UPDATE radacct SET acctstoptime = {now}, acctupdatetime = {now}, \
+    acctsessiontime = {now_epoch} - EPOCH(acctstarttime), acctterminatecause = {cause} \
+    WHERE acctstoptime IS NULL AND nasipaddress = {nas} AND acctstarttime <= {now}";
+
+fn to_i64(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+fn values(e: &AccountingEvent) -> Vec<(&'static str, Val)> {
+    let now = e.event_time.timestamp();
+    let session = e.session_time.map(to_i64);
+    let start = now - session.unwrap_or(0);
+    let text = |s: &str| Val::Text(s.to_owned());
+    let cause = match e.status {
+        AcctStatus::AccountingOn | AcctStatus::AccountingOff if e.terminate_cause.is_empty() => "NAS-Reboot",
+        _ => e.terminate_cause.as_str(),
+    };
+    vec![
+        ("sid", text(&e.session_id)),
+        ("uid", text(&e.unique_id)),
+        ("user", text(&e.username)),
+        ("realm", text(&e.realm)),
+        ("nas", Val::Ip(e.nas_ip_address.clone())),
+        ("port", text(&e.nas_port_id)),
+        ("port_type", text(&e.nas_port_type)),
+        ("start", Val::Time(start)),
+        ("now", Val::Time(now)),
+        ("now_epoch", Val::Int(now)),
+        ("session_time", Val::NullInt(if e.status == AcctStatus::Start { Some(0) } else { session })),
+        ("authentic", text(&e.authentic)),
+        ("connect_info", text(&e.connect_info)),
+        ("input", Val::Int(to_i64(e.input_octets))),
+        ("output", Val::Int(to_i64(e.output_octets))),
+        ("called", text(&e.called_station_id)),
+        ("calling", text(&e.calling_station_id)),
+        ("cause", text(cause)),
+        ("service", text(&e.service_type)),
+        ("protocol", text(&e.framed_protocol)),
+        ("framed", Val::IpOpt(e.framed_ip_address.clone())),
+    ]
+}
+
+/// The default [`AccountingSink`]: writes `radacct` the way FreeRADIUS' stock queries do.
+#[derive(Debug, Clone)]
+pub struct SqlAccountingSink {
+    store: Store,
+}
+
+impl SqlAccountingSink {
+    /// A sink writing to `store`.
+    pub fn new(store: Store) -> Self {
+        SqlAccountingSink { store }
+    }
+}
+
+#[async_trait::async_trait]
+impl AccountingSink for SqlAccountingSink {
+    async fn record(&self, e: &AccountingEvent) -> Result<()> {
+        let store = &self.store;
+        let backend = store.backend();
+        match e.status {
+            AcctStatus::Start => {
+                store.execute_sql(&insert_start(backend), &values(e)).await?;
+            }
+            AcctStatus::InterimUpdate => {
+                let v = values(e);
+                if store.execute_sql(INTERIM, &v).await? == 0 {
+                    store.execute_sql(&insert_ignore(backend, false), &v).await?;
+                }
+            }
+            AcctStatus::Stop => {
+                if store.execute_sql(STOP, &values(e)).await? == 0 {
+                    store.execute_sql(&insert_ignore(backend, true), &values(e)).await?;
+                }
+            }
+            AcctStatus::AccountingOn | AcctStatus::AccountingOff => {
+                let n = store.execute_sql(NAS_RESTART, &values(e)).await?;
+                tracing::info!(nas = %e.nas_ip_address, closed = n, "NAS restarted: open sessions closed");
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Store {
+    /// The sessions of `username`, newest first.
+    pub async fn radacct_for_user(&self, username: &str) -> Result<Vec<RadAcctRecord>> {
+        let q = format!("{SELECT} WHERE username = {{user}} ORDER BY acctstarttime DESC, radacctid DESC");
+        self.load_sql(&q, &[("user", Val::Text(username.to_owned()))]).await
+    }
+
+    /// The session with this unique id.
+    pub async fn radacct_by_unique_id(&self, unique_id: &str) -> Result<Option<RadAcctRecord>> {
+        let q = format!("{SELECT} WHERE acctuniqueid = {{uid}}");
+        Ok(self.load_sql(&q, &[("uid", Val::Text(unique_id.to_owned()))]).await?.into_iter().next())
+    }
+}

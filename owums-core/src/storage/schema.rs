@@ -1,0 +1,114 @@
+//! One diesel schema for every backend (owums' own tables and the FreeRADIUS `nas` table;
+//! `radacct` and `radpostauth` differ per dialect and are reached with SQL in their modules).
+
+diesel::table! {
+    owums_users (id) {
+        id -> Text,
+        username -> Text,
+        email -> Nullable<Text>,
+        mobile -> Nullable<Text>,
+        given_name -> Text,
+        surname -> Text,
+        birth_date -> Nullable<Date>,
+        address -> Text,
+        city -> Text,
+        zip -> Text,
+        country -> Text,
+        verification_method -> Text,
+        verified -> Bool,
+        verified_at -> Nullable<Timestamp>,
+        active -> Bool,
+        eula_accepted -> Bool,
+        privacy_accepted -> Bool,
+        locale -> Text,
+        notes -> Nullable<Text>,
+        password_hash -> Text,
+        radius_attribute -> Text,
+        radius_password -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    owums_radius_groups (id) {
+        id -> Integer,
+        name -> Text,
+        priority -> Integer,
+        notes -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    owums_radius_checks (id) {
+        id -> Integer,
+        group_id -> Nullable<Integer>,
+        user_id -> Nullable<Text>,
+        attribute -> Text,
+        op -> Text,
+        value -> Text,
+    }
+}
+
+diesel::table! {
+    owums_radius_replies (id) {
+        id -> Integer,
+        group_id -> Nullable<Integer>,
+        user_id -> Nullable<Text>,
+        attribute -> Text,
+        op -> Text,
+        value -> Text,
+    }
+}
+
+diesel::table! {
+    owums_user_groups (user_id, group_id) {
+        user_id -> Text,
+        group_id -> Integer,
+        priority -> Integer,
+    }
+}
+
+diesel::table! {
+    owums_settings (name) {
+        name -> Text,
+        value -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    owums_plugin_state (plugin_id, user_id) {
+        plugin_id -> Text,
+        user_id -> Text,
+        data -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    nas (id) {
+        id -> Integer,
+        nasname -> Text,
+        shortname -> Nullable<Text>,
+        #[sql_name = "type"]
+        nas_type -> Nullable<Text>,
+        ports -> Nullable<Integer>,
+        secret -> Text,
+        server -> Nullable<Text>,
+        community -> Nullable<Text>,
+        description -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(owums_user_groups -> owums_radius_groups (group_id));
+diesel::joinable!(owums_user_groups -> owums_users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    owums_users,
+    owums_radius_groups,
+    owums_radius_checks,
+    owums_radius_replies,
+    owums_user_groups,
+);

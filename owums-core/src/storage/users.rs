@@ -1,0 +1,302 @@
+//! The `owums_users` table.
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use diesel::{ExpressionMethods, OptionalExtension, QueryDsl, SelectableHelper};
+use diesel_async::{AsyncConnection, RunQueryDsl};
+
+use super::Store;
+use super::conn::db_run;
+use super::schema::{owums_user_groups, owums_users};
+use crate::error::{Error, Result};
+use crate::ids::{Email, PhoneNumber, UserId, Username};
+use crate::user::UserRecord;
+
+/// Current time in UTC, to the second (every backend stores it exactly).
+pub(crate) fn now_utc() -> NaiveDateTime {
+    let now = Utc::now().naive_utc();
+    now - chrono::Duration::nanoseconds(i64::from(now.and_utc().timestamp_subsec_nanos()))
+}
+
+/// A user row ready to insert (password already hashed).
+#[derive(Debug, Clone, diesel::Insertable)]
+#[diesel(table_name = owums_users)]
+pub struct NewUserRow {
+    /// Id.
+    pub id: String,
+    /// Username (lowercase).
+    pub username: String,
+    /// E-mail.
+    pub email: Option<String>,
+    /// Mobile (E.164).
+    pub mobile: Option<String>,
+    /// Given name.
+    pub given_name: String,
+    /// Surname.
+    pub surname: String,
+    /// Birth date.
+    pub birth_date: Option<NaiveDate>,
+    /// Address.
+    pub address: String,
+    /// City.
+    pub city: String,
+    /// Zip.
+    pub zip: String,
+    /// Country.
+    pub country: String,
+    /// Verification method.
+    pub verification_method: String,
+    /// Verified.
+    pub verified: bool,
+    /// Verified at.
+    pub verified_at: Option<NaiveDateTime>,
+    /// Active.
+    pub active: bool,
+    /// EULA accepted.
+    pub eula_accepted: bool,
+    /// Privacy accepted.
+    pub privacy_accepted: bool,
+    /// Locale.
+    pub locale: String,
+    /// Notes.
+    pub notes: Option<String>,
+    /// argon2id PHC string.
+    pub password_hash: String,
+    /// `Crypt-Password`, `NT-Password` or `Cleartext-Password`.
+    pub radius_attribute: String,
+    /// The value FreeRADIUS compares against.
+    pub radius_password: String,
+    /// Created.
+    pub created_at: NaiveDateTime,
+    /// Updated.
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(diesel::Queryable, diesel::Selectable)]
+#[diesel(table_name = owums_users)]
+struct UserRow {
+    id: String,
+    username: String,
+    email: Option<String>,
+    mobile: Option<String>,
+    given_name: String,
+    surname: String,
+    birth_date: Option<NaiveDate>,
+    address: String,
+    city: String,
+    zip: String,
+    country: String,
+    verification_method: String,
+    verified: bool,
+    verified_at: Option<NaiveDateTime>,
+    active: bool,
+    eula_accepted: bool,
+    privacy_accepted: bool,
+    locale: String,
+    notes: Option<String>,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
+
+fn utc(t: NaiveDateTime) -> DateTime<Utc> {
+    t.and_utc()
+}
+
+impl TryFrom<UserRow> for UserRecord {
+    type Error = Error;
+    fn try_from(r: UserRow) -> Result<Self> {
+        let corrupt = |what: &str| Error::Internal(format!("stored user {} has an invalid {what}", r.id));
+        Ok(UserRecord {
+            id: r.id.parse().map_err(|_| corrupt("id"))?,
+            username: Username::try_new(&r.username).map_err(|_| corrupt("username"))?,
+            email: r.email.as_deref().map(Email::try_new).transpose().map_err(|_| corrupt("e-mail"))?,
+            mobile: r.mobile.as_deref().map(PhoneNumber::parse).transpose().map_err(|_| corrupt("mobile"))?,
+            given_name: r.given_name,
+            surname: r.surname,
+            birth_date: r.birth_date,
+            address: r.address,
+            city: r.city,
+            zip: r.zip,
+            country: r.country,
+            verification_method: r.verification_method,
+            verified: r.verified,
+            verified_at: r.verified_at.map(utc),
+            active: r.active,
+            eula_accepted: r.eula_accepted,
+            privacy_accepted: r.privacy_accepted,
+            locale: r.locale,
+            notes: r.notes,
+            created_at: utc(r.created_at),
+            updated_at: utc(r.updated_at),
+        })
+    }
+}
+
+/// The state columns a transition writes.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct StateChange {
+    pub(crate) verified: bool,
+    pub(crate) verified_at: Option<NaiveDateTime>,
+    pub(crate) active: bool,
+}
+
+impl Store {
+    /// Inserts a user and their group memberships `(group id, priority)` in one transaction.
+    pub async fn insert_user(&self, row: NewUserRow, groups: &[(i32, i32)]) -> Result<UserRecord> {
+        let id = row.id.clone();
+        db_run!(self, c => {
+            c.transaction::<_, Error, _>(async |c| {
+                diesel::insert_into(owums_users::table).values(&row).execute(c).await?;
+                for (group_id, priority) in groups {
+                    diesel::insert_into(owums_user_groups::table)
+                        .values((
+                            owums_user_groups::user_id.eq(&id),
+                            owums_user_groups::group_id.eq(group_id),
+                            owums_user_groups::priority.eq(priority),
+                        ))
+                        .execute(c)
+                        .await?;
+                }
+                Ok(())
+            })
+            .await
+        })?;
+        self.find_user(id.parse()?).await?.ok_or_else(|| Error::Internal("inserted user vanished".to_owned()))
+    }
+
+    /// The user with this id.
+    pub async fn find_user(&self, id: UserId) -> Result<Option<UserRecord>> {
+        let id = id.to_string();
+        let row: Option<UserRow> = db_run!(self, c => owums_users::table
+            .filter(owums_users::id.eq(&id))
+            .select(UserRow::as_select())
+            .first(c)
+            .await
+            .optional()?);
+        row.map(UserRecord::try_from).transpose()
+    }
+
+    /// The user with this username.
+    pub async fn find_user_by_username(&self, username: &Username) -> Result<Option<UserRecord>> {
+        let name = username.as_str();
+        let row: Option<UserRow> = db_run!(self, c => owums_users::table
+            .filter(owums_users::username.eq(name))
+            .select(UserRow::as_select())
+            .first(c)
+            .await
+            .optional()?);
+        row.map(UserRecord::try_from).transpose()
+    }
+
+    /// The user with this mobile number.
+    pub async fn find_user_by_mobile(&self, mobile: &PhoneNumber) -> Result<Option<UserRecord>> {
+        let m = mobile.as_str();
+        let row: Option<UserRow> = db_run!(self, c => owums_users::table
+            .filter(owums_users::mobile.eq(m))
+            .select(UserRow::as_select())
+            .first(c)
+            .await
+            .optional()?);
+        row.map(UserRecord::try_from).transpose()
+    }
+
+    /// The user with this e-mail.
+    pub async fn find_user_by_email(&self, email: &Email) -> Result<Option<UserRecord>> {
+        let e = email.as_str();
+        let row: Option<UserRow> = db_run!(self, c => owums_users::table
+            .filter(owums_users::email.eq(e))
+            .select(UserRow::as_select())
+            .first(c)
+            .await
+            .optional()?);
+        row.map(UserRecord::try_from).transpose()
+    }
+
+    /// Users by username, `limit` from `offset`.
+    pub async fn list_users(&self, offset: i64, limit: i64) -> Result<Vec<UserRecord>> {
+        let rows: Vec<UserRow> = db_run!(self, c => owums_users::table
+            .order(owums_users::username.asc())
+            .offset(offset)
+            .limit(limit)
+            .select(UserRow::as_select())
+            .load(c)
+            .await?);
+        rows.into_iter().map(UserRecord::try_from).collect()
+    }
+
+    /// The user and their web password hash, for a login.
+    pub async fn find_login(&self, username: &Username) -> Result<Option<(UserRecord, String)>> {
+        let name = username.as_str();
+        let row: Option<(UserRow, String)> = db_run!(self, c => owums_users::table
+            .filter(owums_users::username.eq(name))
+            .select((UserRow::as_select(), owums_users::password_hash))
+            .first(c)
+            .await
+            .optional()?);
+        row.map(|(r, h)| Ok((UserRecord::try_from(r)?, h))).transpose()
+    }
+
+    /// Writes state columns of `id` if its current state satisfies `expected(verified, verified_at, active)`
+    /// (checked in the same transaction). Returns the updated user, or `None` if `id` does not exist.
+    pub(crate) async fn change_state(
+        &self,
+        id: UserId,
+        action: &'static str,
+        change: impl Fn(&UserRecord) -> Result<StateChange> + Send + Sync,
+    ) -> Result<Option<UserRecord>> {
+        let key = id.to_string();
+        let now = now_utc();
+        let found: bool = db_run!(self, c => {
+            c.transaction::<_, Error, _>(async |c| {
+                let row: Option<UserRow> = owums_users::table
+                    .filter(owums_users::id.eq(&key))
+                    .select(UserRow::as_select())
+                    .first(c)
+                    .await
+                    .optional()?;
+                let Some(row) = row else { return Ok(false) };
+                let user = UserRecord::try_from(row)?;
+                let s = change(&user)?;
+                diesel::update(owums_users::table.filter(owums_users::id.eq(&key)))
+                    .set((
+                        owums_users::verified.eq(s.verified),
+                        owums_users::verified_at.eq(s.verified_at),
+                        owums_users::active.eq(s.active),
+                        owums_users::updated_at.eq(now),
+                    ))
+                    .execute(c)
+                    .await?;
+                Ok(true)
+            })
+            .await
+        })?;
+        tracing::debug!(user = %id, action, found, "state change");
+        if found { self.find_user(id).await } else { Ok(None) }
+    }
+
+    /// Replaces the user's passwords (web hash and RADIUS value).
+    pub async fn set_user_password(&self, id: UserId, hash: &str, attribute: &str, radius_password: &str) -> Result<bool> {
+        let key = id.to_string();
+        let n = db_run!(self, c => diesel::update(owums_users::table.filter(owums_users::id.eq(&key)))
+            .set((
+                owums_users::password_hash.eq(hash),
+                owums_users::radius_attribute.eq(attribute),
+                owums_users::radius_password.eq(radius_password),
+                owums_users::updated_at.eq(now_utc()),
+            ))
+            .execute(c)
+            .await?);
+        Ok(n > 0)
+    }
+
+    /// Deletes a user with their memberships, attributes and plugin state. `false` if absent.
+    pub async fn delete_user(&self, id: UserId) -> Result<bool> {
+        let key = id.to_string();
+        let n = db_run!(self, c => diesel::delete(owums_users::table.filter(owums_users::id.eq(&key))).execute(c).await?);
+        Ok(n > 0)
+    }
+
+    /// Number of users.
+    pub async fn count_users(&self) -> Result<i64> {
+        Ok(db_run!(self, c => owums_users::table.count().get_result::<i64>(c).await?))
+    }
+}
