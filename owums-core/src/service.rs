@@ -6,7 +6,7 @@ use crate::ids::{GroupName, UserId, Username};
 use crate::password::{self, PasswordFormat};
 use crate::settings::Settings;
 use crate::storage::{NewUserRow, Store};
-use crate::user::{NewUser, User, UserRecord, UserStatus};
+use crate::user::{NewUser, UserRecord, UserStatus};
 
 /// Registers subscribers and moves them between states.
 #[derive(Debug, Clone)]

@@ -127,6 +127,11 @@ impl UserRecord {
     pub fn is_radius_valid(&self) -> bool {
         self.verified && self.active && self.eula_accepted
     }
+
+    /// The current state.
+    pub fn status(&self) -> UserStatus {
+        UserStatus::from_flags(self.verified, self.verified_at, self.active)
+    }
 }
 
 impl User for UserRecord {
@@ -146,7 +151,7 @@ impl User for UserRecord {
         &self.verification_method
     }
     fn status(&self) -> UserStatus {
-        UserStatus::from_flags(self.verified, self.verified_at, self.active)
+        UserRecord::status(self)
     }
 }
 

@@ -1,1 +1,7 @@
+//! The integration tests: storage on every backend, the `owums` command, and FreeRADIUS
+//! end to end.
 
+
+
+mod storage;
+mod support;

@@ -15,6 +15,7 @@ mod nas;
 mod plugin_state;
 mod postauth;
 mod radacct;
+mod radius_view;
 pub(crate) mod schema;
 mod settings;
 mod sql;
@@ -25,6 +26,7 @@ pub use groups::{GroupRecord, NewGroup};
 pub use nas::{NasRecord, NewNas};
 pub use postauth::PostAuthRecord;
 pub use radacct::{RadAcctRecord, SqlAccountingSink};
+pub use radius_view::RadiusView;
 pub use users::NewUserRow;
 pub(crate) use users::{StateChange, now_utc};
 

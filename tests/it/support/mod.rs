@@ -1,0 +1,61 @@
+//! Shared fixtures.
+
+#![allow(dead_code)]
+
+// FREERADIUS_PLACEHOLDER
+
+use owums_core::{Email, NewUser, PasswordFormat, PhoneNumber, Subscribers, Username};
+
+pub(crate) use owums_core::storage::Backend;
+pub(crate) use owums_core::test_support::{DbParams, TestDb};
+
+/// Expands one test into one `#[tokio::test]` per backend (`name::sqlite`, `name::postgres`, `name::mysql`).
+macro_rules! db_test {
+    ($name:ident, |$db:ident| $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            async fn run($db: $crate::support::TestDb) $body
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                if let Some(db) = $crate::support::TestDb::new($crate::support::Backend::Sqlite).await { run(db).await }
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if let Some(db) = $crate::support::TestDb::new($crate::support::Backend::Postgres).await { run(db).await }
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn mysql() {
+                if let Some(db) = $crate::support::TestDb::new($crate::support::Backend::Mysql).await { run(db).await }
+            }
+        }
+    };
+}
+pub(crate) use db_test;
+
+/// The services on a test database with SHA-512 crypt passwords.
+pub(crate) fn subscribers(db: &TestDb) -> Subscribers {
+    Subscribers::new(db.store.clone(), PasswordFormat::Crypt)
+}
+
+/// A complete new subscriber called `name` with password `password1`, EULA accepted.
+pub(crate) fn new_user(name: &str) -> NewUser {
+    NewUser {
+        username: Some(Username::try_new(name).unwrap()),
+        password: "password1".to_owned(),
+        email: Some(Email::try_new(&format!("{name}@example.org")).unwrap()),
+        mobile: None,
+        given_name: "Alice".to_owned(),
+        surname: "Rossi".to_owned(),
+        verification_method: "sip".to_owned(),
+        eula_accepted: true,
+        privacy_accepted: true,
+        locale: "it".to_owned(),
+        ..NewUser::default()
+    }
+}
+
+/// A mobile number.
+pub(crate) fn mobile(n: &str) -> PhoneNumber {
+    PhoneNumber::parse(n).unwrap()
+}
