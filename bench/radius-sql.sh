@@ -20,7 +20,9 @@
 #
 # Environment:
 #   N=200 COUNT=4 PARALLEL=64 ROUNDS=3    load shape (N*COUNT requests per round)
-#   THREADS=4                             FreeRADIUS worker threads (= SQL pool size)
+#   THREADS=2                             FreeRADIUS worker threads (= SQL pool size;
+#                                         2 cores here: more only adds SQLite lock
+#                                         waits and noise)
 #   SKIP_OWUMS=1                          only measure the stock side
 #   OWUMS_BIN=target/release/owums        the owums CLI
 #   OWUMS_PREPARE="cmd"                   replaces prepare_owums; run with
@@ -38,7 +40,7 @@ set -euo pipefail
 
 BACKEND=${1:-sqlite}
 N=${N:-200}
-THREADS=${THREADS:-4}
+THREADS=${THREADS:-2}
 COUNT=${COUNT:-4}
 PARALLEL=${PARALLEL:-64}
 ROUNDS=${ROUNDS:-3}

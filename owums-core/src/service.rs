@@ -202,3 +202,34 @@ impl Subscribers {
 }
 
 const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$8bKHn7CqU1YJ1I3Uzd5ZVy5Qm5c2bfd8gJfG9h5mJzA";
+
+/// The host's side of verification outcomes: a verified user is verified (or re-enabled),
+/// a recovered password is recorded for the recovery flow to pick up.
+#[async_trait::async_trait]
+impl crate::verifier::OutcomeHandler for Subscribers {
+    async fn apply(&self, verifier_id: &str, outcome: crate::verifier::Outcome) -> Result<()> {
+        use crate::plugin::PluginStateStore;
+        use crate::verifier::Outcome;
+        match outcome {
+            Outcome::Verified { user } => {
+                self.verify(user).await?;
+                tracing::info!(%user, verifier = verifier_id, "verified");
+            }
+            Outcome::PasswordRecovered { user } => {
+                let at = chrono::Utc::now().timestamp();
+                self.store
+                    .put(RECOVERY_STATE, user, serde_json::json!({ "verifier": verifier_id, "recovered_at": at }))
+                    .await?;
+                tracing::info!(%user, verifier = verifier_id, "password recovery proven");
+            }
+            Outcome::Failed { user, reason } => {
+                tracing::info!(user = ?user, verifier = verifier_id, %reason, "verification failed");
+            }
+            Outcome::Ignored => {}
+        }
+        Ok(())
+    }
+}
+
+/// Plugin-state key under which a proven password recovery is recorded.
+pub const RECOVERY_STATE: &str = "password_recovery";

@@ -1,1 +1,85 @@
-//! placeholder
+//! The owums reference server: the HTTP application (poem) and the `owums` command.
+//!
+//! [`app`] builds the application from an [`AppState`] without binding a socket, so tests
+//! drive it with poem's test client; [`serve`] runs it until SIGINT or SIGTERM.
+
+pub mod cli;
+mod commands;
+mod health;
+pub mod plugins;
+mod state;
+
+use std::time::Duration;
+
+use anyhow::Context;
+use owums_core::Config;
+use poem::listener::TcpListener;
+use poem::middleware::Tracing;
+use poem::{Endpoint, EndpointExt, Route, get};
+
+pub use state::AppState;
+
+/// The HTTP application.
+pub fn app(state: AppState) -> impl Endpoint {
+    Route::new().at("/healthz", get(health::healthz)).with(Tracing).data(state)
+}
+
+/// Connects, migrates (unless told not to), starts plugins' background tasks and serves
+/// HTTP until SIGINT or SIGTERM.
+pub async fn serve(config: Config, migrate: bool) -> anyhow::Result<()> {
+    let state = AppState::build(&config).await?;
+    if migrate {
+        let applied = state.store.migrate().await.context("migrating the database")?;
+        if !applied.is_empty() {
+            tracing::info!(?applied, "migrations applied");
+        }
+    }
+    let (stop_tasks, shutdown) = owums_core::Shutdown::channel();
+    let mut tasks = Vec::new();
+    for verifier in &state.verifiers {
+        for task in verifier.background_tasks() {
+            let name = task.name.clone();
+            let fut = (task.run)(shutdown.clone());
+            tasks.push(tokio::spawn(async move {
+                if let Err(e) = fut.await {
+                    tracing::error!(task = %name, error = %e, "background task failed");
+                }
+            }));
+        }
+    }
+    let listener = TcpListener::bind(config.server.listen.clone());
+    tracing::info!(listen = %config.server.listen, backend = state.store.backend().as_str(), "owums serving");
+    let grace = Duration::from_secs(config.server.shutdown_grace_seconds);
+    poem::Server::new(listener)
+        .run_with_graceful_shutdown(app(state), shutdown_signal(), Some(grace))
+        .await
+        .with_context(|| format!("serving HTTP on {}", config.server.listen))?;
+    let _ = stop_tasks.send(true);
+    for t in tasks {
+        let _ = tokio::time::timeout(grace, t).await;
+    }
+    tracing::info!("owums stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -134,8 +134,15 @@ impl Pool {
 }
 
 /// Maps a pool error to a one-line storage error.
-pub(crate) fn pool_error<E: std::fmt::Display>(e: E) -> Error {
-    Error::Storage(format!("no database connection: {e}"))
+pub(crate) fn pool_error<E: std::error::Error>(e: E) -> Error {
+    // deadpool wraps the driver's error; the innermost message is the useful one.
+    let mut msg = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        msg = s.to_string();
+        source = s.source();
+    }
+    Error::Storage(format!("no database connection: {msg}"))
 }
 
 impl From<DieselError> for Error {

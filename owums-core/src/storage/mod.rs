@@ -84,5 +84,6 @@ impl Store {
 
 fn strip(e: &Error) -> String {
     let s = e.to_string();
-    s.strip_prefix("database error: ").unwrap_or(&s).replace('\n', " ")
+    let s = s.strip_prefix("database error: ").unwrap_or(&s);
+    s.strip_prefix("no database connection: ").unwrap_or(s).replace('\n', " ")
 }

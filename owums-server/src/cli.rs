@@ -1,0 +1,184 @@
+//! Command-line interface of `owums`. Exit codes: 0 success, 1 runtime error, 2 usage error.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// owums — subscriber management for wireless ISPs.
+#[derive(Debug, Parser)]
+#[command(name = "owums", version, about)]
+pub struct Cli {
+    /// Configuration file (default: ./owums.toml if present).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Plugins file (default: ./plugins.toml if present).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub plugins: Option<PathBuf>,
+    /// Database URL (overrides database.url).
+    #[arg(long, global = true, value_name = "URL")]
+    pub database_url: Option<String>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP server (migrating the database first).
+    Serve {
+        /// Address:port to listen on (overrides server.listen).
+        #[arg(long)]
+        listen: Option<String>,
+        /// Do not run migrations at startup.
+        #[arg(long)]
+        no_migrate: bool,
+    },
+    /// Apply pending database migrations.
+    Migrate,
+    /// Manage subscribers.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage RADIUS groups.
+    #[command(subcommand)]
+    Group(GroupCommand),
+    /// Manage RADIUS clients (FreeRADIUS `read_clients = yes`).
+    #[command(subcommand)]
+    Nas(NasCommand),
+    /// Print the effective configuration with secrets redacted.
+    CheckConfig,
+}
+
+/// `owums user …`.
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a subscriber.
+    Create(UserCreate),
+    /// Show one subscriber.
+    Show {
+        /// Username.
+        username: String,
+    },
+    /// List subscribers.
+    List {
+        /// How many to skip.
+        #[arg(long, default_value_t = 0)]
+        offset: i64,
+        /// How many to show.
+        #[arg(long, default_value_t = 100)]
+        limit: i64,
+    },
+    /// Verify a subscriber (or re-enable a disabled one).
+    Verify {
+        /// Username.
+        username: String,
+    },
+    /// Disable a verified subscriber.
+    Disable {
+        /// Username.
+        username: String,
+    },
+    /// Re-enable a disabled subscriber.
+    Enable {
+        /// Username.
+        username: String,
+    },
+    /// Switch an account off (no RADIUS, no login) whatever its state.
+    Deactivate {
+        /// Username.
+        username: String,
+    },
+    /// Switch an account back on.
+    Activate {
+        /// Username.
+        username: String,
+    },
+    /// Delete a subscriber.
+    Delete {
+        /// Username.
+        username: String,
+    },
+}
+
+/// `owums user create`.
+#[derive(Debug, Args)]
+pub struct UserCreate {
+    /// Username: 4–64 of a-z 0-9 _ . - (stored lowercase).
+    #[arg(long)]
+    pub username: String,
+    /// Password, or `-` to read it from standard input.
+    #[arg(long)]
+    pub password: String,
+    /// E-mail address.
+    #[arg(long)]
+    pub email: Option<String>,
+    /// Mobile number in international form (+39 …).
+    #[arg(long)]
+    pub mobile: Option<String>,
+    /// Given name.
+    #[arg(long, default_value = "")]
+    pub given_name: String,
+    /// Surname.
+    #[arg(long, default_value = "")]
+    pub surname: String,
+    /// Verification method recorded for the user.
+    #[arg(long, default_value = "none")]
+    pub method: String,
+    /// Create the user already verified (a valid RADIUS user at once).
+    #[arg(long)]
+    pub verified: bool,
+    /// RADIUS group (repeatable; default: the `default_radius_group` setting).
+    #[arg(long = "group", value_name = "GROUP")]
+    pub groups: Vec<String>,
+    /// Language (en, it, es).
+    #[arg(long, default_value = "en")]
+    pub locale: String,
+}
+
+/// `owums group …`.
+#[derive(Debug, Subcommand)]
+pub enum GroupCommand {
+    /// Create a group.
+    Create {
+        /// Name.
+        name: String,
+        /// Priority of memberships (lower is read first).
+        #[arg(long, default_value_t = 1)]
+        priority: i32,
+        /// Check attribute, e.g. 'Auth-Type:=Reject' (repeatable).
+        #[arg(long = "check", value_name = "ATTRIBUTE")]
+        checks: Vec<String>,
+        /// Reply attribute, e.g. 'Session-Timeout=3600' (repeatable).
+        #[arg(long = "reply", value_name = "ATTRIBUTE")]
+        replies: Vec<String>,
+    },
+    /// List groups with their attributes.
+    List,
+}
+
+/// `owums nas …`.
+#[derive(Debug, Subcommand)]
+pub enum NasCommand {
+    /// Add a RADIUS client.
+    Add {
+        /// IP address or CIDR network.
+        #[arg(long)]
+        nasname: String,
+        /// Shared secret.
+        #[arg(long)]
+        secret: String,
+        /// Short name.
+        #[arg(long)]
+        shortname: Option<String>,
+        /// NAS type (FreeRADIUS nastype).
+        #[arg(long = "type")]
+        nas_type: Option<String>,
+    },
+    /// List RADIUS clients.
+    List,
+}
+
+/// Runs the command.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    crate::commands::run(cli).await
+}

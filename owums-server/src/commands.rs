@@ -1,0 +1,212 @@
+//! The subcommands of `owums`.
+
+use std::io::BufRead;
+
+use anyhow::{Context, bail};
+use owums_core::config::{self, ConfigPaths};
+use owums_core::storage::{NewGroup, NewNas};
+use owums_core::{
+    AttributeKind, Config, Email, GroupName, NewUser, PhoneNumber, RadiusAttribute, Store, Subscribers, UserRecord,
+    Username,
+};
+
+use crate::cli::{Cli, Command, GroupCommand, NasCommand, UserCommand, UserCreate};
+
+fn load_config(cli: &Cli, listen: Option<&str>) -> anyhow::Result<Config> {
+    let mut paths = ConfigPaths::default();
+    if let Some(c) = &cli.config {
+        paths.config.clone_from(c);
+        paths.required = true;
+    }
+    if let Some(p) = &cli.plugins {
+        paths.plugins.clone_from(p);
+    }
+    let mut config = config::load(&paths)?;
+    config.apply_overrides(listen, cli.database_url.as_deref())?;
+    Ok(config)
+}
+
+fn init_tracing(level: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}
+
+pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
+    let listen = match &cli.command {
+        Command::Serve { listen, .. } => listen.clone(),
+        _ => None,
+    };
+    let config = load_config(&cli, listen.as_deref())?;
+    let serving = matches!(cli.command, Command::Serve { .. });
+    init_tracing(if serving { &config.log.level } else { "warn" });
+    for var in config::unknown_env_vars() {
+        tracing::warn!(%var, "environment variable is not an owums setting; ignored");
+    }
+    match cli.command {
+        Command::Serve { no_migrate, .. } => crate::serve(config.clone(), config.database.migrate_on_start && !no_migrate).await,
+        Command::CheckConfig => {
+            crate::plugins::registry().check_config(&config.plugins)?;
+            print!("{}", config.to_redacted_toml()?);
+            Ok(())
+        }
+        Command::Migrate => {
+            let store = Store::connect(&config.database).await?;
+            let applied = store.migrate().await?;
+            if applied.is_empty() {
+                println!("database is up to date");
+            } else {
+                for v in applied {
+                    println!("applied {v}");
+                }
+            }
+            Ok(())
+        }
+        Command::User(cmd) => user(&config, cmd).await,
+        Command::Group(cmd) => group(&config, cmd).await,
+        Command::Nas(cmd) => nas(&config, cmd).await,
+    }
+}
+
+fn read_password(arg: &str) -> anyhow::Result<String> {
+    if arg != "-" {
+        return Ok(arg.to_owned());
+    }
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line).context("reading the password from standard input")?;
+    Ok(line.trim_end_matches(['\n', '\r']).to_owned())
+}
+
+fn new_user(args: &UserCreate) -> anyhow::Result<NewUser> {
+    Ok(NewUser {
+        username: Some(Username::try_new(&args.username)?),
+        password: read_password(&args.password)?,
+        email: args.email.as_deref().map(Email::try_new).transpose()?,
+        mobile: args.mobile.as_deref().map(PhoneNumber::parse).transpose()?,
+        given_name: args.given_name.clone(),
+        surname: args.surname.clone(),
+        verification_method: args.method.clone(),
+        // An operator creating a user attests the EULA was accepted (signed at the desk).
+        eula_accepted: true,
+        privacy_accepted: true,
+        locale: args.locale.clone(),
+        ..NewUser::default()
+    })
+}
+
+async fn user(config: &Config, cmd: UserCommand) -> anyhow::Result<()> {
+    let store = Store::connect(&config.database).await?;
+    let s = Subscribers::new(store.clone(), config.radius.password_format);
+    match cmd {
+        UserCommand::Create(args) => {
+            let new = new_user(&args)?;
+            let groups = args.groups.iter().map(|g| GroupName::try_new(g)).collect::<Result<Vec<_>, _>>()?;
+            let u = s.create(new, args.verified, &groups).await?;
+            println!("created {} ({})", u.username, u.status().as_str());
+        }
+        UserCommand::Show { username } => {
+            let u = s.find(&username).await?;
+            print_user(&store, &u).await?;
+        }
+        UserCommand::List { offset, limit } => {
+            println!("{:<24} {:<11} {:<10} {:<30} created", "username", "status", "method", "e-mail");
+            for u in store.list_users(offset, limit).await? {
+                println!(
+                    "{:<24} {:<11} {:<10} {:<30} {}",
+                    u.username.as_str(),
+                    u.status().as_str(),
+                    u.verification_method,
+                    u.email.as_ref().map_or("", |e| e.as_str()),
+                    u.created_at.format("%Y-%m-%d %H:%M")
+                );
+            }
+        }
+        UserCommand::Verify { username } => report(s.verify(s.find(&username).await?.id).await?),
+        UserCommand::Disable { username } => report(s.disable(s.find(&username).await?.id).await?),
+        UserCommand::Enable { username } => report(s.enable(s.find(&username).await?.id).await?),
+        UserCommand::Deactivate { username } => report(s.deactivate(s.find(&username).await?.id).await?),
+        UserCommand::Activate { username } => report(s.activate(s.find(&username).await?.id).await?),
+        UserCommand::Delete { username } => {
+            let u = s.find(&username).await?;
+            s.delete(u.id).await?;
+            println!("deleted {}", u.username);
+        }
+    }
+    Ok(())
+}
+
+fn report(u: UserRecord) {
+    println!("{} is {}", u.username, u.status().as_str());
+}
+
+async fn print_user(store: &Store, u: &UserRecord) -> anyhow::Result<()> {
+    let groups = store.user_groups(u.id).await?;
+    let group_list: Vec<String> = groups.iter().map(|(g, p)| format!("{g} ({p})")).collect();
+    let opt = |o: Option<&str>| o.unwrap_or("-").to_owned();
+    println!("username:     {}", u.username);
+    println!("id:           {}", u.id);
+    println!("status:       {}", u.status().as_str());
+    println!("radius user:  {}", if u.is_radius_valid() { "yes" } else { "no" });
+    println!("method:       {}", u.verification_method);
+    println!("e-mail:       {}", opt(u.email.as_ref().map(Email::as_str)));
+    println!("mobile:       {}", opt(u.mobile.as_ref().map(PhoneNumber::as_str)));
+    println!("name:         {} {}", u.given_name, u.surname);
+    println!("verified at:  {}", u.verified_at.map_or("-".to_owned(), |t| t.to_rfc3339()));
+    println!("eula:         {}", if u.eula_accepted { "accepted" } else { "not accepted" });
+    println!("locale:       {}", u.locale);
+    println!("groups:       {}", group_list.join(", "));
+    println!("created at:   {}", u.created_at.to_rfc3339());
+    Ok(())
+}
+
+async fn group(config: &Config, cmd: GroupCommand) -> anyhow::Result<()> {
+    match cmd {
+        GroupCommand::Create { name, priority, checks, replies } => {
+            let name = GroupName::try_new(&name)?;
+            let checks = checks.iter().map(|c| RadiusAttribute::parse(AttributeKind::Check, c)).collect::<Result<Vec<_>, _>>()?;
+            let replies = replies.iter().map(|r| RadiusAttribute::parse(AttributeKind::Reply, r)).collect::<Result<Vec<_>, _>>()?;
+            let store = Store::connect(&config.database).await?;
+            let g = store.create_group(NewGroup { name, priority, notes: None, checks, replies }).await?;
+            println!("created group {} (priority {})", g.name, g.priority);
+        }
+        GroupCommand::List => {
+            let store = Store::connect(&config.database).await?;
+            for g in store.list_groups().await? {
+                println!("{} (priority {})", g.name, g.priority);
+                for c in &g.checks {
+                    println!("  check  {c}");
+                }
+                for r in &g.replies {
+                    println!("  reply  {r}");
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn nas(config: &Config, cmd: NasCommand) -> anyhow::Result<()> {
+    match cmd {
+        NasCommand::Add { nasname, secret, shortname, nas_type } => {
+            if secret.is_empty() {
+                bail!("--secret must not be empty");
+            }
+            let store = Store::connect(&config.database).await?;
+            let n = store.add_nas(&NewNas { nasname, shortname, nas_type, secret, description: None }).await?;
+            println!("added NAS {} ({}); restart FreeRADIUS to load it", n.nasname, n.shortname.unwrap_or_default());
+        }
+        NasCommand::List => {
+            let store = Store::connect(&config.database).await?;
+            println!("{:<20} {:<20} {:<10} secret", "nasname", "shortname", "type");
+            for n in store.list_nas().await? {
+                println!(
+                    "{:<20} {:<20} {:<10} ********",
+                    n.nasname,
+                    n.shortname.unwrap_or_default(),
+                    n.nas_type.unwrap_or_default()
+                );
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,48 @@
+//! What every handler shares.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use owums_core::{Config, PluginContext, Store, Subscribers, Verifier};
+
+/// Shared application state; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    /// The database.
+    pub store: Store,
+    /// Subscriber services.
+    pub subscribers: Subscribers,
+    /// Enabled verification methods.
+    pub verifiers: Vec<Arc<dyn Verifier>>,
+    /// The configuration it was built from.
+    pub config: Arc<Config>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let ids: Vec<_> = self.verifiers.iter().map(|v| v.id()).collect();
+        f.debug_struct("AppState").field("store", &self.store).field("verifiers", &ids).finish()
+    }
+}
+
+impl AppState {
+    /// Connects to the database and builds the enabled plugins.
+    pub async fn build(config: &Config) -> anyhow::Result<AppState> {
+        let registry = crate::plugins::registry();
+        registry.check_config(&config.plugins)?;
+        let store = Store::connect(&config.database).await?;
+        Self::with_store(config, store, &registry)
+    }
+
+    /// State over an existing store (tests, integrators).
+    pub fn with_store(config: &Config, store: Store, registry: &owums_core::PluginRegistry) -> anyhow::Result<AppState> {
+        let subscribers = Subscribers::new(store.clone(), config.radius.password_format);
+        let ctx = PluginContext {
+            users: Arc::new(store.clone()),
+            state: Arc::new(store.clone()),
+            outcomes: Arc::new(subscribers.clone()),
+        };
+        let verifiers = registry.build_verifiers(&config.plugins, &ctx).context("starting plugins")?;
+        Ok(AppState { store, subscribers, verifiers, config: Arc::new(config.clone()) })
+    }
+}
