@@ -11,12 +11,14 @@
 #       SHA-512 Crypt-Password, all in group "bench" (radusergroup) whose
 #       radgroupreply gives Session-Timeout and Reply-Message.
 #   (b) "owums": a database prepared by prepare_owums (owums migrate + N x
-#       owums user create), same usernames/passwords (benchI / pw-benchI).
+#       owums user create --verified), same users/passwords (benchI / pw-I).
 #   One private FreeRADIUS per database (config copied from /etc/freeradius/3.0,
 #   sql in authorize/accounting/post-auth, loopback listeners on free ports),
 #   the same radclient load against each (N distinct users, each sent
 #   COUNT times, PARALLEL outstanding), ROUNDS rounds alternating sides.
-#   Prints requests/s per side and the ratio owums/stock. Exits 0.
+#   Prints requests/s per side and the ratio owums/stock. Exits 0 (non-zero
+#   only when a side cannot be set up or does not accept its first user).
+#   Run from the repository root (OWUMS_BIN default is relative). ~1-2 min.
 #
 # Environment:
 #   N=200 COUNT=4 PARALLEL=64 ROUNDS=3    load shape (N*COUNT requests per round)

@@ -40,8 +40,10 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
     let config = load_config(&cli, listen.as_deref())?;
     let serving = matches!(cli.command, Command::Serve { .. });
     init_tracing(if serving { &config.log.level } else { "warn" });
-    for var in config::unknown_env_vars() {
-        tracing::warn!(%var, "environment variable is not an owums setting; ignored");
+    if serving || matches!(cli.command, Command::CheckConfig) {
+        for var in config::unknown_env_vars() {
+            tracing::warn!(%var, "environment variable is not an owums setting; ignored");
+        }
     }
     match cli.command {
         Command::Serve { no_migrate, .. } => crate::serve(config.clone(), config.database.migrate_on_start && !no_migrate).await,

@@ -3,5 +3,6 @@
 
 
 
+mod cli;
 mod storage;
 mod support;

@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+pub(crate) mod cli;
 // FREERADIUS_PLACEHOLDER
 
 use owums_core::{Email, NewUser, PasswordFormat, PhoneNumber, Subscribers, Username};
