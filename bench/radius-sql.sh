@@ -16,12 +16,14 @@
 #   sql in authorize/accounting/post-auth, loopback listeners on free ports),
 #   the same radclient load against each (N distinct users, each sent
 #   COUNT times, PARALLEL outstanding), ROUNDS rounds alternating sides.
-#   Prints requests/s per side and the ratio owums/stock. Exits 0 (non-zero
+#   Prints requests/s per side and the ratio owums/stock, plus FreeRADIUS'
+#   own CPU time per request (less sensitive to other load on the machine;
+#   includes SQLite, excludes the PostgreSQL/MariaDB server). Exits 0 (non-zero
 #   only when a side cannot be set up or does not accept its first user).
 #   Run from the repository root (OWUMS_BIN default is relative). ~1-2 min.
 #
 # Environment:
-#   N=200 COUNT=4 PARALLEL=64 ROUNDS=3    load shape (N*COUNT requests per round)
+#   N=200 COUNT=4 PARALLEL=32 ROUNDS=3    load shape (N*COUNT requests per round)
 #   THREADS=2                             FreeRADIUS worker threads (= SQL pool size;
 #                                         2 cores here: more only adds SQLite lock
 #                                         waits and noise)
@@ -32,8 +34,11 @@
 #                                         BENCH_PASSWORD_PREFIX set
 #   PGHOST=127.0.0.1 PGPORT=5432 PGUSER=postgres PGPASSWORD=
 #   MYHOST=127.0.0.1 MYPORT=3306 MYUSER=root MYPASSWORD=
-#   SQLITE_JOURNAL=wal                    sqlite: set this journal mode on both
-#                                         databases (default: leave as created)
+#   SQLITE_JOURNAL=wal                    sqlite: journal mode set on both databases
+#                                         so that only the schema differs (set it
+#                                         empty to keep each one's own mode);
+#                                         rollback-journal SQLite is lock-bound
+#                                         (readers vs. radpostauth inserts)
 #   KEEP=1                                keep the work dir (configs, logs)
 #
 # Requires: freeradius, freeradius-utils (radclient), freeradius-{postgresql,
@@ -44,7 +49,7 @@ BACKEND=${1:-sqlite}
 N=${N:-200}
 THREADS=${THREADS:-2}
 COUNT=${COUNT:-4}
-PARALLEL=${PARALLEL:-64}
+PARALLEL=${PARALLEL:-32}
 ROUNDS=${ROUNDS:-3}
 OWUMS_BIN=${OWUMS_BIN:-target/release/owums}
 PGHOST=${PGHOST:-127.0.0.1} PGPORT=${PGPORT:-5432} PGUSER=${PGUSER:-postgres} PGPASSWORD=${PGPASSWORD:-}
@@ -295,60 +300,68 @@ check_side() {
 	grep -q 'Session-Timeout' <<<"$out" || echo "warning: $1 reply has no Session-Timeout" >&2
 }
 
-# measure PORT - prints requests/s for one round
+# cpu_ticks PID - user+system CPU clock ticks used so far by PID
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+# measure SIDE - one round against SIDE; prints "REQ_PER_S CPU_MS_PER_REQ"
+# (CPU = FreeRADIUS process only: includes SQLite, excludes a DB server)
 measure() {
-	local t0 t1 total=$((N * COUNT))
+	local t0 t1 c0 c1 total=$((N * COUNT)) pid=${PID[$1]}
+	c0=$(cpu_ticks "$pid")
 	t0=$(date +%s.%N)
-	radclient -q -s -p "$PARALLEL" -c "$COUNT" -r 3 -t 2 -f "$REQFILE" "127.0.0.1:$1" auth "$SECRET" \
+	radclient -q -s -p "$PARALLEL" -c "$COUNT" -r 3 -t 5 -f "$REQFILE" "127.0.0.1:${PORT[$1]}" auth "$SECRET" \
 		>"$WORK/radclient.out" 2>&1 || true
 	t1=$(date +%s.%N)
+	c1=$(cpu_ticks "$pid")
 	if grep -qiE 'rejected\s*:\s*[1-9]|lost\s*:\s*[1-9]' "$WORK/radclient.out"; then
-		echo "warning: rejects/lost packets on port $1: $(tr '\n' ' ' <"$WORK/radclient.out")" >&2
+		echo "warning: $1: rejects/lost packets: $(tr '\n' ' ' <"$WORK/radclient.out")" >&2
 	fi
-	python3 -c "print(f'{$total / ($t1 - $t0):.1f}')"
+	python3 -c "print(f'{$total / ($t1 - $t0):.1f} {($c1 - $c0) * 1000 / $(getconf CLK_TCK) / $total:.3f}')"
 }
 
 sides=(stock)
 [ -z "${SKIP_OWUMS:-}" ] && sides+=(owums)
-declare -A PORT
+declare -A PORT PID
 for side in "${sides[@]}"; do
 	create_db "owums_bench_$side"; db=$DB
 	echo "preparing $side database ($BACKEND, $N users)..." >&2
 	"prepare_$side" "$db"
 	if [ "$BACKEND" = sqlite ]; then
-		[ -n "${SQLITE_JOURNAL:-}" ] && sqlite3 "$db" "PRAGMA journal_mode=$SQLITE_JOURNAL" >/dev/null
+		if [ -n "${SQLITE_JOURNAL-wal}" ]; then
+			sqlite3 "$db" "PRAGMA journal_mode=${SQLITE_JOURNAL-wal}" >/dev/null
+		fi
 		echo "$side: sqlite journal_mode $(sqlite3 "$db" 'PRAGMA journal_mode')" >&2
 	fi
 	auth=$(fr_free_port); acct=$(fr_free_port)
 	fr_prepare_config "$WORK/raddb-$side" "$auth" "$acct" "$SECRET" "$BACKEND" "$db" "$THREADS"
 	fr_start "$WORK/raddb-$side"
-	PORT[$side]=$auth
+	PORT[$side]=$auth PID[$side]=$FR_PID
 	check_side "$side" "$auth"
 done
 
-declare -A RESULTS
 for round in $(seq "$ROUNDS"); do
 	for side in "${sides[@]}"; do
-		r=$(measure "${PORT[$side]}")
-		RESULTS[$side]="${RESULTS[$side]:-} $r"
-		echo "round $round $side: $r req/s" >&2
+		read -r rate cpu < <(measure "$side")
+		echo "$side $rate $cpu" >>"$WORK/results.txt"
+		echo "round $round $side: $rate req/s, $cpu CPU-ms/req" >&2
 	done
 done
 
-echo "backend: $BACKEND, users: $N, requests/round: $((N * COUNT)), parallel: $PARALLEL, rounds: $ROUNDS"
-for side in "${sides[@]}"; do
-	python3 - "$side" ${RESULTS[$side]} <<'EOF'
+echo "backend: $BACKEND, users: $N, requests/round: $((N * COUNT)), parallel: $PARALLEL, threads: $THREADS, rounds: $ROUNDS"
+python3 - "$WORK/results.txt" <<'EOF'
 import sys, statistics
-v = [float(x) for x in sys.argv[2:]]
-print(f"{sys.argv[1]:>6}: median {statistics.median(v):8.1f} req/s  (runs: {', '.join(f'{x:.1f}' for x in v)})")
+res = {}
+for line in open(sys.argv[1]):
+    side, rate, cpu = line.split()
+    res.setdefault(side, []).append((float(rate), float(cpu)))
+med = {}
+for side, v in res.items():
+    rate = statistics.median(r for r, _ in v); cpu = statistics.median(c for _, c in v)
+    med[side] = (rate, cpu)
+    runs = ", ".join(f"{r:.1f}" for r, _ in v)
+    print(f"{side:>6}: median {rate:8.1f} req/s, {cpu:6.3f} FreeRADIUS CPU-ms/req  (req/s runs: {runs})")
+if "owums" in med:
+    (rs, cs), (ro, co) = med["stock"], med["owums"]
+    print(f"ratio owums/stock: {ro / rs:.3f} (req/s), {co / cs:.3f} (CPU-ms/req)")
 EOF
-done
-if [ -z "${SKIP_OWUMS:-}" ]; then
-	python3 - ${RESULTS[stock]} -- ${RESULTS[owums]} <<'EOF'
-import sys, statistics
-a = sys.argv[1:]; i = a.index("--")
-stock = statistics.median(float(x) for x in a[:i]); owums = statistics.median(float(x) for x in a[i+1:])
-print(f"ratio owums/stock: {owums / stock:.3f}")
-EOF
-fi
 exit 0

@@ -34,7 +34,10 @@ impl AcctStatus {
             "Stop" => Ok(AcctStatus::Stop),
             "Accounting-On" => Ok(AcctStatus::AccountingOn),
             "Accounting-Off" => Ok(AcctStatus::AccountingOff),
-            other => Err(Error::invalid("Acct-Status-Type", format!("`{other}` is not supported"))),
+            other => Err(Error::invalid(
+                "Acct-Status-Type",
+                format!("`{other}` is not supported"),
+            )),
         }
     }
 }
@@ -91,7 +94,13 @@ pub struct AccountingEvent {
 
 impl AccountingEvent {
     /// An event with the given status and ids, counters zero, times now, strings empty.
-    pub fn new(status: AcctStatus, unique_id: &str, session_id: &str, username: &str, nas_ip_address: &str) -> Self {
+    pub fn new(
+        status: AcctStatus,
+        unique_id: &str,
+        session_id: &str,
+        username: &str,
+        nas_ip_address: &str,
+    ) -> Self {
         AccountingEvent {
             status,
             session_id: session_id.to_owned(),
@@ -219,7 +228,10 @@ mod tests {
 
     #[test]
     fn status_parse() {
-        assert_eq!(AcctStatus::parse("Interim-Update").unwrap(), AcctStatus::InterimUpdate);
+        assert_eq!(
+            AcctStatus::parse("Interim-Update").unwrap(),
+            AcctStatus::InterimUpdate
+        );
         assert!(AcctStatus::parse("Bogus").is_err());
     }
 }

@@ -45,12 +45,14 @@ impl Username {
         let lower = s.trim().to_ascii_lowercase();
         let len = lower.chars().count();
         if !(4..=64).contains(&len) {
-            return Err(Error::invalid("username", "must be 4 to 64 characters long"));
+            return Err(Error::invalid(
+                "username",
+                "must be 4 to 64 characters long",
+            ));
         }
-        if let Some(c) = lower
-            .chars()
-            .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '.' | '-')))
-        {
+        if let Some(c) = lower.chars().find(|c| {
+            !(c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '.' | '-'))
+        }) {
             return Err(Error::invalid(
                 "username",
                 format!("may only contain letters, digits, `_`, `.` and `-` (found `{c}`)"),
@@ -226,10 +228,18 @@ impl GroupName {
     pub fn try_new(s: &str) -> Result<Self> {
         let s = s.trim();
         if s.is_empty() || s.chars().count() > 64 {
-            return Err(Error::invalid("group name", "must be 1 to 64 characters long"));
+            return Err(Error::invalid(
+                "group name",
+                "must be 1 to 64 characters long",
+            ));
         }
-        if s.chars().any(|c| c.is_control() || c == '\'' || c == '"' || c == '\\') {
-            return Err(Error::invalid("group name", "may not contain quotes, backslashes or control characters"));
+        if s.chars()
+            .any(|c| c.is_control() || c == '\'' || c == '"' || c == '\\')
+        {
+            return Err(Error::invalid(
+                "group name",
+                "may not contain quotes, backslashes or control characters",
+            ));
         }
         Ok(GroupName(s.to_owned()))
     }
@@ -268,7 +278,9 @@ pub enum AttributeKind {
     Reply,
 }
 
-const CHECK_OPS: &[&str] = &[":=", "==", "+=", "!=", ">", ">=", "<", "<=", "=~", "!~", "=*", "!*"];
+const CHECK_OPS: &[&str] = &[
+    ":=", "==", "+=", "!=", ">", ">=", "<", "<=", "=~", "!~", "=*", "!*",
+];
 const REPLY_OPS: &[&str] = &["=", ":=", "+="];
 
 /// One RADIUS attribute with its operator and value, as FreeRADIUS reads it.
@@ -288,21 +300,36 @@ impl RadiusAttribute {
         let attribute = attribute.trim();
         if attribute.is_empty()
             || attribute.len() > 64
-            || !attribute.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+            || !attribute
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
         {
-            return Err(Error::invalid("attribute", format!("`{attribute}` is not a RADIUS attribute name")));
+            return Err(Error::invalid(
+                "attribute",
+                format!("`{attribute}` is not a RADIUS attribute name"),
+            ));
         }
         let ops = match kind {
             AttributeKind::Check => CHECK_OPS,
             AttributeKind::Reply => REPLY_OPS,
         };
         if !ops.contains(&op) {
-            return Err(Error::invalid("operator", format!("`{op}` is not one of {}", ops.join(" "))));
+            return Err(Error::invalid(
+                "operator",
+                format!("`{op}` is not one of {}", ops.join(" ")),
+            ));
         }
         if value.len() > 253 || value.chars().any(char::is_control) {
-            return Err(Error::invalid("value", "must be at most 253 characters without control characters"));
+            return Err(Error::invalid(
+                "value",
+                "must be at most 253 characters without control characters",
+            ));
         }
-        Ok(RadiusAttribute { attribute: attribute.to_owned(), op: op.to_owned(), value: value.to_owned() })
+        Ok(RadiusAttribute {
+            attribute: attribute.to_owned(),
+            op: op.to_owned(),
+            value: value.to_owned(),
+        })
     }
 
     /// Parses `Attribute<op>Value` (e.g. `Session-Timeout=3600`, `Auth-Type := Reject`); the
@@ -312,18 +339,26 @@ impl RadiusAttribute {
             AttributeKind::Check => CHECK_OPS,
             AttributeKind::Reply => REPLY_OPS,
         };
-        let start = s
-            .find(|c: char| matches!(c, ':' | '=' | '+' | '!' | '>' | '<'))
-            .ok_or_else(|| Error::invalid("attribute", format!("`{s}` is not `Attribute<op>Value`")))?;
+        let start = s.find([':', '=', '+', '!', '>', '<']).ok_or_else(|| {
+            Error::invalid("attribute", format!("`{s}` is not `Attribute<op>Value`"))
+        })?;
         let rest = &s[start..];
         let op = ops
             .iter()
             .filter(|op| rest.starts_with(**op))
             .max_by_key(|op| op.len())
-            .ok_or_else(|| Error::invalid("operator", format!("no valid operator in `{s}`; use one of {}", ops.join(" "))))?;
+            .ok_or_else(|| {
+                Error::invalid(
+                    "operator",
+                    format!("no valid operator in `{s}`; use one of {}", ops.join(" ")),
+                )
+            })?;
         let value = rest[op.len()..].trim();
         if value.starts_with(['=', '~', '*']) {
-            return Err(Error::invalid("operator", format!("no valid operator in `{s}`; use one of {}", ops.join(" "))));
+            return Err(Error::invalid(
+                "operator",
+                format!("no valid operator in `{s}`; use one of {}", ops.join(" ")),
+            ));
         }
         let value = value
             .strip_prefix('"')
@@ -372,7 +407,10 @@ mod tests {
 
     #[test]
     fn email_rules() {
-        assert_eq!(Email::try_new("Alice@Example.ORG").unwrap().as_str(), "alice@example.org");
+        assert_eq!(
+            Email::try_new("Alice@Example.ORG").unwrap().as_str(),
+            "alice@example.org"
+        );
         assert!(Email::try_new("alice").is_err());
         assert!(Email::try_new("alice@localhost").is_err());
         assert!(Email::try_new("a b@example.org").is_err());
@@ -381,8 +419,12 @@ mod tests {
     #[test]
     fn attribute_parse() {
         let a = RadiusAttribute::parse(AttributeKind::Check, "Auth-Type:=Reject").unwrap();
-        assert_eq!((a.attribute.as_str(), a.op.as_str(), a.value.as_str()), ("Auth-Type", ":=", "Reject"));
-        let r = RadiusAttribute::parse(AttributeKind::Reply, "Reply-Message = \"Hi there\"").unwrap();
+        assert_eq!(
+            (a.attribute.as_str(), a.op.as_str(), a.value.as_str()),
+            ("Auth-Type", ":=", "Reject")
+        );
+        let r =
+            RadiusAttribute::parse(AttributeKind::Reply, "Reply-Message = \"Hi there\"").unwrap();
         assert_eq!((r.op.as_str(), r.value.as_str()), ("=", "Hi there"));
         assert!(RadiusAttribute::parse(AttributeKind::Reply, "Session-Timeout==3").is_err());
         assert!(RadiusAttribute::parse(AttributeKind::Check, "Session-Timeout").is_err());

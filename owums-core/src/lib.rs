@@ -47,14 +47,14 @@ pub use error::{Error, ErrorKind, Result};
 pub use ids::{AttributeKind, Email, GroupName, PhoneNumber, RadiusAttribute, UserId, Username};
 pub use password::PasswordFormat;
 pub use plugin::{
-    AccountingSinkFactory, PLUGIN_API_VERSION, PluginContext, PluginRegistrar, PluginRegistry, PluginStateStore,
-    UserDirectory, VerifierFactory,
+    AccountingSinkFactory, PLUGIN_API_VERSION, PluginContext, PluginRegistrar, PluginRegistry,
+    PluginStateStore, UserDirectory, VerifierFactory,
 };
 pub use service::Subscribers;
 pub use settings::Settings;
 pub use storage::{SqlAccountingSink, Store};
 pub use user::{NewUser, User, UserRecord, UserStatus};
 pub use verifier::{
-    BackgroundTask, Challenge, Expiry, Outcome, OutcomeHandler, PluginHandler, PluginRoute, RegistrationField,
-    Shutdown, Verifier, VerifierEvent,
+    BackgroundTask, Challenge, Expiry, Outcome, OutcomeHandler, PluginHandler, PluginRoute,
+    RegistrationField, Shutdown, Verifier, VerifierEvent,
 };

@@ -59,16 +59,28 @@ impl PasswordFormat {
 pub fn validate_password(password: &str) -> Result<()> {
     let len = password.chars().count();
     if len < MIN_PASSWORD_LEN {
-        return Err(Error::invalid("password", format!("must be at least {MIN_PASSWORD_LEN} characters long")));
+        return Err(Error::invalid(
+            "password",
+            format!("must be at least {MIN_PASSWORD_LEN} characters long"),
+        ));
     }
     if len > 128 {
-        return Err(Error::invalid("password", "must be at most 128 characters long"));
+        return Err(Error::invalid(
+            "password",
+            "must be at most 128 characters long",
+        ));
     }
     if !password.chars().any(char::is_alphabetic) || !password.chars().any(|c| c.is_ascii_digit()) {
-        return Err(Error::invalid("password", "must contain at least one letter and one digit"));
+        return Err(Error::invalid(
+            "password",
+            "must contain at least one letter and one digit",
+        ));
     }
     if password.chars().any(char::is_control) {
-        return Err(Error::invalid("password", "may not contain control characters"));
+        return Err(Error::invalid(
+            "password",
+            "may not contain control characters",
+        ));
     }
     Ok(())
 }
@@ -84,7 +96,11 @@ pub fn hash_password(password: &str) -> Result<String> {
 /// Whether `password` matches an argon2id PHC `hash`; a malformed hash never matches.
 pub fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash)
-        .map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+        .map(|h| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
         .unwrap_or(false)
 }
 
@@ -95,7 +111,10 @@ mod tests {
     #[test]
     fn nt_hash_known_vector() {
         // MS-CHAP test vector (RFC 2759 §9.2): password "clientPass".
-        assert_eq!(PasswordFormat::Nt.encode("clientPass").unwrap(), "44EBBA8D5312B8D611474411F56989AE");
+        assert_eq!(
+            PasswordFormat::Nt.encode("clientPass").unwrap(),
+            "44EBBA8D5312B8D611474411F56989AE"
+        );
     }
 
     #[test]
@@ -112,8 +131,16 @@ mod tests {
         use sha_crypt::{PasswordHash, PasswordVerifier};
         let glibc = "$6$saltsalt$rGHbrrsOT1WLTt4dcfZKq1FiG//1B7ZAMkD.MeAC8/d9MOtB5EzYEffFnBarQhF6MiLywY/KggaYjrNNrzAnj/";
         let hash = PasswordHash::new(glibc).unwrap();
-        assert!(ShaCrypt::SHA512.verify_password(b"password1", &hash).is_ok());
-        assert!(ShaCrypt::SHA512.verify_password(b"password2", &hash).is_err());
+        assert!(
+            ShaCrypt::SHA512
+                .verify_password(b"password1", &hash)
+                .is_ok()
+        );
+        assert!(
+            ShaCrypt::SHA512
+                .verify_password(b"password2", &hash)
+                .is_err()
+        );
     }
 
     #[test]

@@ -111,7 +111,12 @@ impl PluginRegistry {
 
     /// Ids of every registered plugin (verifiers and sinks), sorted.
     pub fn known_ids(&self) -> Vec<&'static str> {
-        let mut ids: Vec<_> = self.verifiers.keys().chain(self.sinks.keys()).copied().collect();
+        let mut ids: Vec<_> = self
+            .verifiers
+            .keys()
+            .chain(self.sinks.keys())
+            .copied()
+            .collect();
         ids.sort_unstable();
         ids.dedup();
         ids
@@ -122,8 +127,14 @@ impl PluginRegistry {
         let known = self.known_ids();
         for id in config.keys() {
             if !known.contains(&id.as_str()) {
-                let list = if known.is_empty() { "none".to_owned() } else { known.join(", ") };
-                return Err(Error::Config(format!("unknown plugin `{id}` in [plugins]; known plugins: {list}")));
+                let list = if known.is_empty() {
+                    "none".to_owned()
+                } else {
+                    known.join(", ")
+                };
+                return Err(Error::Config(format!(
+                    "unknown plugin `{id}` in [plugins]; known plugins: {list}"
+                )));
             }
         }
         Ok(())
@@ -131,15 +142,24 @@ impl PluginRegistry {
 
     /// Builds the enabled verifiers. A plugin that fails to build is an error when it is
     /// `required` (the default), otherwise it is logged and skipped.
-    pub fn build_verifiers(&self, config: &PluginsConfig, ctx: &PluginContext) -> Result<Vec<Arc<dyn Verifier>>> {
+    pub fn build_verifiers(
+        &self,
+        config: &PluginsConfig,
+        ctx: &PluginContext,
+    ) -> Result<Vec<Arc<dyn Verifier>>> {
         self.check_config(config)?;
         let mut out = Vec::new();
         for (id, factory) in &self.verifiers {
-            let Some(table) = config.get(*id).filter(|t| t.enabled) else { continue };
+            let Some(table) = config.get(id).filter(|t| t.enabled) else {
+                continue;
+            };
             match factory.build(table.settings_json(), ctx.clone()) {
                 Ok(v) => out.push(v),
                 Err(e) if table.required => {
-                    return Err(Error::Plugin { id: (*id).to_owned(), message: e.to_string() });
+                    return Err(Error::Plugin {
+                        id: (*id).to_owned(),
+                        message: e.to_string(),
+                    });
                 }
                 Err(e) => tracing::warn!(plugin = id, error = %e, "optional plugin skipped"),
             }

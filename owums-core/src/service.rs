@@ -32,15 +32,25 @@ impl Subscribers {
     }
 
     /// Creates a subscriber, verified or not, in `groups` (or the default group when empty).
-    pub async fn create(&self, new: NewUser, verified: bool, groups: &[GroupName]) -> Result<UserRecord> {
-        let username = new.username.clone().ok_or_else(|| Error::invalid("username", "is required"))?;
+    pub async fn create(
+        &self,
+        new: NewUser,
+        verified: bool,
+        groups: &[GroupName],
+    ) -> Result<UserRecord> {
+        let username = new
+            .username
+            .clone()
+            .ok_or_else(|| Error::invalid("username", "is required"))?;
         password::validate_password(&new.password)?;
         if new.verification_method.is_empty() {
             return Err(Error::invalid("verification method", "is required"));
         }
         let mut memberships = Vec::new();
         let names = if groups.is_empty() {
-            let default = Settings::new(self.store.clone()).text("default_radius_group").await?;
+            let default = Settings::new(self.store.clone())
+                .text("default_radius_group")
+                .await?;
             vec![GroupName::try_new(&default)?]
         } else {
             groups.to_vec()
@@ -72,7 +82,11 @@ impl Subscribers {
             active: true,
             eula_accepted: new.eula_accepted,
             privacy_accepted: new.privacy_accepted,
-            locale: if new.locale.is_empty() { "en".to_owned() } else { new.locale },
+            locale: if new.locale.is_empty() {
+                "en".to_owned()
+            } else {
+                new.locale
+            },
             notes: new.notes,
             password_hash: password::hash_password(&new.password)?,
             radius_attribute: self.format.attribute().to_owned(),
@@ -88,7 +102,10 @@ impl Subscribers {
     /// Looks a subscriber up by username (case-insensitive).
     pub async fn find(&self, username: &str) -> Result<UserRecord> {
         let name = Username::try_new(username)?;
-        self.store.find_user_by_username(&name).await?.ok_or_else(|| Error::not_found("user", name.as_str()))
+        self.store
+            .find_user_by_username(&name)
+            .await?
+            .ok_or_else(|| Error::not_found("user", name.as_str()))
     }
 
     async fn transition(
@@ -97,19 +114,27 @@ impl Subscribers {
         action: &'static str,
         f: impl Fn(&UserRecord) -> Result<crate::storage::StateChange> + Send + Sync,
     ) -> Result<UserRecord> {
-        self.store.change_state(id, action, f).await?.ok_or_else(|| Error::not_found("user", id.to_string()))
+        self.store
+            .change_state(id, action, f)
+            .await?
+            .ok_or_else(|| Error::not_found("user", id.to_string()))
     }
 
     /// Verifies an unverified subscriber, or re-enables a disabled one (verifying again).
     pub async fn verify(&self, id: UserId) -> Result<UserRecord> {
         let now = crate::storage::now_utc();
         self.transition(id, "verify", |u| match u.status() {
-            UserStatus::Unverified | UserStatus::Disabled | UserStatus::Verified => Ok(crate::storage::StateChange {
-                verified: true,
-                verified_at: Some(u.verified_at.map_or(now, |t| t.naive_utc())),
-                active: true,
+            UserStatus::Unverified | UserStatus::Disabled | UserStatus::Verified => {
+                Ok(crate::storage::StateChange {
+                    verified: true,
+                    verified_at: Some(u.verified_at.map_or(now, |t| t.naive_utc())),
+                    active: true,
+                })
+            }
+            s @ UserStatus::Inactive => Err(Error::InvalidTransition {
+                action: "verify",
+                state: s.as_str(),
             }),
-            s @ UserStatus::Inactive => Err(Error::InvalidTransition { action: "verify", state: s.as_str() }),
         })
         .await
     }
@@ -122,7 +147,10 @@ impl Subscribers {
                 verified_at: u.verified_at.map(|t| t.naive_utc()),
                 active: u.active,
             }),
-            s => Err(Error::InvalidTransition { action: "disable", state: s.as_str() }),
+            s => Err(Error::InvalidTransition {
+                action: "disable",
+                state: s.as_str(),
+            }),
         })
         .await
     }
@@ -135,7 +163,10 @@ impl Subscribers {
                 verified_at: u.verified_at.map(|t| t.naive_utc()),
                 active: true,
             }),
-            s => Err(Error::InvalidTransition { action: "enable", state: s.as_str() }),
+            s => Err(Error::InvalidTransition {
+                action: "enable",
+                state: s.as_str(),
+            }),
         })
         .await
     }
@@ -176,9 +207,13 @@ impl Subscribers {
 
     /// Checks web credentials; inactive users and wrong passwords get the same error.
     pub async fn authenticate(&self, username: &str, password: &str) -> Result<UserRecord> {
-        let Ok(name) = Username::try_new(username) else { return Err(Error::Unauthorized) };
+        let Ok(name) = Username::try_new(username) else {
+            return Err(Error::Unauthorized);
+        };
         match self.store.find_login(&name).await? {
-            Some((user, hash)) if user.active && password::verify_password(password, &hash) => Ok(user),
+            Some((user, hash)) if user.active && password::verify_password(password, &hash) => {
+                Ok(user)
+            }
             Some(_) => Err(Error::Unauthorized),
             None => {
                 // Same work as a real check, so timing does not tell whether the user exists.
@@ -193,7 +228,11 @@ impl Subscribers {
         password::validate_password(new_password)?;
         let hash = password::hash_password(new_password)?;
         let radius = self.format.encode(new_password)?;
-        if self.store.set_user_password(id, &hash, self.format.attribute(), &radius).await? {
+        if self
+            .store
+            .set_user_password(id, &hash, self.format.attribute(), &radius)
+            .await?
+        {
             Ok(())
         } else {
             Err(Error::not_found("user", id.to_string()))
@@ -218,7 +257,11 @@ impl crate::verifier::OutcomeHandler for Subscribers {
             Outcome::PasswordRecovered { user } => {
                 let at = chrono::Utc::now().timestamp();
                 self.store
-                    .put(RECOVERY_STATE, user, serde_json::json!({ "verifier": verifier_id, "recovered_at": at }))
+                    .put(
+                        RECOVERY_STATE,
+                        user,
+                        serde_json::json!({ "verifier": verifier_id, "recovered_at": at }),
+                    )
                     .await?;
                 tracing::info!(%user, verifier = verifier_id, "password recovery proven");
             }

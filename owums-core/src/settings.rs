@@ -28,21 +28,76 @@ pub struct SettingDef {
     pub help: &'static str,
 }
 
-const fn def(name: &'static str, kind: SettingKind, default: &'static str, help: &'static str) -> SettingDef {
-    SettingDef { name, kind, default, help }
+const fn def(
+    name: &'static str,
+    kind: SettingKind,
+    default: &'static str,
+    help: &'static str,
+) -> SettingDef {
+    SettingDef {
+        name,
+        kind,
+        default,
+        help,
+    }
 }
 
 /// Every runtime setting with its default.
 pub const SETTINGS: &[SettingDef] = &[
-    def("default_radius_group", SettingKind::Text, "Users", "RADIUS group new subscribers join"),
-    def("captcha_enabled", SettingKind::Bool, "true", "captcha on the sign-up page"),
-    def("send_email_notification_to_users", SettingKind::Bool, "true", "new-account e-mail after verification"),
-    def("disabled_account_expire_days", SettingKind::Count, "0", "days before disabled accounts are removed (0: never)"),
-    def("default_radacct_results_per_page", SettingKind::Count, "20", "sessions per page"),
-    def("default_user_search_results_per_page", SettingKind::Count, "20", "users per page in the console"),
-    def("use_mobile_phone_as_username", SettingKind::Bool, "false", "username = mobile number for phone sign-ups"),
-    def("notifier_base_url", SettingKind::Text, "http://127.0.0.1:8080", "public URL used in e-mail links"),
-    def("password_reset_from", SettingKind::Text, "no-reply@localhost", "From: of subscriber e-mails"),
+    def(
+        "default_radius_group",
+        SettingKind::Text,
+        "Users",
+        "RADIUS group new subscribers join",
+    ),
+    def(
+        "captcha_enabled",
+        SettingKind::Bool,
+        "true",
+        "captcha on the sign-up page",
+    ),
+    def(
+        "send_email_notification_to_users",
+        SettingKind::Bool,
+        "true",
+        "new-account e-mail after verification",
+    ),
+    def(
+        "disabled_account_expire_days",
+        SettingKind::Count,
+        "0",
+        "days before disabled accounts are removed (0: never)",
+    ),
+    def(
+        "default_radacct_results_per_page",
+        SettingKind::Count,
+        "20",
+        "sessions per page",
+    ),
+    def(
+        "default_user_search_results_per_page",
+        SettingKind::Count,
+        "20",
+        "users per page in the console",
+    ),
+    def(
+        "use_mobile_phone_as_username",
+        SettingKind::Bool,
+        "false",
+        "username = mobile number for phone sign-ups",
+    ),
+    def(
+        "notifier_base_url",
+        SettingKind::Text,
+        "http://127.0.0.1:8080",
+        "public URL used in e-mail links",
+    ),
+    def(
+        "password_reset_from",
+        SettingKind::Text,
+        "no-reply@localhost",
+        "From: of subscriber e-mails",
+    ),
 ];
 
 /// The definition of setting `name`.
@@ -52,7 +107,9 @@ pub fn setting_def(name: &str) -> Option<&'static SettingDef> {
 
 fn check(def: &SettingDef, value: &str) -> Result<()> {
     let ok = match def.kind {
-        SettingKind::Text => !value.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t'),
+        SettingKind::Text => !value
+            .chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t'),
         SettingKind::Bool => matches!(value, "true" | "false"),
         SettingKind::Count => value.parse::<u64>().is_ok(),
     };
@@ -64,7 +121,10 @@ fn check(def: &SettingDef, value: &str) -> Result<()> {
             SettingKind::Bool => "`true` or `false`",
             SettingKind::Count => "a whole number",
         };
-        Err(Error::invalid("setting", format!("`{}` must be {want}", def.name)))
+        Err(Error::invalid(
+            "setting",
+            format!("`{}` must be {want}", def.name),
+        ))
     }
 }
 
@@ -81,13 +141,18 @@ impl Settings {
     }
 
     fn known(name: &str) -> Result<&'static SettingDef> {
-        setting_def(name).ok_or_else(|| Error::invalid("setting", format!("`{name}` is not a known setting")))
+        setting_def(name)
+            .ok_or_else(|| Error::invalid("setting", format!("`{name}` is not a known setting")))
     }
 
     /// The value of `name` as text (the default when not stored).
     pub async fn text(&self, name: &str) -> Result<String> {
         let def = Self::known(name)?;
-        Ok(self.store.setting(name).await?.unwrap_or_else(|| def.default.to_owned()))
+        Ok(self
+            .store
+            .setting(name)
+            .await?
+            .unwrap_or_else(|| def.default.to_owned()))
     }
 
     /// The value of a boolean setting.
@@ -99,7 +164,8 @@ impl Settings {
     pub async fn count(&self, name: &str) -> Result<u64> {
         let def = Self::known(name)?;
         let v = self.text(name).await?;
-        Ok(v.parse().unwrap_or_else(|_| def.default.parse().unwrap_or(0)))
+        Ok(v.parse()
+            .unwrap_or_else(|_| def.default.parse().unwrap_or(0)))
     }
 
     /// Stores a new value after checking it against the setting's type.

@@ -7,7 +7,9 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-use diesel_async::{AsyncConnection, AsyncMysqlConnection, AsyncPgConnection, SimpleAsyncConnection};
+use diesel_async::{
+    AsyncConnection, AsyncMysqlConnection, AsyncPgConnection, SimpleAsyncConnection,
+};
 
 use crate::config::DatabaseConfig;
 use crate::storage::{Backend, Store};
@@ -64,7 +66,9 @@ pub fn server_url(backend: Backend) -> Option<String> {
     };
     match std::env::var(var) {
         Ok(u) if !u.is_empty() => Some(u),
-        _ if std::env::var_os("CI").is_some() => panic!("{var} is not set, and CI requires every backend"),
+        _ if std::env::var_os("CI").is_some() => {
+            panic!("{var} is not set, and CI requires every backend")
+        }
         _ => {
             eprintln!("skipped: {var} not set");
             None
@@ -79,12 +83,22 @@ fn parts(url: &str) -> (String, String, String, u16, String) {
     let (user, password) = creds.split_once(':').unwrap_or((creds, ""));
     let (hostport, db) = hostpart.split_once('/').unwrap_or((hostpart, ""));
     let db = db.split('?').next().unwrap_or_default();
-    let default_port = if scheme.starts_with("postgres") { 5432 } else { 3306 };
+    let default_port = if scheme.starts_with("postgres") {
+        5432
+    } else {
+        3306
+    };
     let (host, port) = match hostport.rsplit_once(':') {
         Some((h, p)) => (h.to_owned(), p.parse().unwrap_or(default_port)),
         None => (hostport.to_owned(), default_port),
     };
-    (user.to_owned(), password.to_owned(), host, port, db.to_owned())
+    (
+        user.to_owned(),
+        password.to_owned(),
+        host,
+        port,
+        db.to_owned(),
+    )
 }
 
 fn with_database(url: &str, db: &str) -> String {
@@ -96,11 +110,15 @@ fn with_database(url: &str, db: &str) -> String {
 async fn admin_exec(backend: Backend, admin_url: &str, sql: &str) -> Result<(), String> {
     match backend {
         Backend::Postgres => {
-            let mut c = AsyncPgConnection::establish(admin_url).await.map_err(|e| e.to_string())?;
+            let mut c = AsyncPgConnection::establish(admin_url)
+                .await
+                .map_err(|e| e.to_string())?;
             c.batch_execute(sql).await.map_err(|e| e.to_string())
         }
         Backend::Mysql => {
-            let mut c = AsyncMysqlConnection::establish(admin_url).await.map_err(|e| e.to_string())?;
+            let mut c = AsyncMysqlConnection::establish(admin_url)
+                .await
+                .map_err(|e| e.to_string())?;
             c.batch_execute(sql).await.map_err(|e| e.to_string())
         }
         Backend::Sqlite => Ok(()),
@@ -130,16 +148,38 @@ impl TestDb {
             _ => {
                 admin_exec(backend, &admin_url, &format!("CREATE DATABASE {name}"))
                     .await
-                    .unwrap_or_else(|e| panic!("cannot create a {} test database: {e}", backend.as_str()));
+                    .unwrap_or_else(|e| {
+                        panic!("cannot create a {} test database: {e}", backend.as_str())
+                    });
                 let url = with_database(&admin_url, &name);
                 let (user, password, host, port, _) = parts(&url);
-                let params = DbParams::Server { host, port, user, password, database: name.clone() };
+                let params = DbParams::Server {
+                    host,
+                    port,
+                    user,
+                    password,
+                    database: name.clone(),
+                };
                 (url, params, None, Some(admin_url))
             }
         };
-        let config = DatabaseConfig { url: url.clone(), pool_size: 4, ..DatabaseConfig::default() };
-        let store = Store::connect(&config).await.expect("test database reachable");
-        Some(TestDb { store, url, params, backend, admin_url: admin, name, _dir: dir })
+        let config = DatabaseConfig {
+            url: url.clone(),
+            pool_size: 4,
+            ..DatabaseConfig::default()
+        };
+        let store = Store::connect(&config)
+            .await
+            .expect("test database reachable");
+        Some(TestDb {
+            store,
+            url,
+            params,
+            backend,
+            admin_url: admin,
+            name,
+            _dir: dir,
+        })
     }
 
     /// The backend.
@@ -150,7 +190,9 @@ impl TestDb {
 
 impl Drop for TestDb {
     fn drop(&mut self) {
-        let Some(admin) = self.admin_url.clone() else { return };
+        let Some(admin) = self.admin_url.clone() else {
+            return;
+        };
         let backend = self.backend;
         let sql = match backend {
             Backend::Postgres => format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
@@ -158,7 +200,10 @@ impl Drop for TestDb {
         };
         // Drop runs inside the test's runtime: use a thread with its own.
         let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
             if let Err(e) = rt.block_on(admin_exec(backend, &admin, &sql)) {
                 eprintln!("could not drop test database: {e}");
             }

@@ -200,9 +200,21 @@ mod tests {
     #[test]
     fn status_from_flags() {
         let now = Some(Utc::now());
-        assert_eq!(UserStatus::from_flags(false, None, true), UserStatus::Unverified);
-        assert_eq!(UserStatus::from_flags(true, now, true), UserStatus::Verified);
-        assert_eq!(UserStatus::from_flags(false, now, true), UserStatus::Disabled);
-        assert_eq!(UserStatus::from_flags(true, now, false), UserStatus::Inactive);
+        assert_eq!(
+            UserStatus::from_flags(false, None, true),
+            UserStatus::Unverified
+        );
+        assert_eq!(
+            UserStatus::from_flags(true, now, true),
+            UserStatus::Verified
+        );
+        assert_eq!(
+            UserStatus::from_flags(false, now, true),
+            UserStatus::Disabled
+        );
+        assert_eq!(
+            UserStatus::from_flags(true, now, false),
+            UserStatus::Inactive
+        );
     }
 }

@@ -73,7 +73,7 @@ pub enum Challenge {
 #[non_exhaustive]
 pub enum VerifierEvent {
     /// An HTTP request to one of the verifier's routes.
-    Http(http::Request<Bytes>),
+    Http(Box<http::Request<Bytes>>),
     /// A phone call (caller normalised to E.164) to `callee`.
     Call {
         /// Who called.
@@ -138,7 +138,10 @@ pub struct PluginRoute {
 
 impl fmt::Debug for PluginRoute {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PluginRoute").field("method", &self.method).field("path", &self.path).finish()
+        f.debug_struct("PluginRoute")
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .finish()
     }
 }
 
@@ -176,7 +179,9 @@ pub struct BackgroundTask {
 
 impl fmt::Debug for BackgroundTask {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("BackgroundTask").field("name", &self.name).finish()
+        f.debug_struct("BackgroundTask")
+            .field("name", &self.name)
+            .finish()
     }
 }
 

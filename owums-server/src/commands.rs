@@ -6,8 +6,8 @@ use anyhow::{Context, bail};
 use owums_core::config::{self, ConfigPaths};
 use owums_core::storage::{NewGroup, NewNas};
 use owums_core::{
-    AttributeKind, Config, Email, GroupName, NewUser, PhoneNumber, RadiusAttribute, Store, Subscribers, UserRecord,
-    Username,
+    AttributeKind, Config, Email, GroupName, NewUser, PhoneNumber, RadiusAttribute, Store,
+    Subscribers, UserRecord, Username,
 };
 
 use crate::cli::{Cli, Command, GroupCommand, NasCommand, UserCommand, UserCreate};
@@ -29,7 +29,10 @@ fn load_config(cli: &Cli, listen: Option<&str>) -> anyhow::Result<Config> {
 fn init_tracing(level: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }
 
 pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -46,7 +49,13 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
         }
     }
     match cli.command {
-        Command::Serve { no_migrate, .. } => crate::serve(config.clone(), config.database.migrate_on_start && !no_migrate).await,
+        Command::Serve { no_migrate, .. } => {
+            crate::serve(
+                config.clone(),
+                config.database.migrate_on_start && !no_migrate,
+            )
+            .await
+        }
         Command::CheckConfig => {
             crate::plugins::registry().check_config(&config.plugins)?;
             print!("{}", config.to_redacted_toml()?);
@@ -75,7 +84,10 @@ fn read_password(arg: &str) -> anyhow::Result<String> {
         return Ok(arg.to_owned());
     }
     let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line).context("reading the password from standard input")?;
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .context("reading the password from standard input")?;
     Ok(line.trim_end_matches(['\n', '\r']).to_owned())
 }
 
@@ -102,7 +114,11 @@ async fn user(config: &Config, cmd: UserCommand) -> anyhow::Result<()> {
     match cmd {
         UserCommand::Create(args) => {
             let new = new_user(&args)?;
-            let groups = args.groups.iter().map(|g| GroupName::try_new(g)).collect::<Result<Vec<_>, _>>()?;
+            let groups = args
+                .groups
+                .iter()
+                .map(|g| GroupName::try_new(g))
+                .collect::<Result<Vec<_>, _>>()?;
             let u = s.create(new, args.verified, &groups).await?;
             println!("created {} ({})", u.username, u.status().as_str());
         }
@@ -111,7 +127,10 @@ async fn user(config: &Config, cmd: UserCommand) -> anyhow::Result<()> {
             print_user(&store, &u).await?;
         }
         UserCommand::List { offset, limit } => {
-            println!("{:<24} {:<11} {:<10} {:<30} created", "username", "status", "method", "e-mail");
+            println!(
+                "{:<24} {:<11} {:<10} {:<30} created",
+                "username", "status", "method", "e-mail"
+            );
             for u in store.list_users(offset, limit).await? {
                 println!(
                     "{:<24} {:<11} {:<10} {:<30} {}",
@@ -126,8 +145,12 @@ async fn user(config: &Config, cmd: UserCommand) -> anyhow::Result<()> {
         UserCommand::Verify { username } => report(s.verify(s.find(&username).await?.id).await?),
         UserCommand::Disable { username } => report(s.disable(s.find(&username).await?.id).await?),
         UserCommand::Enable { username } => report(s.enable(s.find(&username).await?.id).await?),
-        UserCommand::Deactivate { username } => report(s.deactivate(s.find(&username).await?.id).await?),
-        UserCommand::Activate { username } => report(s.activate(s.find(&username).await?.id).await?),
+        UserCommand::Deactivate { username } => {
+            report(s.deactivate(s.find(&username).await?.id).await?)
+        }
+        UserCommand::Activate { username } => {
+            report(s.activate(s.find(&username).await?.id).await?)
+        }
         UserCommand::Delete { username } => {
             let u = s.find(&username).await?;
             s.delete(u.id).await?;
@@ -148,13 +171,29 @@ async fn print_user(store: &Store, u: &UserRecord) -> anyhow::Result<()> {
     println!("username:     {}", u.username);
     println!("id:           {}", u.id);
     println!("status:       {}", u.status().as_str());
-    println!("radius user:  {}", if u.is_radius_valid() { "yes" } else { "no" });
+    println!(
+        "radius user:  {}",
+        if u.is_radius_valid() { "yes" } else { "no" }
+    );
     println!("method:       {}", u.verification_method);
     println!("e-mail:       {}", opt(u.email.as_ref().map(Email::as_str)));
-    println!("mobile:       {}", opt(u.mobile.as_ref().map(PhoneNumber::as_str)));
+    println!(
+        "mobile:       {}",
+        opt(u.mobile.as_ref().map(PhoneNumber::as_str))
+    );
     println!("name:         {} {}", u.given_name, u.surname);
-    println!("verified at:  {}", u.verified_at.map_or("-".to_owned(), |t| t.to_rfc3339()));
-    println!("eula:         {}", if u.eula_accepted { "accepted" } else { "not accepted" });
+    println!(
+        "verified at:  {}",
+        u.verified_at.map_or("-".to_owned(), |t| t.to_rfc3339())
+    );
+    println!(
+        "eula:         {}",
+        if u.eula_accepted {
+            "accepted"
+        } else {
+            "not accepted"
+        }
+    );
     println!("locale:       {}", u.locale);
     println!("groups:       {}", group_list.join(", "));
     println!("created at:   {}", u.created_at.to_rfc3339());
@@ -163,12 +202,31 @@ async fn print_user(store: &Store, u: &UserRecord) -> anyhow::Result<()> {
 
 async fn group(config: &Config, cmd: GroupCommand) -> anyhow::Result<()> {
     match cmd {
-        GroupCommand::Create { name, priority, checks, replies } => {
+        GroupCommand::Create {
+            name,
+            priority,
+            checks,
+            replies,
+        } => {
             let name = GroupName::try_new(&name)?;
-            let checks = checks.iter().map(|c| RadiusAttribute::parse(AttributeKind::Check, c)).collect::<Result<Vec<_>, _>>()?;
-            let replies = replies.iter().map(|r| RadiusAttribute::parse(AttributeKind::Reply, r)).collect::<Result<Vec<_>, _>>()?;
+            let checks = checks
+                .iter()
+                .map(|c| RadiusAttribute::parse(AttributeKind::Check, c))
+                .collect::<Result<Vec<_>, _>>()?;
+            let replies = replies
+                .iter()
+                .map(|r| RadiusAttribute::parse(AttributeKind::Reply, r))
+                .collect::<Result<Vec<_>, _>>()?;
             let store = Store::connect(&config.database).await?;
-            let g = store.create_group(NewGroup { name, priority, notes: None, checks, replies }).await?;
+            let g = store
+                .create_group(NewGroup {
+                    name,
+                    priority,
+                    notes: None,
+                    checks,
+                    replies,
+                })
+                .await?;
             println!("created group {} (priority {})", g.name, g.priority);
         }
         GroupCommand::List => {
@@ -189,17 +247,37 @@ async fn group(config: &Config, cmd: GroupCommand) -> anyhow::Result<()> {
 
 async fn nas(config: &Config, cmd: NasCommand) -> anyhow::Result<()> {
     match cmd {
-        NasCommand::Add { nasname, secret, shortname, nas_type } => {
+        NasCommand::Add {
+            nasname,
+            secret,
+            shortname,
+            nas_type,
+        } => {
             if secret.is_empty() {
                 bail!("--secret must not be empty");
             }
             let store = Store::connect(&config.database).await?;
-            let n = store.add_nas(&NewNas { nasname, shortname, nas_type, secret, description: None }).await?;
-            println!("added NAS {} ({}); restart FreeRADIUS to load it", n.nasname, n.shortname.unwrap_or_default());
+            let n = store
+                .add_nas(&NewNas {
+                    nasname,
+                    shortname,
+                    nas_type,
+                    secret,
+                    description: None,
+                })
+                .await?;
+            println!(
+                "added NAS {} ({}); restart FreeRADIUS to load it",
+                n.nasname,
+                n.shortname.unwrap_or_default()
+            );
         }
         NasCommand::List => {
             let store = Store::connect(&config.database).await?;
-            println!("{:<20} {:<20} {:<10} secret", "nasname", "shortname", "type");
+            println!(
+                "{:<20} {:<20} {:<10} secret",
+                "nasname", "shortname", "type"
+            );
             for n in store.list_nas().await? {
                 println!(
                     "{:<20} {:<20} {:<10} ********",

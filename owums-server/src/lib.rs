@@ -21,7 +21,10 @@ pub use state::AppState;
 
 /// The HTTP application.
 pub fn app(state: AppState) -> impl Endpoint {
-    Route::new().at("/healthz", get(health::healthz)).with(Tracing).data(state)
+    Route::new()
+        .at("/healthz", get(health::healthz))
+        .with(Tracing)
+        .data(state)
 }
 
 /// Connects, migrates (unless told not to), starts plugins' background tasks and serves
@@ -29,7 +32,11 @@ pub fn app(state: AppState) -> impl Endpoint {
 pub async fn serve(config: Config, migrate: bool) -> anyhow::Result<()> {
     let state = AppState::build(&config).await?;
     if migrate {
-        let applied = state.store.migrate().await.context("migrating the database")?;
+        let applied = state
+            .store
+            .migrate()
+            .await
+            .context("migrating the database")?;
         if !applied.is_empty() {
             tracing::info!(?applied, "migrations applied");
         }

@@ -21,7 +21,10 @@ pub struct AppState {
 impl std::fmt::Debug for AppState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let ids: Vec<_> = self.verifiers.iter().map(|v| v.id()).collect();
-        f.debug_struct("AppState").field("store", &self.store).field("verifiers", &ids).finish()
+        f.debug_struct("AppState")
+            .field("store", &self.store)
+            .field("verifiers", &ids)
+            .finish()
     }
 }
 
@@ -35,14 +38,25 @@ impl AppState {
     }
 
     /// State over an existing store (tests, integrators).
-    pub fn with_store(config: &Config, store: Store, registry: &owums_core::PluginRegistry) -> anyhow::Result<AppState> {
+    pub fn with_store(
+        config: &Config,
+        store: Store,
+        registry: &owums_core::PluginRegistry,
+    ) -> anyhow::Result<AppState> {
         let subscribers = Subscribers::new(store.clone(), config.radius.password_format);
         let ctx = PluginContext {
             users: Arc::new(store.clone()),
             state: Arc::new(store.clone()),
             outcomes: Arc::new(subscribers.clone()),
         };
-        let verifiers = registry.build_verifiers(&config.plugins, &ctx).context("starting plugins")?;
-        Ok(AppState { store, subscribers, verifiers, config: Arc::new(config.clone()) })
+        let verifiers = registry
+            .build_verifiers(&config.plugins, &ctx)
+            .context("starting plugins")?;
+        Ok(AppState {
+            store,
+            subscribers,
+            verifiers,
+            config: Arc::new(config.clone()),
+        })
     }
 }

@@ -11,7 +11,11 @@ fn one_line_error(r: &crate::support::cli::Run) {
     let lines: Vec<&str> = r.stderr.lines().filter(|l| !l.trim().is_empty()).collect();
     assert_eq!(lines.len(), 1, "one line expected, got: {}", r.stderr);
     assert!(lines[0].starts_with("error: "), "{}", r.stderr);
-    assert!(!r.stderr.contains("backtrace") && !r.stderr.contains("panicked"), "{}", r.stderr);
+    assert!(
+        !r.stderr.contains("backtrace") && !r.stderr.contains("panicked"),
+        "{}",
+        r.stderr
+    );
 }
 
 db_test!(user_lifecycle_through_the_command, |db| {
@@ -19,23 +23,76 @@ db_test!(user_lifecycle_through_the_command, |db| {
     let url = db.url.clone();
     let d = dir.path().to_owned();
     tokio::task::spawn_blocking(move || {
-        let created = owums(&d, &url, &["user", "create", "--username", "Carla", "--password", "-", "--email", "c@example.org", "--mobile", "+39 333 1112223"], "password1\n");
+        let created = owums(
+            &d,
+            &url,
+            &[
+                "user",
+                "create",
+                "--username",
+                "Carla",
+                "--password",
+                "-",
+                "--email",
+                "c@example.org",
+                "--mobile",
+                "+39 333 1112223",
+            ],
+            "password1\n",
+        );
         assert_eq!(created.code, 0, "{}", created.stderr);
         assert!(created.stdout.contains("created carla (unverified)"));
         let show = owums_ok(&d, &url, &["user", "show", "CARLA"]);
-        assert!(show.contains("status:       unverified") && show.contains("+393331112223"), "{show}");
+        assert!(
+            show.contains("status:       unverified") && show.contains("+393331112223"),
+            "{show}"
+        );
         assert!(owums_ok(&d, &url, &["user", "verify", "carla"]).contains("carla is verified"));
         assert!(owums_ok(&d, &url, &["user", "disable", "carla"]).contains("carla is disabled"));
         assert!(owums_ok(&d, &url, &["user", "enable", "carla"]).contains("carla is verified"));
         assert!(owums_ok(&d, &url, &["user", "deactivate", "carla"]).contains("carla is inactive"));
         assert!(owums_ok(&d, &url, &["user", "activate", "carla"]).contains("carla is verified"));
         assert!(owums_ok(&d, &url, &["user", "list"]).contains("carla"));
-        owums_ok(&d, &url, &["group", "create", "Gold", "--priority", "0", "--check", "Simultaneous-Use:=1", "--reply", "Session-Timeout=7200"]);
+        owums_ok(
+            &d,
+            &url,
+            &[
+                "group",
+                "create",
+                "Gold",
+                "--priority",
+                "0",
+                "--check",
+                "Simultaneous-Use:=1",
+                "--reply",
+                "Session-Timeout=7200",
+            ],
+        );
         let groups = owums_ok(&d, &url, &["group", "list"]);
-        assert!(groups.contains("Gold (priority 0)") && groups.contains("reply  Session-Timeout = 7200"), "{groups}");
-        owums_ok(&d, &url, &["nas", "add", "--nasname", "192.0.2.1", "--secret", "nas-secret", "--type", "cisco"]);
+        assert!(
+            groups.contains("Gold (priority 0)")
+                && groups.contains("reply  Session-Timeout = 7200"),
+            "{groups}"
+        );
+        owums_ok(
+            &d,
+            &url,
+            &[
+                "nas",
+                "add",
+                "--nasname",
+                "192.0.2.1",
+                "--secret",
+                "nas-secret",
+                "--type",
+                "cisco",
+            ],
+        );
         let nas = owums_ok(&d, &url, &["nas", "list"]);
-        assert!(nas.contains("192.0.2.1") && nas.contains("cisco") && !nas.contains("nas-secret"), "{nas}");
+        assert!(
+            nas.contains("192.0.2.1") && nas.contains("cisco") && !nas.contains("nas-secret"),
+            "{nas}"
+        );
         assert!(owums_ok(&d, &url, &["user", "delete", "carla"]).contains("deleted carla"));
         let gone = owums(&d, &url, &["user", "show", "carla"], "");
         assert_eq!(gone.code, 1);
@@ -51,16 +108,97 @@ db_test!(bad_input_is_one_line_and_changes_nothing, |db| {
     let url = db.url.clone();
     let d = dir.path().to_owned();
     tokio::task::spawn_blocking(move || {
-        owums_ok(&d, &url, &["user", "create", "--username", "dora", "--password", "password1"]);
+        owums_ok(
+            &d,
+            &url,
+            &[
+                "user",
+                "create",
+                "--username",
+                "dora",
+                "--password",
+                "password1",
+            ],
+        );
         for (args, needle) in [
-            (vec!["user", "create", "--username", "do", "--password", "password1"], "username"),
-            (vec!["user", "create", "--username", "x@realm", "--password", "password1"], "username"),
-            (vec!["user", "create", "--username", "DORA", "--password", "password1"], "already exists"),
-            (vec!["user", "create", "--username", "dora2", "--password", "short"], "password"),
-            (vec!["user", "create", "--username", "dora3", "--password", "password1", "--mobile", "333"], "mobile"),
-            (vec!["user", "create", "--username", "dora4", "--password", "password1", "--group", "Nope"], "Nope"),
-            (vec!["group", "create", "Bad", "--reply", "Session-Timeout==1"], "operator"),
-            (vec!["nas", "add", "--nasname", "nowhere", "--secret", "s"], "nasname"),
+            (
+                vec![
+                    "user",
+                    "create",
+                    "--username",
+                    "do",
+                    "--password",
+                    "password1",
+                ],
+                "username",
+            ),
+            (
+                vec![
+                    "user",
+                    "create",
+                    "--username",
+                    "x@realm",
+                    "--password",
+                    "password1",
+                ],
+                "username",
+            ),
+            (
+                vec![
+                    "user",
+                    "create",
+                    "--username",
+                    "DORA",
+                    "--password",
+                    "password1",
+                ],
+                "already exists",
+            ),
+            (
+                vec![
+                    "user",
+                    "create",
+                    "--username",
+                    "dora2",
+                    "--password",
+                    "short",
+                ],
+                "password",
+            ),
+            (
+                vec![
+                    "user",
+                    "create",
+                    "--username",
+                    "dora3",
+                    "--password",
+                    "password1",
+                    "--mobile",
+                    "333",
+                ],
+                "mobile",
+            ),
+            (
+                vec![
+                    "user",
+                    "create",
+                    "--username",
+                    "dora4",
+                    "--password",
+                    "password1",
+                    "--group",
+                    "Nope",
+                ],
+                "Nope",
+            ),
+            (
+                vec!["group", "create", "Bad", "--reply", "Session-Timeout==1"],
+                "operator",
+            ),
+            (
+                vec!["nas", "add", "--nasname", "nowhere", "--secret", "s"],
+                "nasname",
+            ),
         ] {
             let r = owums(&d, &url, &args, "");
             assert_eq!(r.code, 1, "{args:?}: {}", r.stderr);
@@ -80,7 +218,12 @@ fn usage_errors_exit_2() {
     let dir = tempfile::tempdir().unwrap();
     let r = owums(dir.path(), "sqlite://owums.db", &["user", "frobnicate"], "");
     assert_eq!(r.code, 2, "{}", r.stderr);
-    let r = owums(dir.path(), "sqlite://owums.db", &["user", "create", "--username", "x"], "");
+    let r = owums(
+        dir.path(),
+        "sqlite://owums.db",
+        &["user", "create", "--username", "x"],
+        "",
+    );
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(!dir.path().join("owums.db").exists(), "nothing was created");
 }
@@ -88,7 +231,12 @@ fn usage_errors_exit_2() {
 #[test]
 fn unreachable_database_is_one_line() {
     let dir = tempfile::tempdir().unwrap();
-    for url in ["postgres://owums@127.0.0.1:1/owums", "mysql://owums@127.0.0.1:1/owums", "sqlite:///no/such/dir/owums.db", "oracle://x"] {
+    for url in [
+        "postgres://owums@127.0.0.1:1/owums",
+        "mysql://owums@127.0.0.1:1/owums",
+        "sqlite:///no/such/dir/owums.db",
+        "oracle://x",
+    ] {
         let r = owums(dir.path(), url, &["user", "list"], "");
         assert_eq!(r.code, 1, "{url}: {}", r.stderr);
         one_line_error(&r);
@@ -98,14 +246,26 @@ fn unreachable_database_is_one_line() {
 #[test]
 fn unknown_configuration_key_names_file_and_key() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("owums.toml"), "[server]\nlisten = \"127.0.0.1:1\"\nlistn = \"oops\"\n").unwrap();
+    std::fs::write(
+        dir.path().join("owums.toml"),
+        "[server]\nlisten = \"127.0.0.1:1\"\nlistn = \"oops\"\n",
+    )
+    .unwrap();
     let r = owums(dir.path(), "sqlite://owums.db", &["migrate"], "");
     assert_eq!(r.code, 1);
     one_line_error(&r);
-    assert!(r.stderr.contains("listn") && r.stderr.contains("owums.toml"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("listn") && r.stderr.contains("owums.toml"),
+        "{}",
+        r.stderr
+    );
     assert!(!dir.path().join("owums.db").exists(), "nothing was created");
     std::fs::write(dir.path().join("owums.toml"), "").unwrap();
-    std::fs::write(dir.path().join("plugins.toml"), "[plugins.nosuch]\nenabled = true\n").unwrap();
+    std::fs::write(
+        dir.path().join("plugins.toml"),
+        "[plugins.nosuch]\nenabled = true\n",
+    )
+    .unwrap();
     let r = owums(dir.path(), "sqlite://owums.db", &["check-config"], "");
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("unknown plugin `nosuch`"), "{}", r.stderr);
@@ -123,13 +283,20 @@ fn check_config_redacts_secrets() {
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success());
-    assert!(text.contains("mysql://owums:********@db/owums") && !text.contains("hunter2"), "{text}");
+    assert!(
+        text.contains("mysql://owums:********@db/owums") && !text.contains("hunter2"),
+        "{text}"
+    );
 }
 
 fn http_get(addr: &str, path: &str) -> Option<(u16, String)> {
     let mut s = TcpStream::connect(addr).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").ok()?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
     let mut buf = String::new();
     s.read_to_string(&mut buf).ok()?;
     let code = buf.split_whitespace().nth(1)?.parse().ok()?;
@@ -137,7 +304,11 @@ fn http_get(addr: &str, path: &str) -> Option<(u16, String)> {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 #[test]
@@ -161,8 +332,14 @@ fn serve_migrates_answers_healthz_and_stops_on_sigterm() {
     };
     assert_eq!(reply.0, 200, "{}", reply.1);
     assert!(reply.1.contains("\"database\":\"ok\""));
-    assert!(dir.path().join("owums.db").exists(), "default database created in the working directory");
-    let kill = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(
+        dir.path().join("owums.db").exists(),
+        "default database created in the working directory"
+    );
+    let kill = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
     assert!(kill.success());
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
@@ -180,11 +357,22 @@ fn serve_migrates_answers_healthz_and_stops_on_sigterm() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn healthz_is_503_when_the_database_goes_away() {
-    let Some(db) = TestDb::new(Backend::Postgres).await else { return };
+    let Some(db) = TestDb::new(Backend::Postgres).await else {
+        return;
+    };
     let config = owums_core::Config::default();
-    let state = owums_server::AppState::with_store(&config, db.store.clone(), &owums_server::plugins::registry()).unwrap();
+    let state = owums_server::AppState::with_store(
+        &config,
+        db.store.clone(),
+        &owums_server::plugins::registry(),
+    )
+    .unwrap();
     let client = poem::test::TestClient::new(owums_server::app(state));
     client.get("/healthz").send().await.assert_status_is_ok();
     drop(db); // DROP DATABASE … WITH (FORCE) closes every connection.
-    client.get("/healthz").send().await.assert_status(poem::http::StatusCode::SERVICE_UNAVAILABLE);
+    client
+        .get("/healthz")
+        .send()
+        .await
+        .assert_status(poem::http::StatusCode::SERVICE_UNAVAILABLE);
 }

@@ -1,8 +1,8 @@
 //! The integration tests: storage on every backend, the `owums` command, and FreeRADIUS
 //! end to end.
-
-
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod cli;
+mod radius_e2e;
 mod storage;
 mod support;

@@ -36,7 +36,11 @@ pub struct ConfigPaths {
 
 impl Default for ConfigPaths {
     fn default() -> Self {
-        ConfigPaths { config: "owums.toml".into(), plugins: "plugins.toml".into(), required: false }
+        ConfigPaths {
+            config: "owums.toml".into(),
+            plugins: "plugins.toml".into(),
+            required: false,
+        }
     }
 }
 
@@ -97,7 +101,10 @@ pub struct ServerConfig {
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        ServerConfig { listen: "127.0.0.1:8080".to_owned(), shutdown_grace_seconds: 10 }
+        ServerConfig {
+            listen: "127.0.0.1:8080".to_owned(),
+            shutdown_grace_seconds: 10,
+        }
     }
 }
 
@@ -120,7 +127,9 @@ pub struct LogConfig {
 
 impl Default for LogConfig {
     fn default() -> Self {
-        LogConfig { level: "info".to_owned() }
+        LogConfig {
+            level: "info".to_owned(),
+        }
     }
 }
 
@@ -212,7 +221,10 @@ fn check_exists(path: &Path, what: &str) -> Result<()> {
     if path.exists() {
         Ok(())
     } else {
-        Err(Error::Config(format!("{what} `{}` does not exist", path.display())))
+        Err(Error::Config(format!(
+            "{what} `{}` does not exist",
+            path.display()
+        )))
     }
 }
 
@@ -226,7 +238,9 @@ pub fn load(paths: &ConfigPaths) -> Result<Config> {
             .extract::<PluginsFile>()
             .map_err(|e| Error::Config(one_line(&e)))?;
     }
-    let mut config: Config = figment(paths).extract().map_err(|e| Error::Config(one_line(&e)))?;
+    let mut config: Config = figment(paths)
+        .extract()
+        .map_err(|e| Error::Config(one_line(&e)))?;
     config.database.url = config.database.url.trim().to_owned();
     config.validate()?;
     Ok(config)
@@ -241,19 +255,27 @@ impl Config {
     /// Cross-field checks.
     pub fn validate(&self) -> Result<()> {
         crate::storage::Backend::from_url(&self.database.url)?;
-        self.server
-            .listen
-            .parse::<SocketAddr>()
-            .map_err(|_| Error::Config(format!("server.listen `{}` is not an address:port", self.server.listen)))?;
+        self.server.listen.parse::<SocketAddr>().map_err(|_| {
+            Error::Config(format!(
+                "server.listen `{}` is not an address:port",
+                self.server.listen
+            ))
+        })?;
         if self.database.pool_size == 0 {
-            return Err(Error::Config("database.pool_size must be at least 1".to_owned()));
+            return Err(Error::Config(
+                "database.pool_size must be at least 1".to_owned(),
+            ));
         }
         tracing_subscriber_filter_check(&self.log.level)?;
         Ok(())
     }
 
     /// Applies command-line overrides (the highest layer).
-    pub fn apply_overrides(&mut self, listen: Option<&str>, database_url: Option<&str>) -> Result<()> {
+    pub fn apply_overrides(
+        &mut self,
+        listen: Option<&str>,
+        database_url: Option<&str>,
+    ) -> Result<()> {
         if let Some(l) = listen {
             l.to_owned().clone_into(&mut self.server.listen);
         }
@@ -273,7 +295,9 @@ impl Config {
 
 fn tracing_subscriber_filter_check(level: &str) -> Result<()> {
     if level.trim().is_empty() || level.contains(char::is_whitespace) {
-        return Err(Error::Config(format!("log.level `{level}` is not a log filter")));
+        return Err(Error::Config(format!(
+            "log.level `{level}` is not a log filter"
+        )));
     }
     Ok(())
 }

@@ -5,8 +5,12 @@ const MASK: &str = "********";
 
 /// `scheme://user:********@host/db` for a URL with a password; other strings unchanged.
 pub fn redact_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
-    let Some((creds, host)) = rest.rsplit_once('@') else { return url.to_owned() };
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let Some((creds, host)) = rest.rsplit_once('@') else {
+        return url.to_owned();
+    };
     match creds.split_once(':') {
         Some((user, _)) => format!("{scheme}://{user}:{MASK}@{host}"),
         None => url.to_owned(),

@@ -1,3 +1,5 @@
+#![allow(clippy::result_large_err)]
+
 use super::*;
 use figment::Jail;
 
@@ -20,7 +22,10 @@ fn defaults_serve_a_first_run() {
 fn layers_file_then_plugins_then_env() {
     Jail::expect_with(|jail| {
         jail.create_file("owums.toml", "[database]\nurl = \"sqlite://a.db\"\npool_size = 3\n[server]\nlisten = \"127.0.0.1:1\"\n")?;
-        jail.create_file("plugins.toml", "[plugins.sip]\nenabled = true\nring_seconds = 8\n")?;
+        jail.create_file(
+            "plugins.toml",
+            "[plugins.sip]\nenabled = true\nring_seconds = 8\n",
+        )?;
         jail.set_env("OWUMS_DATABASE__URL", "sqlite://b.db");
         jail.set_env("OWUMS_TEST_POSTGRES_URL", "not configuration");
         let c = load(&paths()).unwrap();
@@ -75,7 +80,10 @@ fn secret_from_file() {
         assert_eq!(c.database.url, "postgres://owums:hunter2@db/owums");
         let shown = c.to_redacted_toml().unwrap();
         assert!(!shown.contains("hunter2"), "{shown}");
-        assert!(shown.contains("postgres://owums:********@db/owums"), "{shown}");
+        assert!(
+            shown.contains("postgres://owums:********@db/owums"),
+            "{shown}"
+        );
         Ok(())
     });
 }
@@ -95,7 +103,12 @@ fn plugin_secrets_are_redacted() {
 fn bad_values_are_clear_errors() {
     Jail::expect_with(|jail| {
         jail.set_env("OWUMS_DATABASE__URL", "oracle://x");
-        assert!(load(&paths()).unwrap_err().to_string().contains("oracle://x"));
+        assert!(
+            load(&paths())
+                .unwrap_err()
+                .to_string()
+                .contains("oracle://x")
+        );
         Ok(())
     });
     Jail::expect_with(|jail| {
@@ -113,7 +126,11 @@ fn bad_values_are_clear_errors() {
 #[test]
 fn explicit_missing_file_is_an_error() {
     Jail::expect_with(|_| {
-        let p = ConfigPaths { config: "missing.toml".into(), plugins: "plugins.toml".into(), required: true };
+        let p = ConfigPaths {
+            config: "missing.toml".into(),
+            plugins: "plugins.toml".into(),
+            required: true,
+        };
         assert!(load(&p).unwrap_err().to_string().contains("missing.toml"));
         Ok(())
     });
@@ -125,10 +142,18 @@ fn example_file_is_complete_and_matches_defaults() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../owums.example.toml");
     let text = std::fs::read_to_string(&path).unwrap();
     let example: Config = toml::from_str(&text).unwrap();
-    assert_eq!(example, Config::default(), "owums.example.toml values differ from the defaults");
+    assert_eq!(
+        example,
+        Config::default(),
+        "owums.example.toml values differ from the defaults"
+    );
     let shown: toml::Value = toml::from_str(&text).unwrap();
     let defaults = toml::Value::try_from(Config::default()).unwrap();
-    assert_eq!(keys(&shown, ""), keys(&defaults, ""), "owums.example.toml must list every key");
+    assert_eq!(
+        keys(&shown, ""),
+        keys(&defaults, ""),
+        "owums.example.toml must list every key"
+    );
 }
 
 fn keys(v: &toml::Value, prefix: &str) -> Vec<String> {

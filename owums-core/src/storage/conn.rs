@@ -8,7 +8,9 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel_async::pooled_connection::deadpool::Pool as DeadPool;
 use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
 use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
-use diesel_async::{AsyncConnection, AsyncMysqlConnection, AsyncPgConnection, SimpleAsyncConnection};
+use diesel_async::{
+    AsyncConnection, AsyncMysqlConnection, AsyncPgConnection, SimpleAsyncConnection,
+};
 
 use crate::config::{DatabaseConfig, redact_url};
 use crate::error::{Error, Result};
@@ -80,7 +82,9 @@ where
     C: AsyncConnection + SimpleAsyncConnection,
 {
     let mut conn = C::establish(url).await?;
-    conn.batch_execute(setup).await.map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+    conn.batch_execute(setup)
+        .await
+        .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
     Ok(conn)
 }
 
@@ -120,15 +124,34 @@ impl Pool {
         let url = driver_url(backend, &config.url);
         Ok(match backend {
             Backend::Sqlite => {
-                if let Some(dir) = std::path::Path::new(&url).parent().filter(|d| !d.as_os_str().is_empty()) {
-                    if !dir.is_dir() {
-                        return Err(Error::Storage(format!("the directory of {} does not exist", config.url)));
-                    }
+                let parent = std::path::Path::new(&url)
+                    .parent()
+                    .filter(|d| !d.as_os_str().is_empty());
+                if parent.is_some_and(|dir| !dir.is_dir()) {
+                    return Err(Error::Storage(format!(
+                        "the directory of {} does not exist",
+                        config.url
+                    )));
                 }
-                Pool::Sqlite(build_pool!(SqliteConn, url, sqlite_setup(config.sqlite_busy_timeout_ms), config))
+                Pool::Sqlite(build_pool!(
+                    SqliteConn,
+                    url,
+                    sqlite_setup(config.sqlite_busy_timeout_ms),
+                    config
+                ))
             }
-            Backend::Postgres => Pool::Postgres(build_pool!(AsyncPgConnection, url, POSTGRES_SETUP.to_owned(), config)),
-            Backend::Mysql => Pool::Mysql(build_pool!(AsyncMysqlConnection, url, MYSQL_SETUP.to_owned(), config)),
+            Backend::Postgres => Pool::Postgres(build_pool!(
+                AsyncPgConnection,
+                url,
+                POSTGRES_SETUP.to_owned(),
+                config
+            )),
+            Backend::Mysql => Pool::Mysql(build_pool!(
+                AsyncMysqlConnection,
+                url,
+                MYSQL_SETUP.to_owned(),
+                config
+            )),
         })
     }
 }
@@ -153,7 +176,9 @@ impl From<DieselError> for Error {
                 let msg = info.message();
                 let text = info.constraint_name().map_or_else(
                     || {
-                        let tail = msg.rsplit_once("for key").or_else(|| msg.rsplit_once("failed:"));
+                        let tail = msg
+                            .rsplit_once("for key")
+                            .or_else(|| msg.rsplit_once("failed:"));
                         tail.map_or(msg, |(_, t)| t).to_owned()
                     },
                     str::to_owned,

@@ -5,7 +5,9 @@ use diesel_async::{AsyncConnection, RunQueryDsl};
 
 use super::Store;
 use super::conn::db_run;
-use super::schema::{owums_radius_checks, owums_radius_groups, owums_radius_replies, owums_user_groups};
+use super::schema::{
+    owums_radius_checks, owums_radius_groups, owums_radius_replies, owums_user_groups,
+};
 use super::users::now_utc;
 use crate::error::{Error, Result};
 use crate::ids::{AttributeKind, GroupName, RadiusAttribute, UserId};
@@ -47,7 +49,11 @@ type AttrRow = (Option<i32>, String, String, String);
 fn to_attrs(rows: Vec<AttrRow>, group: i32) -> Vec<RadiusAttribute> {
     rows.into_iter()
         .filter(|r| r.0 == Some(group))
-        .map(|(_, attribute, op, value)| RadiusAttribute { attribute, op, value })
+        .map(|(_, attribute, op, value)| RadiusAttribute {
+            attribute,
+            op,
+            value,
+        })
         .collect()
 }
 
@@ -99,7 +105,9 @@ impl Store {
             })
             .await
         })?;
-        self.find_group(&group.name).await?.ok_or_else(|| Error::Internal("created group vanished".to_owned()))
+        self.find_group(&group.name)
+            .await?
+            .ok_or_else(|| Error::Internal("created group vanished".to_owned()))
     }
 
     /// Every group with its attributes, by priority then name.
@@ -141,7 +149,11 @@ impl Store {
 
     /// The group named `name`.
     pub async fn find_group(&self, name: &GroupName) -> Result<Option<GroupRecord>> {
-        Ok(self.list_groups().await?.into_iter().find(|g| &g.name == name))
+        Ok(self
+            .list_groups()
+            .await?
+            .into_iter()
+            .find(|g| &g.name == name))
     }
 
     /// The id and priority of the group named `name`.
@@ -156,7 +168,12 @@ impl Store {
     }
 
     /// Adds `user` to group `group_id` (or changes the membership's priority).
-    pub async fn add_user_to_group(&self, user: UserId, group_id: i32, priority: i32) -> Result<()> {
+    pub async fn add_user_to_group(
+        &self,
+        user: UserId,
+        group_id: i32,
+        priority: i32,
+    ) -> Result<()> {
         let key = user.to_string();
         db_run!(self, c => {
             c.transaction::<_, Error, _>(async |c| {
@@ -191,11 +208,18 @@ impl Store {
             .select((owums_radius_groups::name, owums_user_groups::priority))
             .load(c)
             .await?);
-        rows.into_iter().map(|(n, p)| Ok((GroupName::try_new(&n)?, p))).collect()
+        rows.into_iter()
+            .map(|(n, p)| Ok((GroupName::try_new(&n)?, p)))
+            .collect()
     }
 
     /// Adds a per-user check or reply attribute.
-    pub async fn add_user_attribute(&self, user: UserId, kind: AttributeKind, a: &RadiusAttribute) -> Result<()> {
+    pub async fn add_user_attribute(
+        &self,
+        user: UserId,
+        kind: AttributeKind,
+        a: &RadiusAttribute,
+    ) -> Result<()> {
         let key = user.to_string();
         db_run!(self, c => match kind {
             AttributeKind::Check => diesel::insert_into(owums_radius_checks::table)
@@ -221,7 +245,11 @@ impl Store {
     }
 
     /// The user's own check or reply attributes.
-    pub async fn user_attributes(&self, user: UserId, kind: AttributeKind) -> Result<Vec<RadiusAttribute>> {
+    pub async fn user_attributes(
+        &self,
+        user: UserId,
+        kind: AttributeKind,
+    ) -> Result<Vec<RadiusAttribute>> {
         let key = user.to_string();
         let rows: Vec<(String, String, String)> = db_run!(self, c => match kind {
             AttributeKind::Check => owums_radius_checks::table
@@ -237,6 +265,13 @@ impl Store {
                 .load(c)
                 .await?,
         });
-        Ok(rows.into_iter().map(|(attribute, op, value)| RadiusAttribute { attribute, op, value }).collect())
+        Ok(rows
+            .into_iter()
+            .map(|(attribute, op, value)| RadiusAttribute {
+                attribute,
+                op,
+                value,
+            })
+            .collect())
     }
 }

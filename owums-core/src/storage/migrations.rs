@@ -13,10 +13,15 @@ pub(crate) const MYSQL: EmbeddedMigrations = embed_migrations!("migrations/mysql
 
 /// Runs `migrations` on a dedicated connection (diesel's harness is synchronous, so it runs
 /// on the blocking pool and drives the async connection from there).
-pub(crate) async fn run<C>(url: &str, setup: &str, migrations: EmbeddedMigrations) -> Result<Vec<String>>
+pub(crate) async fn run<C>(
+    url: &str,
+    setup: &str,
+    migrations: EmbeddedMigrations,
+) -> Result<Vec<String>>
 where
     C: AsyncConnection + SimpleAsyncConnection + 'static,
-    AsyncConnectionWrapper<C>: diesel::Connection + MigrationHarness<<C as AsyncConnectionCore>::Backend>,
+    AsyncConnectionWrapper<C>:
+        diesel::Connection + MigrationHarness<<C as AsyncConnectionCore>::Backend>,
     EmbeddedMigrations: MigrationSource<<C as AsyncConnectionCore>::Backend>,
 {
     let conn: C = super::conn::establish(url, setup)

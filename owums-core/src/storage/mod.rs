@@ -42,7 +42,10 @@ pub struct Store {
 
 impl fmt::Debug for Store {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Store").field("backend", &self.backend).field("url", &redact_url(&self.url)).finish()
+        f.debug_struct("Store")
+            .field("backend", &self.backend)
+            .field("url", &redact_url(&self.url))
+            .finish()
     }
 }
 
@@ -51,9 +54,17 @@ impl Store {
     pub async fn connect(config: &DatabaseConfig) -> Result<Store> {
         let backend = Backend::from_url(&config.url)?;
         let pool = Pool::new(backend, config)?;
-        let store = Store { pool, backend, url: config.url.clone() };
+        let store = Store {
+            pool,
+            backend,
+            url: config.url.clone(),
+        };
         store.ping().await.map_err(|e| {
-            Error::Storage(format!("cannot connect to the database at {}: {}", redact_url(&config.url), strip(&e)))
+            Error::Storage(format!(
+                "cannot connect to the database at {}: {}",
+                redact_url(&config.url),
+                strip(&e)
+            ))
         })?;
         Ok(store)
     }
@@ -73,11 +84,22 @@ impl Store {
     pub async fn migrate(&self) -> Result<Vec<String>> {
         let url = conn::driver_url(self.backend, &self.url);
         match self.backend {
-            Backend::Sqlite => migrations::run::<SqliteConn>(&url, &conn::sqlite_setup(5000), migrations::SQLITE).await,
-            Backend::Postgres => {
-                migrations::run::<AsyncPgConnection>(&url, conn::POSTGRES_SETUP, migrations::POSTGRES).await
+            Backend::Sqlite => {
+                migrations::run::<SqliteConn>(&url, &conn::sqlite_setup(5000), migrations::SQLITE)
+                    .await
             }
-            Backend::Mysql => migrations::run::<AsyncMysqlConnection>(&url, conn::MYSQL_SETUP, migrations::MYSQL).await,
+            Backend::Postgres => {
+                migrations::run::<AsyncPgConnection>(
+                    &url,
+                    conn::POSTGRES_SETUP,
+                    migrations::POSTGRES,
+                )
+                .await
+            }
+            Backend::Mysql => {
+                migrations::run::<AsyncMysqlConnection>(&url, conn::MYSQL_SETUP, migrations::MYSQL)
+                    .await
+            }
         }
     }
 }
@@ -85,5 +107,7 @@ impl Store {
 fn strip(e: &Error) -> String {
     let s = e.to_string();
     let s = s.strip_prefix("database error: ").unwrap_or(&s);
-    s.strip_prefix("no database connection: ").unwrap_or(s).replace('\n', " ")
+    s.strip_prefix("no database connection: ")
+        .unwrap_or(s)
+        .replace('\n', " ")
 }

@@ -51,7 +51,12 @@ pub struct NasRecord {
 
 /// Checks that `s` is an IP address or an `address/prefix` network.
 pub(crate) fn validate_nasname(s: &str) -> Result<()> {
-    let bad = || Error::invalid("nasname", format!("`{s}` is not an IP address or CIDR network"));
+    let bad = || {
+        Error::invalid(
+            "nasname",
+            format!("`{s}` is not an IP address or CIDR network"),
+        )
+    };
     let (addr, prefix) = match s.split_once('/') {
         Some((a, p)) => (a, Some(p)),
         None => (s, None),
@@ -70,8 +75,14 @@ pub(crate) fn validate_nasname(s: &str) -> Result<()> {
 impl NewNas {
     fn validate(&self) -> Result<()> {
         validate_nasname(&self.nasname)?;
-        if self.secret.is_empty() || self.secret.len() > 60 || self.secret.chars().any(|c| c.is_control() || c == '\'') {
-            return Err(Error::invalid("secret", "must be 1 to 60 characters without quotes or control characters"));
+        if self.secret.is_empty()
+            || self.secret.len() > 60
+            || self.secret.chars().any(|c| c.is_control() || c == '\'')
+        {
+            return Err(Error::invalid(
+                "secret",
+                "must be 1 to 60 characters without quotes or control characters",
+            ));
         }
         if self.shortname.as_ref().is_some_and(|s| s.len() > 32) {
             return Err(Error::invalid("shortname", "must be at most 32 characters"));
@@ -91,9 +102,15 @@ impl Store {
         if existing.iter().any(|n| n.nasname == new.nasname) {
             return Err(Error::Conflict { entity: "NAS" });
         }
-        let shortname = new.shortname.clone().unwrap_or_else(|| new.nasname.chars().take(32).collect());
+        let shortname = new
+            .shortname
+            .clone()
+            .unwrap_or_else(|| new.nasname.chars().take(32).collect());
         let nas_type = new.nas_type.clone().unwrap_or_else(|| "other".to_owned());
-        let description = new.description.clone().unwrap_or_else(|| "RADIUS Client".to_owned());
+        let description = new
+            .description
+            .clone()
+            .unwrap_or_else(|| "RADIUS Client".to_owned());
         db_run!(self, c => diesel::insert_into(nas::table)
             .values((
                 nas::nasname.eq(&new.nasname),

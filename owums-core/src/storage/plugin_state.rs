@@ -23,8 +23,11 @@ impl PluginStateStore for Store {
             .first(c)
             .await
             .optional()?);
-        data.map(|d| serde_json::from_str(&d).map_err(|e| Error::Internal(format!("plugin state of {plugin}: {e}"))))
-            .transpose()
+        data.map(|d| {
+            serde_json::from_str(&d)
+                .map_err(|e| Error::Internal(format!("plugin state of {plugin}: {e}")))
+        })
+        .transpose()
     }
 
     async fn put(&self, plugin: &str, user: UserId, data: serde_json::Value) -> Result<()> {

@@ -29,7 +29,13 @@ pub struct PostAuthRecord {
 
 impl Store {
     /// Logs an authentication result.
-    pub async fn record_postauth(&self, username: &str, pass: &str, reply: &str, when: i64) -> Result<()> {
+    pub async fn record_postauth(
+        &self,
+        username: &str,
+        pass: &str,
+        reply: &str,
+        when: i64,
+    ) -> Result<()> {
         let pass = if reply == "Access-Accept" { "" } else { pass };
         self.execute_sql(
             "INSERT INTO radpostauth (username, pass, reply, authdate) VALUES ({user}, {pass}, {reply}, {when})",

@@ -82,7 +82,9 @@ fn insert_ignore(backend: Backend, stopped: bool) -> String {
     let values = VALUES.replace("{stop}", if stopped { "{now}" } else { "NULL" });
     match backend {
         Backend::Mysql => format!("INSERT IGNORE INTO radacct ({COLUMNS}) VALUES ({values})"),
-        _ => format!("INSERT INTO radacct ({COLUMNS}) VALUES ({values}) ON CONFLICT (acctuniqueid) DO NOTHING"),
+        _ => format!(
+            "INSERT INTO radacct ({COLUMNS}) VALUES ({values}) ON CONFLICT (acctuniqueid) DO NOTHING"
+        ),
     }
 }
 
@@ -127,7 +129,9 @@ fn values(e: &AccountingEvent) -> Vec<(&'static str, Val)> {
     let start = now - session.unwrap_or(0);
     let text = |s: &str| Val::Text(s.to_owned());
     let cause = match e.status {
-        AcctStatus::AccountingOn | AcctStatus::AccountingOff if e.terminate_cause.is_empty() => "NAS-Reboot",
+        AcctStatus::AccountingOn | AcctStatus::AccountingOff if e.terminate_cause.is_empty() => {
+            "NAS-Reboot"
+        }
         _ => e.terminate_cause.as_str(),
     };
     vec![
@@ -141,7 +145,14 @@ fn values(e: &AccountingEvent) -> Vec<(&'static str, Val)> {
         ("start", Val::Time(start)),
         ("now", Val::Time(now)),
         ("now_epoch", Val::Int(now)),
-        ("session_time", Val::NullInt(if e.status == AcctStatus::Start { Some(0) } else { session })),
+        (
+            "session_time",
+            Val::NullInt(if e.status == AcctStatus::Start {
+                Some(0)
+            } else {
+                session
+            }),
+        ),
         ("authentic", text(&e.authentic)),
         ("connect_info", text(&e.connect_info)),
         ("input", Val::Int(to_i64(e.input_octets))),
@@ -175,17 +186,23 @@ impl AccountingSink for SqlAccountingSink {
         let backend = store.backend();
         match e.status {
             AcctStatus::Start => {
-                store.execute_sql(&insert_start(backend), &values(e)).await?;
+                store
+                    .execute_sql(&insert_start(backend), &values(e))
+                    .await?;
             }
             AcctStatus::InterimUpdate => {
                 let v = values(e);
                 if store.execute_sql(INTERIM, &v).await? == 0 {
-                    store.execute_sql(&insert_ignore(backend, false), &v).await?;
+                    store
+                        .execute_sql(&insert_ignore(backend, false), &v)
+                        .await?;
                 }
             }
             AcctStatus::Stop => {
                 if store.execute_sql(STOP, &values(e)).await? == 0 {
-                    store.execute_sql(&insert_ignore(backend, true), &values(e)).await?;
+                    store
+                        .execute_sql(&insert_ignore(backend, true), &values(e))
+                        .await?;
                 }
             }
             AcctStatus::AccountingOn | AcctStatus::AccountingOff => {
@@ -200,13 +217,20 @@ impl AccountingSink for SqlAccountingSink {
 impl Store {
     /// The sessions of `username`, newest first.
     pub async fn radacct_for_user(&self, username: &str) -> Result<Vec<RadAcctRecord>> {
-        let q = format!("{SELECT} WHERE username = {{user}} ORDER BY acctstarttime DESC, radacctid DESC");
-        self.load_sql(&q, &[("user", Val::Text(username.to_owned()))]).await
+        let q = format!(
+            "{SELECT} WHERE username = {{user}} ORDER BY acctstarttime DESC, radacctid DESC"
+        );
+        self.load_sql(&q, &[("user", Val::Text(username.to_owned()))])
+            .await
     }
 
     /// The session with this unique id.
     pub async fn radacct_by_unique_id(&self, unique_id: &str) -> Result<Option<RadAcctRecord>> {
         let q = format!("{SELECT} WHERE acctuniqueid = {{uid}}");
-        Ok(self.load_sql(&q, &[("uid", Val::Text(unique_id.to_owned()))]).await?.into_iter().next())
+        Ok(self
+            .load_sql(&q, &[("uid", Val::Text(unique_id.to_owned()))])
+            .await?
+            .into_iter()
+            .next())
     }
 }

@@ -41,13 +41,30 @@ impl Store {
     /// Rows of `view` for `key` (a user name or a group name), in FreeRADIUS' order.
     pub async fn radius_view(&self, view: RadiusView, key: &str) -> Result<Vec<RadiusAttribute>> {
         let q = match view {
-            RadiusView::Check => "SELECT attribute, op, value FROM radcheck WHERE username = {k} ORDER BY id",
-            RadiusView::Reply => "SELECT attribute, op, value FROM radreply WHERE username = {k} ORDER BY id",
-            RadiusView::GroupCheck => "SELECT attribute, op, value FROM radgroupcheck WHERE groupname = {k} ORDER BY id",
-            RadiusView::GroupReply => "SELECT attribute, op, value FROM radgroupreply WHERE groupname = {k} ORDER BY id",
+            RadiusView::Check => {
+                "SELECT attribute, op, value FROM radcheck WHERE username = {k} ORDER BY id"
+            }
+            RadiusView::Reply => {
+                "SELECT attribute, op, value FROM radreply WHERE username = {k} ORDER BY id"
+            }
+            RadiusView::GroupCheck => {
+                "SELECT attribute, op, value FROM radgroupcheck WHERE groupname = {k} ORDER BY id"
+            }
+            RadiusView::GroupReply => {
+                "SELECT attribute, op, value FROM radgroupreply WHERE groupname = {k} ORDER BY id"
+            }
         };
-        let rows: Vec<Row> = self.load_sql(q, &[("k", Val::Text(key.to_owned()))]).await?;
-        Ok(rows.into_iter().map(|r| RadiusAttribute { attribute: r.attribute, op: r.op, value: r.value }).collect())
+        let rows: Vec<Row> = self
+            .load_sql(q, &[("k", Val::Text(key.to_owned()))])
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| RadiusAttribute {
+                attribute: r.attribute,
+                op: r.op,
+                value: r.value,
+            })
+            .collect())
     }
 
     /// The groups FreeRADIUS finds for `username` in `radusergroup`, in priority order.

@@ -84,7 +84,11 @@ fn expand(sql: &str, func: &str, f: impl Fn(&str) -> String) -> String {
 }
 
 /// Renders `template` for `backend`, returning the SQL and the values in bind order.
-pub(crate) fn render(backend: Backend, template: &str, vals: &[(&str, Val)]) -> Result<(String, Vec<Val>)> {
+pub(crate) fn render(
+    backend: Backend,
+    template: &str,
+    vals: &[(&str, Val)],
+) -> Result<(String, Vec<Val>)> {
     let sql = expand(template, "EPOCH", |c| epoch(backend, c));
     let sql = expand(&sql, "IP", |c| ip(backend, c));
     let sql = expand(&sql, "INT64", |c| int64(backend, c));
@@ -93,7 +97,10 @@ pub(crate) fn render(backend: Backend, template: &str, vals: &[(&str, Val)]) -> 
     let mut rest = sql.as_str();
     while let Some(i) = rest.find('{') {
         out.push_str(&rest[..i]);
-        let end = rest[i..].find('}').ok_or_else(|| Error::Internal("unclosed placeholder".to_owned()))? + i;
+        let end = rest[i..]
+            .find('}')
+            .ok_or_else(|| Error::Internal("unclosed placeholder".to_owned()))?
+            + i;
         let name = &rest[i + 1..end];
         let val = vals
             .iter()
@@ -167,7 +174,11 @@ mod tests {
     #[test]
     fn renders_per_dialect() {
         let t = "UPDATE radacct SET acctstoptime = {t}, acctsessiontime = {n} - EPOCH(acctstarttime) WHERE nasipaddress = {ip} AND x = {t}";
-        let v = [("t", Val::Time(5)), ("n", Val::Int(5)), ("ip", Val::Ip("10.0.0.1".into()))];
+        let v = [
+            ("t", Val::Time(5)),
+            ("n", Val::Int(5)),
+            ("ip", Val::Ip("10.0.0.1".into())),
+        ];
         let (pg, b) = render(Backend::Postgres, t, &v).unwrap();
         assert_eq!(
             pg,
@@ -177,7 +188,12 @@ mod tests {
         let (my, _) = render(Backend::Mysql, t, &v).unwrap();
         assert!(my.starts_with("UPDATE radacct SET acctstoptime = FROM_UNIXTIME(?), acctsessiontime = ? - CAST(UNIX_TIMESTAMP(acctstarttime) AS SIGNED)"));
         let (lite, _) = render(Backend::Sqlite, t, &v).unwrap();
-        assert!(lite.contains("acctstoptime = ?, acctsessiontime = ? - (CASE WHEN typeof(acctstarttime)"), "{lite}");
+        assert!(
+            lite.contains(
+                "acctstoptime = ?, acctsessiontime = ? - (CASE WHEN typeof(acctstarttime)"
+            ),
+            "{lite}"
+        );
         assert!(render(Backend::Sqlite, "{missing}", &v).is_err());
     }
 }

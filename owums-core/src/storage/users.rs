@@ -104,12 +104,23 @@ fn utc(t: NaiveDateTime) -> DateTime<Utc> {
 impl TryFrom<UserRow> for UserRecord {
     type Error = Error;
     fn try_from(r: UserRow) -> Result<Self> {
-        let corrupt = |what: &str| Error::Internal(format!("stored user {} has an invalid {what}", r.id));
+        let corrupt =
+            |what: &str| Error::Internal(format!("stored user {} has an invalid {what}", r.id));
         Ok(UserRecord {
             id: r.id.parse().map_err(|_| corrupt("id"))?,
             username: Username::try_new(&r.username).map_err(|_| corrupt("username"))?,
-            email: r.email.as_deref().map(Email::try_new).transpose().map_err(|_| corrupt("e-mail"))?,
-            mobile: r.mobile.as_deref().map(PhoneNumber::parse).transpose().map_err(|_| corrupt("mobile"))?,
+            email: r
+                .email
+                .as_deref()
+                .map(Email::try_new)
+                .transpose()
+                .map_err(|_| corrupt("e-mail"))?,
+            mobile: r
+                .mobile
+                .as_deref()
+                .map(PhoneNumber::parse)
+                .transpose()
+                .map_err(|_| corrupt("mobile"))?,
             given_name: r.given_name,
             surname: r.surname,
             birth_date: r.birth_date,
@@ -160,7 +171,9 @@ impl Store {
             })
             .await
         })?;
-        self.find_user(id.parse()?).await?.ok_or_else(|| Error::Internal("inserted user vanished".to_owned()))
+        self.find_user(id.parse()?)
+            .await?
+            .ok_or_else(|| Error::Internal("inserted user vanished".to_owned()))
     }
 
     /// The user with this id.
@@ -232,7 +245,8 @@ impl Store {
             .first(c)
             .await
             .optional()?);
-        row.map(|(r, h)| Ok((UserRecord::try_from(r)?, h))).transpose()
+        row.map(|(r, h)| Ok((UserRecord::try_from(r)?, h)))
+            .transpose()
     }
 
     /// Writes state columns of `id` if its current state satisfies `expected(verified, verified_at, active)`
@@ -270,11 +284,21 @@ impl Store {
             .await
         })?;
         tracing::debug!(user = %id, action, found, "state change");
-        if found { self.find_user(id).await } else { Ok(None) }
+        if found {
+            self.find_user(id).await
+        } else {
+            Ok(None)
+        }
     }
 
     /// Replaces the user's passwords (web hash and RADIUS value).
-    pub async fn set_user_password(&self, id: UserId, hash: &str, attribute: &str, radius_password: &str) -> Result<bool> {
+    pub async fn set_user_password(
+        &self,
+        id: UserId,
+        hash: &str,
+        attribute: &str,
+        radius_password: &str,
+    ) -> Result<bool> {
         let key = id.to_string();
         let n = db_run!(self, c => diesel::update(owums_users::table.filter(owums_users::id.eq(&key)))
             .set((

@@ -16,7 +16,8 @@ pub(crate) fn owums_bin() -> &'static Path {
             .status()
             .expect("cargo runs");
         assert!(status.success(), "building owums failed");
-        let target = std::env::var("CARGO_TARGET_DIR").map_or_else(|_| root.join("target"), PathBuf::from);
+        let target =
+            std::env::var("CARGO_TARGET_DIR").map_or_else(|_| root.join("target"), PathBuf::from);
         target.join("debug").join("owums")
     })
 }

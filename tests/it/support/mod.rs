@@ -3,7 +3,7 @@
 #![allow(dead_code)]
 
 pub(crate) mod cli;
-// FREERADIUS_PLACEHOLDER
+pub(crate) mod freeradius;
 
 use owums_core::{Email, NewUser, PasswordFormat, PhoneNumber, Subscribers, Username};
 
