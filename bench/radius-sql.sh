@@ -11,7 +11,7 @@
 #       SHA-512 Crypt-Password, all in group "bench" (radusergroup) whose
 #       radgroupreply gives Session-Timeout and Reply-Message.
 #   (b) "owums": a database prepared by prepare_owums (owums migrate + N x
-#       owums user create --verified), same users/passwords (benchI / pw-I).
+#       owums user create --verified), same users/passwords (benchI / benchpass-I).
 #   One private FreeRADIUS per database (config copied from /etc/freeradius/3.0,
 #   sql in authorize/accounting/post-auth, loopback listeners on free ports),
 #   the same radclient load against each (N distinct users, each sent
@@ -55,7 +55,7 @@ OWUMS_BIN=${OWUMS_BIN:-target/release/owums}
 PGHOST=${PGHOST:-127.0.0.1} PGPORT=${PGPORT:-5432} PGUSER=${PGUSER:-postgres} PGPASSWORD=${PGPASSWORD:-}
 MYHOST=${MYHOST:-127.0.0.1} MYPORT=${MYPORT:-3306} MYUSER=${MYUSER:-root} MYPASSWORD=${MYPASSWORD:-}
 export PGPASSWORD
-BENCH_PASSWORD_PREFIX=pw-
+BENCH_PASSWORD_PREFIX=benchpass-
 SRC_RADDB=${SRC_RADDB:-/etc/freeradius/3.0}
 
 case "$BACKEND" in sqlite|postgres|mysql) ;; *) echo "usage: $0 [sqlite|postgres|mysql]" >&2; exit 2 ;; esac

@@ -321,3 +321,140 @@ async fn freeradius_checks_every_password_format() {
         assert!(r.is_reject(), "{name} with a wrong password: {}", r.raw);
     }
 }
+
+/// The grants docs/freeradius.md lists are enough for FreeRADIUS: authorization, post-auth
+/// and a full accounting cycle as a user that has nothing else.
+async fn restricted_user_is_enough(db: TestDb, grants: &[String], cleanup: &[String], user: &str) {
+    subscribers(&db)
+        .create(new_user("vera"), true, &[])
+        .await
+        .unwrap();
+    for g in grants {
+        db.exec(g).await.unwrap_or_else(|e| panic!("{g}: {e}"));
+    }
+    let backend = match sql_backend(&db) {
+        SqlBackend::Postgres {
+            host,
+            port,
+            database,
+            ..
+        } => SqlBackend::Postgres {
+            host,
+            port,
+            user: user.to_owned(),
+            password: "radpass1".to_owned(),
+            database,
+        },
+        SqlBackend::Mysql {
+            host,
+            port,
+            database,
+            ..
+        } => SqlBackend::Mysql {
+            host,
+            port,
+            user: user.to_owned(),
+            password: "radpass1".to_owned(),
+            database,
+        },
+        other => other,
+    };
+    let fr = tokio::task::spawn_blocking(move || {
+        FreeRadius::start(&backend, FreeRadiusOptions { local_client: true })
+    })
+    .await
+    .unwrap()
+    .unwrap_or_else(|e| panic!("FreeRADIUS as {}: {e}", "the restricted user"));
+    let fr = std::sync::Arc::new(fr);
+    let ok = auth(&fr, "vera", "password1").await;
+    assert!(ok.is_accept(), "{}\n{}", ok.raw, fr.log_tail(40));
+    assert!(auth(&fr, "vera", "bad-pass1").await.is_reject());
+    for (status, t) in [("Start", 0), ("Interim-Update", 60), ("Stop", 120)] {
+        let attrs = acct(status, t, (10, 0, 20, 0), 1_767_225_600 + i64::from(t));
+        let r = radius(&fr, move |fr| fr.accounting(&attrs)).await;
+        assert_eq!(
+            r.code.as_deref(),
+            Some("Accounting-Response"),
+            "{status}: {}",
+            fr.log_tail(40)
+        );
+    }
+    let on = vec![
+        ("Acct-Status-Type", "Accounting-On".to_owned()),
+        ("NAS-IP-Address", "127.0.0.1".to_owned()),
+    ];
+    let r = radius(&fr, move |fr| fr.accounting(&on)).await;
+    assert_eq!(
+        r.code.as_deref(),
+        Some("Accounting-Response"),
+        "Accounting-On: {}",
+        fr.log_tail(40)
+    );
+    assert!(
+        !fr.log().contains("permission denied") && !fr.log().contains("command denied"),
+        "{}",
+        fr.log_tail(60)
+    );
+    assert_eq!(only_session(&db).await.acctstoptime, Some(1_767_225_720));
+    drop(fr);
+    for c in cleanup {
+        db.exec(c).await.unwrap_or_else(|e| panic!("{c}: {e}"));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn documented_grants_suffice_postgres() {
+    let Some(db) = TestDb::new(crate::support::Backend::Postgres).await else {
+        return;
+    };
+    let role = format!("radius_{}", &uuid_suffix());
+    let grants = [
+        format!("CREATE ROLE {role} LOGIN PASSWORD 'radpass1'"),
+        format!(
+            "GRANT SELECT ON radcheck, radreply, radusergroup, radgroupcheck, radgroupreply, nas TO {role}"
+        ),
+        format!("GRANT SELECT, INSERT, UPDATE ON radacct, radpostauth, nasreload TO {role}"),
+        format!(
+            "GRANT USAGE, SELECT ON SEQUENCE radacct_radacctid_seq, radpostauth_id_seq TO {role}"
+        ),
+    ];
+    let cleanup = [format!("DROP OWNED BY {role}"), format!("DROP ROLE {role}")];
+    restricted_user_is_enough(db, &grants, &cleanup, &role).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn documented_grants_suffice_mysql() {
+    let Some(db) = TestDb::new(crate::support::Backend::Mysql).await else {
+        return;
+    };
+    let DbParams::Server { database, .. } = db.params.clone() else {
+        unreachable!()
+    };
+    let user = format!("radius_{}", &uuid_suffix());
+    let who = format!("'{user}'@'%'");
+    let mut grants = vec![format!("CREATE USER {who} IDENTIFIED BY 'radpass1'")];
+    for t in [
+        "radcheck",
+        "radreply",
+        "radusergroup",
+        "radgroupcheck",
+        "radgroupreply",
+        "nas",
+    ] {
+        grants.push(format!("GRANT SELECT ON {database}.{t} TO {who}"));
+    }
+    for t in ["radacct", "radpostauth", "nasreload"] {
+        grants.push(format!(
+            "GRANT SELECT, INSERT, UPDATE ON {database}.{t} TO {who}"
+        ));
+    }
+    restricted_user_is_enough(db, &grants, &[format!("DROP USER {who}")], &user).await;
+}
+
+fn uuid_suffix() -> String {
+    let n: u64 = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64;
+    format!("{:x}", n ^ u64::from(std::process::id()))
+}
