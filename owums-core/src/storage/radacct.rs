@@ -119,6 +119,21 @@ const NAS_RESTART: &str = "UPDATE radacct SET acctstoptime = {now}, acctupdateti
     acctsessiontime = {now_epoch} - EPOCH(acctstarttime), acctterminatecause = {cause} \
     WHERE acctstoptime IS NULL AND nasipaddress = {nas} AND acctstarttime <= {now}";
 
+/// Records when a NAS (re)started, as the stock `accounting-on` queries do.
+fn nas_reload(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Postgres => {
+            "INSERT INTO nasreload (nasipaddress, reloadtime) VALUES ({nas}, {now}) \
+             ON CONFLICT (nasipaddress) DO UPDATE SET reloadtime = excluded.reloadtime"
+        }
+        Backend::Mysql => {
+            "INSERT INTO nasreload (nasipaddress, reloadtime) VALUES ({nas}, {now}) \
+             ON DUPLICATE KEY UPDATE reloadtime = VALUES(reloadtime)"
+        }
+        Backend::Sqlite => "INSERT OR REPLACE INTO nasreload (nasipaddress, reloadtime) VALUES ({nas}, {now})",
+    }
+}
+
 fn to_i64(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
 }
@@ -206,7 +221,9 @@ impl AccountingSink for SqlAccountingSink {
                 }
             }
             AcctStatus::AccountingOn | AcctStatus::AccountingOff => {
-                let n = store.execute_sql(NAS_RESTART, &values(e)).await?;
+                let v = values(e);
+                let n = store.execute_sql(NAS_RESTART, &v).await?;
+                store.execute_sql(nas_reload(backend), &v).await?;
                 tracing::info!(nas = %e.nas_ip_address, closed = n, "NAS restarted: open sessions closed");
             }
         }
@@ -214,7 +231,24 @@ impl AccountingSink for SqlAccountingSink {
     }
 }
 
+#[derive(diesel::QueryableByName)]
+struct ReloadRow {
+    #[diesel(sql_type = Nullable<BigInt>)]
+    reloadtime: Option<i64>,
+}
+
 impl Store {
+    /// When the NAS at `nas_ip_address` last (re)started (`nasreload`), in Unix seconds.
+    pub async fn nas_reload_time(&self, nas_ip_address: &str) -> Result<Option<i64>> {
+        let rows: Vec<ReloadRow> = self
+            .load_sql(
+                "SELECT EPOCH(reloadtime) AS reloadtime FROM nasreload WHERE IP(nasipaddress) = {nas}",
+                &[("nas", Val::Text(nas_ip_address.to_owned()))],
+            )
+            .await?;
+        Ok(rows.into_iter().next().and_then(|r| r.reloadtime))
+    }
+
     /// The sessions of `username`, newest first.
     pub async fn radacct_for_user(&self, username: &str) -> Result<Vec<RadAcctRecord>> {
         let q = format!(
