@@ -46,13 +46,13 @@ pub struct NewGroup {
 
 type AttrRow = (Option<i32>, String, String, String);
 
-fn to_attrs(rows: Vec<AttrRow>, group: i32) -> Vec<RadiusAttribute> {
-    rows.into_iter()
+fn to_attrs(rows: &[AttrRow], group: i32) -> Vec<RadiusAttribute> {
+    rows.iter()
         .filter(|r| r.0 == Some(group))
         .map(|(_, attribute, op, value)| RadiusAttribute {
-            attribute,
-            op,
-            value,
+            attribute: attribute.clone(),
+            op: op.clone(),
+            value: value.clone(),
         })
         .collect()
 }
@@ -140,8 +140,8 @@ impl Store {
                     name: GroupName::try_new(&name)?,
                     priority,
                     notes,
-                    checks: to_attrs(checks.clone(), id),
-                    replies: to_attrs(replies.clone(), id),
+                    checks: to_attrs(&checks, id),
+                    replies: to_attrs(&replies, id),
                 })
             })
             .collect()

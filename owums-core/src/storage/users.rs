@@ -142,6 +142,15 @@ impl TryFrom<UserRow> for UserRecord {
     }
 }
 
+/// A unique column users are looked up by.
+#[derive(Debug, Clone, Copy)]
+enum Key {
+    Id,
+    Username,
+    Email,
+    Mobile,
+}
+
 /// The state columns a transition writes.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct StateChange {
@@ -176,52 +185,39 @@ impl Store {
             .ok_or_else(|| Error::Internal("inserted user vanished".to_owned()))
     }
 
+    /// The user whose `key` column equals `value`.
+    async fn find_user_by(&self, key: Key, value: &str) -> Result<Option<UserRecord>> {
+        let row: Option<UserRow> = db_run!(self, c => {
+            let q = owums_users::table.select(UserRow::as_select()).into_boxed();
+            let q = match key {
+                Key::Id => q.filter(owums_users::id.eq(value)),
+                Key::Username => q.filter(owums_users::username.eq(value)),
+                Key::Email => q.filter(owums_users::email.eq(value)),
+                Key::Mobile => q.filter(owums_users::mobile.eq(value)),
+            };
+            q.first(c).await.optional()?
+        });
+        row.map(UserRecord::try_from).transpose()
+    }
+
     /// The user with this id.
     pub async fn find_user(&self, id: UserId) -> Result<Option<UserRecord>> {
-        let id = id.to_string();
-        let row: Option<UserRow> = db_run!(self, c => owums_users::table
-            .filter(owums_users::id.eq(&id))
-            .select(UserRow::as_select())
-            .first(c)
-            .await
-            .optional()?);
-        row.map(UserRecord::try_from).transpose()
+        self.find_user_by(Key::Id, &id.to_string()).await
     }
 
     /// The user with this username.
     pub async fn find_user_by_username(&self, username: &Username) -> Result<Option<UserRecord>> {
-        let name = username.as_str();
-        let row: Option<UserRow> = db_run!(self, c => owums_users::table
-            .filter(owums_users::username.eq(name))
-            .select(UserRow::as_select())
-            .first(c)
-            .await
-            .optional()?);
-        row.map(UserRecord::try_from).transpose()
+        self.find_user_by(Key::Username, username.as_str()).await
     }
 
     /// The user with this mobile number.
     pub async fn find_user_by_mobile(&self, mobile: &PhoneNumber) -> Result<Option<UserRecord>> {
-        let m = mobile.as_str();
-        let row: Option<UserRow> = db_run!(self, c => owums_users::table
-            .filter(owums_users::mobile.eq(m))
-            .select(UserRow::as_select())
-            .first(c)
-            .await
-            .optional()?);
-        row.map(UserRecord::try_from).transpose()
+        self.find_user_by(Key::Mobile, mobile.as_str()).await
     }
 
     /// The user with this e-mail.
     pub async fn find_user_by_email(&self, email: &Email) -> Result<Option<UserRecord>> {
-        let e = email.as_str();
-        let row: Option<UserRow> = db_run!(self, c => owums_users::table
-            .filter(owums_users::email.eq(e))
-            .select(UserRow::as_select())
-            .first(c)
-            .await
-            .optional()?);
-        row.map(UserRecord::try_from).transpose()
+        self.find_user_by(Key::Email, email.as_str()).await
     }
 
     /// Users by username, `limit` from `offset`.
