@@ -464,9 +464,20 @@ db_test!(nas_round_trip_and_validation, |db| {
         ErrorKind::Conflict
     );
     // nasreload, the last FreeRADIUS table, as the stock mysql/postgresql queries write it.
-    let when = if db.backend() == crate::support::Backend::Sqlite { "1767225600" } else { "'2026-01-01 00:00:00'" };
-    db.exec(&format!("INSERT INTO nasreload (nasipaddress, reloadtime) VALUES ('192.0.2.1', {when})")).await.unwrap();
-    assert_eq!(db.store.nas_reload_time("192.0.2.1").await.unwrap(), Some(1_767_225_600));
+    let when = if db.backend() == crate::support::Backend::Sqlite {
+        "1767225600"
+    } else {
+        "'2026-01-01 00:00:00'"
+    };
+    db.exec(&format!(
+        "INSERT INTO nasreload (nasipaddress, reloadtime) VALUES ('192.0.2.1', {when})"
+    ))
+    .await
+    .unwrap();
+    assert_eq!(
+        db.store.nas_reload_time("192.0.2.1").await.unwrap(),
+        Some(1_767_225_600)
+    );
 });
 
 db_test!(settings_have_defaults_and_types, |db| {

@@ -130,7 +130,9 @@ fn nas_reload(backend: Backend) -> &'static str {
             "INSERT INTO nasreload (nasipaddress, reloadtime) VALUES ({nas}, {now}) \
              ON DUPLICATE KEY UPDATE reloadtime = VALUES(reloadtime)"
         }
-        Backend::Sqlite => "INSERT OR REPLACE INTO nasreload (nasipaddress, reloadtime) VALUES ({nas}, {now})",
+        Backend::Sqlite => {
+            "INSERT OR REPLACE INTO nasreload (nasipaddress, reloadtime) VALUES ({nas}, {now})"
+        }
     }
 }
 
