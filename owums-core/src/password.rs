@@ -11,6 +11,14 @@ use crate::error::{Error, Result};
 /// Minimum length of a subscriber password.
 pub const MIN_PASSWORD_LEN: usize = 8;
 
+/// Check attributes that carry a password; a user's password row is managed by owums.
+pub const PASSWORD_ATTRIBUTES: &[&str] = &[
+    "Crypt-Password",
+    "NT-Password",
+    "Cleartext-Password",
+    "User-Password",
+];
+
 /// What FreeRADIUS reads from `radcheck` as the user's password (`[radius] password_format`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

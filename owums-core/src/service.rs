@@ -46,7 +46,7 @@ impl Subscribers {
         if new.verification_method.is_empty() {
             return Err(Error::invalid("verification method", "is required"));
         }
-        let mut memberships = Vec::new();
+        let mut memberships = Vec::with_capacity(groups.len().max(1));
         let names = if groups.is_empty() {
             let default = Settings::new(self.store.clone())
                 .text("default_radius_group")
@@ -55,13 +55,13 @@ impl Subscribers {
         } else {
             groups.to_vec()
         };
-        for name in &names {
-            let (id, priority) = self
+        for name in names {
+            let priority = self
                 .store
-                .find_group_id(name)
+                .group_priority(&name)
                 .await?
                 .ok_or_else(|| Error::not_found("RADIUS group", name.as_str()))?;
-            memberships.push((id, priority));
+            memberships.push((name, priority));
         }
         let now = crate::storage::now_utc();
         let row = NewUserRow {
@@ -89,12 +89,18 @@ impl Subscribers {
             },
             notes: new.notes,
             password_hash: password::hash_password(&new.password)?,
-            radius_attribute: self.format.attribute().to_owned(),
-            radius_password: self.format.encode(&new.password)?,
             created_at: now,
             updated_at: now,
         };
-        let user = self.store.insert_user(row, &memberships).await?;
+        let radius_password = self.format.encode(&new.password)?;
+        let user = self
+            .store
+            .insert_user(
+                row,
+                (self.format.attribute(), &radius_password),
+                &memberships,
+            )
+            .await?;
         tracing::info!(user = %user.username, verified, "subscriber created");
         Ok(user)
     }

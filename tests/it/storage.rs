@@ -266,6 +266,27 @@ db_test!(groups_and_user_attributes_reach_the_views, |db| {
             .value,
         "60"
     );
+    let pw = RadiusAttribute::parse(AttributeKind::Check, "Cleartext-Password:=x").unwrap();
+    let e = db
+        .store
+        .add_user_attribute(u.id, AttributeKind::Check, &pw)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        e.kind(),
+        ErrorKind::Invalid,
+        "passwords are not free-form attributes"
+    );
+    let own = db
+        .store
+        .user_attributes(u.id, AttributeKind::Check)
+        .await
+        .unwrap();
+    assert_eq!(
+        own.len(),
+        1,
+        "the password row is not listed as an attribute: {own:?}"
+    );
     let checks = db
         .store
         .radius_view(RadiusView::Check, "frank")
@@ -314,8 +335,23 @@ db_test!(transitions_follow_the_state_machine, |db| {
     s.activate(u.id).await.unwrap();
     assert_eq!(s.authenticate("GINA", "password1").await.unwrap().id, u.id);
     assert!(s.authenticate("gina", "password2").await.is_err());
+    let before = db
+        .store
+        .radius_view(RadiusView::Check, "gina")
+        .await
+        .unwrap();
     s.set_password(u.id, "newpass99").await.unwrap();
     assert!(s.authenticate("gina", "newpass99").await.is_ok());
+    let after = db
+        .store
+        .radius_view(RadiusView::Check, "gina")
+        .await
+        .unwrap();
+    assert_eq!(after.len(), 1, "one password row: {after:?}");
+    assert_ne!(
+        after[0].value, before[0].value,
+        "FreeRADIUS sees the new password"
+    );
     db.store
         .put("sip", u.id, serde_json::json!({"calls": 1}))
         .await

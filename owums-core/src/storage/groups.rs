@@ -1,6 +1,6 @@
 //! RADIUS groups with their check and reply attributes, memberships, and per-user attributes.
 
-use diesel::{ExpressionMethods, JoinOnDsl, OptionalExtension, QueryDsl};
+use diesel::{ExpressionMethods, OptionalExtension, QueryDsl};
 use diesel_async::{AsyncConnection, RunQueryDsl};
 
 use super::Store;
@@ -11,6 +11,7 @@ use super::schema::{
 use super::users::now_utc;
 use crate::error::{Error, Result};
 use crate::ids::{AttributeKind, GroupName, RadiusAttribute, UserId};
+use crate::password::PASSWORD_ATTRIBUTES;
 
 /// A RADIUS group as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,11 +45,11 @@ pub struct NewGroup {
     pub replies: Vec<RadiusAttribute>,
 }
 
-type AttrRow = (Option<i32>, String, String, String);
+type AttrRow = (Option<String>, String, String, String);
 
-fn to_attrs(rows: &[AttrRow], group: i32) -> Vec<RadiusAttribute> {
+fn to_attrs(rows: &[AttrRow], group: &str) -> Vec<RadiusAttribute> {
     rows.iter()
-        .filter(|r| r.0 == Some(group))
+        .filter(|r| r.0.as_deref() == Some(group))
         .map(|(_, attribute, op, value)| RadiusAttribute {
             attribute: attribute.clone(),
             op: op.clone(),
@@ -62,11 +63,12 @@ impl Store {
     pub async fn create_group(&self, group: NewGroup) -> Result<GroupRecord> {
         let now = now_utc();
         let g = &group;
+        let name = g.name.as_str();
         db_run!(self, c => {
             c.transaction::<_, Error, _>(async |c| {
                 diesel::insert_into(owums_radius_groups::table)
                     .values((
-                        owums_radius_groups::name.eq(g.name.as_str()),
+                        owums_radius_groups::name.eq(name),
                         owums_radius_groups::priority.eq(g.priority),
                         owums_radius_groups::notes.eq(&g.notes),
                         owums_radius_groups::created_at.eq(now),
@@ -74,15 +76,10 @@ impl Store {
                     ))
                     .execute(c)
                     .await?;
-                let id: i32 = owums_radius_groups::table
-                    .filter(owums_radius_groups::name.eq(g.name.as_str()))
-                    .select(owums_radius_groups::id)
-                    .first(c)
-                    .await?;
                 for a in &g.checks {
                     diesel::insert_into(owums_radius_checks::table)
                         .values((
-                            owums_radius_checks::group_id.eq(id),
+                            owums_radius_checks::group_name.eq(name),
                             owums_radius_checks::attribute.eq(&a.attribute),
                             owums_radius_checks::op.eq(&a.op),
                             owums_radius_checks::value.eq(&a.value),
@@ -93,7 +90,7 @@ impl Store {
                 for a in &g.replies {
                     diesel::insert_into(owums_radius_replies::table)
                         .values((
-                            owums_radius_replies::group_id.eq(id),
+                            owums_radius_replies::group_name.eq(name),
                             owums_radius_replies::attribute.eq(&a.attribute),
                             owums_radius_replies::op.eq(&a.op),
                             owums_radius_replies::value.eq(&a.value),
@@ -119,15 +116,15 @@ impl Store {
             .await?);
         let (checks, replies): (Vec<AttrRow>, Vec<AttrRow>) = db_run!(self, c => {
             let checks = owums_radius_checks::table
-                .filter(owums_radius_checks::group_id.is_not_null())
+                .filter(owums_radius_checks::group_name.is_not_null())
                 .order(owums_radius_checks::id.asc())
-                .select((owums_radius_checks::group_id, owums_radius_checks::attribute, owums_radius_checks::op, owums_radius_checks::value))
+                .select((owums_radius_checks::group_name, owums_radius_checks::attribute, owums_radius_checks::op, owums_radius_checks::value))
                 .load(c)
                 .await?;
             let replies = owums_radius_replies::table
-                .filter(owums_radius_replies::group_id.is_not_null())
+                .filter(owums_radius_replies::group_name.is_not_null())
                 .order(owums_radius_replies::id.asc())
-                .select((owums_radius_replies::group_id, owums_radius_replies::attribute, owums_radius_replies::op, owums_radius_replies::value))
+                .select((owums_radius_replies::group_name, owums_radius_replies::attribute, owums_radius_replies::op, owums_radius_replies::value))
                 .load(c)
                 .await?;
             (checks, replies)
@@ -137,11 +134,11 @@ impl Store {
             .map(|(id, name, priority, notes)| {
                 Ok(GroupRecord {
                     id,
+                    checks: to_attrs(&checks, &name),
+                    replies: to_attrs(&replies, &name),
                     name: GroupName::try_new(&name)?,
                     priority,
                     notes,
-                    checks: to_attrs(&checks, id),
-                    replies: to_attrs(&replies, id),
                 })
             })
             .collect()
@@ -156,38 +153,39 @@ impl Store {
             .find(|g| &g.name == name))
     }
 
-    /// The id and priority of the group named `name`.
-    pub async fn find_group_id(&self, name: &GroupName) -> Result<Option<(i32, i32)>> {
+    /// The default membership priority of the group named `name`, if it exists.
+    pub async fn group_priority(&self, name: &GroupName) -> Result<Option<i32>> {
         let n = name.as_str();
         Ok(db_run!(self, c => owums_radius_groups::table
             .filter(owums_radius_groups::name.eq(n))
-            .select((owums_radius_groups::id, owums_radius_groups::priority))
+            .select(owums_radius_groups::priority)
             .first(c)
             .await
             .optional()?))
     }
 
-    /// Adds `user` to group `group_id` (or changes the membership's priority).
+    /// Adds `user` to group `group` (or changes the membership's priority).
     pub async fn add_user_to_group(
         &self,
         user: UserId,
-        group_id: i32,
+        group: &GroupName,
         priority: i32,
     ) -> Result<()> {
         let key = user.to_string();
+        let name = group.as_str();
         db_run!(self, c => {
             c.transaction::<_, Error, _>(async |c| {
                 diesel::delete(
                     owums_user_groups::table
                         .filter(owums_user_groups::user_id.eq(&key))
-                        .filter(owums_user_groups::group_id.eq(group_id)),
+                        .filter(owums_user_groups::group_name.eq(name)),
                 )
                 .execute(c)
                 .await?;
                 diesel::insert_into(owums_user_groups::table)
                     .values((
                         owums_user_groups::user_id.eq(&key),
-                        owums_user_groups::group_id.eq(group_id),
+                        owums_user_groups::group_name.eq(name),
                         owums_user_groups::priority.eq(priority),
                     ))
                     .execute(c)
@@ -202,10 +200,9 @@ impl Store {
     pub async fn user_groups(&self, user: UserId) -> Result<Vec<(GroupName, i32)>> {
         let key = user.to_string();
         let rows: Vec<(String, i32)> = db_run!(self, c => owums_user_groups::table
-            .inner_join(owums_radius_groups::table.on(owums_radius_groups::id.eq(owums_user_groups::group_id)))
             .filter(owums_user_groups::user_id.eq(&key))
-            .order((owums_user_groups::priority.asc(), owums_radius_groups::name.asc()))
-            .select((owums_radius_groups::name, owums_user_groups::priority))
+            .order((owums_user_groups::priority.asc(), owums_user_groups::group_name.asc()))
+            .select((owums_user_groups::group_name, owums_user_groups::priority))
             .load(c)
             .await?);
         rows.into_iter()
@@ -213,13 +210,26 @@ impl Store {
             .collect()
     }
 
-    /// Adds a per-user check or reply attribute.
+    /// Adds a per-user check or reply attribute (passwords are set with
+    /// [`Subscribers::set_password`](crate::Subscribers::set_password), not here).
     pub async fn add_user_attribute(
         &self,
         user: UserId,
         kind: AttributeKind,
         a: &RadiusAttribute,
     ) -> Result<()> {
+        if PASSWORD_ATTRIBUTES
+            .iter()
+            .any(|p| p.eq_ignore_ascii_case(&a.attribute))
+        {
+            return Err(Error::invalid(
+                "attribute",
+                format!(
+                    "`{}` is the user's password: set the password instead",
+                    a.attribute
+                ),
+            ));
+        }
         let key = user.to_string();
         db_run!(self, c => match kind {
             AttributeKind::Check => diesel::insert_into(owums_radius_checks::table)
@@ -244,7 +254,7 @@ impl Store {
         Ok(())
     }
 
-    /// The user's own check or reply attributes.
+    /// The user's own check or reply attributes (without the password).
     pub async fn user_attributes(
         &self,
         user: UserId,
@@ -254,6 +264,7 @@ impl Store {
         let rows: Vec<(String, String, String)> = db_run!(self, c => match kind {
             AttributeKind::Check => owums_radius_checks::table
                 .filter(owums_radius_checks::user_id.eq(&key))
+                .filter(owums_radius_checks::attribute.ne_all(PASSWORD_ATTRIBUTES))
                 .order(owums_radius_checks::id.asc())
                 .select((owums_radius_checks::attribute, owums_radius_checks::op, owums_radius_checks::value))
                 .load(c)

@@ -23,8 +23,6 @@ diesel::table! {
         locale -> Text,
         notes -> Nullable<Text>,
         password_hash -> Text,
-        radius_attribute -> Text,
-        radius_password -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
     }
@@ -44,7 +42,7 @@ diesel::table! {
 diesel::table! {
     owums_radius_checks (id) {
         id -> Integer,
-        group_id -> Nullable<Integer>,
+        group_name -> Nullable<Text>,
         user_id -> Nullable<Text>,
         attribute -> Text,
         op -> Text,
@@ -55,7 +53,7 @@ diesel::table! {
 diesel::table! {
     owums_radius_replies (id) {
         id -> Integer,
-        group_id -> Nullable<Integer>,
+        group_name -> Nullable<Text>,
         user_id -> Nullable<Text>,
         attribute -> Text,
         op -> Text,
@@ -64,9 +62,10 @@ diesel::table! {
 }
 
 diesel::table! {
-    owums_user_groups (user_id, group_id) {
+    owums_user_groups (id) {
+        id -> Integer,
         user_id -> Text,
-        group_id -> Integer,
+        group_name -> Text,
         priority -> Integer,
     }
 }
@@ -102,13 +101,3 @@ diesel::table! {
         description -> Nullable<Text>,
     }
 }
-
-diesel::joinable!(owums_user_groups -> owums_radius_groups (group_id));
-diesel::joinable!(owums_user_groups -> owums_users (user_id));
-diesel::allow_tables_to_appear_in_same_query!(
-    owums_users,
-    owums_radius_groups,
-    owums_radius_checks,
-    owums_radius_replies,
-    owums_user_groups,
-);

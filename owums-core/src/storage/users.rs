@@ -6,9 +6,10 @@ use diesel_async::{AsyncConnection, RunQueryDsl};
 
 use super::Store;
 use super::conn::db_run;
-use super::schema::{owums_user_groups, owums_users};
+use super::schema::{owums_radius_checks, owums_user_groups, owums_users};
 use crate::error::{Error, Result};
-use crate::ids::{Email, PhoneNumber, UserId, Username};
+use crate::ids::{Email, GroupName, PhoneNumber, UserId, Username};
+use crate::password::PASSWORD_ATTRIBUTES;
 use crate::user::UserRecord;
 
 /// Current time in UTC, to the second (every backend stores it exactly).
@@ -61,10 +62,6 @@ pub struct NewUserRow {
     pub notes: Option<String>,
     /// argon2id PHC string.
     pub password_hash: String,
-    /// `Crypt-Password`, `NT-Password` or `Cleartext-Password`.
-    pub radius_attribute: String,
-    /// The value FreeRADIUS compares against.
-    pub radius_password: String,
     /// Created.
     pub created_at: NaiveDateTime,
     /// Updated.
@@ -160,17 +157,32 @@ pub(crate) struct StateChange {
 }
 
 impl Store {
-    /// Inserts a user and their group memberships `(group id, priority)` in one transaction.
-    pub async fn insert_user(&self, row: NewUserRow, groups: &[(i32, i32)]) -> Result<UserRecord> {
+    /// Inserts a user, their RADIUS password (`(attribute, value)`, a check row) and their
+    /// group memberships `(group, priority)` in one transaction.
+    pub async fn insert_user(
+        &self,
+        row: NewUserRow,
+        radius_password: (&str, &str),
+        groups: &[(GroupName, i32)],
+    ) -> Result<UserRecord> {
         let id = row.id.clone();
         db_run!(self, c => {
             c.transaction::<_, Error, _>(async |c| {
                 diesel::insert_into(owums_users::table).values(&row).execute(c).await?;
-                for (group_id, priority) in groups {
+                diesel::insert_into(owums_radius_checks::table)
+                    .values((
+                        owums_radius_checks::user_id.eq(&id),
+                        owums_radius_checks::attribute.eq(radius_password.0),
+                        owums_radius_checks::op.eq(":="),
+                        owums_radius_checks::value.eq(radius_password.1),
+                    ))
+                    .execute(c)
+                    .await?;
+                for (group, priority) in groups {
                     diesel::insert_into(owums_user_groups::table)
                         .values((
                             owums_user_groups::user_id.eq(&id),
-                            owums_user_groups::group_id.eq(group_id),
+                            owums_user_groups::group_name.eq(group.as_str()),
                             owums_user_groups::priority.eq(priority),
                         ))
                         .execute(c)
@@ -287,7 +299,7 @@ impl Store {
         }
     }
 
-    /// Replaces the user's passwords (web hash and RADIUS value).
+    /// Replaces the user's passwords (web hash and RADIUS check row) in one transaction.
     pub async fn set_user_password(
         &self,
         id: UserId,
@@ -296,16 +308,36 @@ impl Store {
         radius_password: &str,
     ) -> Result<bool> {
         let key = id.to_string();
-        let n = db_run!(self, c => diesel::update(owums_users::table.filter(owums_users::id.eq(&key)))
-            .set((
-                owums_users::password_hash.eq(hash),
-                owums_users::radius_attribute.eq(attribute),
-                owums_users::radius_password.eq(radius_password),
-                owums_users::updated_at.eq(now_utc()),
-            ))
-            .execute(c)
-            .await?);
-        Ok(n > 0)
+        let now = now_utc();
+        db_run!(self, c => {
+            c.transaction::<_, Error, _>(async |c| {
+                let n = diesel::update(owums_users::table.filter(owums_users::id.eq(&key)))
+                    .set((owums_users::password_hash.eq(hash), owums_users::updated_at.eq(now)))
+                    .execute(c)
+                    .await?;
+                if n == 0 {
+                    return Ok(false);
+                }
+                diesel::delete(
+                    owums_radius_checks::table
+                        .filter(owums_radius_checks::user_id.eq(&key))
+                        .filter(owums_radius_checks::attribute.eq_any(PASSWORD_ATTRIBUTES)),
+                )
+                .execute(c)
+                .await?;
+                diesel::insert_into(owums_radius_checks::table)
+                    .values((
+                        owums_radius_checks::user_id.eq(&key),
+                        owums_radius_checks::attribute.eq(attribute),
+                        owums_radius_checks::op.eq(":="),
+                        owums_radius_checks::value.eq(radius_password),
+                    ))
+                    .execute(c)
+                    .await?;
+                Ok(true)
+            })
+            .await
+        })
     }
 
     /// Deletes a user with their memberships, attributes and plugin state. `false` if absent.

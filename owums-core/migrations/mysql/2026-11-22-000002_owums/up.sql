@@ -1,7 +1,12 @@
 -- owums' own tables, and the views FreeRADIUS reads for authorization (radcheck, radreply,
 -- radusergroup, radgroupcheck, radgroupreply). A user appears in radcheck, radreply and
 -- radusergroup iff verified AND active AND eula_accepted, so any change takes effect on the
--- very next Access-Request and nothing can drift.
+-- very next Access-Request and nothing can drift. The user's RADIUS password is one of their
+-- check rows (as in FreeRADIUS' own model), and attribute rows and memberships name their
+-- group (renames cascade), so each view is at most one join: FreeRADIUS prepares every query
+-- anew, and simple views keep that as cheap as on the stock tables.
+-- (MariaDB refuses CHECK constraints on cascading foreign-key columns: owums sets exactly
+-- one of group_name and user_id.)
 CREATE TABLE owums_users (
     id VARCHAR(36) NOT NULL PRIMARY KEY,
     username VARCHAR(64) NOT NULL,
@@ -23,8 +28,6 @@ CREATE TABLE owums_users (
     locale VARCHAR(8) NOT NULL DEFAULT 'en',
     notes TEXT,
     password_hash VARCHAR(255) NOT NULL,
-    radius_attribute VARCHAR(32) NOT NULL,
-    radius_password VARCHAR(253) NOT NULL,
     created_at DATETIME NOT NULL,
     updated_at DATETIME NOT NULL
 ) ENGINE = INNODB;
@@ -45,35 +48,34 @@ CREATE UNIQUE INDEX owums_radius_groups_name ON owums_radius_groups (name);
 
 CREATE TABLE owums_radius_checks (
     id INTEGER NOT NULL AUTO_INCREMENT PRIMARY KEY,
-    group_id INTEGER NULL REFERENCES owums_radius_groups (id) ON DELETE CASCADE,
+    group_name VARCHAR(64) NULL REFERENCES owums_radius_groups (name) ON UPDATE CASCADE ON DELETE CASCADE,
     user_id VARCHAR(36) NULL REFERENCES owums_users (id) ON DELETE CASCADE,
     attribute VARCHAR(64) NOT NULL,
     op VARCHAR(2) NOT NULL DEFAULT '==',
-    value VARCHAR(253) NOT NULL DEFAULT '',
-    CHECK ((group_id IS NULL AND user_id IS NOT NULL) OR (group_id IS NOT NULL AND user_id IS NULL))
+    value VARCHAR(253) NOT NULL DEFAULT ''
 ) ENGINE = INNODB;
-CREATE INDEX owums_radius_checks_group ON owums_radius_checks (group_id);
+CREATE INDEX owums_radius_checks_group ON owums_radius_checks (group_name);
 CREATE INDEX owums_radius_checks_user ON owums_radius_checks (user_id);
 
 CREATE TABLE owums_radius_replies (
     id INTEGER NOT NULL AUTO_INCREMENT PRIMARY KEY,
-    group_id INTEGER NULL REFERENCES owums_radius_groups (id) ON DELETE CASCADE,
+    group_name VARCHAR(64) NULL REFERENCES owums_radius_groups (name) ON UPDATE CASCADE ON DELETE CASCADE,
     user_id VARCHAR(36) NULL REFERENCES owums_users (id) ON DELETE CASCADE,
     attribute VARCHAR(64) NOT NULL,
     op VARCHAR(2) NOT NULL DEFAULT '=',
-    value VARCHAR(253) NOT NULL DEFAULT '',
-    CHECK ((group_id IS NULL AND user_id IS NOT NULL) OR (group_id IS NOT NULL AND user_id IS NULL))
+    value VARCHAR(253) NOT NULL DEFAULT ''
 ) ENGINE = INNODB;
-CREATE INDEX owums_radius_replies_group ON owums_radius_replies (group_id);
+CREATE INDEX owums_radius_replies_group ON owums_radius_replies (group_name);
 CREATE INDEX owums_radius_replies_user ON owums_radius_replies (user_id);
 
 CREATE TABLE owums_user_groups (
+    id INTEGER NOT NULL AUTO_INCREMENT PRIMARY KEY,
     user_id VARCHAR(36) NOT NULL REFERENCES owums_users (id) ON DELETE CASCADE,
-    group_id INTEGER NOT NULL REFERENCES owums_radius_groups (id) ON DELETE CASCADE,
-    priority INTEGER NOT NULL DEFAULT 1,
-    PRIMARY KEY (user_id, group_id)
+    group_name VARCHAR(64) NOT NULL REFERENCES owums_radius_groups (name) ON UPDATE CASCADE ON DELETE CASCADE,
+    priority INTEGER NOT NULL DEFAULT 1
 ) ENGINE = INNODB;
-CREATE INDEX owums_user_groups_group ON owums_user_groups (group_id);
+CREATE UNIQUE INDEX owums_user_groups_member ON owums_user_groups (user_id, group_name);
+CREATE INDEX owums_user_groups_group ON owums_user_groups (group_name);
 
 CREATE TABLE owums_settings (
     name VARCHAR(100) NOT NULL PRIMARY KEY,
@@ -90,12 +92,7 @@ CREATE TABLE owums_plugin_state (
 ) ENGINE = INNODB;
 
 CREATE VIEW radcheck AS
-    SELECT 0 AS id, u.username AS username, u.radius_attribute AS attribute, ':=' AS op,
-           u.radius_password AS value
-      FROM owums_users u
-     WHERE u.verified AND u.active AND u.eula_accepted
-    UNION ALL
-    SELECT c.id, u.username, c.attribute, c.op, c.value
+    SELECT c.id AS id, u.username AS username, c.attribute AS attribute, c.op AS op, c.value AS value
       FROM owums_radius_checks c JOIN owums_users u ON u.id = c.user_id
      WHERE u.verified AND u.active AND u.eula_accepted;
 
@@ -105,30 +102,24 @@ CREATE VIEW radreply AS
      WHERE u.verified AND u.active AND u.eula_accepted;
 
 CREATE VIEW radusergroup AS
-    SELECT g.id AS id, u.username AS username, g.name AS groupname, ug.priority AS priority
-      FROM owums_user_groups ug
-      JOIN owums_users u ON u.id = ug.user_id
-      JOIN owums_radius_groups g ON g.id = ug.group_id
+    SELECT ug.id AS id, u.username AS username, ug.group_name AS groupname, ug.priority AS priority
+      FROM owums_user_groups ug JOIN owums_users u ON u.id = ug.user_id
      WHERE u.verified AND u.active AND u.eula_accepted;
 
 CREATE VIEW radgroupcheck AS
-    SELECT c.id AS id, g.name AS groupname, c.attribute AS attribute, c.op AS op, c.value AS value
-      FROM owums_radius_checks c JOIN owums_radius_groups g ON g.id = c.group_id;
+    SELECT id, group_name AS groupname, attribute, op, value
+      FROM owums_radius_checks WHERE group_name IS NOT NULL;
 
 CREATE VIEW radgroupreply AS
-    SELECT r.id AS id, g.name AS groupname, r.attribute AS attribute, r.op AS op, r.value AS value
-      FROM owums_radius_replies r JOIN owums_radius_groups g ON g.id = r.group_id;
+    SELECT id, group_name AS groupname, attribute, op, value
+      FROM owums_radius_replies WHERE group_name IS NOT NULL;
 
 -- OWUMS' seeded groups: `Users` is the default group of new subscribers.
 INSERT INTO owums_radius_groups (name, priority, notes, created_at, updated_at)
     VALUES ('Disabled', 1, 'Rejects its members', UTC_TIMESTAMP(), UTC_TIMESTAMP());
 INSERT INTO owums_radius_groups (name, priority, notes, created_at, updated_at)
     VALUES ('Users', 1, 'Default group of new subscribers', UTC_TIMESTAMP(), UTC_TIMESTAMP());
-INSERT INTO owums_radius_checks (group_id, attribute, op, value)
-    SELECT id, 'Auth-Type', ':=', 'Reject' FROM owums_radius_groups WHERE name = 'Disabled';
-INSERT INTO owums_radius_replies (group_id, attribute, op, value)
-    SELECT id, 'Reply-Message', '=', 'Account disabled' FROM owums_radius_groups WHERE name = 'Disabled';
-INSERT INTO owums_radius_replies (group_id, attribute, op, value)
-    SELECT id, 'Session-Timeout', '=', '3600' FROM owums_radius_groups WHERE name = 'Users';
-INSERT INTO owums_radius_replies (group_id, attribute, op, value)
-    SELECT id, 'Idle-Timeout', '=', '600' FROM owums_radius_groups WHERE name = 'Users';
+INSERT INTO owums_radius_checks (group_name, attribute, op, value) VALUES ('Disabled', 'Auth-Type', ':=', 'Reject');
+INSERT INTO owums_radius_replies (group_name, attribute, op, value) VALUES ('Disabled', 'Reply-Message', '=', 'Account disabled');
+INSERT INTO owums_radius_replies (group_name, attribute, op, value) VALUES ('Users', 'Session-Timeout', '=', '3600');
+INSERT INTO owums_radius_replies (group_name, attribute, op, value) VALUES ('Users', 'Idle-Timeout', '=', '600');
