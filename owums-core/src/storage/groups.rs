@@ -7,6 +7,7 @@ use super::Store;
 use super::conn::db_run;
 use super::schema::{
     owums_radius_checks, owums_radius_groups, owums_radius_replies, owums_user_groups,
+    radgroupcheck, radgroupreply,
 };
 use super::users::now_utc;
 use crate::error::{Error, Result};
@@ -45,11 +46,11 @@ pub struct NewGroup {
     pub replies: Vec<RadiusAttribute>,
 }
 
-type AttrRow = (Option<String>, String, String, String);
+type AttrRow = (String, String, String, String);
 
 fn to_attrs(rows: &[AttrRow], group: &str) -> Vec<RadiusAttribute> {
     rows.iter()
-        .filter(|r| r.0.as_deref() == Some(group))
+        .filter(|r| r.0 == group)
         .map(|(_, attribute, op, value)| RadiusAttribute {
             attribute: attribute.clone(),
             op: op.clone(),
@@ -77,23 +78,23 @@ impl Store {
                     .execute(c)
                     .await?;
                 for a in &g.checks {
-                    diesel::insert_into(owums_radius_checks::table)
+                    diesel::insert_into(radgroupcheck::table)
                         .values((
-                            owums_radius_checks::group_name.eq(name),
-                            owums_radius_checks::attribute.eq(&a.attribute),
-                            owums_radius_checks::op.eq(&a.op),
-                            owums_radius_checks::value.eq(&a.value),
+                            radgroupcheck::groupname.eq(name),
+                            radgroupcheck::attribute.eq(&a.attribute),
+                            radgroupcheck::op.eq(&a.op),
+                            radgroupcheck::value.eq(&a.value),
                         ))
                         .execute(c)
                         .await?;
                 }
                 for a in &g.replies {
-                    diesel::insert_into(owums_radius_replies::table)
+                    diesel::insert_into(radgroupreply::table)
                         .values((
-                            owums_radius_replies::group_name.eq(name),
-                            owums_radius_replies::attribute.eq(&a.attribute),
-                            owums_radius_replies::op.eq(&a.op),
-                            owums_radius_replies::value.eq(&a.value),
+                            radgroupreply::groupname.eq(name),
+                            radgroupreply::attribute.eq(&a.attribute),
+                            radgroupreply::op.eq(&a.op),
+                            radgroupreply::value.eq(&a.value),
                         ))
                         .execute(c)
                         .await?;
@@ -115,16 +116,14 @@ impl Store {
             .load(c)
             .await?);
         let (checks, replies): (Vec<AttrRow>, Vec<AttrRow>) = db_run!(self, c => {
-            let checks = owums_radius_checks::table
-                .filter(owums_radius_checks::group_name.is_not_null())
-                .order(owums_radius_checks::id.asc())
-                .select((owums_radius_checks::group_name, owums_radius_checks::attribute, owums_radius_checks::op, owums_radius_checks::value))
+            let checks = radgroupcheck::table
+                .order(radgroupcheck::id.asc())
+                .select((radgroupcheck::groupname, radgroupcheck::attribute, radgroupcheck::op, radgroupcheck::value))
                 .load(c)
                 .await?;
-            let replies = owums_radius_replies::table
-                .filter(owums_radius_replies::group_name.is_not_null())
-                .order(owums_radius_replies::id.asc())
-                .select((owums_radius_replies::group_name, owums_radius_replies::attribute, owums_radius_replies::op, owums_radius_replies::value))
+            let replies = radgroupreply::table
+                .order(radgroupreply::id.asc())
+                .select((radgroupreply::groupname, radgroupreply::attribute, radgroupreply::op, radgroupreply::value))
                 .load(c)
                 .await?;
             (checks, replies)

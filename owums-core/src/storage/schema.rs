@@ -1,5 +1,6 @@
-//! One diesel schema for every backend (owums' own tables and the FreeRADIUS `nas` table;
-//! `radacct` and `radpostauth` differ per dialect and are reached with SQL in their modules).
+//! One diesel schema for every backend: owums' own tables and the FreeRADIUS tables owums
+//! writes (`nas`, `radgroupcheck`, `radgroupreply`); `radacct` and `radpostauth` differ per
+//! dialect and are reached with SQL in their modules.
 
 diesel::table! {
     owums_users (id) {
@@ -42,8 +43,7 @@ diesel::table! {
 diesel::table! {
     owums_radius_checks (id) {
         id -> Integer,
-        group_name -> Nullable<Text>,
-        user_id -> Nullable<Text>,
+        user_id -> Text,
         attribute -> Text,
         op -> Text,
         value -> Text,
@@ -53,8 +53,7 @@ diesel::table! {
 diesel::table! {
     owums_radius_replies (id) {
         id -> Integer,
-        group_name -> Nullable<Text>,
-        user_id -> Nullable<Text>,
+        user_id -> Text,
         attribute -> Text,
         op -> Text,
         value -> Text,
@@ -84,6 +83,26 @@ diesel::table! {
         user_id -> Text,
         data -> Text,
         updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    radgroupcheck (id) {
+        id -> Integer,
+        groupname -> Text,
+        attribute -> Text,
+        op -> Text,
+        value -> Text,
+    }
+}
+
+diesel::table! {
+    radgroupreply (id) {
+        id -> Integer,
+        groupname -> Text,
+        attribute -> Text,
+        op -> Text,
+        value -> Text,
     }
 }
 

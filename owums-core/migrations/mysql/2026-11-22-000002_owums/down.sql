@@ -1,5 +1,5 @@
-DROP VIEW radgroupreply;
-DROP VIEW radgroupcheck;
+DROP TABLE radgroupreply;
+DROP TABLE radgroupcheck;
 DROP VIEW radusergroup;
 DROP VIEW radreply;
 DROP VIEW radcheck;

@@ -2,9 +2,11 @@
 -- radusergroup, radgroupcheck, radgroupreply). A user appears in radcheck, radreply and
 -- radusergroup iff verified AND active AND eula_accepted, so any change takes effect on the
 -- very next Access-Request and nothing can drift. The user's RADIUS password is one of their
--- check rows (as in FreeRADIUS' own model), and attribute rows and memberships name their
--- group (renames cascade), so each view is at most one join: FreeRADIUS prepares every query
--- anew, and simple views keep that as cheap as on the stock tables.
+-- check rows (as in FreeRADIUS' own model) and memberships name their group, so each view is
+-- one join: FreeRADIUS prepares every query anew, and simple views keep that cheap. Group
+-- attributes do not depend on any user's state, so they are kept in FreeRADIUS' own
+-- radgroupcheck and radgroupreply tables (stock columns and indexes; a foreign key to the
+-- group makes renames and deletes cascade).
 CREATE TABLE owums_users (
     id VARCHAR(36) NOT NULL PRIMARY KEY,
     username VARCHAR(64) NOT NULL,
@@ -46,27 +48,39 @@ CREATE UNIQUE INDEX owums_radius_groups_name ON owums_radius_groups (name);
 
 CREATE TABLE owums_radius_checks (
     id SERIAL PRIMARY KEY,
-    group_name VARCHAR(64) NULL REFERENCES owums_radius_groups (name) ON UPDATE CASCADE ON DELETE CASCADE,
-    user_id VARCHAR(36) NULL REFERENCES owums_users (id) ON DELETE CASCADE,
+    user_id VARCHAR(36) NOT NULL REFERENCES owums_users (id) ON DELETE CASCADE,
     attribute VARCHAR(64) NOT NULL,
     op VARCHAR(2) NOT NULL DEFAULT '==',
-    value VARCHAR(253) NOT NULL DEFAULT '',
-    CHECK ((group_name IS NULL AND user_id IS NOT NULL) OR (group_name IS NOT NULL AND user_id IS NULL))
+    value VARCHAR(253) NOT NULL DEFAULT ''
 );
-CREATE INDEX owums_radius_checks_group ON owums_radius_checks (group_name);
 CREATE INDEX owums_radius_checks_user ON owums_radius_checks (user_id);
 
 CREATE TABLE owums_radius_replies (
     id SERIAL PRIMARY KEY,
-    group_name VARCHAR(64) NULL REFERENCES owums_radius_groups (name) ON UPDATE CASCADE ON DELETE CASCADE,
-    user_id VARCHAR(36) NULL REFERENCES owums_users (id) ON DELETE CASCADE,
+    user_id VARCHAR(36) NOT NULL REFERENCES owums_users (id) ON DELETE CASCADE,
     attribute VARCHAR(64) NOT NULL,
     op VARCHAR(2) NOT NULL DEFAULT '=',
-    value VARCHAR(253) NOT NULL DEFAULT '',
-    CHECK ((group_name IS NULL AND user_id IS NOT NULL) OR (group_name IS NOT NULL AND user_id IS NULL))
+    value VARCHAR(253) NOT NULL DEFAULT ''
 );
-CREATE INDEX owums_radius_replies_group ON owums_radius_replies (group_name);
 CREATE INDEX owums_radius_replies_user ON owums_radius_replies (user_id);
+
+CREATE TABLE radgroupcheck (
+    id serial PRIMARY KEY,
+    GroupName text NOT NULL DEFAULT '' REFERENCES owums_radius_groups (name) ON UPDATE CASCADE ON DELETE CASCADE,
+    Attribute text NOT NULL DEFAULT '',
+    op VARCHAR(2) NOT NULL DEFAULT '==',
+    Value text NOT NULL DEFAULT ''
+);
+CREATE INDEX radgroupcheck_GroupName ON radgroupcheck (GroupName, Attribute);
+
+CREATE TABLE radgroupreply (
+    id serial PRIMARY KEY,
+    GroupName text NOT NULL DEFAULT '' REFERENCES owums_radius_groups (name) ON UPDATE CASCADE ON DELETE CASCADE,
+    Attribute text NOT NULL DEFAULT '',
+    op VARCHAR(2) NOT NULL DEFAULT '=',
+    Value text NOT NULL DEFAULT ''
+);
+CREATE INDEX radgroupreply_GroupName ON radgroupreply (GroupName, Attribute);
 
 CREATE TABLE owums_user_groups (
     id SERIAL PRIMARY KEY,
@@ -106,20 +120,12 @@ CREATE VIEW radusergroup AS
       FROM owums_user_groups ug JOIN owums_users u ON u.id = ug.user_id
      WHERE u.verified AND u.active AND u.eula_accepted;
 
-CREATE VIEW radgroupcheck AS
-    SELECT id, group_name AS groupname, attribute, op, value
-      FROM owums_radius_checks WHERE group_name IS NOT NULL;
-
-CREATE VIEW radgroupreply AS
-    SELECT id, group_name AS groupname, attribute, op, value
-      FROM owums_radius_replies WHERE group_name IS NOT NULL;
-
 -- OWUMS' seeded groups: `Users` is the default group of new subscribers.
 INSERT INTO owums_radius_groups (name, priority, notes, created_at, updated_at)
     VALUES ('Disabled', 1, 'Rejects its members', (now() AT TIME ZONE 'UTC'), (now() AT TIME ZONE 'UTC'));
 INSERT INTO owums_radius_groups (name, priority, notes, created_at, updated_at)
     VALUES ('Users', 1, 'Default group of new subscribers', (now() AT TIME ZONE 'UTC'), (now() AT TIME ZONE 'UTC'));
-INSERT INTO owums_radius_checks (group_name, attribute, op, value) VALUES ('Disabled', 'Auth-Type', ':=', 'Reject');
-INSERT INTO owums_radius_replies (group_name, attribute, op, value) VALUES ('Disabled', 'Reply-Message', '=', 'Account disabled');
-INSERT INTO owums_radius_replies (group_name, attribute, op, value) VALUES ('Users', 'Session-Timeout', '=', '3600');
-INSERT INTO owums_radius_replies (group_name, attribute, op, value) VALUES ('Users', 'Idle-Timeout', '=', '600');
+INSERT INTO radgroupcheck (groupname, attribute, op, value) VALUES ('Disabled', 'Auth-Type', ':=', 'Reject');
+INSERT INTO radgroupreply (groupname, attribute, op, value) VALUES ('Disabled', 'Reply-Message', '=', 'Account disabled');
+INSERT INTO radgroupreply (groupname, attribute, op, value) VALUES ('Users', 'Session-Timeout', '=', '3600');
+INSERT INTO radgroupreply (groupname, attribute, op, value) VALUES ('Users', 'Idle-Timeout', '=', '600');
