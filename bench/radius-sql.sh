@@ -16,7 +16,10 @@
 #   sql in authorize/accounting/post-auth, loopback listeners on free ports),
 #   the same radclient load against each (N distinct users, each sent
 #   COUNT times, PARALLEL outstanding), ROUNDS rounds alternating sides.
-#   Prints requests/s per side and the ratio owums/stock, plus FreeRADIUS'
+#   Prints requests/s per side and the ratio owums/stock (median of the rounds'
+#   paired ratios; sides alternate going first), the machine's CPU time per
+#   request (FreeRADIUS, radclient and the database server: the steadiest
+#   figure on a busy or small machine), plus FreeRADIUS'
 #   own CPU time per request (less sensitive to other load on the machine;
 #   includes SQLite, excludes the PostgreSQL/MariaDB server). Exits 0 (non-zero
 #   only when a side cannot be set up or does not accept its first user).
@@ -302,21 +305,26 @@ check_side() {
 
 # cpu_ticks PID - user+system CPU clock ticks used so far by PID
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# busy_ticks - CPU clock ticks the whole machine spent busy so far (FreeRADIUS, radclient
+# and the database server alike: the same work on both sides but for the schema)
+busy_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat; }
 
-# measure SIDE - one round against SIDE; prints "REQ_PER_S CPU_MS_PER_REQ"
-# (CPU = FreeRADIUS process only: includes SQLite, excludes a DB server)
+# measure SIDE - one round against SIDE; prints "REQ_PER_S CPU_MS_PER_REQ BUSY_MS_PER_REQ"
+# (CPU = FreeRADIUS process only: includes SQLite, excludes a DB server; BUSY = the machine)
 measure() {
-	local t0 t1 c0 c1 total=$((N * COUNT)) pid=${PID[$1]}
+	local t0 t1 c0 c1 b0 b1 total=$((N * COUNT)) pid=${PID[$1]}
 	c0=$(cpu_ticks "$pid")
+	b0=$(busy_ticks)
 	t0=$(date +%s.%N)
 	radclient -q -s -p "$PARALLEL" -c "$COUNT" -r 3 -t 5 -f "$REQFILE" "127.0.0.1:${PORT[$1]}" auth "$SECRET" \
 		>"$WORK/radclient.out" 2>&1 || true
 	t1=$(date +%s.%N)
 	c1=$(cpu_ticks "$pid")
+	b1=$(busy_ticks)
 	if grep -qiE 'rejected\s*:\s*[1-9]|lost\s*:\s*[1-9]' "$WORK/radclient.out"; then
 		echo "warning: $1: rejects/lost packets: $(tr '\n' ' ' <"$WORK/radclient.out")" >&2
 	fi
-	python3 -c "print(f'{$total / ($t1 - $t0):.1f} {($c1 - $c0) * 1000 / $(getconf CLK_TCK) / $total:.3f}')"
+	python3 -c "hz = $(getconf CLK_TCK); print(f'{$total / ($t1 - $t0):.1f} {($c1 - $c0) * 1000 / hz / $total:.3f} {($b1 - $b0) * 1000 / hz / $total:.3f}')"
 }
 
 sides=(stock)
@@ -339,29 +347,36 @@ for side in "${sides[@]}"; do
 	check_side "$side" "$auth"
 done
 
+# Sides alternate which goes first, so a machine that drifts faster or slower during the run
+# does not favour one of them; each round also gives a paired ratio.
 for round in $(seq "$ROUNDS"); do
-	for side in "${sides[@]}"; do
-		read -r rate cpu < <(measure "$side")
-		echo "$side $rate $cpu" >>"$WORK/results.txt"
-		echo "round $round $side: $rate req/s, $cpu CPU-ms/req" >&2
+	order=("${sides[@]}")
+	if [ $((round % 2)) -eq 0 ] && [ ${#sides[@]} -eq 2 ]; then order=("${sides[1]}" "${sides[0]}"); fi
+	for side in "${order[@]}"; do
+		read -r rate cpu busy < <(measure "$side")
+		echo "$round $side $rate $cpu $busy" >>"$WORK/results.txt"
+		echo "round $round $side: $rate req/s, $cpu FreeRADIUS CPU-ms/req, $busy machine CPU-ms/req" >&2
 	done
 done
 
 echo "backend: $BACKEND, users: $N, requests/round: $((N * COUNT)), parallel: $PARALLEL, threads: $THREADS, rounds: $ROUNDS"
 python3 - "$WORK/results.txt" <<'EOF'
 import sys, statistics
-res = {}
+res, rounds = {}, {}
 for line in open(sys.argv[1]):
-    side, rate, cpu = line.split()
-    res.setdefault(side, []).append((float(rate), float(cpu)))
-med = {}
+    rnd, side, rate, cpu, busy = line.split()
+    v = (float(rate), float(cpu), float(busy))
+    res.setdefault(side, []).append(v)
+    rounds.setdefault(rnd, {})[side] = v
 for side, v in res.items():
-    rate = statistics.median(r for r, _ in v); cpu = statistics.median(c for _, c in v)
-    med[side] = (rate, cpu)
-    runs = ", ".join(f"{r:.1f}" for r, _ in v)
-    print(f"{side:>6}: median {rate:8.1f} req/s, {cpu:6.3f} FreeRADIUS CPU-ms/req  (req/s runs: {runs})")
-if "owums" in med:
-    (rs, cs), (ro, co) = med["stock"], med["owums"]
-    print(f"ratio owums/stock: {ro / rs:.3f} (req/s), {co / cs:.3f} (CPU-ms/req)")
+    rate, cpu, busy = (statistics.median(x[i] for x in v) for i in range(3))
+    runs = ", ".join(f"{r:.1f}" for r, _, _ in v)
+    print(f"{side:>6}: median {rate:8.1f} req/s, {cpu:6.3f} FreeRADIUS CPU-ms/req, {busy:6.3f} machine CPU-ms/req  (req/s runs: {runs})")
+if "owums" in res:
+    pairs = [r for r in rounds.values() if "owums" in r and "stock" in r]
+    rate = statistics.median(p["owums"][0] / p["stock"][0] for p in pairs)
+    busy = statistics.median(p["stock"][2] / p["owums"][2] for p in pairs)
+    print(f"ratio owums/stock: {rate:.3f} (req/s, median of {len(pairs)} paired rounds), "
+          f"{busy:.3f} (requests per machine CPU-second)")
 EOF
 exit 0

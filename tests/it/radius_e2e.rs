@@ -8,39 +8,34 @@ use crate::support::freeradius::{FreeRadius, FreeRadiusOptions, RadiusReply, Sql
 use crate::support::{DbParams, TestDb, db_test, new_user, subscribers};
 
 fn sql_backend(db: &TestDb) -> SqlBackend {
-    match (&db.params, db.backend()) {
-        (DbParams::Sqlite { path }, _) => SqlBackend::Sqlite { path: path.clone() },
-        (
-            DbParams::Server {
-                host,
-                port,
-                user,
-                password,
-                database,
-            },
-            crate::support::Backend::Postgres,
-        ) => SqlBackend::Postgres {
-            host: host.clone(),
-            port: *port,
-            user: user.clone(),
-            password: password.clone(),
-            database: database.clone(),
+    let postgres = db.backend() == crate::support::Backend::Postgres;
+    match db.params.clone() {
+        DbParams::Sqlite { path } => SqlBackend::Sqlite { path },
+        DbParams::Server {
+            host,
+            port,
+            user,
+            password,
+            database,
+        } if postgres => SqlBackend::Postgres {
+            host,
+            port,
+            user,
+            password,
+            database,
         },
-        (
-            DbParams::Server {
-                host,
-                port,
-                user,
-                password,
-                database,
-            },
-            _,
-        ) => SqlBackend::Mysql {
-            host: host.clone(),
-            port: *port,
-            user: user.clone(),
-            password: password.clone(),
-            database: database.clone(),
+        DbParams::Server {
+            host,
+            port,
+            user,
+            password,
+            database,
+        } => SqlBackend::Mysql {
+            host,
+            port,
+            user,
+            password,
+            database,
         },
     }
 }
