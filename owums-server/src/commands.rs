@@ -109,7 +109,7 @@ fn new_user(args: &UserCreate) -> anyhow::Result<NewUser> {
 }
 
 async fn user(config: &Config, cmd: UserCommand) -> anyhow::Result<()> {
-    let store = Store::connect(&config.database).await?;
+    let store = Store::connect_migrated(&config.database).await?;
     let s = Subscribers::new(store.clone(), config.radius.password_format);
     match cmd {
         UserCommand::Create(args) => {
@@ -217,7 +217,7 @@ async fn group(config: &Config, cmd: GroupCommand) -> anyhow::Result<()> {
                 .iter()
                 .map(|r| RadiusAttribute::parse(AttributeKind::Reply, r))
                 .collect::<Result<Vec<_>, _>>()?;
-            let store = Store::connect(&config.database).await?;
+            let store = Store::connect_migrated(&config.database).await?;
             let g = store
                 .create_group(NewGroup {
                     name,
@@ -230,7 +230,7 @@ async fn group(config: &Config, cmd: GroupCommand) -> anyhow::Result<()> {
             println!("created group {} (priority {})", g.name, g.priority);
         }
         GroupCommand::List => {
-            let store = Store::connect(&config.database).await?;
+            let store = Store::connect_migrated(&config.database).await?;
             for g in store.list_groups().await? {
                 println!("{} (priority {})", g.name, g.priority);
                 for c in &g.checks {
@@ -256,7 +256,7 @@ async fn nas(config: &Config, cmd: NasCommand) -> anyhow::Result<()> {
             if secret.is_empty() {
                 bail!("--secret must not be empty");
             }
-            let store = Store::connect(&config.database).await?;
+            let store = Store::connect_migrated(&config.database).await?;
             let n = store
                 .add_nas(&NewNas {
                     nasname,
@@ -273,7 +273,7 @@ async fn nas(config: &Config, cmd: NasCommand) -> anyhow::Result<()> {
             );
         }
         NasCommand::List => {
-            let store = Store::connect(&config.database).await?;
+            let store = Store::connect_migrated(&config.database).await?;
             println!(
                 "{:<20} {:<20} {:<10} secret",
                 "nasname", "shortname", "type"

@@ -376,3 +376,49 @@ async fn healthz_is_503_when_the_database_goes_away() {
         .await
         .assert_status(poem::http::StatusCode::SERVICE_UNAVAILABLE);
 }
+
+#[test]
+fn commands_refuse_a_database_that_is_missing_or_not_migrated() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = owums(dir.path(), "sqlite://owums.db", &["user", "list"], "");
+    assert_eq!(r.code, 1);
+    one_line_error(&r);
+    assert!(r.stderr.contains("owums migrate"), "{}", r.stderr);
+    assert!(
+        !dir.path().join("owums.db").exists(),
+        "no empty database was created"
+    );
+    std::fs::write(dir.path().join("empty.db"), b"").unwrap();
+    let r = owums(
+        dir.path(),
+        "sqlite://empty.db",
+        &[
+            "user",
+            "create",
+            "--username",
+            "anna",
+            "--password",
+            "password1",
+        ],
+        "",
+    );
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains("migrations pending") && r.stderr.contains("owums migrate"),
+        "{}",
+        r.stderr
+    );
+    owums_ok(dir.path(), "sqlite://empty.db", &["migrate"]);
+    owums_ok(
+        dir.path(),
+        "sqlite://empty.db",
+        &[
+            "user",
+            "create",
+            "--username",
+            "anna",
+            "--password",
+            "password1",
+        ],
+    );
+}

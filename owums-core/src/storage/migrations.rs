@@ -40,6 +40,23 @@ where
     .map_err(|e| Error::Internal(format!("migration task: {e}")))?
 }
 
+/// Versions of the embedded migrations of a backend.
+pub(crate) fn versions(backend: super::Backend) -> Vec<String> {
+    fn list<DB: diesel::backend::Backend>(m: &EmbeddedMigrations) -> Vec<String>
+    where
+        EmbeddedMigrations: MigrationSource<DB>,
+    {
+        MigrationSource::<DB>::migrations(m)
+            .map(|ms| ms.iter().map(|m| m.name().version().to_string()).collect())
+            .unwrap_or_default()
+    }
+    match backend {
+        super::Backend::Sqlite => list::<diesel::sqlite::Sqlite>(&SQLITE),
+        super::Backend::Postgres => list::<diesel::pg::Pg>(&POSTGRES),
+        super::Backend::Mysql => list::<diesel::mysql::Mysql>(&MYSQL),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     /// The three backends' migration folders have the same names.

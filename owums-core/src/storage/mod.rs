@@ -80,6 +80,47 @@ impl Store {
         conn::db_run!(self, c => c.batch_execute("SELECT 1").await.map_err(Error::from))
     }
 
+    /// Versions of the migrations this binary has that the database has not applied.
+    pub async fn pending_migrations(&self) -> Result<Vec<String>> {
+        #[derive(diesel::QueryableByName)]
+        struct Applied {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            version: String,
+        }
+        // A database never migrated has no bookkeeping table: everything is pending.
+        let applied: Vec<Applied> = self
+            .load_sql("SELECT version FROM __diesel_schema_migrations", &[])
+            .await
+            .unwrap_or_default();
+        Ok(migrations::versions(self.backend)
+            .into_iter()
+            .filter(|v| !applied.iter().any(|a| &a.version == v))
+            .collect())
+    }
+
+    /// Connects to a database that must already exist and be migrated (what every command
+    /// but `migrate` and `serve` needs): nothing is created, and the error says what to do.
+    pub async fn connect_migrated(config: &DatabaseConfig) -> Result<Store> {
+        if Backend::from_url(&config.url)? == Backend::Sqlite {
+            let path = conn::sqlite_path(&config.url);
+            if !std::path::Path::new(path).exists() {
+                return Err(Error::Config(format!(
+                    "the database file {path} does not exist: run `owums migrate` to create it"
+                )));
+            }
+        }
+        let store = Store::connect(config).await?;
+        let pending = store.pending_migrations().await?;
+        if !pending.is_empty() {
+            return Err(Error::Config(format!(
+                "the database at {} is not up to date ({} migrations pending): run `owums migrate`",
+                redact_url(&config.url),
+                pending.len()
+            )));
+        }
+        Ok(store)
+    }
+
     /// Applies pending migrations; returns the versions applied.
     pub async fn migrate(&self) -> Result<Vec<String>> {
         let url = conn::driver_url(self.backend, &self.url);
