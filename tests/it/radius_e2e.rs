@@ -105,6 +105,11 @@ db_test!(
         )
         .await
         .unwrap();
+        let disabled = [
+            GroupName::try_new("Disabled").unwrap(),
+            GroupName::try_new("Users").unwrap(),
+        ];
+        s.create(new_user("dora"), true, &disabled).await.unwrap();
 
         let fr = std::sync::Arc::new(start(&db, true).await);
         let ok = auth(&fr, "vera", "password1").await;
@@ -142,6 +147,18 @@ db_test!(
         assert!(
             auth(&fr, "vera", "password2").await.is_reject(),
             "wrong password"
+        );
+        let r = auth(&fr, "dora", "password1").await;
+        assert!(
+            r.is_reject(),
+            "the seeded Disabled group rejects its members: {}",
+            r.raw
+        );
+        assert_eq!(
+            r.attr("Reply-Message"),
+            Some("Account disabled"),
+            "{}",
+            r.raw
         );
 
         // Disabling takes effect on the very next Access-Request, re-enabling too.
