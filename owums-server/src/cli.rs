@@ -45,8 +45,45 @@ pub enum Command {
     /// Manage RADIUS clients (FreeRADIUS `read_clients = yes`).
     #[command(subcommand)]
     Nas(NasCommand),
+    /// RADIUS accounting maintenance.
+    #[command(subcommand)]
+    Radacct(RadacctCommand),
+    /// Authentication log maintenance.
+    #[command(subcommand)]
+    Postauth(PostauthCommand),
     /// Print the effective configuration with secrets redacted.
     CheckConfig,
+}
+
+/// `owums radacct …`.
+#[derive(Debug, Subcommand)]
+pub enum RadacctCommand {
+    /// Close sessions left open: those started at least --days ago are closed at start +
+    /// session time (OWUMS-Stale-Recalculated) or at their start (OWUMS-Stale-Invalid); with
+    /// --older-than-hours, those not updated for that long are closed now (Session-Timeout).
+    CleanupStale {
+        /// Age in days of the sessions to close (by start time).
+        #[arg(long, default_value_t = 3, conflicts_with = "older_than_hours")]
+        days: u32,
+        /// Close sessions not updated for this many hours instead.
+        #[arg(long)]
+        older_than_hours: Option<u32>,
+    },
+    /// Delete closed sessions that ended more than DAYS days ago.
+    DeleteOlderThan {
+        /// Days to keep.
+        days: u32,
+    },
+}
+
+/// `owums postauth …`.
+#[derive(Debug, Subcommand)]
+pub enum PostauthCommand {
+    /// Delete authentication log rows older than DAYS days.
+    DeleteOlderThan {
+        /// Days to keep.
+        days: u32,
+    },
 }
 
 /// `owums user …`.

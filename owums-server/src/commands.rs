@@ -76,6 +76,8 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::User(cmd) => user(&config, cmd).await,
         Command::Group(cmd) => group(&config, cmd).await,
         Command::Nas(cmd) => nas(&config, cmd).await,
+        Command::Radacct(cmd) => crate::maintenance::radacct(&config, cmd).await,
+        Command::Postauth(cmd) => crate::maintenance::postauth(&config, cmd).await,
     }
 }
 

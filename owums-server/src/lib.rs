@@ -6,6 +6,7 @@
 pub mod cli;
 mod commands;
 mod health;
+mod maintenance;
 pub mod plugins;
 mod state;
 

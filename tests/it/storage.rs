@@ -578,3 +578,30 @@ db_test!(settings_have_defaults_and_types, |db| {
 db_test!(migrations_are_idempotent, |db| {
     assert!(db.store.migrate().await.unwrap().is_empty());
 });
+
+db_test!(old_rows_are_deleted_in_batches_with_progress, |db| {
+    let sink = SqlAccountingSink::new(db.store.clone());
+    let t = chrono::Utc::now() - chrono::Duration::days(100);
+    for i in 0..7 {
+        let mut e = AccountingEvent::new(
+            AcctStatus::Stop,
+            &format!("old-{i}"),
+            "s",
+            "olga",
+            "10.0.0.9",
+        );
+        e.event_time = t;
+        e.session_time = Some(60);
+        sink.record(&e).await.unwrap();
+    }
+    let mut seen = Vec::new();
+    let mut progress = |done, total| seen.push((done, total));
+    let n = db
+        .store
+        .delete_radacct_older_than(30, chrono::Utc::now().timestamp(), 3, &mut progress)
+        .await
+        .unwrap();
+    assert_eq!(n, 7);
+    assert_eq!(seen, vec![(0, 7), (3, 7), (6, 7), (7, 7)]);
+    assert!(db.store.radacct_for_user("olga").await.unwrap().is_empty());
+});

@@ -10,6 +10,7 @@ use crate::error::{Error, Result};
 
 pub(crate) mod conn;
 mod groups;
+mod maintenance;
 mod migrations;
 mod nas;
 mod plugin_state;
@@ -23,6 +24,7 @@ mod users;
 
 pub use conn::Backend;
 pub use groups::{GroupRecord, NewGroup};
+pub use maintenance::{STALE_INVALID, STALE_RECALCULATED, StaleCleanup};
 pub use nas::{NasRecord, NewNas};
 pub use postauth::PostAuthRecord;
 pub use radacct::{RadAcctRecord, SqlAccountingSink};

@@ -1,0 +1,142 @@
+//! `owums radacct cleanup-stale | delete-older-than` and `owums postauth delete-older-than`,
+//! on every backend: the rows they change and the counts they print.
+
+use chrono::{Duration, Utc};
+use owums_core::storage::{STALE_INVALID, STALE_RECALCULATED};
+use owums_core::{AccountingEvent, AccountingSink, AcctStatus, SqlAccountingSink};
+
+use crate::support::cli::owums_ok;
+use crate::support::db_test;
+
+fn event(
+    status: AcctStatus,
+    id: &str,
+    at: chrono::DateTime<Utc>,
+    session_time: Option<u64>,
+) -> AccountingEvent {
+    let mut e = AccountingEvent::new(status, id, id, "mario", "10.0.0.1");
+    e.event_time = at;
+    e.session_time = session_time;
+    e
+}
+
+db_test!(maintenance_commands_close_and_delete_the_right_rows, |db| {
+    let sink = SqlAccountingSink::new(db.store.clone());
+    let now = Utc::now();
+    let days = |d: i64| now - Duration::days(d);
+    let hours = |h: i64| now - Duration::hours(h);
+    // s1: open 5 days, with a session time; s2: open 4 days, no session time.
+    sink.record(&event(AcctStatus::Start, "s1", days(5), None))
+        .await
+        .unwrap();
+    sink.record(&event(
+        AcctStatus::InterimUpdate,
+        "s1",
+        days(5) + Duration::seconds(600),
+        Some(600),
+    ))
+    .await
+    .unwrap();
+    sink.record(&event(AcctStatus::Start, "s2", days(4), None))
+        .await
+        .unwrap();
+    // s3: open 1 day, updated an hour ago; s6: open 10 h, last updated 8 h ago.
+    sink.record(&event(AcctStatus::Start, "s3", days(1), None))
+        .await
+        .unwrap();
+    sink.record(&event(
+        AcctStatus::InterimUpdate,
+        "s3",
+        hours(1),
+        Some(82_800),
+    ))
+    .await
+    .unwrap();
+    sink.record(&event(AcctStatus::Start, "s6", hours(10), None))
+        .await
+        .unwrap();
+    sink.record(&event(
+        AcctStatus::InterimUpdate,
+        "s6",
+        hours(8),
+        Some(7_200),
+    ))
+    .await
+    .unwrap();
+    // s4 ended 40 days ago, s5 10 days ago.
+    sink.record(&event(AcctStatus::Start, "s4", days(41), None))
+        .await
+        .unwrap();
+    sink.record(&event(AcctStatus::Stop, "s4", days(40), Some(86_400)))
+        .await
+        .unwrap();
+    sink.record(&event(AcctStatus::Start, "s5", days(11), None))
+        .await
+        .unwrap();
+    sink.record(&event(AcctStatus::Stop, "s5", days(10), Some(86_400)))
+        .await
+        .unwrap();
+    for (d, reply) in [
+        (40, "Access-Reject"),
+        (10, "Access-Reject"),
+        (0, "Access-Accept"),
+    ] {
+        db.store
+            .record_postauth("mario", "x", reply, days(d).timestamp())
+            .await
+            .unwrap();
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    let (url, d) = (db.url.clone(), dir.path().to_owned());
+    let outputs = tokio::task::spawn_blocking(move || {
+        [
+            owums_ok(&d, &url, &["radacct", "cleanup-stale"]),
+            owums_ok(
+                &d,
+                &url,
+                &["radacct", "cleanup-stale", "--older-than-hours", "6"],
+            ),
+            owums_ok(&d, &url, &["radacct", "delete-older-than", "30"]),
+            owums_ok(&d, &url, &["postauth", "delete-older-than", "30"]),
+            owums_ok(&d, &url, &["radacct", "cleanup-stale"]),
+        ]
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        outputs[0],
+        format!("{STALE_RECALCULATED} 1\n{STALE_INVALID} 1\n")
+    );
+    assert_eq!(outputs[1], "Session-Timeout 1\n");
+    assert_eq!(outputs[2], "deleted 1 radacct rows\n");
+    assert_eq!(outputs[3], "deleted 1 radpostauth rows\n");
+    assert_eq!(
+        outputs[4],
+        format!("{STALE_RECALCULATED} 0\n{STALE_INVALID} 0\n"),
+        "nothing left to clean"
+    );
+
+    let get = |id: &'static str| {
+        let store = db.store.clone();
+        async move { store.radacct_by_unique_id(id).await.unwrap() }
+    };
+    let s1 = get("s1").await.unwrap();
+    assert_eq!(s1.acctstoptime, Some(days(5).timestamp() + 600));
+    assert_eq!(s1.acctterminatecause, STALE_RECALCULATED);
+    let s2 = get("s2").await.unwrap();
+    assert_eq!(s2.acctstoptime, s2.acctstarttime);
+    assert_eq!(s2.acctterminatecause, STALE_INVALID);
+    assert_eq!(
+        get("s3").await.unwrap().acctstoptime,
+        None,
+        "recently updated: still open"
+    );
+    let s6 = get("s6").await.unwrap();
+    assert_eq!(s6.acctterminatecause, "Session-Timeout");
+    let stop = s6.acctstoptime.unwrap();
+    assert!((stop - now.timestamp()).abs() < 60, "closed now: {stop}");
+    assert!(get("s4").await.is_none(), "ended 40 days ago: deleted");
+    assert!(get("s5").await.is_some(), "ended 10 days ago: kept");
+    assert_eq!(db.store.postauth_for_user("mario").await.unwrap().len(), 2);
+});
