@@ -29,6 +29,7 @@
 pub mod accounting;
 pub mod config;
 pub mod error;
+pub mod housekeeping;
 pub mod ids;
 pub mod password;
 pub mod plugin;

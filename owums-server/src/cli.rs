@@ -51,8 +51,18 @@ pub enum Command {
     /// Authentication log maintenance.
     #[command(subcommand)]
     Postauth(PostauthCommand),
+    /// Scheduled jobs (`serve` runs them every minute).
+    #[command(subcommand)]
+    Housekeeping(HousekeepingCommand),
     /// Print the effective configuration with secrets redacted.
     CheckConfig,
+}
+
+/// `owums housekeeping …`.
+#[derive(Debug, Subcommand)]
+pub enum HousekeepingCommand {
+    /// Run every job now and print what each did.
+    RunOnce,
 }
 
 /// `owums radacct …`.

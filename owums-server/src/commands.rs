@@ -76,6 +76,26 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::User(cmd) => user(&config, cmd).await,
         Command::Group(cmd) => group(&config, cmd).await,
         Command::Nas(cmd) => nas(&config, cmd).await,
+        Command::Housekeeping(crate::cli::HousekeepingCommand::RunOnce) => {
+            let registry = crate::plugins::registry();
+            registry.check_config(&config.plugins)?;
+            let store = Store::connect_migrated(&config.database).await?;
+            let state = crate::AppState::with_store(&config, store, &registry)?;
+            let keeper = owums_core::housekeeping::Housekeeper::new(
+                state.store.clone(),
+                state.verifiers.clone(),
+            );
+            for r in keeper.run_all(chrono::Utc::now()).await? {
+                match r.summary {
+                    Some(s) => println!("{}: {s}", r.job.name()),
+                    None => println!(
+                        "{}: skipped (another process holds its lease)",
+                        r.job.name()
+                    ),
+                }
+            }
+            Ok(())
+        }
         Command::Radacct(cmd) => crate::maintenance::radacct(&config, cmd).await,
         Command::Postauth(cmd) => crate::maintenance::postauth(&config, cmd).await,
     }

@@ -55,6 +55,7 @@ pub async fn serve(config: Config, migrate: bool) -> anyhow::Result<()> {
             }));
         }
     }
+    tasks.push(tokio::spawn(housekeeping(state.clone(), shutdown.clone())));
     let listener = TcpListener::bind(config.server.listen.clone());
     tracing::info!(listen = %config.server.listen, backend = state.store.backend().as_str(), "owums serving");
     let grace = Duration::from_secs(config.server.shutdown_grace_seconds);
@@ -68,6 +69,29 @@ pub async fn serve(config: Config, migrate: bool) -> anyhow::Result<()> {
     }
     tracing::info!("owums stopped");
     Ok(())
+}
+
+/// Runs the due housekeeping jobs every minute until shutdown.
+async fn housekeeping(state: AppState, mut shutdown: owums_core::Shutdown) {
+    let keeper =
+        owums_core::housekeeping::Housekeeper::new(state.store.clone(), state.verifiers.clone());
+    let mut tick = tokio::time::interval(Duration::from_secs(60));
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            () = shutdown.wait() => return,
+        }
+        match keeper.run_due(chrono::Utc::now()).await {
+            Ok(reports) => {
+                for r in reports {
+                    if let Some(summary) = r.summary {
+                        tracing::info!(job = r.job.name(), %summary, "housekeeping");
+                    }
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "housekeeping failed"),
+        }
+    }
 }
 
 async fn shutdown_signal() {

@@ -422,3 +422,20 @@ fn commands_refuse_a_database_that_is_missing_or_not_migrated() {
         ],
     );
 }
+
+#[test]
+fn housekeeping_run_once_prints_what_each_job_did() {
+    let dir = tempfile::tempdir().unwrap();
+    owums_ok(dir.path(), "sqlite://owums.db", &["migrate"]);
+    let out = owums_ok(
+        dir.path(),
+        "sqlite://owums.db",
+        &["housekeeping", "run-once"],
+    );
+    assert_eq!(
+        out,
+        "expire_unverified: deleted 0, deactivated 0\n\
+         remove_disabled_accounts: off (disabled_account_expire_days = 0)\n\
+         cleanup_stale_radacct: OWUMS-Stale-Recalculated 0, OWUMS-Stale-Invalid 0\n"
+    );
+}

@@ -10,6 +10,7 @@ use crate::error::{Error, Result};
 
 pub(crate) mod conn;
 mod groups;
+mod leases;
 mod maintenance;
 mod migrations;
 mod nas;

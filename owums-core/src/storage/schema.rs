@@ -120,3 +120,13 @@ diesel::table! {
         description -> Nullable<Text>,
     }
 }
+
+diesel::table! {
+    owums_job_leases (job) {
+        job -> Text,
+        holder -> Text,
+        generation -> BigInt,
+        expires_at -> Timestamp,
+        last_run_at -> Nullable<Timestamp>,
+    }
+}

@@ -347,6 +347,60 @@ impl Store {
         Ok(n > 0)
     }
 
+    /// Unverified users of `method` registered at or before `cutoff`: deleted, or (when
+    /// `delete` is false) switched off. Returns how many.
+    pub async fn expire_unverified(
+        &self,
+        method: &str,
+        cutoff: DateTime<Utc>,
+        delete: bool,
+    ) -> Result<usize> {
+        let cutoff = cutoff.naive_utc();
+        let now = now_utc();
+        Ok(db_run!(self, c => {
+            let q = owums_users::table
+                .filter(owums_users::verified.eq(false))
+                .filter(owums_users::verified_at.is_null())
+                .filter(owums_users::active.eq(true))
+                .filter(owums_users::verification_method.eq(method))
+                .filter(owums_users::created_at.le(cutoff));
+            if delete {
+                diesel::delete(q).execute(c).await?
+            } else {
+                diesel::update(q).set((owums_users::active.eq(false), owums_users::updated_at.eq(now))).execute(c).await?
+            }
+        }))
+    }
+
+    /// Disabled users (verified once, now not) unchanged since `cutoff`: users of the methods in
+    /// `keep_methods` are switched off (kept for the records), the others deleted.
+    /// Returns `(deleted, deactivated)`.
+    pub async fn remove_disabled(
+        &self,
+        cutoff: DateTime<Utc>,
+        keep_methods: &[&str],
+    ) -> Result<(usize, usize)> {
+        let cutoff = cutoff.naive_utc();
+        let now = now_utc();
+        Ok(db_run!(self, c => {
+            let stale = || {
+                owums_users::table
+                    .filter(owums_users::verified.eq(false))
+                    .filter(owums_users::verified_at.is_not_null())
+                    .filter(owums_users::active.eq(true))
+                    .filter(owums_users::updated_at.le(cutoff))
+            };
+            let deactivated = diesel::update(stale().filter(owums_users::verification_method.eq_any(keep_methods)))
+                .set((owums_users::active.eq(false), owums_users::updated_at.eq(now)))
+                .execute(c)
+                .await?;
+            let deleted = diesel::delete(stale().filter(owums_users::verification_method.ne_all(keep_methods)))
+                .execute(c)
+                .await?;
+            (deleted, deactivated)
+        }))
+    }
+
     /// Number of users.
     pub async fn count_users(&self) -> Result<i64> {
         Ok(db_run!(self, c => owums_users::table.count().get_result::<i64>(c).await?))
