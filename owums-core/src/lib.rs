@@ -26,6 +26,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod access_point;
 pub mod accounting;
 pub mod config;
 pub mod error;

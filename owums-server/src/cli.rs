@@ -79,6 +79,9 @@ pub enum RadacctCommand {
         #[arg(long)]
         older_than_hours: Option<u32>,
     },
+    /// Rewrite Called-Station-Id of open sessions to `AP-MAC:original`, asking the access-point
+    /// lookup of `[access_points]` which access point each device is on.
+    ConvertCalledStationId,
     /// Delete closed sessions that ended more than DAYS days ago.
     DeleteOlderThan {
         /// Days to keep.

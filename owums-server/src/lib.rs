@@ -3,6 +3,7 @@
 //! [`app`] builds the application from an [`AppState`] without binding a socket, so tests
 //! drive it with poem's test client; [`serve`] runs it until SIGINT or SIGTERM.
 
+mod access_points;
 pub mod cli;
 mod commands;
 mod health;

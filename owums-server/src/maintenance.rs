@@ -48,6 +48,20 @@ pub(crate) async fn radacct(config: &Config, cmd: RadacctCommand) -> anyhow::Res
             println!("{STALE_RECALCULATED} {}", done.recalculated);
             println!("{STALE_INVALID} {}", done.invalid);
         }
+        RadacctCommand::ConvertCalledStationId => {
+            if config.access_points.lookup_url.is_empty() {
+                anyhow::bail!("set [access_points] lookup_url to convert Called-Station-Id");
+            }
+            let lookup = crate::access_points::HttpLookup::new(&config.access_points)?;
+            let (bar, mut tick) = progress("converting sessions");
+            let done = owums_core::access_point::convert_called_station_ids(
+                &store, &lookup, now, &mut tick,
+            )
+            .await;
+            bar.finish_and_clear();
+            let done = done?;
+            println!("converted {}, unknown {}", done.converted, done.unknown);
+        }
         RadacctCommand::DeleteOlderThan { days } => {
             let (bar, mut tick) = progress("deleting sessions");
             let n = store

@@ -140,3 +140,141 @@ db_test!(maintenance_commands_close_and_delete_the_right_rows, |db| {
     assert!(get("s5").await.is_some(), "ended 10 days ago: kept");
     assert_eq!(db.store.postauth_for_user("mario").await.unwrap().len(), 2);
 });
+
+/// A stand-in for OWMW on loopback: knows one device, checks basic auth.
+async fn lookup_server() -> (String, tokio::task::JoinHandle<()>) {
+    use poem::http::StatusCode;
+    use poem::{Response, Route, get, handler, web::Path};
+
+    #[handler]
+    fn associated(Path(file): Path<String>, req: &poem::Request) -> Response {
+        // owmw:s3cret
+        if req.header("authorization") != Some("Basic b3dtdzpzM2NyZXQ=") {
+            return Response::builder()
+                .status(StatusCode::UNAUTHORIZED)
+                .finish();
+        }
+        match file.as_str() {
+            "aa:bb:cc:dd:ee:01.xml" => Response::builder().content_type("application/xml").body(
+                "<?xml version=\"1.0\"?><associated-user><mac-address>aa:bb:cc:dd:ee:01</mac-address>\
+                 <access-point><mac-address>00:26:b9:75:f2:1d</mac-address></access-point></associated-user>",
+            ),
+            _ => Response::builder().status(StatusCode::NOT_FOUND).finish(),
+        }
+    }
+
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    let app = Route::new().at("/owmw/associated_users/:file", get(associated));
+    let server = poem::Server::new(poem::listener::TcpListener::bind(addr.to_string()));
+    let handle = tokio::spawn(async move {
+        let _ = server.run(app).await;
+    });
+    for _ in 0..50 {
+        if std::net::TcpStream::connect(addr).is_ok() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    (format!("http://{addr}/owmw"), handle)
+}
+
+db_test!(
+    convert_called_station_id_asks_the_access_point_lookup,
+    |db| {
+        let sink = SqlAccountingSink::new(db.store.clone());
+        let now = Utc::now();
+        let session = |id: &str, calling: &str, called: &str, start: chrono::DateTime<Utc>| {
+            let mut e = event(AcctStatus::Start, id, start, None);
+            e.calling_station_id = calling.to_owned();
+            e.called_station_id = called.to_owned();
+            e
+        };
+        sink.record(&session(
+            "c1",
+            "AA-BB-CC-DD-EE-01",
+            "br-dwifi",
+            now - Duration::hours(1),
+        ))
+        .await
+        .unwrap();
+        sink.record(&session(
+            "c2",
+            "AA-BB-CC-DD-EE-02",
+            "br-dwifi",
+            now - Duration::hours(1),
+        ))
+        .await
+        .unwrap();
+        sink.record(&session(
+            "c3",
+            "AA-BB-CC-DD-EE-01",
+            "00-11-22-33-44-55:br-dwifi",
+            now - Duration::hours(1),
+        ))
+        .await
+        .unwrap();
+        sink.record(&session(
+            "c4",
+            "AA-BB-CC-DD-EE-01",
+            "br-dwifi",
+            now - Duration::days(3),
+        ))
+        .await
+        .unwrap();
+        let (url, server) = lookup_server().await;
+        let dir = tempfile::tempdir().unwrap();
+        let (db_url, d) = (db.url.clone(), dir.path().to_owned());
+        let (wrong, right) = tokio::task::spawn_blocking(move || {
+            let run = |password: &str| {
+                crate::support::cli::owums_env(
+                    &d,
+                    &db_url,
+                    &["radacct", "convert-called-station-id"],
+                    "",
+                    &[
+                        ("OWUMS_ACCESS_POINTS__LOOKUP_URL", url.as_str()),
+                        ("OWUMS_ACCESS_POINTS__USERNAME", "owmw"),
+                        ("OWUMS_ACCESS_POINTS__PASSWORD", password),
+                    ],
+                )
+            };
+            (run("wrong"), run("s3cret"))
+        })
+        .await
+        .unwrap();
+        server.abort();
+        assert_eq!(wrong.code, 1, "{}", wrong.stderr);
+        assert!(
+            wrong.stderr.contains("refused the credentials") && !wrong.stderr.contains("wrong"),
+            "{}",
+            wrong.stderr
+        );
+        assert_eq!(right.code, 0, "{}", right.stderr);
+        assert_eq!(right.stdout, "converted 1, unknown 1\n");
+        let called = |id: &'static str| {
+            let store = db.store.clone();
+            async move {
+                store
+                    .radacct_by_unique_id(id)
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .calledstationid
+            }
+        };
+        assert_eq!(called("c1").await, "00-26-B9-75-F2-1D:br-dwifi");
+        assert_eq!(called("c2").await, "br-dwifi", "unknown device: unchanged");
+        assert_eq!(
+            called("c3").await,
+            "00-11-22-33-44-55:br-dwifi",
+            "already converted: unchanged"
+        );
+        assert_eq!(
+            called("c4").await,
+            "br-dwifi",
+            "older than 2 days: unchanged"
+        );
+    }
+);

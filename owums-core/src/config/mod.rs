@@ -21,7 +21,14 @@ mod redact;
 pub use redact::redact_url;
 
 /// Top-level sections; `OWUMS_*` variables outside them are reported, not read.
-const SECTIONS: &[&str] = &["database", "server", "radius", "log", "plugins"];
+const SECTIONS: &[&str] = &[
+    "database",
+    "server",
+    "radius",
+    "access_points",
+    "log",
+    "plugins",
+];
 
 /// Where the two configuration files are.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,6 +61,8 @@ pub struct Config {
     pub server: ServerConfig,
     /// What FreeRADIUS gets.
     pub radius: RadiusConfig,
+    /// The access-point lookup (`owums radacct convert-called-station-id`).
+    pub access_points: AccessPointsConfig,
     /// Logging.
     pub log: LogConfig,
     /// Verification methods and other plugins, by id.
@@ -115,6 +124,31 @@ pub struct RadiusConfig {
     /// What `radcheck` holds as the password: `crypt` (SHA-512 crypt, PAP), `nt` (NT hash,
     /// PAP and MS-CHAPv2) or `cleartext` (every method, readable passwords).
     pub password_format: PasswordFormat,
+}
+
+/// `[access_points]`: where to ask which access point a device is on (OWUMS' OWMW).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AccessPointsConfig {
+    /// Base URL; the lookup is `GET <lookup_url>/associated_users/<mac>.xml`. Empty: off.
+    pub lookup_url: String,
+    /// HTTP basic-auth user (empty: none).
+    pub username: String,
+    /// HTTP basic-auth password.
+    pub password: String,
+    /// Seconds to wait for an answer.
+    pub timeout_seconds: u64,
+}
+
+impl Default for AccessPointsConfig {
+    fn default() -> Self {
+        AccessPointsConfig {
+            lookup_url: String::new(),
+            username: String::new(),
+            password: String::new(),
+            timeout_seconds: 10,
+        }
+    }
 }
 
 /// `[log]`.

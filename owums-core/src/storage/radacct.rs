@@ -251,6 +251,29 @@ impl Store {
         Ok(rows.into_iter().next().and_then(|r| r.reloadtime))
     }
 
+    /// Open sessions started since `since` (Unix seconds) whose Called-Station-Id is not
+    /// converted yet (17 characters or fewer).
+    pub async fn sessions_to_convert(&self, since: i64) -> Result<Vec<RadAcctRecord>> {
+        let q = format!(
+            "{SELECT} WHERE acctstoptime IS NULL AND acctstarttime >= {{since}} \
+             AND LENGTH(COALESCE(calledstationid, '')) <= 17 ORDER BY radacctid"
+        );
+        self.load_sql(&q, &[("since", Val::Time(since))]).await
+    }
+
+    /// Sets the Called-Station-Id of one session.
+    pub async fn set_called_station_id(&self, radacctid: i64, value: &str) -> Result<()> {
+        self.execute_sql(
+            "UPDATE radacct SET calledstationid = {value} WHERE radacctid = {id}",
+            &[
+                ("value", Val::Text(value.to_owned())),
+                ("id", Val::Int(radacctid)),
+            ],
+        )
+        .await?;
+        Ok(())
+    }
+
     /// The sessions of `username`, newest first.
     pub async fn radacct_for_user(&self, username: &str) -> Result<Vec<RadAcctRecord>> {
         let q = format!(

@@ -42,8 +42,20 @@ impl From<Output> for Run {
 
 /// `owums ARGS` in `dir` against `database_url`, with `stdin` fed in.
 pub(crate) fn owums(dir: &Path, database_url: &str, args: &[&str], stdin: &str) -> Run {
+    owums_env(dir, database_url, args, stdin, &[])
+}
+
+/// [`owums`] with extra environment variables.
+pub(crate) fn owums_env(
+    dir: &Path,
+    database_url: &str,
+    args: &[&str],
+    stdin: &str,
+    envs: &[(&str, &str)],
+) -> Run {
     use std::io::Write;
     let mut child = Command::new(owums_bin())
+        .envs(envs.iter().copied())
         .args(args)
         .current_dir(dir)
         .env("OWUMS_DATABASE__URL", database_url)
