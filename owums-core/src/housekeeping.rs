@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
+use crate::access_point::{AccessPointLookup, convert_called_station_ids};
 use crate::error::Result;
 use crate::settings::Settings;
 use crate::storage::Store;
@@ -21,14 +22,18 @@ pub enum Job {
     RemoveDisabledAccounts,
     /// Sessions open for 3 days are closed (daily, OWUMS' cleanup_stale).
     CleanupStaleSessions,
+    /// Called-Station-Id of open sessions rewritten to `AP-MAC:original` (every 5 minutes,
+    /// when an access-point lookup is configured).
+    ConvertCalledStationIds,
 }
 
 impl Job {
     /// Every job.
-    pub const ALL: [Job; 3] = [
+    pub const ALL: [Job; 4] = [
         Job::ExpireUnverified,
         Job::RemoveDisabledAccounts,
         Job::CleanupStaleSessions,
+        Job::ConvertCalledStationIds,
     ];
 
     /// Stable name (the lease key).
@@ -37,6 +42,7 @@ impl Job {
             Job::ExpireUnverified => "expire_unverified",
             Job::RemoveDisabledAccounts => "remove_disabled_accounts",
             Job::CleanupStaleSessions => "cleanup_stale_radacct",
+            Job::ConvertCalledStationIds => "convert_called_station_id",
         }
     }
 
@@ -44,6 +50,7 @@ impl Job {
     pub fn every(self) -> Duration {
         match self {
             Job::ExpireUnverified => Duration::from_secs(60),
+            Job::ConvertCalledStationIds => Duration::from_secs(300),
             Job::RemoveDisabledAccounts | Job::CleanupStaleSessions => Duration::from_secs(86_400),
         }
     }
@@ -51,6 +58,7 @@ impl Job {
     fn lease(self) -> chrono::Duration {
         match self {
             Job::ExpireUnverified => chrono::Duration::minutes(5),
+            Job::ConvertCalledStationIds => chrono::Duration::minutes(10),
             _ => chrono::Duration::hours(1),
         }
     }
@@ -70,6 +78,7 @@ pub struct JobReport {
 pub struct Housekeeper {
     store: Store,
     verifiers: Vec<Arc<dyn Verifier>>,
+    lookup: Option<Arc<dyn AccessPointLookup>>,
     holder: String,
 }
 
@@ -91,8 +100,15 @@ impl Housekeeper {
         Housekeeper {
             store,
             verifiers,
+            lookup: None,
             holder,
         }
+    }
+
+    /// Also converts Called-Station-Id with this access-point lookup.
+    pub fn with_access_point_lookup(mut self, lookup: Arc<dyn AccessPointLookup>) -> Self {
+        self.lookup = Some(lookup);
+        self
     }
 
     /// Runs the jobs that are due at `now` (not run within their period) and whose lease it gets.
@@ -179,6 +195,22 @@ impl Housekeeper {
                     .collect();
                 let (deleted, deactivated) = self.store.remove_disabled(cutoff, &keep).await?;
                 Ok(format!("deleted {deleted}, deactivated {deactivated}"))
+            }
+            Job::ConvertCalledStationIds => {
+                let Some(lookup) = &self.lookup else {
+                    return Ok("off (no access-point lookup configured)".to_owned());
+                };
+                let done = convert_called_station_ids(
+                    &self.store,
+                    lookup.as_ref(),
+                    now.timestamp(),
+                    &mut |_, _| {},
+                )
+                .await?;
+                Ok(format!(
+                    "converted {}, unknown {}",
+                    done.converted, done.unknown
+                ))
             }
             Job::CleanupStaleSessions => {
                 let done = self

@@ -81,10 +81,7 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
             registry.check_config(&config.plugins)?;
             let store = Store::connect_migrated(&config.database).await?;
             let state = crate::AppState::with_store(&config, store, &registry)?;
-            let keeper = owums_core::housekeeping::Housekeeper::new(
-                state.store.clone(),
-                state.verifiers.clone(),
-            );
+            let keeper = crate::housekeeper(&state)?;
             for r in keeper.run_all(chrono::Utc::now()).await? {
                 match r.summary {
                     Some(s) => println!("{}: {s}", r.job.name()),

@@ -72,10 +72,28 @@ pub async fn serve(config: Config, migrate: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Runs the due housekeeping jobs every minute until shutdown.
-async fn housekeeping(state: AppState, mut shutdown: owums_core::Shutdown) {
+/// The housekeeper for `state`, with the access-point lookup when one is configured.
+pub(crate) fn housekeeper(
+    state: &AppState,
+) -> owums_core::Result<owums_core::housekeeping::Housekeeper> {
     let keeper =
         owums_core::housekeeping::Housekeeper::new(state.store.clone(), state.verifiers.clone());
+    if state.config.access_points.lookup_url.is_empty() {
+        return Ok(keeper);
+    }
+    let lookup = access_points::HttpLookup::new(&state.config.access_points)?;
+    Ok(keeper.with_access_point_lookup(std::sync::Arc::new(lookup)))
+}
+
+/// Runs the due housekeeping jobs every minute until shutdown.
+async fn housekeeping(state: AppState, mut shutdown: owums_core::Shutdown) {
+    let keeper = match housekeeper(&state) {
+        Ok(k) => k,
+        Err(e) => {
+            tracing::error!(error = %e, "housekeeping not started");
+            return;
+        }
+    };
     let mut tick = tokio::time::interval(Duration::from_secs(60));
     loop {
         tokio::select! {

@@ -221,3 +221,37 @@ db_test!(a_job_leased_by_another_process_is_skipped, |db| {
     assert_eq!(expired.summary.as_deref(), Some("deleted 3, deactivated 0"));
     assert_eq!(db.store.count_users().await.unwrap(), 0);
 });
+
+/// A lookup that knows one device.
+struct OneDevice;
+
+#[owums_core::async_trait]
+impl owums_core::access_point::AccessPointLookup for OneDevice {
+    async fn access_point_of(&self, client_mac: &str) -> Result<Option<String>> {
+        Ok((client_mac == "aa:bb:cc:dd:ee:01").then(|| "00:26:b9:75:f2:1d".to_owned()))
+    }
+}
+
+db_test!(
+    housekeeping_converts_called_station_ids_with_a_lookup,
+    |db| {
+        use owums_core::{AccountingEvent, AccountingSink, AcctStatus, SqlAccountingSink};
+        let mut start = AccountingEvent::new(AcctStatus::Start, "k1", "k1", "kim", "10.0.0.1");
+        start.calling_station_id = "AA-BB-CC-DD-EE-01".into();
+        start.called_station_id = "br-dwifi".into();
+        SqlAccountingSink::new(db.store.clone())
+            .record(&start)
+            .await
+            .unwrap();
+        let keeper = Housekeeper::new(db.store.clone(), vec![])
+            .with_access_point_lookup(Arc::new(OneDevice));
+        let reports = keeper.run_all(Utc::now()).await.unwrap();
+        let convert = reports
+            .iter()
+            .find(|r| r.job == Job::ConvertCalledStationIds)
+            .unwrap();
+        assert_eq!(convert.summary.as_deref(), Some("converted 1, unknown 0"));
+        let row = db.store.radacct_by_unique_id("k1").await.unwrap().unwrap();
+        assert_eq!(row.calledstationid, "00-26-B9-75-F2-1D:br-dwifi");
+    }
+);
