@@ -300,7 +300,7 @@ impl Config {
                 "database.pool_size must be at least 1".to_owned(),
             ));
         }
-        tracing_subscriber_filter_check(&self.log.level)?;
+        check_log_level(&self.log.level)?;
         Ok(())
     }
 
@@ -327,7 +327,7 @@ impl Config {
     }
 }
 
-fn tracing_subscriber_filter_check(level: &str) -> Result<()> {
+fn check_log_level(level: &str) -> Result<()> {
     if level.trim().is_empty() || level.contains(char::is_whitespace) {
         return Err(Error::Config(format!(
             "log.level `{level}` is not a log filter"
