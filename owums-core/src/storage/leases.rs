@@ -7,14 +7,10 @@ use diesel_async::RunQueryDsl;
 use super::Store;
 use super::conn::db_run;
 use super::schema::owums_job_leases;
+use super::users::to_second;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 use crate::error::{Error, Result};
-
-fn naive(t: DateTime<Utc>) -> NaiveDateTime {
-    let n = t.naive_utc();
-    n - chrono::Duration::nanoseconds(i64::from(n.and_utc().timestamp_subsec_nanos()))
-}
 
 impl Store {
     /// Takes (or renews) the lease of `job` for `holder` until `now + ttl`, if nobody else
@@ -26,7 +22,7 @@ impl Store {
         ttl: chrono::Duration,
         now: DateTime<Utc>,
     ) -> Result<bool> {
-        let (now, until) = (naive(now), naive(now + ttl));
+        let (now, until) = (to_second(now), to_second(now + ttl));
         let epoch = DateTime::<Utc>::UNIX_EPOCH.naive_utc();
         let acquired = db_run!(self, c => {
             // Make sure the row exists (a lost race here is harmless: the row is there).
@@ -74,7 +70,7 @@ impl Store {
             let q = owums_job_leases::table.filter(owums_job_leases::job.eq(job)).filter(owums_job_leases::holder.eq(holder));
             match ran_at {
                 Some(t) => diesel::update(q)
-                    .set((owums_job_leases::expires_at.eq(epoch), owums_job_leases::last_run_at.eq(naive(t))))
+                    .set((owums_job_leases::expires_at.eq(epoch), owums_job_leases::last_run_at.eq(to_second(t))))
                     .execute(c)
                     .await?,
                 None => diesel::update(q).set(owums_job_leases::expires_at.eq(epoch)).execute(c).await?,

@@ -12,10 +12,15 @@ use crate::ids::{Email, GroupName, PhoneNumber, UserId, Username};
 use crate::password::PASSWORD_ATTRIBUTES;
 use crate::user::UserRecord;
 
-/// Current time in UTC, to the second (every backend stores it exactly).
+/// `t` in UTC without fractions of a second (what every backend stores exactly).
+pub(crate) fn to_second(t: DateTime<Utc>) -> NaiveDateTime {
+    let n = t.naive_utc();
+    n - chrono::Duration::nanoseconds(i64::from(t.timestamp_subsec_nanos()))
+}
+
+/// Current time in UTC, to the second.
 pub(crate) fn now_utc() -> NaiveDateTime {
-    let now = Utc::now().naive_utc();
-    now - chrono::Duration::nanoseconds(i64::from(now.and_utc().timestamp_subsec_nanos()))
+    to_second(Utc::now())
 }
 
 /// A user row ready to insert (password already hashed).
