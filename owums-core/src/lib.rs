@@ -34,6 +34,7 @@ pub mod housekeeping;
 pub mod ids;
 pub mod password;
 pub mod plugin;
+pub mod recovery;
 pub mod service;
 pub mod settings;
 pub mod storage;

@@ -83,3 +83,27 @@ impl UserDirectory for Store {
         self.find_user_by_mobile(mobile).await
     }
 }
+
+impl Store {
+    /// Deletes the state of `plugin` for `user` only if it still holds exactly `expected`;
+    /// true when this call removed it (so a single-use record is consumed once, even when
+    /// two requests race).
+    pub async fn take_plugin_state(
+        &self,
+        plugin: &str,
+        user: UserId,
+        expected: &serde_json::Value,
+    ) -> Result<bool> {
+        let key = user.to_string();
+        let text = expected.to_string();
+        let removed = db_run!(self, c => diesel::delete(
+            owums_plugin_state::table
+                .filter(owums_plugin_state::plugin_id.eq(plugin))
+                .filter(owums_plugin_state::user_id.eq(&key))
+                .filter(owums_plugin_state::data.eq(&text)),
+        )
+        .execute(c)
+        .await?);
+        Ok(removed == 1)
+    }
+}
