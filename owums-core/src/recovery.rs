@@ -63,12 +63,16 @@ enum Record {
         token_hash: String,
         proven_at: i64,
     },
+    /// The new password was set: the ticket and the token are spent.
+    Used { ticket_hash: String },
 }
 
 impl Record {
     fn ticket_hash(&self) -> &str {
         match self {
-            Record::Pending { ticket_hash, .. } | Record::Proven { ticket_hash, .. } => ticket_hash,
+            Record::Pending { ticket_hash, .. }
+            | Record::Proven { ticket_hash, .. }
+            | Record::Used { ticket_hash } => ticket_hash,
         }
     }
 }
@@ -387,9 +391,17 @@ impl PhoneRecovery {
         {
             return Err(Error::Unauthorized);
         }
+        let used = Record::Used {
+            ticket_hash: record.ticket_hash().to_owned(),
+        };
         if !self
             .store()
-            .take_plugin_state(RECOVERY_STATE, token.user, &to_json(&record)?)
+            .swap_plugin_state(
+                RECOVERY_STATE,
+                token.user,
+                &to_json(&record)?,
+                &to_json(&used)?,
+            )
             .await?
         {
             return Err(Error::Unauthorized);

@@ -85,25 +85,31 @@ impl UserDirectory for Store {
 }
 
 impl Store {
-    /// Deletes the state of `plugin` for `user` only if it still holds exactly `expected`;
-    /// true when this call removed it (so a single-use record is consumed once, even when
-    /// two requests race).
-    pub async fn take_plugin_state(
+    /// Replaces the state of `plugin` for `user` with `new` only if it still holds exactly
+    /// `expected`; true when this call replaced it (so a single-use record is consumed
+    /// once, even when two requests race).
+    pub async fn swap_plugin_state(
         &self,
         plugin: &str,
         user: UserId,
         expected: &serde_json::Value,
+        new: &serde_json::Value,
     ) -> Result<bool> {
         let key = user.to_string();
-        let text = expected.to_string();
-        let removed = db_run!(self, c => diesel::delete(
+        let (old, new) = (expected.to_string(), new.to_string());
+        let now = now_utc();
+        let changed = db_run!(self, c => diesel::update(
             owums_plugin_state::table
                 .filter(owums_plugin_state::plugin_id.eq(plugin))
                 .filter(owums_plugin_state::user_id.eq(&key))
-                .filter(owums_plugin_state::data.eq(&text)),
+                .filter(owums_plugin_state::data.eq(&old)),
         )
+        .set((
+            owums_plugin_state::data.eq(&new),
+            owums_plugin_state::updated_at.eq(now),
+        ))
         .execute(c)
         .await?);
-        Ok(removed == 1)
+        Ok(changed == 1)
     }
 }
