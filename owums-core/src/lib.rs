@@ -37,6 +37,7 @@ pub mod housekeeping;
 pub mod ids;
 pub mod password;
 pub mod plugin;
+pub mod recovery;
 pub mod service;
 pub mod settings;
 pub mod sink;

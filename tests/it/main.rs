@@ -6,5 +6,7 @@ mod cli;
 mod housekeeping;
 mod maintenance;
 mod radius_e2e;
+mod recovery;
+mod sip;
 mod storage;
 mod support;
