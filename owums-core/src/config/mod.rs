@@ -16,8 +16,10 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::password::PasswordFormat;
 
+mod mail;
 mod redact;
 
+pub use mail::{MailConfig, MailTls};
 pub use redact::redact_url;
 
 /// Top-level sections; `OWUMS_*` variables outside them are reported, not read.
@@ -28,6 +30,7 @@ const SECTIONS: &[&str] = &[
     "access_points",
     "log",
     "plugins",
+    "mail",
 ];
 
 /// Where the two configuration files are.
@@ -67,6 +70,8 @@ pub struct Config {
     pub log: LogConfig,
     /// Verification methods and other plugins, by id.
     pub plugins: PluginsConfig,
+    /// Subscriber e-mail (SMTP) and the outbox.
+    pub mail: MailConfig,
 }
 
 /// `[database]`.
@@ -301,6 +306,7 @@ impl Config {
             ));
         }
         check_log_level(&self.log.level)?;
+        self.mail.validate()?;
         Ok(())
     }
 
