@@ -17,9 +17,11 @@ use crate::error::{Error, Result};
 use crate::password::PasswordFormat;
 
 mod freeradius;
+mod mail;
 mod redact;
 
 pub use freeradius::{AccountingConfig, FreeradiusConfig, IpNet, SinkConfig};
+pub use mail::{MailConfig, MailTls};
 pub use redact::redact_url;
 
 /// Top-level sections; `OWUMS_*` variables outside them are reported, not read.
@@ -32,6 +34,7 @@ const SECTIONS: &[&str] = &[
     "accounting",
     "log",
     "plugins",
+    "mail",
 ];
 
 /// Where the two configuration files are.
@@ -75,6 +78,8 @@ pub struct Config {
     pub log: LogConfig,
     /// Verification methods and other plugins, by id.
     pub plugins: PluginsConfig,
+    /// Subscriber e-mail (SMTP) and the outbox.
+    pub mail: MailConfig,
 }
 
 /// `[database]`.
@@ -311,6 +316,7 @@ impl Config {
         check_log_level(&self.log.level)?;
         self.freeradius.validate()?;
         self.accounting.validate()?;
+        self.mail.validate()?;
         Ok(())
     }
 
