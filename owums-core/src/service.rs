@@ -26,6 +26,11 @@ impl Subscribers {
         &self.store
     }
 
+    /// The format FreeRADIUS gets passwords in.
+    pub fn password_format(&self) -> PasswordFormat {
+        self.format
+    }
+
     /// Registers a new, unverified subscriber in the default RADIUS group.
     pub async fn register(&self, new: NewUser) -> Result<UserRecord> {
         self.create(new, false, &[]).await

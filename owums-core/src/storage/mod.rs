@@ -16,11 +16,14 @@ mod migrations;
 mod nas;
 mod plugin_state;
 mod postauth;
+mod profile;
 mod radacct;
 mod radius_view;
 pub(crate) mod schema;
+pub(crate) mod sessions;
 mod settings;
 mod sql;
+mod usage;
 mod users;
 
 pub use conn::Backend;
@@ -28,10 +31,12 @@ pub use groups::{GroupRecord, NewGroup};
 pub use maintenance::{STALE_INVALID, STALE_RECALCULATED, StaleCleanup};
 pub use nas::{NasRecord, NewNas};
 pub use postauth::PostAuthRecord;
+pub(crate) use profile::{PasswordRows, ProfileChanges};
 pub use radacct::{RadAcctRecord, SqlAccountingSink};
 pub use radius_view::RadiusView;
+pub(crate) use usage::UsageRow;
 pub use users::NewUserRow;
-pub(crate) use users::{StateChange, now_utc};
+pub(crate) use users::{StateChange, now_utc, to_second};
 
 use conn::{Pool, SqliteConn};
 
