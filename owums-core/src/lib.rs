@@ -27,6 +27,7 @@
 #![warn(missing_docs)]
 
 pub mod access_point;
+pub mod account;
 pub mod accounting;
 pub mod authorize;
 pub mod config;
@@ -41,6 +42,7 @@ pub mod plugin;
 pub mod recovery;
 pub mod reset;
 pub mod service;
+pub mod sessions;
 pub mod settings;
 pub mod sink;
 pub mod storage;
@@ -49,6 +51,9 @@ pub mod test_support;
 pub mod user;
 pub mod verifier;
 
+pub use account::{
+    DayUsage, PasswordChange, ProfileUpdate, SessionPage, SessionQuery, SessionSort, Usage,
+};
 pub use accounting::{AccountingEvent, AccountingSink, AcctStatus, fold_gigawords};
 pub use async_trait::async_trait;
 pub use config::Config;
@@ -60,6 +65,7 @@ pub use plugin::{
     PluginStateStore, UserDirectory, VerifierFactory,
 };
 pub use service::Subscribers;
+pub use sessions::{Session, SessionKind, SessionToken, Sessions};
 pub use settings::Settings;
 pub use storage::{SqlAccountingSink, Store};
 pub use user::{NewUser, User, UserRecord, UserStatus};

@@ -2,11 +2,13 @@
 //! end to end.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod account;
 mod cli;
 mod housekeeping;
 mod maintenance;
 mod radius_e2e;
 mod recovery;
 mod sip;
+mod sessions;
 mod storage;
 mod support;
