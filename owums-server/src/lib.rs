@@ -8,9 +8,11 @@ pub mod cli;
 mod commands;
 mod freeradius;
 mod health;
+pub mod i18n;
 mod mail;
 mod maintenance;
 pub mod plugins;
+pub mod ratelimit;
 mod state;
 
 use std::time::Duration;

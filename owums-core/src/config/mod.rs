@@ -19,10 +19,12 @@ use crate::password::PasswordFormat;
 mod freeradius;
 mod mail;
 mod redact;
+mod web;
 
 pub use freeradius::{AccountingConfig, FreeradiusConfig, IpNet, SinkConfig};
 pub use mail::{MailConfig, MailTls};
 pub use redact::redact_url;
+pub use web::{RateLimitsConfig, SignupFields, WebConfig};
 
 /// Top-level sections; `OWUMS_*` variables outside them are reported, not read.
 const SECTIONS: &[&str] = &[
@@ -33,6 +35,7 @@ const SECTIONS: &[&str] = &[
     "freeradius",
     "accounting",
     "log",
+    "web",
     "plugins",
     "mail",
 ];
@@ -76,6 +79,8 @@ pub struct Config {
     pub accounting: AccountingConfig,
     /// Logging.
     pub log: LogConfig,
+    /// The subscriber pages.
+    pub web: WebConfig,
     /// Verification methods and other plugins, by id.
     pub plugins: PluginsConfig,
     /// Subscriber e-mail (SMTP) and the outbox.
@@ -316,6 +321,17 @@ impl Config {
         check_log_level(&self.log.level)?;
         self.freeradius.validate()?;
         self.accounting.validate()?;
+        if !["en", "it", "es"].contains(&self.web.default_locale.as_str()) {
+            return Err(Error::Config(format!(
+                "web.default_locale `{}` must be one of en, it, es",
+                self.web.default_locale
+            )));
+        }
+        if self.web.max_form_bytes < 1024 {
+            return Err(Error::Config(
+                "web.max_form_bytes must be at least 1024".to_owned(),
+            ));
+        }
         self.mail.validate()?;
         Ok(())
     }
