@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod cli;
+mod freeradius_rest;
 mod housekeeping;
 mod maintenance;
 mod radius_e2e;
