@@ -143,6 +143,8 @@ impl Authorizer {
         counters: Vec<Arc<dyn Counter>>,
         mac_roaming: bool,
     ) -> Self {
+        // made now rather than on the first unknown user's request
+        let _ = dummy_hash();
         Authorizer {
             store,
             cache,

@@ -4,6 +4,8 @@
 
 mod account;
 mod cli;
+mod freeradius_rest;
+mod freeradius_rest_e2e;
 mod housekeeping;
 mod maintenance;
 mod radius_e2e;

@@ -18,6 +18,18 @@ fn octets(f: &Fields, octets: &str, gigawords: &str) -> Result<u64, String> {
     Ok(high.saturating_mul(1 << 32).saturating_add(low))
 }
 
+/// `Event-Timestamp` as Unix seconds (a `data` template with `%{integer:Event-Timestamp}`)
+/// or as rlm_rest prints a date (`Nov 22 2026 03:00:00 UTC`); `None` when absent or unreadable.
+fn event_time(text: &str) -> Option<DateTime<Utc>> {
+    if let Ok(t) = text.parse::<i64>() {
+        return DateTime::from_timestamp(t, 0);
+    }
+    let text = text.strip_suffix(" UTC").unwrap_or(text);
+    chrono::NaiveDateTime::parse_from_str(text, "%b %e %Y %H:%M:%S")
+        .ok()
+        .map(|t| t.and_utc())
+}
+
 /// The event a request describes; the error says which field is wrong.
 fn event(f: &Fields, now: DateTime<Utc>) -> Result<AccountingEvent, String> {
     let status = AcctStatus::parse(f.text("status_type")).map_err(|_| {
@@ -40,13 +52,7 @@ fn event(f: &Fields, now: DateTime<Utc>) -> Result<AccountingEvent, String> {
                 .to_owned(),
         );
     }
-    let event_time = match f.number("event_timestamp")? {
-        Some(t) => i64::try_from(t)
-            .ok()
-            .and_then(|t| DateTime::from_timestamp(t, 0))
-            .ok_or_else(|| "`event_timestamp` is out of range".to_owned())?,
-        None => now,
-    };
+    let event_time = event_time(f.text("event_timestamp")).unwrap_or(now);
     let clip = |name: &str, max: usize| -> String { f.text(name).chars().take(max).collect() };
     Ok(AccountingEvent {
         status,
@@ -73,6 +79,27 @@ fn event(f: &Fields, now: DateTime<Utc>) -> Result<AccountingEvent, String> {
 }
 
 /// Records one accounting request.
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_timestamps() {
+        assert_eq!(
+            event_time("1700000000").map(|t| t.timestamp()),
+            Some(1_700_000_000)
+        );
+        let t = event_time("Nov 14 2023 22:13:20 UTC").unwrap();
+        assert_eq!(t.timestamp(), 1_700_000_000);
+        assert_eq!(
+            event_time("Nov  4 2023 22:13:20 UTC").map(|t| t.timestamp()),
+            Some(1_699_136_000)
+        );
+        assert_eq!(event_time(""), None);
+        assert_eq!(event_time("yesterday"), None);
+    }
+}
+
 #[handler]
 pub(crate) async fn accounting(req: &Request, body: Body, api: Data<&FreeradiusApi>) -> Response {
     let fields = match api.fields(req, body).await {

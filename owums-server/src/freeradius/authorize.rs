@@ -91,7 +91,16 @@ pub(crate) async fn postauth(req: &Request, body: Body, api: Data<&FreeradiusApi
         Ok(f) => f,
         Err(r) => return r,
     };
-    let reply = fields.text("reply");
+    // rlm_rest's own encoding has no reply code: the shipped config puts it in the query
+    let query = req.uri().query().unwrap_or_default();
+    let from_query = query
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("reply="))
+        .unwrap_or_default();
+    let reply = match fields.text("reply") {
+        "" => from_query,
+        r => r,
+    };
     let pass: String = if reply == "Access-Accept" {
         String::new()
     } else {

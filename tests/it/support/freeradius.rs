@@ -1,5 +1,7 @@
 //! A private FreeRADIUS (`freeradius -f -X`) wired to an SQL database through
-//! rlm_sql, plus `radclient` helpers to talk to it.
+//! rlm_sql ([`FreeRadius::start`]) or to owums' REST API through rlm_rest with the
+//! repository's `freeradius/rest/` configuration ([`FreeRadius::start_rest`]), plus
+//! `radclient` helpers to talk to it.
 //!
 //! Every [`FreeRadius`] gets a copy of `/etc/freeradius/3.0` in a temporary
 //! directory with: loopback listeners on free UDP ports (no fixed-port
@@ -50,6 +52,23 @@ pub(crate) enum SqlBackend {
         password: String,
         database: String,
     },
+}
+
+/// owums' REST API that rlm_rest calls (REST mode, with the repository's
+/// `freeradius/rest/` configuration).
+#[derive(Debug, Clone)]
+pub(crate) struct RestBackend {
+    /// Base URL of `owums serve` (`http://127.0.0.1:PORT`).
+    pub(crate) url: String,
+    /// `[freeradius] token`.
+    pub(crate) token: String,
+}
+
+/// How FreeRADIUS gets its answers.
+#[derive(Debug, Clone)]
+enum Mode {
+    Sql(SqlBackend),
+    Rest(RestBackend),
 }
 
 /// Options of [`FreeRadius::start`].
@@ -120,9 +139,22 @@ impl FreeRadius {
         backend: &SqlBackend,
         opts: FreeRadiusOptions,
     ) -> Result<FreeRadius, String> {
+        Self::start_mode(&Mode::Sql(backend.clone()), opts)
+    }
+
+    /// Starts a private FreeRADIUS in REST mode (rlm_rest against `rest`), with the
+    /// module and site shipped in `freeradius/rest/`.
+    pub(crate) fn start_rest(
+        rest: &RestBackend,
+        opts: FreeRadiusOptions,
+    ) -> Result<FreeRadius, String> {
+        Self::start_mode(&Mode::Rest(rest.clone()), opts)
+    }
+
+    fn start_mode(mode: &Mode, opts: FreeRadiusOptions) -> Result<FreeRadius, String> {
         let mut last = String::new();
         for _ in 0..START_ATTEMPTS {
-            match Self::try_start(backend, opts) {
+            match Self::try_start(mode, opts) {
                 Ok(fr) => return Ok(fr),
                 // another process took one of our ports between probe and bind
                 Err(e) if e.contains("Failed binding") => last = e,
@@ -132,7 +164,7 @@ impl FreeRadius {
         Err(last)
     }
 
-    fn try_start(backend: &SqlBackend, opts: FreeRadiusOptions) -> Result<FreeRadius, String> {
+    fn try_start(mode: &Mode, opts: FreeRadiusOptions) -> Result<FreeRadius, String> {
         let dir = tempfile::Builder::new()
             .prefix("owums-freeradius-")
             .tempdir()
@@ -140,11 +172,16 @@ impl FreeRadius {
         let (auth_port, acct_port) = free_udp_ports()?;
         let secret = random_secret();
         let raddb = dir.path().join("raddb");
-        prepare_config(&raddb, backend, opts, auth_port, acct_port, &secret)?;
+        prepare_config(&raddb, mode, opts, auth_port, acct_port, &secret)?;
         let log_path = dir.path().join("radiusd.log");
         let log = fs::File::create(&log_path).map_err(ctx("creating log file"))?;
         let log2 = log.try_clone().map_err(ctx("cloning log file"))?;
+        let token = match mode {
+            Mode::Rest(r) => r.token.clone(),
+            Mode::Sql(_) => String::new(),
+        };
         let child = Command::new("freeradius")
+            .env("OWUMS_FREERADIUS_TOKEN", token)
             .args(["-f", "-X", "-d"])
             .arg(&raddb)
             .stdin(Stdio::null())
@@ -385,7 +422,7 @@ fn random_secret() -> String {
 /// Builds the private configuration in `raddb` (see the module docs).
 fn prepare_config(
     raddb: &Path,
-    backend: &SqlBackend,
+    mode: &Mode,
     opts: FreeRadiusOptions,
     auth_port: u16,
     acct_port: u16,
@@ -411,6 +448,21 @@ fn prepare_config(
         "listen {{\n\ttype = auth\n\tipaddr = 127.0.0.1\n\tport = {auth_port}\n}}\n\
          listen {{\n\ttype = acct\n\tipaddr = 127.0.0.1\n\tport = {acct_port}\n}}\n"
     );
+    if let Mode::Rest(rest) = mode {
+        let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../freeradius/rest");
+        let site = fs::read_to_string(shipped.join("sites-available/owums"))
+            .map_err(ctx("reading freeradius/rest/sites-available/owums"))?;
+        write(&raddb.join("sites-enabled/default"), &site)?;
+        let module = fs::read_to_string(shipped.join("mods-available/rest"))
+            .map_err(ctx("reading freeradius/rest/mods-available/rest"))?;
+        let module = map_lines(&module, |line| match line.trim_start() {
+            t if t.starts_with("connect_uri = ") => {
+                Some(format!("\tconnect_uri = \"{}\"", escape(&rest.url)))
+            }
+            _ => Some(line.to_owned()),
+        });
+        write(&raddb.join("mods-enabled/rest"), &module)?;
+    }
     edit(&raddb.join("sites-enabled/default"), |text| {
         if !text.lines().any(|l| l.trim() == "acct_unique") {
             return Err("sites-enabled/default: preacct does not run acct_unique".to_owned());
@@ -431,7 +483,9 @@ fn prepare_config(
             edit(&entry.path(), |text| Ok(replace_listen(text, "")))?;
         }
     }
-    write(&raddb.join("mods-enabled/sql"), &sql_module(backend))?;
+    if let Mode::Sql(backend) = mode {
+        write(&raddb.join("mods-enabled/sql"), &sql_module(backend))?;
+    }
     let clients = if opts.local_client {
         format!(
             "client harness {{\n\tipaddr = 127.0.0.1\n\tsecret = \"{secret}\"\n\tnas_type = other\n}}\n"
