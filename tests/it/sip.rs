@@ -436,9 +436,8 @@ async fn sip_garbage_burst_then_a_valid_invite_still_works() {
         let _ = client.send_to(datagram, ("127.0.0.1", l.port)).await;
     }
     // Nothing above is a complete request: no reply at all.
-    while let Some(reply) = recv(&client, Duration::from_millis(500)).await {
-        panic!("garbage got a reply: {reply}");
-    }
+    let reply = recv(&client, Duration::from_millis(500)).await;
+    assert_eq!(reply, None, "garbage got a reply");
 
     // A complete INVITE: 100, 180, then 486 after the ring; a retransmission of it only
     // repeats the last response (no second call).
