@@ -171,3 +171,62 @@ fn build_busy_echoes_transaction_headers_with_a_to_tag() {
     // The response parses back as SIP.
     assert!(rsip::Response::try_from(text.as_bytes()).is_ok());
 }
+
+/// Deterministic mutations of valid requests (bit flips, cuts, splices, inserted
+/// separators): `parse` returns, it never panics. `cargo fuzz` explores further.
+#[test]
+fn parse_mutated_requests_never_panics() {
+    let seeds = [INVITE, COMPACT, "CANCEL sip:1@h SIP/2.0\r\nv: a\r\n\r\n"];
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let specials: &[&[u8]] = &[
+        b"\r\n", b":", b";", b"<", b">", b"\"", b"@", b"%", b"\xff", b"\0", b" ",
+    ];
+    let mut parsed = 0;
+    for round in 0..30_000u32 {
+        let seed = seeds[round as usize % seeds.len()].as_bytes();
+        let mut bytes = seed.to_vec();
+        for _ in 0..=(next() % 4) {
+            if bytes.is_empty() {
+                break;
+            }
+            let at = (next() as usize) % bytes.len();
+            match next() % 5 {
+                0 => bytes[at] ^= 1 << (next() % 8),
+                1 => bytes.truncate(at),
+                2 => {
+                    let s = specials[(next() as usize) % specials.len()];
+                    bytes.splice(at..at, s.iter().copied());
+                }
+                3 => {
+                    let from = (next() as usize) % seed.len();
+                    let len = (next() as usize) % 40;
+                    let piece = &seed[from..(from + len).min(seed.len())];
+                    bytes.splice(at..at, piece.iter().copied());
+                }
+                _ => {
+                    bytes.remove(at);
+                }
+            }
+        }
+        if let Ok(r) = parse(&bytes) {
+            parsed += 1;
+            let _ = (
+                r.branch(),
+                r.to_tag(),
+                caller(&r, Some("39")),
+                callees(&r, None),
+            );
+            let _ = build(&r, Status::BusyHere, "t");
+        }
+    }
+    assert!(
+        parsed > 1_000,
+        "mutations keep some requests valid: {parsed}"
+    );
+}
