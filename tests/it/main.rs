@@ -4,6 +4,7 @@
 
 mod cli;
 mod housekeeping;
+mod mail;
 mod maintenance;
 mod radius_e2e;
 mod storage;
