@@ -3,6 +3,7 @@
 //! giving up, and one delivery per mail with two mailers. Password reset: `mail/reset.rs`.
 
 mod reset;
+mod serve;
 
 use chrono::{Duration, Timelike, Utc};
 use owums_core::mail::Mailer;
@@ -262,4 +263,35 @@ db_test!(reset_mail_in_two_languages_carries_a_working_link, |db| {
         s.authenticate(name, new_password).await.unwrap();
         assert!(s.authenticate(name, "password1").await.is_err());
     }
+});
+
+db_test!(old_mail_and_old_reset_links_are_purged, |db| {
+    let smtp = SmtpSink::start();
+    let s = subscribers(&db);
+    verified(&s, "vera", "en").await;
+    let mailer = Mailer::new(db.store.clone(), &mail_config(smtp.port)).unwrap();
+    assert_eq!(mailer.deliver_due(10).await.unwrap().sent, 1);
+    s.request_password_reset("vera", None).await.unwrap();
+    let now = Utc::now();
+    assert_eq!(
+        mailer.purge(now).await.unwrap(),
+        (0, 0),
+        "nothing is old yet"
+    );
+    // A day after it expired the link goes; the sent mail stays for keep_days (30).
+    assert_eq!(
+        mailer.purge(now + Duration::days(29)).await.unwrap(),
+        (0, 1)
+    );
+    assert_eq!(
+        mailer.purge(now + Duration::days(31)).await.unwrap(),
+        (1, 0)
+    );
+    let left = db.store.outbox(10).await.unwrap();
+    assert_eq!(left.len(), 1);
+    assert_eq!(
+        left[0].state(),
+        MailState::Pending,
+        "pending mail is never purged"
+    );
 });
