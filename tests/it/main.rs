@@ -7,6 +7,7 @@ mod cli;
 mod freeradius_rest;
 mod freeradius_rest_e2e;
 mod housekeeping;
+mod mail;
 mod maintenance;
 mod radius_e2e;
 mod recovery;

@@ -49,6 +49,8 @@ pub struct MailConfig {
     pub batch_size: u32,
     /// Seconds between delivery runs.
     pub poll_seconds: u64,
+    /// Days sent and failed mail stays in the outbox (0: forever).
+    pub keep_days: u32,
 }
 
 impl Default for MailConfig {
@@ -67,6 +69,7 @@ impl Default for MailConfig {
             retry_max_seconds: 3600,
             batch_size: 20,
             poll_seconds: 10,
+            keep_days: 30,
         }
     }
 }

@@ -141,6 +141,23 @@ impl Mailer {
         Ok(report)
     }
 
+    /// Deletes what is no longer needed at `now`: sent and failed mail older than
+    /// `keep_days` (unless 0), and reset links that expired or were used a day ago or more.
+    /// Returns `(mails, links)` deleted.
+    pub async fn purge(&self, now: DateTime<Utc>) -> Result<(usize, usize)> {
+        let mails = if self.config.keep_days == 0 {
+            0
+        } else {
+            let cutoff = now - chrono::Duration::days(i64::from(self.config.keep_days));
+            self.store.purge_outbox(cutoff).await?
+        };
+        let links = self
+            .store
+            .purge_password_resets(now - chrono::Duration::days(1))
+            .await?;
+        Ok((mails, links))
+    }
+
     /// The `From:` mailbox: `[mail] from`, else the runtime setting `password_reset_from`.
     async fn from(&self) -> std::result::Result<Mailbox, String> {
         let text = if self.config.from.is_empty() {

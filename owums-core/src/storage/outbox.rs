@@ -272,7 +272,7 @@ impl Store {
     }
 
     /// Deletes sent and failed mail finished before `cutoff`; returns how many.
-    pub async fn purge_outbox(&self, cutoff: DateTime<Utc>) -> Result<usize> {
+    pub(crate) async fn purge_outbox(&self, cutoff: DateTime<Utc>) -> Result<usize> {
         let cutoff = to_second(cutoff);
         Ok(db_run!(self, c => {
             let sent = diesel::delete(owums_mail_outbox::table.filter(owums_mail_outbox::sent_at.le(cutoff)))

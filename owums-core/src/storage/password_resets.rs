@@ -197,4 +197,22 @@ impl Store {
             Err(problem) => Ok(Err(problem)),
         }
     }
+
+    /// Deletes links that expired or were used before `cutoff`; returns how many.
+    pub(crate) async fn purge_password_resets(&self, cutoff: DateTime<Utc>) -> Result<usize> {
+        let cutoff = to_second(cutoff);
+        Ok(db_run!(self, c => {
+            let expired = diesel::delete(
+                owums_password_resets::table.filter(owums_password_resets::expires_at.le(cutoff)),
+            )
+            .execute(c)
+            .await?;
+            let used = diesel::delete(
+                owums_password_resets::table.filter(owums_password_resets::used_at.le(cutoff)),
+            )
+            .execute(c)
+            .await?;
+            expired + used
+        }))
+    }
 }

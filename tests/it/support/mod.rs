@@ -4,6 +4,7 @@
 
 pub(crate) mod cli;
 pub(crate) mod freeradius;
+pub(crate) mod smtp;
 
 use owums_core::{Email, NewUser, PasswordFormat, PhoneNumber, Subscribers, Username};
 
