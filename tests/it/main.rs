@@ -2,9 +2,11 @@
 //! end to end.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod account;
 mod cli;
 mod housekeeping;
 mod maintenance;
 mod radius_e2e;
+mod sessions;
 mod storage;
 mod support;
