@@ -6,6 +6,7 @@ mod account;
 mod cli;
 mod housekeeping;
 mod maintenance;
+mod pages;
 mod radius_e2e;
 mod sessions;
 mod storage;
