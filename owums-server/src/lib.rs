@@ -11,6 +11,7 @@ mod health;
 pub mod i18n;
 mod mail;
 mod maintenance;
+mod pages;
 pub mod plugins;
 pub mod ratelimit;
 mod state;
@@ -27,14 +28,18 @@ pub use state::AppState;
 
 /// The HTTP application.
 pub fn app(state: AppState) -> impl Endpoint {
-    let mut route = Route::new().at("/healthz", get(health::healthz));
+    // The templates and messages are embedded and checked by unit tests: failing here is a
+    // build defect, not a runtime condition.
+    #[allow(clippy::expect_used)]
+    let web = pages::Web::new(&state).expect("embedded templates and messages are valid");
+    let mut route = pages::mount(Route::new().at("/healthz", get(health::healthz)));
     match freeradius::FreeradiusApi::new(&state) {
         Ok(Some(api)) => route = route.nest("/api/v1/freeradius", api.routes()),
         Ok(None) => {}
         // the configuration was validated at load time; say so if it still fails
         Err(e) => tracing::error!(error = %e, "FreeRADIUS API not started"),
     }
-    route.with(Tracing).data(state)
+    route.with(Tracing).data(state).data(web)
 }
 
 /// Connects, migrates (unless told not to), starts plugins' background tasks and serves

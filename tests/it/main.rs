@@ -9,6 +9,7 @@ mod freeradius_rest_e2e;
 mod housekeeping;
 mod mail;
 mod maintenance;
+mod pages;
 mod radius_e2e;
 mod recovery;
 mod sip;
