@@ -93,6 +93,24 @@ pub const SETTINGS: &[SettingDef] = &[
         "public URL used in e-mail links",
     ),
     def(
+        "custom_account_instructions_en",
+        SettingKind::Text,
+        "",
+        "extra HTML on the home page in English",
+    ),
+    def(
+        "custom_account_instructions_it",
+        SettingKind::Text,
+        "",
+        "extra HTML on the home page in Italian (empty: the English one)",
+    ),
+    def(
+        "custom_account_instructions_es",
+        SettingKind::Text,
+        "",
+        "extra HTML on the home page in Spanish (empty: the English one)",
+    ),
+    def(
         "password_reset_from",
         SettingKind::Text,
         "no-reply@localhost",

@@ -7,8 +7,10 @@ mod access_points;
 pub mod cli;
 mod commands;
 mod health;
+pub mod i18n;
 mod maintenance;
 pub mod plugins;
+pub mod ratelimit;
 mod state;
 
 use std::time::Duration;
