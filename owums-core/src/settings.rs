@@ -116,6 +116,78 @@ pub const SETTINGS: &[SettingDef] = &[
         "no-reply@localhost",
         "From: of subscriber e-mails",
     ),
+    def(
+        "new_account_email_subject_en",
+        SettingKind::Text,
+        crate::mail::templates::NEW_ACCOUNT_SUBJECT_EN,
+        "subject of the new-account mail in English (placeholders: see docs/mail.md)",
+    ),
+    def(
+        "new_account_email_subject_it",
+        SettingKind::Text,
+        crate::mail::templates::NEW_ACCOUNT_SUBJECT_IT,
+        "subject of the new-account mail in Italian (placeholders: see docs/mail.md)",
+    ),
+    def(
+        "new_account_email_subject_es",
+        SettingKind::Text,
+        crate::mail::templates::NEW_ACCOUNT_SUBJECT_ES,
+        "subject of the new-account mail in Spanish (placeholders: see docs/mail.md)",
+    ),
+    def(
+        "new_account_email_body_en",
+        SettingKind::Text,
+        crate::mail::templates::NEW_ACCOUNT_BODY_EN,
+        "body of the new-account mail in English (placeholders: see docs/mail.md)",
+    ),
+    def(
+        "new_account_email_body_it",
+        SettingKind::Text,
+        crate::mail::templates::NEW_ACCOUNT_BODY_IT,
+        "body of the new-account mail in Italian (placeholders: see docs/mail.md)",
+    ),
+    def(
+        "new_account_email_body_es",
+        SettingKind::Text,
+        crate::mail::templates::NEW_ACCOUNT_BODY_ES,
+        "body of the new-account mail in Spanish (placeholders: see docs/mail.md)",
+    ),
+    def(
+        "password_reset_email_subject_en",
+        SettingKind::Text,
+        crate::mail::templates::PASSWORD_RESET_SUBJECT_EN,
+        "subject of the password-reset mail in English (placeholders: see docs/mail.md)",
+    ),
+    def(
+        "password_reset_email_subject_it",
+        SettingKind::Text,
+        crate::mail::templates::PASSWORD_RESET_SUBJECT_IT,
+        "subject of the password-reset mail in Italian (placeholders: see docs/mail.md)",
+    ),
+    def(
+        "password_reset_email_subject_es",
+        SettingKind::Text,
+        crate::mail::templates::PASSWORD_RESET_SUBJECT_ES,
+        "subject of the password-reset mail in Spanish (placeholders: see docs/mail.md)",
+    ),
+    def(
+        "password_reset_email_body_en",
+        SettingKind::Text,
+        crate::mail::templates::PASSWORD_RESET_BODY_EN,
+        "body of the password-reset mail in English (placeholders: see docs/mail.md)",
+    ),
+    def(
+        "password_reset_email_body_it",
+        SettingKind::Text,
+        crate::mail::templates::PASSWORD_RESET_BODY_IT,
+        "body of the password-reset mail in Italian (placeholders: see docs/mail.md)",
+    ),
+    def(
+        "password_reset_email_body_es",
+        SettingKind::Text,
+        crate::mail::templates::PASSWORD_RESET_BODY_ES,
+        "body of the password-reset mail in Spanish (placeholders: see docs/mail.md)",
+    ),
 ];
 
 /// The definition of setting `name`.

@@ -16,9 +16,11 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::password::PasswordFormat;
 
+mod mail;
 mod redact;
 mod web;
 
+pub use mail::{MailConfig, MailTls};
 pub use redact::redact_url;
 pub use web::{RateLimitsConfig, SignupFields, WebConfig};
 
@@ -31,6 +33,7 @@ const SECTIONS: &[&str] = &[
     "log",
     "web",
     "plugins",
+    "mail",
 ];
 
 /// Where the two configuration files are.
@@ -72,6 +75,8 @@ pub struct Config {
     pub web: WebConfig,
     /// Verification methods and other plugins, by id.
     pub plugins: PluginsConfig,
+    /// Subscriber e-mail (SMTP) and the outbox.
+    pub mail: MailConfig,
 }
 
 /// `[database]`.
@@ -317,6 +322,7 @@ impl Config {
                 "web.max_form_bytes must be at least 1024".to_owned(),
             ));
         }
+        self.mail.validate()?;
         Ok(())
     }
 

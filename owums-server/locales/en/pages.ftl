@@ -149,4 +149,5 @@ reset-new-title = Choose a new password
 reset-save = Save the new password
 reset-done = Your password was changed. You can log in now.
 reset-invalid-link = This link is not valid: it has expired or was already used. Ask for a new one.
-reset-unavailable = Password recovery by e-mail is not available at the moment.
+reset-expired-link = This link has expired: links work for 10 minutes. Ask for a new one.
+reset-used-link = This link was already used. Ask for a new one if you need to.

@@ -149,4 +149,5 @@ reset-new-title = Elige una nueva contraseña
 reset-save = Guardar la nueva contraseña
 reset-done = Tu contraseña se ha cambiado. Ya puedes iniciar sesión.
 reset-invalid-link = Este enlace no es válido: ha caducado o ya se usó. Pide uno nuevo.
-reset-unavailable = La recuperación de la contraseña por correo no está disponible en este momento.
+reset-expired-link = Este enlace ha caducado: los enlaces funcionan durante 10 minutos. Pide uno nuevo.
+reset-used-link = Este enlace ya se usó. Pide uno nuevo si lo necesitas.

@@ -149,4 +149,5 @@ reset-new-title = Scegli una nuova password
 reset-save = Salva la nuova password
 reset-done = La password è stata cambiata. Ora puoi accedere.
 reset-invalid-link = Questo link non è valido: è scaduto o è già stato usato. Richiedine uno nuovo.
-reset-unavailable = Il recupero della password via e-mail non è disponibile al momento.
+reset-expired-link = Questo link è scaduto: i link funzionano per 10 minuti. Richiedine uno nuovo.
+reset-used-link = Questo link è già stato usato. Richiedine uno nuovo se ti serve.
