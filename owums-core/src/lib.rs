@@ -28,7 +28,10 @@
 
 pub mod access_point;
 pub mod accounting;
+pub mod authorize;
 pub mod config;
+pub mod counter;
+pub mod credential_cache;
 pub mod error;
 pub mod housekeeping;
 pub mod ids;
@@ -36,6 +39,7 @@ pub mod password;
 pub mod plugin;
 pub mod service;
 pub mod settings;
+pub mod sink;
 pub mod storage;
 #[cfg(feature = "test-support")]
 pub mod test_support;

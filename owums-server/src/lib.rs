@@ -6,6 +6,7 @@
 mod access_points;
 pub mod cli;
 mod commands;
+mod freeradius;
 mod health;
 mod maintenance;
 pub mod plugins;
@@ -23,10 +24,14 @@ pub use state::AppState;
 
 /// The HTTP application.
 pub fn app(state: AppState) -> impl Endpoint {
-    Route::new()
-        .at("/healthz", get(health::healthz))
-        .with(Tracing)
-        .data(state)
+    let mut route = Route::new().at("/healthz", get(health::healthz));
+    match freeradius::FreeradiusApi::new(&state) {
+        Ok(Some(api)) => route = route.nest("/api/v1/freeradius", api.routes()),
+        Ok(None) => {}
+        // the configuration was validated at load time; say so if it still fails
+        Err(e) => tracing::error!(error = %e, "FreeRADIUS API not started"),
+    }
+    route.with(Tracing).data(state)
 }
 
 /// Connects, migrates (unless told not to), starts plugins' background tasks and serves

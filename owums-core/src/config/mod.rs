@@ -16,8 +16,10 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::password::PasswordFormat;
 
+mod freeradius;
 mod redact;
 
+pub use freeradius::{AccountingConfig, FreeradiusConfig, IpNet, SinkConfig};
 pub use redact::redact_url;
 
 /// Top-level sections; `OWUMS_*` variables outside them are reported, not read.
@@ -26,6 +28,8 @@ const SECTIONS: &[&str] = &[
     "server",
     "radius",
     "access_points",
+    "freeradius",
+    "accounting",
     "log",
     "plugins",
 ];
@@ -63,6 +67,10 @@ pub struct Config {
     pub radius: RadiusConfig,
     /// The access-point lookup (`owums radacct convert-called-station-id`).
     pub access_points: AccessPointsConfig,
+    /// The REST API for FreeRADIUS' `rlm_rest`.
+    pub freeradius: FreeradiusConfig,
+    /// Where accounting events go besides `radacct`.
+    pub accounting: AccountingConfig,
     /// Logging.
     pub log: LogConfig,
     /// Verification methods and other plugins, by id.
@@ -301,6 +309,8 @@ impl Config {
             ));
         }
         check_log_level(&self.log.level)?;
+        self.freeradius.validate()?;
+        self.accounting.validate()?;
         Ok(())
     }
 

@@ -8,6 +8,7 @@ use diesel_async::{AsyncMysqlConnection, AsyncPgConnection};
 use crate::config::{DatabaseConfig, redact_url};
 use crate::error::{Error, Result};
 
+mod authorize;
 pub(crate) mod conn;
 mod groups;
 mod leases;
@@ -23,6 +24,7 @@ mod settings;
 mod sql;
 mod users;
 
+pub use authorize::{ProfileAttribute, ProfileSource};
 pub use conn::Backend;
 pub use groups::{GroupRecord, NewGroup};
 pub use maintenance::{STALE_INVALID, STALE_RECALCULATED, StaleCleanup};

@@ -1,0 +1,241 @@
+//! `[freeradius]` (the REST API FreeRADIUS' `rlm_rest` calls) and `[accounting]` (where
+//! accounting events go besides `radacct`).
+
+use std::net::IpAddr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// `[freeradius]`: the REST API for FreeRADIUS' `rlm_rest`. Off while `token` is empty.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FreeradiusConfig {
+    /// The bearer token FreeRADIUS sends (`Authorization: Bearer <token>`, or openwisp-radius'
+    /// `Bearer <organization-uuid> <token>`). Empty: the endpoints do not exist.
+    pub token: String,
+    /// Addresses allowed to call the API: IPs or CIDRs.
+    pub allowed_hosts: Vec<String>,
+    /// Reply attribute that carries the remaining traffic of a traffic counter.
+    pub traffic_reply_attribute: String,
+    /// A username that is the MAC address of a device with an open session logs in as that
+    /// session's user, without a password (openwisp-radius' MAC roaming).
+    pub mac_roaming: bool,
+    /// Answer a failed authorize with 401 `{"control:Auth-Type": "Reject"}` instead of
+    /// 200 with an empty body (openwisp-radius' `API_AUTHORIZE_REJECT`).
+    pub authorize_reject: bool,
+    /// Entries in the cache of recent successful password checks (0: no cache).
+    pub credential_cache_size: usize,
+    /// Seconds a cached password check stays valid.
+    pub credential_cache_ttl_seconds: u64,
+}
+
+impl Default for FreeradiusConfig {
+    fn default() -> Self {
+        FreeradiusConfig {
+            token: String::new(),
+            allowed_hosts: vec!["127.0.0.1/32".to_owned(), "::1/128".to_owned()],
+            traffic_reply_attribute: "CoovaChilli-Max-Total-Octets".to_owned(),
+            mac_roaming: false,
+            authorize_reject: false,
+            credential_cache_size: 10_000,
+            credential_cache_ttl_seconds: 300,
+        }
+    }
+}
+
+impl std::fmt::Debug for FreeradiusConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FreeradiusConfig")
+            .field(
+                "token",
+                &if self.token.is_empty() {
+                    ""
+                } else {
+                    "********"
+                },
+            )
+            .field("allowed_hosts", &self.allowed_hosts)
+            .field("traffic_reply_attribute", &self.traffic_reply_attribute)
+            .field("mac_roaming", &self.mac_roaming)
+            .field("authorize_reject", &self.authorize_reject)
+            .field("credential_cache_size", &self.credential_cache_size)
+            .field(
+                "credential_cache_ttl_seconds",
+                &self.credential_cache_ttl_seconds,
+            )
+            .finish()
+    }
+}
+
+impl FreeradiusConfig {
+    /// Whether the REST API is on.
+    pub fn enabled(&self) -> bool {
+        !self.token.is_empty()
+    }
+
+    /// The allowed networks, parsed.
+    pub fn allowed_networks(&self) -> Result<Vec<IpNet>> {
+        self.allowed_hosts.iter().map(|h| IpNet::parse(h)).collect()
+    }
+
+    pub(crate) fn validate(&self) -> Result<()> {
+        self.allowed_networks()?;
+        if self.enabled() && self.token.chars().any(char::is_whitespace) {
+            return Err(Error::Config(
+                "freeradius.token may not contain spaces".to_owned(),
+            ));
+        }
+        if self.traffic_reply_attribute.trim().is_empty() {
+            return Err(Error::Config(
+                "freeradius.traffic_reply_attribute may not be empty".to_owned(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// An IP network (`10.0.0.0/8`, `::1/128`; a bare address is a single host).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IpNet {
+    addr: IpAddr,
+    prefix: u8,
+}
+
+impl IpNet {
+    /// Parses `address[/prefix]`.
+    pub fn parse(s: &str) -> Result<IpNet> {
+        let bad = || {
+            Error::Config(format!(
+                "freeradius.allowed_hosts: `{s}` is not an IP address or CIDR"
+            ))
+        };
+        let (addr, prefix) = match s.trim().split_once('/') {
+            Some((a, p)) => (a, Some(p.parse::<u8>().map_err(|_| bad())?)),
+            None => (s.trim(), None),
+        };
+        let addr: IpAddr = addr.parse().map_err(|_| bad())?;
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = prefix.unwrap_or(max);
+        if prefix > max {
+            return Err(bad());
+        }
+        Ok(IpNet { addr, prefix })
+    }
+
+    /// Whether `ip` is inside this network (an IPv4-mapped IPv6 address counts as IPv4).
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        let ip = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+            v4 => v4,
+        };
+        match (self.addr, ip) {
+            (IpAddr::V4(net), IpAddr::V4(ip)) => prefix_eq(
+                u128::from(net.to_bits()),
+                u128::from(ip.to_bits()),
+                32,
+                self.prefix,
+            ),
+            (IpAddr::V6(net), IpAddr::V6(ip)) => {
+                prefix_eq(net.to_bits(), ip.to_bits(), 128, self.prefix)
+            }
+            _ => false,
+        }
+    }
+}
+
+fn prefix_eq(a: u128, b: u128, bits: u8, prefix: u8) -> bool {
+    let shift = u32::from(bits - prefix);
+    if shift >= 128 {
+        return true;
+    }
+    (a >> shift) == (b >> shift)
+}
+
+/// `[accounting]`: secondary sinks that receive every accounting event after `radacct`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AccountingConfig {
+    /// Secondary sinks (`radacct` is always the primary).
+    pub sinks: Vec<SinkConfig>,
+    /// Events a secondary sink may have waiting before the oldest are dropped (with a warning).
+    pub queue_size: usize,
+    /// Longest wait between retries of a failing secondary sink, in seconds.
+    pub max_backoff_seconds: u64,
+}
+
+impl Default for AccountingConfig {
+    fn default() -> Self {
+        AccountingConfig {
+            sinks: Vec::new(),
+            queue_size: 10_000,
+            max_backoff_seconds: 60,
+        }
+    }
+}
+
+/// One secondary accounting sink.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum SinkConfig {
+    /// Appends each event as one JSON object per line to `path`.
+    JsonLines {
+        /// The file (created if missing).
+        path: String,
+    },
+}
+
+impl AccountingConfig {
+    pub(crate) fn validate(&self) -> Result<()> {
+        for s in &self.sinks {
+            match s {
+                SinkConfig::JsonLines { path } if path.trim().is_empty() => {
+                    return Err(Error::Config(
+                        "accounting.sinks: a json_lines sink needs a path".to_owned(),
+                    ));
+                }
+                SinkConfig::JsonLines { .. } => {}
+            }
+        }
+        if self.queue_size == 0 {
+            return Err(Error::Config(
+                "accounting.queue_size must be at least 1".to_owned(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn networks_match() {
+        let lo = IpNet::parse("127.0.0.1/32").unwrap();
+        assert!(lo.contains("127.0.0.1".parse().unwrap()));
+        assert!(lo.contains("::ffff:127.0.0.1".parse().unwrap()));
+        assert!(!lo.contains("127.0.0.2".parse().unwrap()));
+        let lan = IpNet::parse("10.1.0.0/16").unwrap();
+        assert!(lan.contains("10.1.200.3".parse().unwrap()));
+        assert!(!lan.contains("10.2.0.1".parse().unwrap()));
+        assert!(
+            IpNet::parse("0.0.0.0/0")
+                .unwrap()
+                .contains("8.8.8.8".parse().unwrap())
+        );
+        assert!(
+            IpNet::parse("::1")
+                .unwrap()
+                .contains("::1".parse().unwrap())
+        );
+        assert!(
+            !IpNet::parse("::1/128")
+                .unwrap()
+                .contains("127.0.0.1".parse().unwrap())
+        );
+        for bad in ["10.0.0.0/33", "nope", "10.0.0.1/", "::1/129"] {
+            assert!(IpNet::parse(bad).is_err(), "{bad}");
+        }
+    }
+}

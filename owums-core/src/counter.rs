@@ -1,0 +1,178 @@
+//! Usage counters enforced at authorize time in REST mode (what FreeRADIUS' `rlm_sqlcounter`
+//! does in SQL mode): a check attribute of the user or their group sets the limit, the
+//! counter measures what was used in the current window, and the rest goes back to the NAS
+//! in a reply attribute. A limit already used up rejects the user with a message.
+//!
+//! A new counter is one small type:
+//!
+//! ```
+//! use owums_core::counter::{Counter, Reset};
+//! use owums_core::{Result, Store};
+//! /// Session time since the start of the month (`Max-Monthly-Session` → `Session-Timeout`).
+//! struct MonthlySession;
+//! #[async_trait::async_trait]
+//! impl Counter for MonthlySession {
+//!     fn check_attribute(&self) -> &str { "Max-Monthly-Session" }
+//!     fn reply_attribute(&self) -> &str { "Session-Timeout" }
+//!     fn reset(&self) -> Reset { Reset::Monthly }
+//!     fn reply_message(&self) -> &str { "Your maximum monthly usage time has been reached" }
+//!     async fn used(&self, store: &Store, username: &str, since: i64) -> Result<i64> {
+//!         store.session_time_since(username, since).await
+//!     }
+//! }
+//! ```
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Datelike, NaiveTime, TimeZone, Utc};
+
+use crate::error::Result;
+use crate::storage::Store;
+
+/// When a counter starts again from zero (windows are in UTC).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reset {
+    /// Every day at 00:00.
+    Daily,
+    /// Every Monday at 00:00.
+    Weekly,
+    /// The first of every month at 00:00.
+    Monthly,
+    /// Never: everything ever used counts.
+    Never,
+}
+
+impl Reset {
+    /// Start of the window that contains `now`, in Unix seconds.
+    pub fn window_start(self, now: DateTime<Utc>) -> i64 {
+        let day = now.date_naive();
+        let start = match self {
+            Reset::Daily => day,
+            Reset::Weekly => {
+                day - chrono::Days::new(u64::from(day.weekday().num_days_from_monday()))
+            }
+            Reset::Monthly => day.with_day(1).unwrap_or(day),
+            Reset::Never => return 0,
+        };
+        Utc.from_utc_datetime(&start.and_time(NaiveTime::MIN))
+            .timestamp()
+    }
+}
+
+/// One usage limit.
+#[async_trait::async_trait]
+pub trait Counter: Send + Sync + 'static {
+    /// The check attribute holding the limit (`Max-Daily-Session`).
+    fn check_attribute(&self) -> &str;
+    /// The reply attribute that gets what is left (`Session-Timeout`).
+    fn reply_attribute(&self) -> &str;
+    /// When usage starts again from zero.
+    fn reset(&self) -> Reset;
+    /// The `Reply-Message` when nothing is left.
+    fn reply_message(&self) -> &str;
+    /// What `username` used since `since` (Unix seconds), in the unit of the limit.
+    async fn used(&self, store: &Store, username: &str, since: i64) -> Result<i64>;
+}
+
+/// `Max-Daily-Session` (seconds) → `Session-Timeout`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DailySessionCounter;
+
+#[async_trait::async_trait]
+impl Counter for DailySessionCounter {
+    fn check_attribute(&self) -> &str {
+        "Max-Daily-Session"
+    }
+    fn reply_attribute(&self) -> &str {
+        "Session-Timeout"
+    }
+    fn reset(&self) -> Reset {
+        Reset::Daily
+    }
+    fn reply_message(&self) -> &str {
+        "Your maximum daily usage time has been reached"
+    }
+    async fn used(&self, store: &Store, username: &str, since: i64) -> Result<i64> {
+        store.session_time_since(username, since).await
+    }
+}
+
+/// `Max-Daily-Session-Traffic` (octets) → the traffic reply attribute.
+#[derive(Debug, Clone)]
+pub struct DailyTrafficCounter {
+    /// Reply attribute (`CoovaChilli-Max-Total-Octets` by default).
+    pub reply_attribute: String,
+}
+
+#[async_trait::async_trait]
+impl Counter for DailyTrafficCounter {
+    fn check_attribute(&self) -> &str {
+        "Max-Daily-Session-Traffic"
+    }
+    fn reply_attribute(&self) -> &str {
+        &self.reply_attribute
+    }
+    fn reset(&self) -> Reset {
+        Reset::Daily
+    }
+    fn reply_message(&self) -> &str {
+        "Your maximum daily usage traffic has been reached"
+    }
+    async fn used(&self, store: &Store, username: &str, since: i64) -> Result<i64> {
+        store.traffic_since(username, since).await
+    }
+}
+
+/// `Max-Monthly-Session-Traffic` (octets) → the traffic reply attribute.
+#[derive(Debug, Clone)]
+pub struct MonthlyTrafficCounter {
+    /// Reply attribute (`CoovaChilli-Max-Total-Octets` by default).
+    pub reply_attribute: String,
+}
+
+#[async_trait::async_trait]
+impl Counter for MonthlyTrafficCounter {
+    fn check_attribute(&self) -> &str {
+        "Max-Monthly-Session-Traffic"
+    }
+    fn reply_attribute(&self) -> &str {
+        &self.reply_attribute
+    }
+    fn reset(&self) -> Reset {
+        Reset::Monthly
+    }
+    fn reply_message(&self) -> &str {
+        "Your maximum monthly usage traffic has been reached"
+    }
+    async fn used(&self, store: &Store, username: &str, since: i64) -> Result<i64> {
+        store.traffic_since(username, since).await
+    }
+}
+
+/// The built-in counters, traffic ones answering in `traffic_reply_attribute`.
+pub fn default_counters(traffic_reply_attribute: &str) -> Vec<Arc<dyn Counter>> {
+    vec![
+        Arc::new(DailySessionCounter),
+        Arc::new(DailyTrafficCounter {
+            reply_attribute: traffic_reply_attribute.to_owned(),
+        }),
+        Arc::new(MonthlyTrafficCounter {
+            reply_attribute: traffic_reply_attribute.to_owned(),
+        }),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 19, 15, 30, 0).unwrap(); // a Thursday
+        let at = |y, m, d| Utc.with_ymd_and_hms(y, m, d, 0, 0, 0).unwrap().timestamp();
+        assert_eq!(Reset::Daily.window_start(now), at(2026, 11, 19));
+        assert_eq!(Reset::Weekly.window_start(now), at(2026, 11, 16));
+        assert_eq!(Reset::Monthly.window_start(now), at(2026, 11, 1));
+        assert_eq!(Reset::Never.window_start(now), 0);
+    }
+}

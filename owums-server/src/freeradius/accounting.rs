@@ -1,0 +1,111 @@
+//! `POST /api/v1/freeradius/accounting/`: Start, Interim-Update, Stop, Accounting-On/Off into
+//! the accounting pipeline (`radacct` first), with openwisp-radius' answers: 201 for a Start,
+//! 200 otherwise, empty bodies.
+
+use chrono::{DateTime, Utc};
+use owums_core::{AccountingEvent, AcctStatus};
+use poem::http::StatusCode;
+use poem::web::Data;
+use poem::{Body, Request, Response, handler};
+
+use super::parse::Fields;
+use super::{FreeradiusApi, empty, error, internal};
+
+/// Octets plus gigawords, saturating (a 64-bit counter may arrive in `*_octets` already).
+fn octets(f: &Fields, octets: &str, gigawords: &str) -> Result<u64, String> {
+    let low = f.number(octets)?.unwrap_or(0);
+    let high = f.number(gigawords)?.unwrap_or(0);
+    Ok(high.saturating_mul(1 << 32).saturating_add(low))
+}
+
+/// The event a request describes; the error says which field is wrong.
+fn event(f: &Fields, now: DateTime<Utc>) -> Result<AccountingEvent, String> {
+    let status = AcctStatus::parse(f.text("status_type")).map_err(|_| {
+        format!(
+            "`status_type` = `{}` is not Start, Interim-Update, Stop, Accounting-On or Accounting-Off",
+            f.text("status_type")
+        )
+    })?;
+    let nas = f.ip("nas_ip_address")?;
+    if nas.is_empty() {
+        return Err("`nas_ip_address` is required".to_owned());
+    }
+    let session = matches!(
+        status,
+        AcctStatus::Start | AcctStatus::InterimUpdate | AcctStatus::Stop
+    );
+    if session && f.text("unique_id").is_empty() {
+        return Err(
+            "`unique_id` is required (Acct-Unique-Session-Id: run acct_unique in preacct)"
+                .to_owned(),
+        );
+    }
+    let event_time = match f.number("event_timestamp")? {
+        Some(t) => i64::try_from(t)
+            .ok()
+            .and_then(|t| DateTime::from_timestamp(t, 0))
+            .ok_or_else(|| "`event_timestamp` is out of range".to_owned())?,
+        None => now,
+    };
+    let clip = |name: &str, max: usize| -> String { f.text(name).chars().take(max).collect() };
+    Ok(AccountingEvent {
+        status,
+        session_id: clip("session_id", 64),
+        unique_id: clip("unique_id", 32),
+        username: clip("username", 64),
+        realm: clip("realm", 64),
+        nas_ip_address: nas,
+        nas_port_id: clip("nas_port_id", 32),
+        nas_port_type: clip("nas_port_type", 32),
+        event_time,
+        session_time: f.number("session_time")?,
+        input_octets: octets(f, "input_octets", "input_gigawords")?,
+        output_octets: octets(f, "output_octets", "output_gigawords")?,
+        called_station_id: clip("called_station_id", 50),
+        calling_station_id: clip("calling_station_id", 50),
+        terminate_cause: clip("terminate_cause", 32),
+        service_type: clip("service_type", 32),
+        framed_protocol: clip("framed_protocol", 32),
+        framed_ip_address: f.ip("framed_ip_address")?,
+        authentic: clip("authentication", 32),
+        connect_info: clip("connection_info_start", 128),
+    })
+}
+
+/// Records one accounting request.
+#[handler]
+pub(crate) async fn accounting(req: &Request, body: Body, api: Data<&FreeradiusApi>) -> Response {
+    let fields = match api.fields(req, body).await {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    let e = match event(&fields, Utc::now()) {
+        Ok(e) => e,
+        Err(m) => return error(StatusCode::BAD_REQUEST, "invalid", &m),
+    };
+    if let Err(err) = api.accounting.record(&e).await {
+        return internal(&err);
+    }
+    if e.status != AcctStatus::Start {
+        return empty(StatusCode::OK);
+    }
+    // a device that starts a new session has left its older ones
+    match api
+        .store
+        .close_older_sessions(
+            &e.username,
+            &e.calling_station_id,
+            &e.unique_id,
+            e.event_time.timestamp(),
+        )
+        .await
+    {
+        Ok(n) => {
+            if n > 0 {
+                tracing::info!(username = %e.username, closed = n, "older sessions of the device closed");
+            }
+            empty(StatusCode::CREATED)
+        }
+        Err(err) => internal(&err),
+    }
+}

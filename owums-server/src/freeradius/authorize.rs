@@ -1,0 +1,114 @@
+//! `POST /api/v1/freeradius/authorize/` and `/postauth/`.
+
+use owums_core::authorize::{AuthorizeRequest, Decision, ReplyValue, SIMULTANEOUS_USE_MESSAGE};
+use poem::http::StatusCode;
+use poem::web::Data;
+use poem::{Body, Request, Response, handler};
+use serde_json::{Map, Value, json};
+
+use super::{FreeradiusApi, empty, internal};
+
+/// Longest password kept in `radpostauth` for a rejected login (the column's size).
+const POSTAUTH_PASS_MAX: usize = 64;
+
+fn reject_body(message: Option<&str>) -> Value {
+    let mut body = Map::new();
+    body.insert("control:Auth-Type".to_owned(), json!("Reject"));
+    if let Some(m) = message {
+        body.insert("Reply-Message".to_owned(), json!(m));
+    }
+    Value::Object(body)
+}
+
+/// What openwisp-radius answers for each decision.
+fn answer(api: &FreeradiusApi, decision: Decision) -> Response {
+    match decision {
+        Decision::Accept { replies, .. } => {
+            let mut body = Map::new();
+            body.insert("control:Auth-Type".to_owned(), json!("Accept"));
+            for r in replies {
+                let value = match r.value {
+                    ReplyValue::Number(n) => json!(n),
+                    ReplyValue::Text(mut v) if v.len() == 1 => {
+                        json!({ "op": r.op, "value": v.pop().unwrap_or_default() })
+                    }
+                    ReplyValue::Text(v) => json!({ "op": r.op, "value": v }),
+                };
+                body.insert(r.attribute, value);
+            }
+            super::json(StatusCode::OK, &Value::Object(body))
+        }
+        Decision::Reject if api.authorize_reject => {
+            super::json(StatusCode::UNAUTHORIZED, &reject_body(None))
+        }
+        // FreeRADIUS rejects for want of an Auth-Type
+        Decision::Reject => empty(StatusCode::OK),
+        Decision::Refused { message } => {
+            let status = if api.authorize_reject {
+                StatusCode::UNAUTHORIZED
+            } else {
+                StatusCode::OK
+            };
+            super::json(status, &reject_body(message.as_deref()))
+        }
+        // 200, not 401: some NASes (pfSense) misread other codes
+        Decision::QuotaReached { message } => {
+            super::json(StatusCode::OK, &reject_body(Some(&message)))
+        }
+        Decision::SimultaneousUse => super::json(
+            StatusCode::UNAUTHORIZED,
+            &reject_body(Some(SIMULTANEOUS_USE_MESSAGE)),
+        ),
+    }
+}
+
+/// Decides an Access-Request.
+#[handler]
+pub(crate) async fn authorize(req: &Request, body: Body, api: Data<&FreeradiusApi>) -> Response {
+    let fields = match api.fields(req, body).await {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    let request = AuthorizeRequest {
+        username: fields.text("username").to_owned(),
+        password: fields.text("password").to_owned(),
+        called_station_id: fields.text("called_station_id").to_owned(),
+        calling_station_id: fields.text("calling_station_id").to_owned(),
+    };
+    match api.authorizer.authorize(&request, chrono::Utc::now()).await {
+        Ok(decision) => {
+            tracing::debug!(username = %request.username, ?decision, "authorize");
+            answer(&api, decision)
+        }
+        Err(e) => internal(&e),
+    }
+}
+
+/// Logs an authentication result to `radpostauth` (never the password of an accept).
+#[handler]
+pub(crate) async fn postauth(req: &Request, body: Body, api: Data<&FreeradiusApi>) -> Response {
+    let fields = match api.fields(req, body).await {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    let reply = fields.text("reply");
+    let pass: String = if reply == "Access-Accept" {
+        String::new()
+    } else {
+        fields
+            .text("password")
+            .chars()
+            .take(POSTAUTH_PASS_MAX)
+            .collect()
+    };
+    let username: String = fields.text("username").chars().take(64).collect();
+    let reply: String = reply.chars().take(32).collect();
+    match api
+        .store
+        .record_postauth(&username, &pass, &reply, chrono::Utc::now().timestamp())
+        .await
+    {
+        Ok(()) => empty(StatusCode::CREATED),
+        Err(e) => internal(&e),
+    }
+}

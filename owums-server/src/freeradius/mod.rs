@@ -1,0 +1,156 @@
+//! The REST API FreeRADIUS' `rlm_rest` calls (`POST /api/v1/freeradius/authorize/`,
+//! `/postauth/`, `/accounting/`), answering as openwisp-radius does so that its documented
+//! FreeRADIUS configuration works unchanged. On only when `freeradius.token` is set; every
+//! request must come from `freeradius.allowed_hosts` with `Authorization: Bearer <token>`.
+
+mod accounting;
+mod authorize;
+mod parse;
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use owums_core::authorize::Authorizer;
+use owums_core::config::IpNet;
+use owums_core::counter::default_counters;
+use owums_core::credential_cache::CredentialCache;
+use owums_core::sink::AccountingPipeline;
+use owums_core::{AccountingSink, SqlAccountingSink, Store};
+use poem::http::StatusCode;
+use poem::{Body, Endpoint, EndpointExt, Request, Response, Route, post};
+use subtle::ConstantTimeEq;
+
+use crate::AppState;
+use parse::Fields;
+
+/// Largest request body accepted (rlm_rest sends well under 4 KiB).
+const BODY_LIMIT: usize = 64 * 1024;
+
+/// What the FreeRADIUS handlers share.
+#[derive(Clone)]
+pub(crate) struct FreeradiusApi {
+    token: Arc<str>,
+    networks: Arc<[IpNet]>,
+    authorize_reject: bool,
+    authorizer: Authorizer,
+    accounting: Arc<dyn AccountingSink>,
+    store: Store,
+}
+
+impl FreeradiusApi {
+    /// The API for `state`, or `None` when `freeradius.token` is empty.
+    pub(crate) fn new(state: &AppState) -> anyhow::Result<Option<FreeradiusApi>> {
+        let config = &state.config.freeradius;
+        if !config.enabled() {
+            return Ok(None);
+        }
+        let cache = CredentialCache::new(
+            config.credential_cache_size,
+            Duration::from_secs(config.credential_cache_ttl_seconds),
+        );
+        let authorizer = Authorizer::new(
+            state.store.clone(),
+            Arc::new(cache),
+            default_counters(&config.traffic_reply_attribute),
+            config.mac_roaming,
+        );
+        let primary = Arc::new(SqlAccountingSink::new(state.store.clone()));
+        let accounting = AccountingPipeline::from_config(primary, &state.config.accounting);
+        Ok(Some(FreeradiusApi {
+            token: config.token.as_str().into(),
+            networks: config.allowed_networks()?.into(),
+            authorize_reject: config.authorize_reject,
+            authorizer,
+            accounting: Arc::new(accounting),
+            store: state.store.clone(),
+        }))
+    }
+
+    /// The routes, to nest under `/api/v1/freeradius`.
+    pub(crate) fn routes(self) -> impl Endpoint {
+        Route::new()
+            .at("/authorize/", post(authorize::authorize))
+            .at("/authorize", post(authorize::authorize))
+            .at("/postauth/", post(authorize::postauth))
+            .at("/postauth", post(authorize::postauth))
+            .at("/accounting/", post(accounting::accounting))
+            .at("/accounting", post(accounting::accounting))
+            .data(self)
+    }
+
+    /// `Ok` when the request comes from an allowed address with the token.
+    fn check_access(&self, req: &Request) -> Result<(), Response> {
+        let ip = req.remote_addr().as_socket_addr().map(|a| a.ip());
+        if !ip.is_some_and(|ip: IpAddr| self.networks.iter().any(|n| n.contains(ip))) {
+            return Err(error(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "this address may not use the FreeRADIUS API",
+            ));
+        }
+        let header = req
+            .headers()
+            .get(poem::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        // `Bearer <token>` or openwisp-radius' `Bearer <organization-uuid> <token>`
+        let given = header
+            .strip_prefix("Bearer ")
+            .and_then(|rest| rest.split_whitespace().last())
+            .unwrap_or_default();
+        if bool::from(given.as_bytes().ct_eq(self.token.as_bytes())) {
+            Ok(())
+        } else {
+            Err(error(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "missing or wrong FreeRADIUS API token",
+            ))
+        }
+    }
+
+    /// Checks access and reads the body's fields.
+    async fn fields(&self, req: &Request, body: Body) -> Result<Fields, Response> {
+        self.check_access(req)?;
+        let bytes = body.into_bytes_limit(BODY_LIMIT).await.map_err(|e| {
+            error(
+                StatusCode::BAD_REQUEST,
+                "invalid",
+                &format!("cannot read the body: {e}"),
+            )
+        })?;
+        Fields::parse(&bytes).map_err(|m| error(StatusCode::BAD_REQUEST, "invalid", &m))
+    }
+}
+
+/// A JSON error `{"error": {"kind": ..., "message": ...}}`.
+pub(crate) fn error(status: StatusCode, kind: &str, message: &str) -> Response {
+    json(
+        status,
+        &serde_json::json!({ "error": { "kind": kind, "message": message } }),
+    )
+}
+
+/// A 500 for a failure of ours, logged with its cause.
+pub(crate) fn internal(e: &owums_core::Error) -> Response {
+    tracing::error!(error = %e, "FreeRADIUS API request failed");
+    error(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal",
+        "the request could not be processed",
+    )
+}
+
+/// A JSON response.
+pub(crate) fn json(status: StatusCode, value: &serde_json::Value) -> Response {
+    Response::builder()
+        .status(status)
+        .content_type("application/json")
+        .body(value.to_string())
+}
+
+/// An empty response.
+pub(crate) fn empty(status: StatusCode) -> Response {
+    Response::builder().status(status).finish()
+}
