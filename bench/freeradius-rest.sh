@@ -31,13 +31,13 @@
 #   same concurrency, and the goals of issue 5 with "met"/"MISSED".
 #
 # Environment (all optional):
-#   BACKENDS="sqlite postgres"   owums backends to measure
+#   BACKENDS="sqlite postgres"   owums backends to measure (empty: none)
 #   CONCURRENCY="1 16 64"        wrk connections per owums point
 #   DURATION=5 WARMUP=1          seconds per owums point / of unrecorded load before each
 #   USERS=200 WARM_USERS=8       seeded users / users the warm authorize goes round
 #   INTERIMS=2                   Interim-Updates per accounting session
 #   OW=1                         0: skip openwisp-radius (no ratios)
-#   OW_CONCURRENCY="1 16 64" OW_DURATION=10 OW_WORKERS=2 OW_DB=sqlite|postgres
+#   OW_CONCURRENCY="1 16 64" OW_DURATION=15 OW_WORKERS=2 OW_DB=sqlite|postgres
 #   OW_KIT=bench/openwisp-radius the openwisp-radius kit (setup.sh, serve.sh)
 #   OWUMS_BIN=target/release/owums
 #   PGHOST=127.0.0.1 PGPORT=5432 PGUSER=postgres PGPASSWORD=
@@ -49,7 +49,7 @@
 # checks. Every process and database it starts is stopped or dropped on exit.
 set -euo pipefail
 
-BACKENDS=${BACKENDS:-sqlite postgres}
+BACKENDS=${BACKENDS-sqlite postgres}
 CONCURRENCY=${CONCURRENCY:-1 16 64}
 DURATION=${DURATION:-5}
 WARMUP=${WARMUP:-1}
@@ -58,7 +58,7 @@ WARM_USERS=${WARM_USERS:-8}
 INTERIMS=${INTERIMS:-2}
 OW=${OW:-1}
 OW_CONCURRENCY=${OW_CONCURRENCY:-1 16 64}
-OW_DURATION=${OW_DURATION:-10}
+OW_DURATION=${OW_DURATION:-15}
 OW_WORKERS=${OW_WORKERS:-2}
 OW_DB=${OW_DB:-sqlite}
 OW_KIT=${OW_KIT:-bench/openwisp-radius}
@@ -223,16 +223,18 @@ check_server() {
 # with "record", appends its figures to RESULTS
 load() {
 	local server=$1 backend=$2 scenario=$3 script=$4 endpoint=$5 conns=$6 secs=$7
-	local threads=2 line
+	local threads=2 line c0 c1
 	if [ "$conns" -lt 2 ]; then threads=1; fi
+	c0=$(cpu_ticks "$WATCH_PID")
 	wrk -t"$threads" -c"$conns" -d"${secs}s" --timeout 60s -s "$LUA/$script" "$URL/$endpoint/" \
 		>"$WORK/wrk.out" 2>&1 || true
+	c1=$(cpu_ticks "$WATCH_PID")
 	line=$(grep '^RESULT ' "$WORK/wrk.out" || true)
 	if [ -z "$line" ]; then
 		say "wrk failed:"; cat "$WORK/wrk.out" >&2; exit 1
 	fi
 	if [ "${8:-}" = record ]; then
-		echo "$server $backend $scenario $conns ${line#RESULT }" >>"$RESULTS"
+		echo "$server $backend $scenario $conns ${line#RESULT } $((c1 - c0)) $(getconf CLK_TCK)" >>"$RESULTS"
 		say "$server $backend $scenario c=$conns: ${line#RESULT }"
 	fi
 }
@@ -250,6 +252,7 @@ scenario() {
 
 # ---------------------------------------------------------------- runs
 
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 export BENCH_INTERIMS=$INTERIMS BENCH_USER_PREFIX=bench BENCH_PASSWORD_PREFIX=benchpass-
 read -r -a conc <<<"$CONCURRENCY"
 read -r -a ow_conc <<<"$OW_CONCURRENCY"
@@ -308,4 +311,6 @@ echo
 echo "FreeRADIUS REST API, $(nproc) CPUs, wrk $(wrk -v 2>&1 | awk 'NR == 1 {print $2}'); owums: $DURATION s per point," \
 	"$USERS users ($WARM_USERS for warm authorize), $INTERIMS Interim-Updates per session;" \
 	"openwisp-radius 1.3.3: $OW_DURATION s per point, $OW_WORKERS gunicorn workers"
+echo "load average (1/5/15 min) at the start: $LOAD_START, at the end: $(cut -d' ' -f1-3 /proc/loadavg)" \
+	"(other processes competing for the CPUs lower every figure)"
 python3 "$(dirname "$0")/freeradius-rest-report.py" "$RESULTS"
