@@ -1,7 +1,8 @@
-//! The integration tests: storage on every backend, the `owums` command, and FreeRADIUS
-//! end to end.
+//! The integration tests: storage on every backend, the `owums` command, FreeRADIUS
+//! end to end, and the pages in headless Chromium.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod browser;
 mod cli;
 mod housekeeping;
 mod maintenance;
