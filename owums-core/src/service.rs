@@ -26,6 +26,11 @@ impl Subscribers {
         &self.store
     }
 
+    /// The format FreeRADIUS gets passwords in.
+    pub fn password_format(&self) -> PasswordFormat {
+        self.format
+    }
+
     /// Registers a new, unverified subscriber in the default RADIUS group.
     pub async fn register(&self, new: NewUser) -> Result<UserRecord> {
         self.create(new, false, &[]).await
@@ -121,15 +126,21 @@ impl Subscribers {
         f: impl Fn(&UserRecord) -> Result<crate::storage::StateChange> + Send + Sync,
     ) -> Result<UserRecord> {
         self.store
-            .change_state(id, action, f)
+            .change_state(id, action, f, None)
             .await?
             .ok_or_else(|| Error::not_found("user", id.to_string()))
     }
 
     /// Verifies an unverified subscriber, or re-enables a disabled one (verifying again).
+    /// The first verification queues the new-account mail in the same transaction (see
+    /// [`crate::mail`]).
     pub async fn verify(&self, id: UserId) -> Result<UserRecord> {
         let now = crate::storage::now_utc();
-        self.transition(id, "verify", |u| match u.status() {
+        let mail = match self.store.find_user(id).await? {
+            Some(user) => crate::mail::new_account_mail(&self.store, &user).await?,
+            None => None,
+        };
+        let verify = |u: &UserRecord| match u.status() {
             UserStatus::Unverified | UserStatus::Disabled | UserStatus::Verified => {
                 Ok(crate::storage::StateChange {
                     verified: true,
@@ -141,8 +152,11 @@ impl Subscribers {
                 action: "verify",
                 state: s.as_str(),
             }),
-        })
-        .await
+        };
+        self.store
+            .change_state(id, "verify", verify, mail)
+            .await?
+            .ok_or_else(|| Error::not_found("user", id.to_string()))
     }
 
     /// Disables a verified subscriber (by the user or an operator); verifying again re-enables.

@@ -7,8 +7,11 @@ mod access_points;
 pub mod cli;
 mod commands;
 mod health;
+pub mod i18n;
+mod mail;
 mod maintenance;
 pub mod plugins;
+pub mod ratelimit;
 mod state;
 
 use std::time::Duration;
@@ -57,6 +60,10 @@ pub async fn serve(config: Config, migrate: bool) -> anyhow::Result<()> {
         }
     }
     tasks.push(tokio::spawn(housekeeping(state.clone(), shutdown.clone())));
+    tasks.push(tokio::spawn(mail::delivery(
+        state.clone(),
+        shutdown.clone(),
+    )));
     let listener = TcpListener::bind(config.server.listen.clone());
     tracing::info!(listen = %config.server.listen, backend = state.store.backend().as_str(), "owums serving");
     let grace = Duration::from_secs(config.server.shutdown_grace_seconds);

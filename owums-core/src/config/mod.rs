@@ -16,9 +16,13 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::password::PasswordFormat;
 
+mod mail;
 mod redact;
+mod web;
 
+pub use mail::{MailConfig, MailTls};
 pub use redact::redact_url;
+pub use web::{RateLimitsConfig, SignupFields, WebConfig};
 
 /// Top-level sections; `OWUMS_*` variables outside them are reported, not read.
 const SECTIONS: &[&str] = &[
@@ -27,7 +31,9 @@ const SECTIONS: &[&str] = &[
     "radius",
     "access_points",
     "log",
+    "web",
     "plugins",
+    "mail",
 ];
 
 /// Where the two configuration files are.
@@ -65,8 +71,12 @@ pub struct Config {
     pub access_points: AccessPointsConfig,
     /// Logging.
     pub log: LogConfig,
+    /// The subscriber pages.
+    pub web: WebConfig,
     /// Verification methods and other plugins, by id.
     pub plugins: PluginsConfig,
+    /// Subscriber e-mail (SMTP) and the outbox.
+    pub mail: MailConfig,
 }
 
 /// `[database]`.
@@ -301,6 +311,18 @@ impl Config {
             ));
         }
         check_log_level(&self.log.level)?;
+        if !["en", "it", "es"].contains(&self.web.default_locale.as_str()) {
+            return Err(Error::Config(format!(
+                "web.default_locale `{}` must be one of en, it, es",
+                self.web.default_locale
+            )));
+        }
+        if self.web.max_form_bytes < 1024 {
+            return Err(Error::Config(
+                "web.max_form_bytes must be at least 1024".to_owned(),
+            ));
+        }
+        self.mail.validate()?;
         Ok(())
     }
 

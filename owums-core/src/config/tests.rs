@@ -170,3 +170,47 @@ fn keys(v: &toml::Value, prefix: &str) -> Vec<String> {
     out.sort();
     out
 }
+
+#[test]
+fn mail_password_from_file_is_redacted() {
+    Jail::expect_with(|jail| {
+        jail.create_file("smtp_pass", "s3cr3t-smtp\n")?;
+        jail.create_file(
+            "owums.toml",
+            "[mail]\nenabled = true\nhost = \"smtp.example.org\"\nport = 587\ntls = \"starttls\"\nusername = \"owums\"\npassword_file = \"smtp_pass\"\nfrom = \"WiFi <wifi@example.org>\"\n",
+        )?;
+        let c = load(&paths()).unwrap();
+        assert_eq!(c.mail.password, "s3cr3t-smtp");
+        assert_eq!(c.mail.tls, MailTls::Starttls);
+        let shown = c.to_redacted_toml().unwrap();
+        assert!(!shown.contains("s3cr3t-smtp"), "{shown}");
+        assert!(shown.contains("smtp.example.org"), "{shown}");
+        assert!(!format!("{c:?}").contains("s3cr3t-smtp"));
+        Ok(())
+    });
+}
+
+#[test]
+fn bad_mail_values_are_clear_errors() {
+    for (env, value, expect) in [
+        ("OWUMS_MAIL__TLS", "ssl", "ssl"),
+        ("OWUMS_MAIL__FROM", "not an address", "mail.from"),
+        ("OWUMS_MAIL__MAX_ATTEMPTS", "0", "mail.max_attempts"),
+        ("OWUMS_MAIL__HOST", "", "mail.host"),
+    ] {
+        Jail::expect_with(|jail| {
+            jail.set_env(env, value);
+            let e = load(&paths()).unwrap_err().to_string();
+            assert!(e.contains(expect), "{env}: {e}");
+            Ok(())
+        });
+    }
+}
+
+#[test]
+fn mail_retries_back_off_exponentially() {
+    let m = MailConfig::default();
+    let secs: Vec<u64> = (1..=8).map(|n| m.retry_delay(n).as_secs()).collect();
+    assert_eq!(secs, [60, 120, 240, 480, 960, 1920, 3600, 3600]);
+    assert_eq!(m.retry_delay(u32::MAX).as_secs(), 3600);
+}

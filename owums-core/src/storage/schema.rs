@@ -130,3 +130,29 @@ diesel::table! {
         last_run_at -> Nullable<Timestamp>,
     }
 }
+
+diesel::table! {
+    owums_mail_outbox (id) {
+        id -> Text,
+        recipient -> Text,
+        subject -> Text,
+        body -> Text,
+        created_at -> Timestamp,
+        next_attempt_at -> Timestamp,
+        attempts -> Integer,
+        last_error -> Nullable<Text>,
+        sent_at -> Nullable<Timestamp>,
+        failed_at -> Nullable<Timestamp>,
+        claimed_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    owums_password_resets (token_hash) {
+        token_hash -> Text,
+        user_id -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}

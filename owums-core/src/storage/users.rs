@@ -6,7 +6,8 @@ use diesel_async::{AsyncConnection, RunQueryDsl};
 
 use super::Store;
 use super::conn::db_run;
-use super::schema::{owums_radius_checks, owums_user_groups, owums_users};
+use super::outbox::NewMailRow;
+use super::schema::{owums_mail_outbox, owums_radius_checks, owums_user_groups, owums_users};
 use crate::error::{Error, Result};
 use crate::ids::{Email, GroupName, PhoneNumber, UserId, Username};
 use crate::password::PASSWORD_ATTRIBUTES;
@@ -264,11 +265,14 @@ impl Store {
 
     /// Writes state columns of `id` if its current state satisfies `expected(verified, verified_at, active)`
     /// (checked in the same transaction). Returns the updated user, or `None` if `id` does not exist.
+    /// `first_verification_mail` is queued in the same transaction if this change verifies the
+    /// user for the first time (decided by a conditional `UPDATE`, so never twice).
     pub(crate) async fn change_state(
         &self,
         id: UserId,
         action: &'static str,
         change: impl Fn(&UserRecord) -> Result<StateChange> + Send + Sync,
+        first_verification_mail: Option<NewMailRow>,
     ) -> Result<Option<UserRecord>> {
         let key = id.to_string();
         let now = now_utc();
@@ -283,6 +287,19 @@ impl Store {
                 let Some(row) = row else { return Ok(false) };
                 let user = UserRecord::try_from(row)?;
                 let s = change(&user)?;
+                if let (Some(mail), Some(at)) = (&first_verification_mail, s.verified_at) {
+                    let first = diesel::update(
+                        owums_users::table
+                            .filter(owums_users::id.eq(&key))
+                            .filter(owums_users::verified_at.is_null()),
+                    )
+                    .set(owums_users::verified_at.eq(at))
+                    .execute(c)
+                    .await?;
+                    if first == 1 {
+                        diesel::insert_into(owums_mail_outbox::table).values(mail).execute(c).await?;
+                    }
+                }
                 diesel::update(owums_users::table.filter(owums_users::id.eq(&key)))
                     .set((
                         owums_users::verified.eq(s.verified),

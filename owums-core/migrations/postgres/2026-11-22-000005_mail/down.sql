@@ -1,0 +1,2 @@
+DROP TABLE owums_password_resets;
+DROP TABLE owums_mail_outbox;

@@ -1,0 +1,205 @@
+//! Sending the outbox over SMTP (lettre), with retries and exponential backoff.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use lettre::message::Mailbox;
+use lettre::message::header::ContentType;
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+
+use crate::config::{MailConfig, MailTls};
+use crate::error::{Error, Result};
+use crate::settings::Settings;
+use crate::storage::{AttemptResult, OutboxRecord, Store};
+
+/// What one delivery run did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DeliveryReport {
+    /// Mails the SMTP server accepted.
+    pub sent: usize,
+    /// Mails that failed and will be tried again.
+    pub retrying: usize,
+    /// Mails given up on in this run.
+    pub failed: usize,
+}
+
+impl DeliveryReport {
+    /// Mails attempted in this run.
+    pub fn attempted(&self) -> usize {
+        self.sent + self.retrying + self.failed
+    }
+}
+
+/// Sends due outbox mail through the SMTP server of a [`MailConfig`]. Several mailers (in
+/// several processes) may run against one database: each mail is claimed by one of them.
+#[derive(Clone)]
+pub struct Mailer {
+    store: Store,
+    config: MailConfig,
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    holder: String,
+}
+
+impl std::fmt::Debug for Mailer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Mailer")
+            .field("config", &self.config)
+            .field("holder", &self.holder)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One line, at most 500 characters: what goes in `last_error` and the log.
+fn one_line(text: &str) -> String {
+    let flat: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    flat.chars().take(500).collect()
+}
+
+impl Mailer {
+    /// A mailer for `config` (no connection is made until there is mail to send).
+    pub fn new(store: Store, config: &MailConfig) -> Result<Mailer> {
+        config.validate()?;
+        let builder = match config.tls {
+            MailTls::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&config.host),
+            MailTls::Starttls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&config.host)
+                .map_err(|e| Error::Config(format!("mail.tls: {}", one_line(&e.to_string()))))?,
+            MailTls::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&config.host)
+                .map_err(|e| Error::Config(format!("mail.tls: {}", one_line(&e.to_string()))))?,
+        };
+        let mut builder = builder
+            .port(config.port)
+            .timeout(Some(Duration::from_secs(config.timeout_seconds)));
+        if !config.username.is_empty() {
+            builder = builder.credentials(Credentials::new(
+                config.username.clone(),
+                config.password.clone(),
+            ));
+        }
+        Ok(Mailer {
+            store,
+            config: config.clone(),
+            transport: builder.build(),
+            holder: format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple()),
+        })
+    }
+
+    /// Sends up to `batch` mails that are due now.
+    pub async fn deliver_due(&self, batch: usize) -> Result<DeliveryReport> {
+        self.deliver_due_at(Utc::now(), batch).await
+    }
+
+    /// Sends up to `batch` mails due at `now`. Each is claimed first (so no other mailer
+    /// sends it), then sent; a failure is recorded with its error and retried after
+    /// `retry_initial_seconds · 2^(attempts−1)` (at most `retry_max_seconds`), until
+    /// `max_attempts` attempts have failed: then the mail is kept, marked failed.
+    pub async fn deliver_due_at(&self, now: DateTime<Utc>, batch: usize) -> Result<DeliveryReport> {
+        let mut report = DeliveryReport::default();
+        let limit = i64::try_from(batch).unwrap_or(i64::MAX);
+        let ids = self.store.due_mail_ids(now, limit).await?;
+        if ids.is_empty() {
+            return Ok(report);
+        }
+        let from = self.from().await;
+        let lease = chrono::Duration::seconds(
+            i64::try_from(self.config.timeout_seconds.saturating_mul(10).max(300)).unwrap_or(300),
+        );
+        for id in ids {
+            let Some(mail) = self
+                .store
+                .claim_mail(&id, &self.holder, now, now + lease)
+                .await?
+            else {
+                continue; // another mailer got it
+            };
+            let result = match &from {
+                Ok(from) => self.attempt(from, &mail, now).await,
+                Err(e) => self.failure(&mail, now, e.clone()),
+            };
+            match &result {
+                AttemptResult::Sent => report.sent += 1,
+                AttemptResult::Retry(at, error) => {
+                    tracing::warn!(mail = %mail.id, attempts = mail.attempts + 1, retry_at = %at, %error, "mail not sent");
+                    report.retrying += 1;
+                }
+                AttemptResult::GiveUp(error) => {
+                    tracing::error!(mail = %mail.id, attempts = mail.attempts + 1, %error, "mail given up");
+                    report.failed += 1;
+                }
+            }
+            if !self
+                .store
+                .record_mail_attempt(&mail.id, &self.holder, now, &result)
+                .await?
+            {
+                tracing::warn!(mail = %mail.id, "mail lease lost before its attempt was recorded");
+            }
+        }
+        Ok(report)
+    }
+
+    /// The `From:` mailbox: `[mail] from`, else the runtime setting `password_reset_from`.
+    async fn from(&self) -> std::result::Result<Mailbox, String> {
+        let text = if self.config.from.is_empty() {
+            Settings::new(self.store.clone())
+                .text("password_reset_from")
+                .await
+                .map_err(|e| e.to_string())?
+        } else {
+            self.config.from.clone()
+        };
+        text.parse::<Mailbox>()
+            .map_err(|e| format!("the sender address `{text}` is not valid: {e}"))
+    }
+
+    fn failure(&self, mail: &OutboxRecord, now: DateTime<Utc>, error: String) -> AttemptResult {
+        let attempts = mail.attempts.saturating_add(1);
+        if attempts >= self.config.max_attempts {
+            return AttemptResult::GiveUp(error);
+        }
+        let delay = chrono::Duration::from_std(self.config.retry_delay(attempts))
+            .unwrap_or(chrono::Duration::hours(1));
+        AttemptResult::Retry(now + delay, error)
+    }
+
+    async fn attempt(
+        &self,
+        from: &Mailbox,
+        mail: &OutboxRecord,
+        now: DateTime<Utc>,
+    ) -> AttemptResult {
+        let to: Mailbox = match mail.recipient.parse() {
+            Ok(to) => to,
+            Err(e) => return AttemptResult::GiveUp(format!("recipient address not valid: {e}")),
+        };
+        let message = Message::builder()
+            .from(from.clone())
+            .to(to)
+            .subject(mail.subject.clone())
+            .header(ContentType::TEXT_PLAIN)
+            .body(mail.body.clone());
+        let message = match message {
+            Ok(m) => m,
+            Err(e) => {
+                return AttemptResult::GiveUp(one_line(&format!("cannot build the message: {e}")));
+            }
+        };
+        match self.transport.send(message).await {
+            Ok(_) => {
+                tracing::info!(mail = %mail.id, "mail sent");
+                AttemptResult::Sent
+            }
+            Err(e) => self.failure(
+                mail,
+                now,
+                one_line(&format!(
+                    "SMTP {}:{}: {e}",
+                    self.config.host, self.config.port
+                )),
+            ),
+        }
+    }
+}

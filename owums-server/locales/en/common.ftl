@@ -1,0 +1,17 @@
+site-name = Wi-Fi account
+nav-home = Home
+nav-signup = Sign up
+nav-login = Log in
+nav-logout = Log out
+nav-account = My account
+nav-language = Language
+skip-to-content = Skip to content
+error-title = Something went wrong
+error-csrf = The form has expired. Please reload the page and try again.
+error-too-large = The form is too large.
+error-bad-encoding = The form contains characters that are not valid text.
+error-rate-limited = Too many attempts. Try again in { $seconds } s.
+error-internal = An internal error occurred. Please try again later.
+error-not-found = Page not found.
+nav-label = Main
+form-has-errors = Please correct the fields marked below.

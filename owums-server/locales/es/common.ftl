@@ -1,0 +1,17 @@
+site-name = Cuenta Wi-Fi
+nav-home = Inicio
+nav-signup = Registrarse
+nav-login = Iniciar sesión
+nav-logout = Cerrar sesión
+nav-account = Mi cuenta
+nav-language = Idioma
+skip-to-content = Ir al contenido
+error-title = Algo salió mal
+error-csrf = El formulario ha caducado. Recarga la página e inténtalo de nuevo.
+error-too-large = El formulario es demasiado grande.
+error-bad-encoding = El formulario contiene caracteres que no son texto válido.
+error-rate-limited = Demasiados intentos. Inténtalo de nuevo en { $seconds } s.
+error-internal = Se produjo un error interno. Inténtalo más tarde.
+error-not-found = Página no encontrada.
+nav-label = Principal
+form-has-errors = Corrige los campos indicados abajo.

@@ -1,0 +1,17 @@
+site-name = Account Wi-Fi
+nav-home = Home
+nav-signup = Registrati
+nav-login = Accedi
+nav-logout = Esci
+nav-account = Il mio account
+nav-language = Lingua
+skip-to-content = Vai al contenuto
+error-title = Qualcosa è andato storto
+error-csrf = Il modulo è scaduto. Ricarica la pagina e riprova.
+error-too-large = Il modulo è troppo grande.
+error-bad-encoding = Il modulo contiene caratteri che non sono testo valido.
+error-rate-limited = Troppi tentativi. Riprova tra { $seconds } s.
+error-internal = Si è verificato un errore interno. Riprova più tardi.
+error-not-found = Pagina non trovata.
+nav-label = Principale
+form-has-errors = Correggi i campi indicati qui sotto.

@@ -1,0 +1,110 @@
+//! The subscriber pages (HTML): home, sign-up, verification, login/logout, account and
+//! password recovery. Everything they need (templates, messages, CSS, JS) is embedded in the
+//! binary; they work without JavaScript.
+
+mod account;
+mod assets;
+mod captcha;
+mod charts;
+mod context;
+mod form;
+mod home;
+mod login;
+mod reset;
+mod signup;
+mod templates;
+mod verification;
+
+use std::sync::Arc;
+
+use owums_core::config::WebConfig;
+use owums_core::sessions::{SessionKind, Sessions};
+use poem::http::StatusCode;
+use poem::{Route, get, post};
+
+use crate::AppState;
+use crate::i18n::I18n;
+use crate::ratelimit::{Limit, Limits, RateLimiter};
+
+pub(crate) use context::{Ctx, Fail};
+pub(crate) use form::Form;
+
+/// What the pages share; cheap to clone.
+#[derive(Debug, Clone)]
+pub(crate) struct Web(Arc<WebInner>);
+
+#[derive(Debug)]
+pub(crate) struct WebInner {
+    pub(crate) state: AppState,
+    pub(crate) i18n: I18n,
+    pub(crate) templates: templates::Templates,
+    pub(crate) limiter: RateLimiter,
+    pub(crate) sessions: Sessions,
+    pub(crate) config: WebConfig,
+}
+
+impl std::ops::Deref for Web {
+    type Target = WebInner;
+    fn deref(&self) -> &WebInner {
+        &self.0
+    }
+}
+
+impl Web {
+    /// The pages of `state`. Fails only if the embedded templates or messages are broken.
+    pub(crate) fn new(state: &AppState) -> anyhow::Result<Web> {
+        let config = state.config.web.clone();
+        let r = &config.rate_limits;
+        let window = std::time::Duration::from_secs(r.window_seconds);
+        let limit = |max| Limit { max, window };
+        let limiter = RateLimiter::new(Limits {
+            login_per_ip: limit(r.login_per_ip),
+            login_per_account: limit(r.login_per_account),
+            signup_per_ip: limit(r.signup_per_ip),
+            reset_per_ip: limit(r.reset_per_ip),
+            reset_per_account: limit(r.reset_per_account),
+        });
+        let idle = chrono::Duration::minutes(
+            i64::try_from(config.session_idle_minutes).unwrap_or(i64::MAX / 120_000),
+        );
+        let sessions = Sessions::new(state.store.clone()).with_idle_timeout(SessionKind::Web, idle);
+        Ok(Web(Arc::new(WebInner {
+            state: state.clone(),
+            i18n: I18n::new()?,
+            templates: templates::Templates::new()?,
+            limiter,
+            sessions,
+            config,
+        })))
+    }
+}
+
+/// Adds the pages to `route` (the endpoints need a [`Web`] in the request data).
+pub(crate) fn mount(route: Route) -> Route {
+    route
+        .at("/", get(home::home))
+        .at("/documents/:name", get(home::document))
+        .at("/assets/:name", get(assets::asset))
+        .at("/account", get(account::show).post(account::update))
+        .at("/account/disable", post(account::disable))
+        .at(
+            "/account/signup",
+            get(signup::show_form).post(signup::submit),
+        )
+        .at("/account/captcha.png", get(captcha::image))
+        .at("/account/verification", get(verification::page))
+        .at("/account/status.json", get(verification::status))
+        .at("/account/login", get(login::show_form).post(login::submit))
+        .at(
+            "/account/logout",
+            get(login::logout_form).post(login::logout),
+        )
+        .at("/account/reset", get(reset::show_form).post(reset::request))
+        .at(
+            "/account/reset/:token",
+            get(reset::new_password_form).post(reset::new_password),
+        )
+}
+
+/// A status and message for a page that could not be shown.
+pub(crate) const NOT_FOUND: Fail = Fail::Status(StatusCode::NOT_FOUND, "error-not-found");

@@ -1,0 +1,148 @@
+//! The verification page (what the user's verifier asks for, followed live) and
+//! `/account/status.json` (OWUMS' shape).
+
+use minijinja::context;
+use owums_core::{Challenge, UserRecord, UserStatus, Verifier};
+use poem::http::StatusCode;
+use poem::web::{Data, Json};
+use poem::{IntoResponse, Request, Response, handler};
+use serde_json::json;
+
+use super::context::{redirect, seconds_left};
+use super::{Ctx, Fail, Web};
+
+/// Session-data key of the challenge the verifier returned.
+const CHALLENGE: &str = "challenge";
+
+/// Starts verifying `user` with `verifier` and keeps the challenge in the session.
+pub(crate) async fn start(
+    ctx: &mut Ctx,
+    verifier: &dyn Verifier,
+    user: &UserRecord,
+) -> Result<Challenge, Fail> {
+    let challenge = verifier.start(user).await?;
+    let mut data = ctx.data();
+    data[CHALLENGE] = serde_json::to_value(&challenge)
+        .map_err(|e| owums_core::Error::Internal(format!("challenge: {e}")))?;
+    ctx.set_data(data).await?;
+    Ok(challenge)
+}
+
+/// `MM:SS`.
+fn mm_ss(seconds: i64) -> String {
+    format!("{:02}:{:02}", seconds / 60, seconds % 60)
+}
+
+/// `GET /account/verification`.
+#[handler]
+pub(crate) async fn page(req: &Request, web: Data<&Web>) -> Response {
+    let mut ctx = Ctx::load(req, &web).await;
+    let expired = req.uri().query().is_some_and(|q| q.contains("expired=1"));
+    let r = show(&mut ctx, expired).await;
+    ctx.finish(r)
+}
+
+async fn show(ctx: &mut Ctx, expired: bool) -> Result<Response, Fail> {
+    let Some(user) = ctx.user.clone() else {
+        if expired {
+            return ctx.message(
+                StatusCode::GONE,
+                "verify-title",
+                "verify-expired",
+                Some(("/account/signup", "nav-signup")),
+            );
+        }
+        return Err(Fail::Redirect("/account/login".to_owned()));
+    };
+    if user.status() == UserStatus::Verified {
+        return Ok(redirect("/account"));
+    }
+    let left = seconds_left(&ctx.web, &user);
+    if left.is_some_and(|s| s <= 0) {
+        return ctx.message(
+            StatusCode::GONE,
+            "verify-title",
+            "verify-expired",
+            Some(("/account/signup", "nav-signup")),
+        );
+    }
+    let verifier = ctx
+        .web
+        .state
+        .verifiers
+        .iter()
+        .find(|v| v.id() == user.verification_method && v.self_service())
+        .cloned();
+    let Some(verifier) = verifier else {
+        return ctx.message(
+            StatusCode::OK,
+            "verify-title",
+            "account-no-verification",
+            None,
+        );
+    };
+    let stored = ctx
+        .data()
+        .get(CHALLENGE)
+        .cloned()
+        .and_then(|c| serde_json::from_value::<Challenge>(c).ok());
+    let challenge = match stored {
+        Some(c) => c,
+        None => match start(ctx, verifier.as_ref(), &user).await {
+            Ok(c) => c,
+            Err(Fail::Core(e)) => {
+                tracing::warn!(error = %e, user = %user.username, "verification did not start");
+                return ctx.message(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "verify-title",
+                    "verify-start-failed",
+                    None,
+                );
+            }
+            Err(f) => return Err(f),
+        },
+    };
+    let remaining = left.map(mm_ss).unwrap_or_default();
+    let values = match challenge {
+        Challenge::CallNumber { numbers, from, .. } => {
+            context! { kind => "call", numbers, from, remaining }
+        }
+        Challenge::Redirect { url } => context! { kind => "redirect", url, remaining },
+        Challenge::Message { text } => context! { kind => "message", text, remaining },
+        _ => return Ok(redirect("/account")),
+    };
+    ctx.render(StatusCode::OK, "verification.html", "verify-title", values)
+}
+
+/// `GET /account/status.json`: `{"is_verified", "is_expired", "remaining_time": "MM:SS" | 0}`;
+/// without a logged-in account (e.g. removed when it expired) it is expired.
+#[handler]
+pub(crate) async fn status(req: &Request, web: Data<&Web>) -> Response {
+    let ctx = Ctx::load(req, &web).await;
+    let body = match &ctx.user {
+        None => json!({ "is_verified": false, "is_expired": true, "remaining_time": 0 }),
+        Some(user) => {
+            let left = seconds_left(&ctx.web, user);
+            let remaining = match left {
+                Some(s) if s > 0 => json!(mm_ss(s)),
+                _ => json!(0),
+            };
+            json!({
+                "is_verified": user.verified,
+                "is_expired": left.is_some_and(|s| s <= 0),
+                "remaining_time": remaining,
+            })
+        }
+    };
+    ctx.finish(Ok(Json(body).into_response()))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn minutes_and_seconds() {
+        assert_eq!(super::mm_ss(299), "04:59");
+        assert_eq!(super::mm_ss(5), "00:05");
+        assert_eq!(super::mm_ss(600), "10:00");
+    }
+}

@@ -1,0 +1,267 @@
+//! The subscriber pages through poem's test client on a real database: a small "browser"
+//! that keeps the session cookie, and a test verification method.
+
+mod account;
+mod login;
+mod reset;
+mod signup;
+mod site;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use owums_core::config::{PluginTable, PluginsConfig};
+use owums_core::{
+    Challenge, Config, Expiry, Outcome, PluginContext, PluginRegistrar, PluginRegistry,
+    RegistrationField, User, Verifier, VerifierEvent, VerifierFactory,
+};
+use poem::endpoint::BoxEndpoint;
+use poem::http::{StatusCode, header};
+use poem::test::TestClient;
+use poem::{EndpointExt, Response};
+
+use crate::support::TestDb;
+
+/// The number the test method asks users to call.
+pub(crate) const CALL_NUMBER: &str = "+390212345678";
+
+/// A self-service method like the SIP one: needs a mobile number, asks for a call, and
+/// deletes registrations not verified within 300 s.
+struct PhoneVerifier;
+
+#[owums_core::async_trait]
+impl Verifier for PhoneVerifier {
+    fn id(&self) -> &'static str {
+        "phone"
+    }
+    fn self_service(&self) -> bool {
+        true
+    }
+    fn required_fields(&self) -> Vec<RegistrationField> {
+        vec![RegistrationField::Mobile]
+    }
+    fn expiry(&self) -> Expiry {
+        Expiry::Delete(Duration::from_secs(300))
+    }
+    async fn start(&self, user: &dyn User) -> owums_core::Result<Challenge> {
+        Ok(Challenge::CallNumber {
+            numbers: vec![CALL_NUMBER.to_owned()],
+            from: user.mobile().map(|m| m.as_str().to_owned()),
+            expires_in_seconds: 300,
+        })
+    }
+    async fn handle_event(&self, _event: VerifierEvent) -> owums_core::Result<Outcome> {
+        Ok(Outcome::Ignored)
+    }
+}
+
+/// An operator-only method (not offered on the sign-up page).
+struct DeskVerifier;
+
+#[owums_core::async_trait]
+impl Verifier for DeskVerifier {
+    fn id(&self) -> &'static str {
+        "desk"
+    }
+    fn expiry(&self) -> Expiry {
+        Expiry::Never
+    }
+    async fn start(&self, _user: &dyn User) -> owums_core::Result<Challenge> {
+        Ok(Challenge::Message {
+            text: "Bring your ID card to the front desk.".to_owned(),
+        })
+    }
+    async fn handle_event(&self, _event: VerifierEvent) -> owums_core::Result<Outcome> {
+        Ok(Outcome::Ignored)
+    }
+}
+
+struct Factory(&'static str);
+
+impl VerifierFactory for Factory {
+    fn id(&self) -> &'static str {
+        self.0
+    }
+    fn build(
+        &self,
+        _config: serde_json::Value,
+        _ctx: PluginContext,
+    ) -> owums_core::Result<Arc<dyn Verifier>> {
+        Ok(match self.0 {
+            "phone" => Arc::new(PhoneVerifier),
+            _ => Arc::new(DeskVerifier),
+        })
+    }
+}
+
+/// A configuration with the given test methods enabled and the captcha left to the test.
+pub(crate) fn config(methods: &[&str]) -> Config {
+    let mut config = Config::default();
+    let mut plugins = BTreeMap::new();
+    for id in methods {
+        plugins.insert(
+            (*id).to_owned(),
+            PluginTable {
+                enabled: true,
+                required: true,
+                settings: serde_json::Map::new(),
+            },
+        );
+    }
+    config.plugins = PluginsConfig(plugins);
+    config
+}
+
+/// The app over `db` with `config`.
+pub(crate) async fn app(db: &TestDb, config: &Config) -> BoxEndpoint<'static, Response> {
+    let mut registry = PluginRegistry::new();
+    registry.register_verifier(Box::new(Factory("phone")));
+    registry.register_verifier(Box::new(Factory("desk")));
+    let state = owums_server::AppState::with_store(config, db.store.clone(), &registry).unwrap();
+    owums_server::app(state).map_to_response().boxed()
+}
+
+/// A browser: keeps the session cookie and the language it asks for.
+pub(crate) struct Browser {
+    client: TestClient<BoxEndpoint<'static, Response>>,
+    pub(crate) cookie: Option<String>,
+    pub(crate) accept_language: String,
+}
+
+/// A page as received.
+pub(crate) struct Page {
+    pub(crate) status: StatusCode,
+    pub(crate) location: Option<String>,
+    pub(crate) set_cookie: Vec<String>,
+    pub(crate) headers: poem::http::HeaderMap,
+    pub(crate) body: String,
+}
+
+impl Page {
+    /// The hidden CSRF token of the page's first form.
+    pub(crate) fn csrf(&self) -> String {
+        let marker = r#"name="csrf_token" value=""#;
+        let start = self.body.find(marker).expect("a form with a CSRF token") + marker.len();
+        let end = self.body[start..].find('"').unwrap() + start;
+        self.body[start..end].to_owned()
+    }
+
+    /// The `<html lang>` of the page.
+    pub(crate) fn lang(&self) -> &str {
+        let start = self.body.find("<html lang=\"").expect("an html element") + 12;
+        let end = self.body[start..].find('"').unwrap() + start;
+        &self.body[start..end]
+    }
+
+    /// Asserts the body contains `text`.
+    pub(crate) fn has(&self, text: &str) -> &Self {
+        assert!(
+            self.body.contains(text),
+            "expected {text:?} in the page ({}):\n{}",
+            self.status,
+            self.body
+        );
+        self
+    }
+
+    /// Asserts the body does not contain `text`.
+    pub(crate) fn lacks(&self, text: &str) -> &Self {
+        assert!(
+            !self.body.contains(text),
+            "unexpected {text:?} in:\n{}",
+            self.body
+        );
+        self
+    }
+}
+
+impl Browser {
+    pub(crate) async fn new(db: &TestDb, config: &Config) -> Browser {
+        Browser {
+            client: TestClient::new(app(db, config).await),
+            cookie: None,
+            accept_language: "en".to_owned(),
+        }
+    }
+
+    async fn receive(&mut self, resp: poem::test::TestResponse) -> Page {
+        let resp = resp.0;
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let set_cookie: Vec<String> = headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .collect();
+        for c in &set_cookie {
+            let value = c.split(';').next().unwrap();
+            let (_, v) = value.split_once('=').unwrap();
+            self.cookie = (!v.is_empty()).then(|| v.to_owned());
+        }
+        let location = headers
+            .get(header::LOCATION)
+            .map(|v| v.to_str().unwrap().to_owned());
+        let body = resp.into_body().into_string().await.unwrap_or_default();
+        Page {
+            status,
+            location,
+            set_cookie,
+            headers,
+            body,
+        }
+    }
+
+    /// `GET path`.
+    pub(crate) async fn get(&mut self, path: &str) -> Page {
+        let mut req = self
+            .client
+            .get(path)
+            .header(header::ACCEPT_LANGUAGE, self.accept_language.clone());
+        if let Some(c) = &self.cookie {
+            req = req.header(header::COOKIE, format!("owums_session={c}"));
+        }
+        let resp = req.send().await;
+        self.receive(resp).await
+    }
+
+    /// `POST path` with a raw body.
+    pub(crate) async fn post_raw(&mut self, path: &str, body: Vec<u8>) -> Page {
+        let mut req = self
+            .client
+            .post(path)
+            .header(header::ACCEPT_LANGUAGE, self.accept_language.clone())
+            .content_type("application/x-www-form-urlencoded")
+            .body(body);
+        if let Some(c) = &self.cookie {
+            req = req.header(header::COOKIE, format!("owums_session={c}"));
+        }
+        let resp = req.send().await;
+        self.receive(resp).await
+    }
+
+    /// `POST path` with `fields`, URL-encoded.
+    pub(crate) async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let body = serde_urlencoded_like(fields);
+        self.post_raw(path, body.into_bytes()).await
+    }
+}
+
+/// `k=v&…` with everything but unreserved characters percent-encoded.
+pub(crate) fn serde_urlencoded_like(fields: &[(&str, &str)]) -> String {
+    fn enc(s: &str) -> String {
+        s.bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                    (b as char).to_string()
+                }
+                _ => format!("%{b:02X}"),
+            })
+            .collect()
+    }
+    fields
+        .iter()
+        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
