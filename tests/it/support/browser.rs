@@ -395,6 +395,11 @@ fn write_png(path: &Path, data: &Value) {
 }
 
 impl Element<'_> {
+    /// The element as an argument of [`Browser::exec`].
+    pub(crate) fn as_arg(&self) -> Value {
+        json!({ ELEMENT_KEY: self.id })
+    }
+
     async fn call(&self, method: reqwest::Method, what: &str, body: Option<Value>) -> Value {
         let path = format!("/element/{}/{what}", self.id);
         self.browser
