@@ -25,15 +25,18 @@ pub enum Job {
     /// Called-Station-Id of open sessions rewritten to `AP-MAC:original` (every 5 minutes,
     /// when an access-point lookup is configured).
     ConvertCalledStationIds,
+    /// Expired web and API sessions are deleted (hourly).
+    PurgeExpiredSessions,
 }
 
 impl Job {
     /// Every job.
-    pub const ALL: [Job; 4] = [
+    pub const ALL: [Job; 5] = [
         Job::ExpireUnverified,
         Job::RemoveDisabledAccounts,
         Job::CleanupStaleSessions,
         Job::ConvertCalledStationIds,
+        Job::PurgeExpiredSessions,
     ];
 
     /// Stable name (the lease key).
@@ -43,6 +46,7 @@ impl Job {
             Job::RemoveDisabledAccounts => "remove_disabled_accounts",
             Job::CleanupStaleSessions => "cleanup_stale_radacct",
             Job::ConvertCalledStationIds => "convert_called_station_id",
+            Job::PurgeExpiredSessions => "purge_expired_sessions",
         }
     }
 
@@ -51,6 +55,7 @@ impl Job {
         match self {
             Job::ExpireUnverified => Duration::from_secs(60),
             Job::ConvertCalledStationIds => Duration::from_secs(300),
+            Job::PurgeExpiredSessions => Duration::from_secs(3600),
             Job::RemoveDisabledAccounts | Job::CleanupStaleSessions => Duration::from_secs(86_400),
         }
     }
@@ -211,6 +216,12 @@ impl Housekeeper {
                     "converted {}, unknown {}",
                     done.converted, done.unknown
                 ))
+            }
+            Job::PurgeExpiredSessions => {
+                let n = crate::sessions::Sessions::new(self.store.clone())
+                    .purge_expired(now)
+                    .await?;
+                Ok(format!("deleted {n}"))
             }
             Job::CleanupStaleSessions => {
                 let done = self

@@ -27,6 +27,7 @@
 #![warn(missing_docs)]
 
 pub mod access_point;
+pub mod account;
 pub mod accounting;
 pub mod config;
 pub mod error;
@@ -37,6 +38,7 @@ pub mod password;
 pub mod plugin;
 pub mod reset;
 pub mod service;
+pub mod sessions;
 pub mod settings;
 pub mod storage;
 #[cfg(feature = "test-support")]
@@ -44,6 +46,9 @@ pub mod test_support;
 pub mod user;
 pub mod verifier;
 
+pub use account::{
+    DayUsage, PasswordChange, ProfileUpdate, SessionPage, SessionQuery, SessionSort, Usage,
+};
 pub use accounting::{AccountingEvent, AccountingSink, AcctStatus, fold_gigawords};
 pub use async_trait::async_trait;
 pub use config::Config;
@@ -55,6 +60,7 @@ pub use plugin::{
     PluginStateStore, UserDirectory, VerifierFactory,
 };
 pub use service::Subscribers;
+pub use sessions::{Session, SessionKind, SessionToken, Sessions};
 pub use settings::Settings;
 pub use storage::{SqlAccountingSink, Store};
 pub use user::{NewUser, User, UserRecord, UserStatus};

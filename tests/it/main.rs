@@ -2,10 +2,12 @@
 //! end to end, and the pages in headless Chromium.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod account;
 mod browser;
 mod cli;
 mod housekeeping;
 mod maintenance;
 mod radius_e2e;
+mod sessions;
 mod storage;
 mod support;

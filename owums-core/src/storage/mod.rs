@@ -18,11 +18,14 @@ mod outbox;
 mod password_resets;
 mod plugin_state;
 mod postauth;
+mod profile;
 mod radacct;
 mod radius_view;
 pub(crate) mod schema;
+pub(crate) mod sessions;
 mod settings;
 mod sql;
+mod usage;
 mod users;
 
 pub use conn::Backend;
@@ -33,10 +36,12 @@ pub(crate) use outbox::{AttemptResult, NewMailRow};
 pub use outbox::{MailState, NewMail, OutboxRecord};
 pub(crate) use password_resets::{PasswordWrite, TokenProblem};
 pub use postauth::PostAuthRecord;
+pub(crate) use profile::{PasswordRows, ProfileChanges};
 pub use radacct::{RadAcctRecord, SqlAccountingSink};
 pub use radius_view::RadiusView;
+pub(crate) use usage::UsageRow;
 pub use users::NewUserRow;
-pub(crate) use users::{StateChange, now_utc};
+pub(crate) use users::{StateChange, now_utc, to_second};
 
 use conn::{Pool, SqliteConn};
 

@@ -59,7 +59,7 @@ pub struct RadAcctRecord {
     pub framedipaddress: String,
 }
 
-const SELECT: &str = "SELECT INT64(radacctid) AS radacctid, acctsessionid, acctuniqueid, \
+pub(super) const SELECT: &str = "SELECT INT64(radacctid) AS radacctid, acctsessionid, acctuniqueid, \
     COALESCE(username, '') AS username, IP(nasipaddress) AS nasipaddress, \
     EPOCH(acctstarttime) AS acctstarttime, EPOCH(acctupdatetime) AS acctupdatetime, \
     EPOCH(acctstoptime) AS acctstoptime, INT64(acctsessiontime) AS acctsessiontime, \

@@ -156,3 +156,17 @@ diesel::table! {
         used_at -> Nullable<Timestamp>,
     }
 }
+
+diesel::table! {
+    owums_sessions (id) {
+        id -> Text,
+        user_id -> Nullable<Text>,
+        csrf_token -> Text,
+        locale -> Nullable<Text>,
+        kind -> Text,
+        data -> Text,
+        created_at -> Timestamp,
+        last_seen_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
