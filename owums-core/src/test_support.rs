@@ -218,3 +218,16 @@ impl TestDb {
         crate::storage::conn::db_run!(self.store, c => c.batch_execute(sql).await.map_err(crate::Error::from))
     }
 }
+
+impl TestDb {
+    /// The first column (text, named `v`) of every row `sql` returns.
+    pub async fn strings(&self, sql: &str) -> crate::Result<Vec<String>> {
+        #[derive(diesel::QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            v: String,
+        }
+        let rows: Vec<Row> = self.store.load_sql(sql, &[]).await?;
+        Ok(rows.into_iter().map(|r| r.v).collect())
+    }
+}

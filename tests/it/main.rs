@@ -6,6 +6,7 @@ mod account;
 mod browser;
 mod cli;
 mod housekeeping;
+mod mail;
 mod maintenance;
 mod radius_e2e;
 mod sessions;

@@ -1,0 +1,105 @@
+//! A real SMTP server on loopback (aiosmtpd, `tests/fixtures/smtp_sink.py`) that keeps what it
+//! receives as JSON files.
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use owums_core::config::MailConfig;
+
+/// A free TCP port on 127.0.0.1 (nothing listens on it when this returns).
+pub(crate) fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+/// `[mail]` for an SMTP server on 127.0.0.1:`port`, plain SMTP, delivery on.
+pub(crate) fn mail_config(port: u16) -> MailConfig {
+    MailConfig {
+        enabled: true,
+        host: "127.0.0.1".to_owned(),
+        port,
+        from: "WiFi <wifi@example.net>".to_owned(),
+        timeout_seconds: 5,
+        ..MailConfig::default()
+    }
+}
+
+/// What the server received: the envelope and the decoded message.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub(crate) struct Received {
+    pub(crate) mail_from: String,
+    pub(crate) rcpt_tos: Vec<String>,
+    pub(crate) from: String,
+    pub(crate) to: String,
+    pub(crate) subject: String,
+    pub(crate) content_type: String,
+    pub(crate) body: String,
+}
+
+/// The running server; stopped when dropped.
+#[derive(Debug)]
+pub(crate) struct SmtpSink {
+    pub(crate) port: u16,
+    child: Child,
+    dir: tempfile::TempDir,
+}
+
+impl SmtpSink {
+    /// Starts a server on a free port.
+    pub(crate) fn start() -> SmtpSink {
+        Self::start_on(free_port())
+    }
+
+    /// Starts a server on `port` and waits until it accepts connections.
+    pub(crate) fn start_on(port: u16) -> SmtpSink {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/smtp_sink.py");
+        let mut child = Command::new("python3")
+            .arg(&script)
+            .arg(port.to_string())
+            .arg(dir.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("python3 runs (install aiosmtpd: scripts/install-peers)");
+        let mut line = String::new();
+        let stdout = child.stdout.take().expect("stdout");
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("reading the SMTP server's output");
+        if line.trim() != "ready" {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the SMTP server did not start on port {port}");
+        }
+        SmtpSink { port, child, dir }
+    }
+
+    /// Everything received so far, in order.
+    pub(crate) fn received(&self) -> Vec<Received> {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(self.dir.path())
+            .expect("sink dir")
+            .map(|e| e.expect("entry").path())
+            .filter(|p| p.extension().is_some_and(|e| e == "json"))
+            .collect();
+        files.sort();
+        files
+            .iter()
+            .map(|p| {
+                serde_json::from_str(&std::fs::read_to_string(p).expect("message file"))
+                    .expect("message JSON")
+            })
+            .collect()
+    }
+}
+
+impl Drop for SmtpSink {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
