@@ -1,8 +1,9 @@
-//! The integration tests: storage on every backend, the `owums` command, and FreeRADIUS
-//! end to end.
+//! The integration tests: storage on every backend, the `owums` command, FreeRADIUS
+//! end to end, and the pages in headless Chromium.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod account;
+mod browser;
 mod cli;
 mod freeradius_rest;
 mod freeradius_rest_e2e;

@@ -2,8 +2,10 @@
 
 #![allow(dead_code)]
 
+pub(crate) mod browser;
 pub(crate) mod cli;
 pub(crate) mod freeradius;
+pub(crate) mod site;
 pub(crate) mod smtp;
 
 use owums_core::{Email, NewUser, PasswordFormat, PhoneNumber, Subscribers, Username};

@@ -1,0 +1,23 @@
+-- signup.lua - wrk: register new subscribers through the sign-up form (GET for the CSRF
+-- token and the offered verification method, then POST). Usernames are unique per run:
+-- r<RUN>t<thread>n<count>.
+package.path = package.path .. ";" .. (os.getenv("BENCH_WRK_DIR") or "bench/wrk") .. "/?.lua"
+require("form")
+path = "/account/signup"
+success_location = "/account/verification"
+local run = os.getenv("BENCH_RUN") or "0"
+local password = os.getenv("BENCH_PASSWORD") or "bench-pass-1"
+
+function body_for(thread, n, item)
+  local method = string.match(item.body, 'name="verification_method" value="([^"]+)"') or ""
+  local name = "r" .. run .. "t" .. tostring(thread) .. "n" .. tostring(n)
+  return form({
+    { "csrf_token", item.token }, { "verification_method", method },
+    { "given_name", "Bench" }, { "surname", "User" },
+    { "birth_date", "1990-01-01" }, { "address", "Via Roma 1" }, { "city", "Roma" },
+    { "zip", "00100" }, { "country", "Italy" },
+    { "email", name .. "@example.org" }, { "mobile", "" },
+    { "username", name }, { "password", password }, { "password_confirmation", password },
+    { "eula_acceptance", "1" }, { "privacy_acceptance", "1" },
+  })
+end

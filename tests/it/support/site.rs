@@ -1,0 +1,161 @@
+//! The owums application served in-process on a free loopback port, over a fresh SQLite
+//! database, with one self-service verification method the test completes itself
+//! ([`DeskVerifier`]: "show this code at the desk"; the test plays the operator through
+//! [`Subscribers::verify`]).
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use owums_core::config::{PluginTable, PluginsConfig};
+use owums_core::{
+    Challenge, Config, Expiry, Outcome, PluginContext, PluginRegistrar, PluginRegistry,
+    RegistrationField, Subscribers, User, Verifier, VerifierEvent, VerifierFactory,
+};
+use owums_server::AppState;
+use poem::listener::{Acceptor, Listener, TcpListener};
+
+use super::{Backend, TestDb};
+
+/// The id of the test verification method.
+pub(crate) const DESK: &str = "desk";
+/// What its verification page shows.
+pub(crate) const DESK_MESSAGE: &str = "Show this page at the front desk to be verified.";
+
+/// A self-service method that only an operator completes.
+#[derive(Debug)]
+pub(crate) struct DeskVerifier;
+
+#[owums_core::async_trait]
+impl Verifier for DeskVerifier {
+    fn id(&self) -> &'static str {
+        DESK
+    }
+    fn self_service(&self) -> bool {
+        true
+    }
+    fn required_fields(&self) -> Vec<RegistrationField> {
+        vec![RegistrationField::Email, RegistrationField::Names]
+    }
+    fn expiry(&self) -> Expiry {
+        Expiry::Delete(Duration::from_secs(3600))
+    }
+    async fn start(&self, _user: &dyn User) -> owums_core::Result<Challenge> {
+        Ok(Challenge::Message {
+            text: DESK_MESSAGE.to_owned(),
+        })
+    }
+    async fn handle_event(&self, _event: VerifierEvent) -> owums_core::Result<Outcome> {
+        Ok(Outcome::Ignored)
+    }
+}
+
+struct DeskFactory;
+
+impl VerifierFactory for DeskFactory {
+    fn id(&self) -> &'static str {
+        DESK
+    }
+    fn build(
+        &self,
+        _config: serde_json::Value,
+        _ctx: PluginContext,
+    ) -> owums_core::Result<Arc<dyn Verifier>> {
+        Ok(Arc::new(DeskVerifier))
+    }
+}
+
+/// A running application; stops (and drops its database) on drop.
+#[derive(Debug)]
+pub(crate) struct Site {
+    pub(crate) db: TestDb,
+    pub(crate) state: AppState,
+    pub(crate) addr: SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Site {
+    /// The configuration every site starts from: the desk method enabled.
+    pub(crate) fn config() -> Config {
+        let mut plugins = std::collections::BTreeMap::new();
+        plugins.insert(
+            DESK.to_owned(),
+            PluginTable {
+                enabled: true,
+                required: true,
+                settings: serde_json::Map::new(),
+            },
+        );
+        Config {
+            plugins: PluginsConfig(plugins),
+            ..Config::default()
+        }
+    }
+
+    /// Serves [`Site::config`] on SQLite.
+    pub(crate) async fn start() -> Site {
+        Self::start_with(Self::config()).await
+    }
+
+    /// Serves `config` (its database section is replaced by a fresh SQLite database).
+    pub(crate) async fn start_with(mut config: Config) -> Site {
+        let db = TestDb::new(Backend::Sqlite)
+            .await
+            .expect("SQLite is always there");
+        config.database.url = db.url.clone();
+        let mut registry = PluginRegistry::new();
+        registry.register_verifier(Box::new(DeskFactory));
+        let state =
+            AppState::with_store(&config, db.store.clone(), &registry).expect("application state");
+        let acceptor = TcpListener::bind("127.0.0.1:0")
+            .into_acceptor()
+            .await
+            .expect("a loopback port");
+        let addr = acceptor
+            .local_addr()
+            .first()
+            .and_then(|a| a.as_socket_addr().copied())
+            .expect("a TCP address");
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let app = owums_server::app(state.clone());
+        let server = tokio::spawn(async move {
+            let _ = poem::Server::new_with_acceptor(acceptor)
+                .run_with_graceful_shutdown(
+                    app,
+                    async {
+                        let _ = stopped.await;
+                    },
+                    Some(Duration::from_secs(1)),
+                )
+                .await;
+        });
+        Site {
+            db,
+            state,
+            addr,
+            stop: Some(stop),
+            server,
+        }
+    }
+
+    /// `http://127.0.0.1:<port><path>`.
+    pub(crate) fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// The subscriber services the application uses.
+    pub(crate) fn subscribers(&self) -> &Subscribers {
+        &self.state.subscribers
+    }
+}
+
+impl Drop for Site {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        self.server.abort();
+    }
+}
