@@ -2,6 +2,7 @@
 //! end to end.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod accounting_sinks;
 mod cli;
 mod freeradius_rest;
 mod freeradius_rest_e2e;
