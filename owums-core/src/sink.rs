@@ -245,3 +245,36 @@ impl AccountingSink for AccountingPipeline {
         self.primary.flush().await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::accounting::AcctStatus;
+
+    struct Down;
+
+    #[async_trait::async_trait]
+    impl AccountingSink for Down {
+        async fn record(&self, _: &AccountingEvent) -> Result<()> {
+            Err(Error::Storage("down".to_owned()))
+        }
+    }
+
+    #[tokio::test]
+    async fn full_queue_drops_the_oldest_and_never_blocks() {
+        let sink = RetryingSink::new("down", Arc::new(Down), 2, Duration::from_secs(60));
+        for id in ["a", "b", "c"] {
+            let e = AccountingEvent::new(AcctStatus::Start, id, id, "u", "10.0.0.1");
+            sink.record(&e).await.unwrap();
+        }
+        assert_eq!(sink.pending(), 2);
+        assert_eq!(sink.dropped(), 1);
+    }
+
+    #[tokio::test]
+    async fn pipeline_fails_when_the_primary_fails() {
+        let p = AccountingPipeline::new(Arc::new(Down), Vec::new());
+        let e = AccountingEvent::new(AcctStatus::Start, "a", "a", "u", "10.0.0.1");
+        assert!(p.record(&e).await.is_err());
+    }
+}

@@ -4,6 +4,7 @@
 
 mod account;
 mod browser;
+mod accounting_sinks;
 mod cli;
 mod freeradius_rest;
 mod freeradius_rest_e2e;

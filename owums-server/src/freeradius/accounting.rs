@@ -104,7 +104,7 @@ mod tests {
 pub(crate) async fn accounting(req: &Request, body: Body, api: Data<&FreeradiusApi>) -> Response {
     let fields = match api.fields(req, body).await {
         Ok(f) => f,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let e = match event(&fields, Utc::now()) {
         Ok(e) => e,

@@ -67,7 +67,7 @@ fn answer(api: &FreeradiusApi, decision: Decision) -> Response {
 pub(crate) async fn authorize(req: &Request, body: Body, api: Data<&FreeradiusApi>) -> Response {
     let fields = match api.fields(req, body).await {
         Ok(f) => f,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let request = AuthorizeRequest {
         username: fields.text("username").to_owned(),
@@ -89,7 +89,7 @@ pub(crate) async fn authorize(req: &Request, body: Body, api: Data<&FreeradiusAp
 pub(crate) async fn postauth(req: &Request, body: Body, api: Data<&FreeradiusApi>) -> Response {
     let fields = match api.fields(req, body).await {
         Ok(f) => f,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     // rlm_rest's own encoding has no reply code: the shipped config puts it in the query
     let query = req.uri().query().unwrap_or_default();

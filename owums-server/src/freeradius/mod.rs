@@ -80,14 +80,14 @@ impl FreeradiusApi {
     }
 
     /// `Ok` when the request comes from an allowed address with the token.
-    fn check_access(&self, req: &Request) -> Result<(), Response> {
+    fn check_access(&self, req: &Request) -> Result<(), Box<Response>> {
         let ip = req.remote_addr().as_socket_addr().map(|a| a.ip());
         if !ip.is_some_and(|ip: IpAddr| self.networks.iter().any(|n| n.contains(ip))) {
-            return Err(error(
+            return Err(Box::new(error(
                 StatusCode::FORBIDDEN,
                 "forbidden",
                 "this address may not use the FreeRADIUS API",
-            ));
+            )));
         }
         let header = req
             .headers()
@@ -102,25 +102,25 @@ impl FreeradiusApi {
         if bool::from(given.as_bytes().ct_eq(self.token.as_bytes())) {
             Ok(())
         } else {
-            Err(error(
+            Err(Box::new(error(
                 StatusCode::FORBIDDEN,
                 "forbidden",
                 "missing or wrong FreeRADIUS API token",
-            ))
+            )))
         }
     }
 
     /// Checks access and reads the body's fields.
-    async fn fields(&self, req: &Request, body: Body) -> Result<Fields, Response> {
+    async fn fields(&self, req: &Request, body: Body) -> Result<Fields, Box<Response>> {
         self.check_access(req)?;
         let bytes = body.into_bytes_limit(BODY_LIMIT).await.map_err(|e| {
-            error(
+            Box::new(error(
                 StatusCode::BAD_REQUEST,
                 "invalid",
                 &format!("cannot read the body: {e}"),
-            )
+            ))
         })?;
-        Fields::parse(&bytes).map_err(|m| error(StatusCode::BAD_REQUEST, "invalid", &m))
+        Fields::parse(&bytes).map_err(|m| Box::new(error(StatusCode::BAD_REQUEST, "invalid", &m)))
     }
 }
 
