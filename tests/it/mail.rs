@@ -175,6 +175,7 @@ db_test!(
         let got = smtp.received();
         assert_eq!(got.len(), 1, "delivered exactly once: {got:?}");
         assert_eq!(got[0].rcpt_tos, ["gino@example.org"]);
+        assert_eq!(got[0].message_id, format!("<{}@example.net>", mail.id));
         let mail = db.store.find_mail(&mail.id).await.unwrap().unwrap();
         assert_eq!(mail.state(), MailState::Sent);
         assert_eq!(mail.attempts, 2);

@@ -192,7 +192,10 @@ impl Mailer {
             Ok(to) => to,
             Err(e) => return AttemptResult::GiveUp(format!("recipient address not valid: {e}")),
         };
+        // One Message-ID per outbox row: should a mail ever go out twice (a sender dying
+        // between the SMTP reply and recording it), mail clients see one message.
         let message = Message::builder()
+            .message_id(Some(format!("<{}@{}>", mail.id, from.email.domain())))
             .from(from.clone())
             .to(to)
             .subject(mail.subject.clone())

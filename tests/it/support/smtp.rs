@@ -36,6 +36,7 @@ pub(crate) struct Received {
     pub(crate) from: String,
     pub(crate) to: String,
     pub(crate) subject: String,
+    pub(crate) message_id: String,
     pub(crate) content_type: String,
     pub(crate) body: String,
 }
