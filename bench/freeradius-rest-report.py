@@ -44,7 +44,8 @@ def main():
     print("|" + "|".join("-" * (len(c)) for c in head.split("|")[1:-1]) + "|")
     for r in rows:
         peer = ow.get((PEER.get(r["scenario"], ""), r["c"]))
-        ratio = f"x{r['rps'] / peer['rps']:,.0f}" if r["server"] != OW and peer and peer["rps"] > 0 else ""
+        valid = r["requests"] and not r["errors"]
+        ratio = f"x{r['rps'] / peer['rps']:,.0f}" if r["server"] != OW and valid and peer and peer["rps"] > 0 else ""
         errors = str(r["errors"]) if r["errors"] else ("none done" if not r["requests"] else "")
         print(f"| {r['server']:<15} | {r['backend']:<8} | {r['scenario']:<14} | {r['c']:>5} | "
               f"{r['rps']:>9,.1f} | {ms(r['p50']):>7} | {ms(r['p99']):>7} | {ms(r['cpu']):>6} | "
@@ -70,11 +71,14 @@ def main():
               f"-> {'met' if ok else 'MISSED'}")
     for scen in ("authorize-warm", "authorize-cold", "accounting"):
         pairs = [(r, ow[(PEER[scen], r["c"])]) for r in own
-                 if r["scenario"] == scen and (PEER[scen], r["c"]) in ow and ow[(PEER[scen], r["c"])]["rps"] > 0]
+                 if r["scenario"] == scen and r["requests"] and (PEER[scen], r["c"]) in ow
+                 and ow[(PEER[scen], r["c"])]["requests"]]
         if pairs:
             ratios = [a["rps"] / b["rps"] for a, b in pairs]
+            cpu = [b["cpu"] / a["cpu"] for a, b in pairs if a["cpu"] > 0]
             print(f"  {scen} vs openwisp-radius {PEER[scen]}: x{min(ratios):,.0f} to x{max(ratios):,.0f} "
-                  f"the requests per second")
+                  f"the requests per second" +
+                  (f", x{min(cpu):,.0f} to x{max(cpu):,.0f} less server CPU per request" if cpu else ""))
 
 
 if __name__ == "__main__":

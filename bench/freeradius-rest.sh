@@ -34,6 +34,8 @@
 #   BACKENDS="sqlite postgres"   owums backends to measure (empty: none)
 #   CONCURRENCY="1 16 64"        wrk connections per owums point
 #   DURATION=5 WARMUP=1          seconds per owums point / of unrecorded load before each
+#   COLD_DURATION=10             seconds per cold authorize point (64 argon2id verifications
+#                                at once take seconds to come back on a busy machine)
 #   USERS=200 WARM_USERS=8       seeded users / users the warm authorize goes round
 #   INTERIMS=2                   Interim-Updates per accounting session
 #   OW=1                         0: skip openwisp-radius (no ratios)
@@ -52,6 +54,7 @@ set -euo pipefail
 BACKENDS=${BACKENDS-sqlite postgres}
 CONCURRENCY=${CONCURRENCY:-1 16 64}
 DURATION=${DURATION:-5}
+COLD_DURATION=${COLD_DURATION:-10}
 WARMUP=${WARMUP:-1}
 USERS=${USERS:-200}
 WARM_USERS=${WARM_USERS:-8}
@@ -270,7 +273,7 @@ for backend in $BACKENDS; do
 	stop_owums
 	start_owums off
 	BENCH_USERS=$USERS scenario owums "$backend" authorize-cold authorize.lua authorize \
-		"$DURATION" "$WARMUP" "${conc[@]}"
+		"$COLD_DURATION" "$WARMUP" "${conc[@]}"
 	stop_owums
 	unset OWUMS_DATABASE__URL
 done
@@ -308,7 +311,7 @@ if [ "$OW" != 0 ]; then
 fi
 
 echo
-echo "FreeRADIUS REST API, $(nproc) CPUs, wrk $(wrk -v 2>&1 | awk 'NR == 1 {print $2}'); owums: $DURATION s per point," \
+echo "FreeRADIUS REST API, $(nproc) CPUs, wrk $(wrk -v 2>&1 | awk 'NR == 1 {print $2}'); owums: $DURATION s per point ($COLD_DURATION s cold)," \
 	"$USERS users ($WARM_USERS for warm authorize), $INTERIMS Interim-Updates per session;" \
 	"openwisp-radius 1.3.3: $OW_DURATION s per point, $OW_WORKERS gunicorn workers"
 echo "load average (1/5/15 min) at the start: $LOAD_START, at the end: $(cut -d' ' -f1-3 /proc/loadavg)" \
