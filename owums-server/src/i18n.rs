@@ -1,7 +1,7 @@
 //! Languages: Fluent messages embedded at compile time (poem's `i18n`), and which language a
 //! request gets.
 //!
-//! Messages live in `owums-server/locales/<locale>/<area>.ftl`; [`AREAS`] lists the areas, so
+//! Messages live in `owums-server/locales/<locale>/<area>.ftl`; `AREAS` lists the areas, so
 //! a new one (say `api.ftl`) is one line. The choice of language, highest first:
 //! `?locale=`, the choice stored in the session (or the user's), `Accept-Language`, the
 //! configured default ([`choose`]).

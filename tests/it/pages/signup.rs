@@ -8,6 +8,9 @@ use poem::http::StatusCode;
 use super::{Browser, CALL_NUMBER, config};
 use crate::support::{TestDb, db_test};
 
+/// A form, the field it gets wrong, and the message expected.
+type Case<'a> = (Vec<(&'a str, &'a str)>, &'a str, &'a str);
+
 /// A complete, valid sign-up form for `name`.
 pub(crate) fn fields<'a>(csrf: &'a str, name: &'a str) -> Vec<(&'a str, &'a str)> {
     vec![
@@ -156,7 +159,7 @@ db_test!(signup_bad_input_is_refused_in_the_users_language, |db| {
         .has(r#"value="mario""#)
         .lacks("segreto123");
     no_captcha(&db).await;
-    let cases: Vec<(Vec<(&str, &str)>, &str, &str)> = vec![
+    let cases: Vec<Case<'_>> = vec![
         (
             without(ok.clone(), "given_name"),
             "given_name",
