@@ -4,6 +4,7 @@
 //! drive it with poem's test client; [`serve`] runs it until SIGINT or SIGTERM.
 
 mod access_points;
+pub mod api;
 pub mod cli;
 mod commands;
 mod health;
@@ -28,6 +29,7 @@ pub use state::AppState;
 pub fn app(state: AppState) -> impl Endpoint {
     Route::new()
         .at("/healthz", get(health::healthz))
+        .nest("/api/v1", api::routes(&state))
         .with(Tracing)
         .data(state)
 }
