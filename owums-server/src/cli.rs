@@ -56,6 +56,8 @@ pub enum Command {
     Housekeeping(HousekeepingCommand),
     /// Print the effective configuration with secrets redacted.
     CheckConfig,
+    /// Print the OpenAPI document of the JSON API (`owums openapi > docs/openapi.json`).
+    Openapi,
 }
 
 /// `owums housekeeping …`.

@@ -36,6 +36,11 @@ fn init_tracing(level: &str) {
 }
 
 pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
+    if matches!(cli.command, Command::Openapi) {
+        // Needs no configuration or database: the document comes from the code alone.
+        println!("{}", crate::api::openapi_document());
+        return Ok(());
+    }
     let listen = match &cli.command {
         Command::Serve { listen, .. } => listen.clone(),
         _ => None,
@@ -56,6 +61,7 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
             )
             .await
         }
+        Command::Openapi => Ok(()),
         Command::CheckConfig => {
             crate::plugins::registry().check_config(&config.plugins)?;
             print!("{}", config.to_redacted_toml()?);

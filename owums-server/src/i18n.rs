@@ -26,7 +26,7 @@ macro_rules! area {
 }
 
 /// Every Fluent file, one area a line.
-const AREAS: &[[(&str, &str); 3]] = &[area!("common"), area!("pages")];
+const AREAS: &[[(&str, &str); 3]] = &[area!("common"), area!("pages"), area!("api")];
 
 /// The supported locale `code` names, if any (`"it"`, `"IT"`, `"it-CH"` → `"it"`).
 pub fn supported(code: &str) -> Option<&'static str> {

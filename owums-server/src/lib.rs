@@ -4,6 +4,7 @@
 //! drive it with poem's test client; [`serve`] runs it until SIGINT or SIGTERM.
 
 mod access_points;
+pub mod api;
 pub mod cli;
 mod commands;
 mod freeradius;
@@ -32,7 +33,8 @@ pub fn app(state: AppState) -> impl Endpoint {
     // build defect, not a runtime condition.
     #[allow(clippy::expect_used)]
     let web = pages::Web::new(&state).expect("embedded templates and messages are valid");
-    let mut route = pages::mount(Route::new().at("/healthz", get(health::healthz)));
+    let mut route = pages::mount(Route::new().at("/healthz", get(health::healthz)))
+        .nest("/api/v1", api::routes(&state));
     match freeradius::FreeradiusApi::new(&state) {
         Ok(Some(api)) => route = route.nest("/api/v1/freeradius", api.routes()),
         Ok(None) => {}

@@ -5,6 +5,7 @@
 mod account;
 mod browser;
 mod accounting_sinks;
+mod api;
 mod cli;
 mod freeradius_rest;
 mod freeradius_rest_e2e;

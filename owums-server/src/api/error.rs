@@ -1,0 +1,220 @@
+//! The API's errors: `{"error": {"kind", "message"}}` with the right status, the message in
+//! the request's language.
+
+use owums_core::{Error, ErrorKind};
+use poem::http::StatusCode;
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object};
+
+use crate::i18n::Translator;
+
+/// What went wrong.
+#[derive(Debug, Clone, Object)]
+pub(crate) struct ErrorBody {
+    /// A stable, machine-readable name (`invalid`, `conflict`, `unauthorized`, …).
+    pub(crate) kind: String,
+    /// For a human, in the request's language.
+    pub(crate) message: String,
+    /// The request field at fault, when there is one.
+    #[oai(skip_serializing_if_is_none)]
+    pub(crate) field: Option<String>,
+}
+
+/// The body of every error answer.
+#[derive(Debug, Clone, Object)]
+pub(crate) struct ErrorEnvelope {
+    /// The error.
+    pub(crate) error: ErrorBody,
+}
+
+/// An error answer.
+#[derive(Debug, ApiResponse)]
+pub(crate) enum ApiError {
+    /// The request is malformed (not JSON, wrong types, missing fields).
+    #[oai(status = 400)]
+    BadRequest(Json<ErrorEnvelope>),
+    /// No valid credentials or token.
+    #[oai(status = 401)]
+    Unauthorized(Json<ErrorEnvelope>),
+    /// Not allowed (inactive account, unusable reset link).
+    #[oai(status = 403)]
+    Forbidden(Json<ErrorEnvelope>),
+    /// Not found.
+    #[oai(status = 404)]
+    NotFound(Json<ErrorEnvelope>),
+    /// A unique value (username, e-mail, mobile) is taken.
+    #[oai(status = 409)]
+    Conflict(Json<ErrorEnvelope>),
+    /// The body is larger than the API accepts.
+    #[oai(status = 413)]
+    TooLarge(Json<ErrorEnvelope>),
+    /// Well-formed, but a value is not acceptable.
+    #[oai(status = 422)]
+    Invalid(Json<ErrorEnvelope>),
+    /// Too many attempts: try again after `Retry-After` seconds.
+    #[oai(status = 429)]
+    RateLimited(
+        Json<ErrorEnvelope>,
+        /// Seconds to wait.
+        #[oai(header = "Retry-After")]
+        u64,
+    ),
+    /// An internal error (logged on the server).
+    #[oai(status = 500)]
+    Internal(Json<ErrorEnvelope>),
+}
+
+/// The kind names of statuses that poem itself answers (parse errors, unknown routes).
+pub(crate) fn kind_of_status(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        400 => "bad_request",
+        401 => "unauthorized",
+        403 => "forbidden",
+        404 => "not_found",
+        405 => "method_not_allowed",
+        409 => "conflict",
+        411 => "length_required",
+        413 => "payload_too_large",
+        415 => "unsupported_media_type",
+        422 => "invalid",
+        429 => "rate_limited",
+        _ => "internal",
+    }
+}
+
+fn envelope(kind: &str, message: String, field: Option<&str>) -> Json<ErrorEnvelope> {
+    Json(ErrorEnvelope {
+        error: ErrorBody {
+            kind: kind.to_owned(),
+            message,
+            field: field.map(str::to_owned),
+        },
+    })
+}
+
+/// The message of core field names, as the API's fields are called.
+fn api_field(field: &str) -> &str {
+    match field {
+        "e-mail" => "email",
+        "current password" => "current_password",
+        "username or e-mail" => "username_or_email",
+        "birth date" => "birth_date",
+        "verification method" => "verification_method",
+        "reset link" => "token",
+        "mobile" | "phone number" => "mobile",
+        other => other,
+    }
+}
+
+impl ApiError {
+    /// An error of `status` with message `id` of `tr` (and `kind`).
+    pub(crate) fn new(tr: &Translator, status: StatusCode, kind: &str, id: &str) -> Self {
+        Self::with_message(status, kind, tr.t(id), None)
+    }
+
+    /// An error of `status` with this message.
+    pub(crate) fn with_message(
+        status: StatusCode,
+        kind: &str,
+        message: String,
+        field: Option<&str>,
+    ) -> Self {
+        let body = envelope(kind, message, field);
+        match status.as_u16() {
+            400 => ApiError::BadRequest(body),
+            401 => ApiError::Unauthorized(body),
+            403 => ApiError::Forbidden(body),
+            404 => ApiError::NotFound(body),
+            409 => ApiError::Conflict(body),
+            413 => ApiError::TooLarge(body),
+            422 => ApiError::Invalid(body),
+            _ => ApiError::Internal(body),
+        }
+    }
+
+    /// A value the API refuses (422) in `field`.
+    pub(crate) fn invalid(tr: &Translator, field: &str, id: &str) -> Self {
+        Self::with_message(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            tr.t(id),
+            Some(field),
+        )
+    }
+
+    /// Too many attempts.
+    pub(crate) fn rate_limited(tr: &Translator, seconds: u64) -> Self {
+        let message = tr.t_with("error-rate-limited", (("seconds", seconds.to_string()),));
+        ApiError::RateLimited(envelope("rate_limited", message, None), seconds)
+    }
+
+    /// A core error, in the request's language. Storage and internal errors are logged and
+    /// shown as a generic message.
+    pub(crate) fn from_core(tr: &Translator, e: &Error) -> Self {
+        if let Some(problem) = owums_core::reset::ResetLinkError::of(e) {
+            use owums_core::reset::ResetLinkError as R;
+            let (kind, id) = match problem {
+                R::Unknown => ("reset_link_invalid", "api-reset-link-invalid"),
+                R::Expired => ("reset_link_expired", "api-reset-link-expired"),
+                R::Used => ("reset_link_used", "api-reset-link-used"),
+            };
+            return Self::with_message(StatusCode::FORBIDDEN, kind, tr.t(id), Some("token"));
+        }
+        match (e.kind(), e) {
+            (_, Error::Invalid { field, reason }) => {
+                let field = api_field(field);
+                let id = match (field, reason.as_str()) {
+                    ("current_password", "is wrong") => "api-current-password-wrong",
+                    ("password", r) if r.contains("letter") => "api-password-letter-digit",
+                    ("password", r) if r.contains("at least") => "api-password-short",
+                    ("password", r) if r.contains("at most") => "api-password-long",
+                    ("password", _) => "api-password-control",
+                    _ => "",
+                };
+                let message = if id.is_empty() {
+                    tr.t_with(
+                        "api-invalid-field",
+                        (("field", field.to_owned()), ("reason", reason.clone())),
+                    )
+                } else {
+                    tr.t(id)
+                };
+                Self::with_message(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid",
+                    message,
+                    Some(field),
+                )
+            }
+            (_, Error::InvalidTransition { .. }) => Self::with_message(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_state",
+                tr.t("api-invalid-state"),
+                None,
+            ),
+            (_, Error::Conflict { entity }) => {
+                let field = api_field(entity);
+                let message = tr.t_with("api-conflict", (("field", field.to_owned()),));
+                Self::with_message(StatusCode::CONFLICT, "conflict", message, Some(field))
+            }
+            (ErrorKind::Unauthorized, _) => Self::new(
+                tr,
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "api-login-failed",
+            ),
+            (ErrorKind::NotFound, _) => {
+                Self::new(tr, StatusCode::NOT_FOUND, "not_found", "api-not-found")
+            }
+            _ => {
+                tracing::error!(error = %e, "API request failed");
+                Self::new(
+                    tr,
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "error-internal",
+                )
+            }
+        }
+    }
+}

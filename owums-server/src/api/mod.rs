@@ -1,0 +1,225 @@
+//! The JSON API under `/api/v1` (poem-openapi): register, log in and out, my profile, my
+//! sessions and usage, verification status, password reset. Its OpenAPI document is at
+//! `/api/v1/openapi.json` with a browsable page at `/api/v1/docs`, both served by owums.
+
+mod endpoints;
+mod error;
+mod types;
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::sync::Arc;
+
+use owums_core::sessions::{SessionKind, Sessions};
+use poem::http::{StatusCode, header};
+use poem::web::RemoteAddr;
+use poem::{Addr, Endpoint, EndpointExt, IntoResponse, Request, Response, Route};
+use poem_openapi::OpenApiService;
+
+use crate::AppState;
+use crate::i18n::{self, I18n, Translator};
+use crate::ratelimit::{Limit, Limits, RateLimiter};
+
+pub(crate) use error::ApiError;
+
+/// Largest request body the API reads.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// What the API's handlers share.
+#[derive(Debug)]
+pub(crate) struct ApiInner {
+    pub(crate) state: AppState,
+    pub(crate) i18n: I18n,
+    pub(crate) sessions: Sessions,
+    pub(crate) limiter: RateLimiter,
+}
+
+/// Shared API state; cheap to clone.
+#[derive(Debug, Clone)]
+pub(crate) struct Api(Arc<ApiInner>);
+
+impl std::ops::Deref for Api {
+    type Target = ApiInner;
+    fn deref(&self) -> &ApiInner {
+        &self.0
+    }
+}
+
+impl Api {
+    fn new(state: &AppState) -> Api {
+        let web = &state.config.web;
+        let r = &web.rate_limits;
+        let window = std::time::Duration::from_secs(r.window_seconds);
+        let limit = |max| Limit { max, window };
+        let limiter = RateLimiter::new(Limits {
+            login_per_ip: limit(r.login_per_ip),
+            login_per_account: limit(r.login_per_account),
+            signup_per_ip: limit(r.signup_per_ip),
+            reset_per_ip: limit(r.reset_per_ip),
+            reset_per_account: limit(r.reset_per_account),
+        });
+        let idle = chrono::Duration::minutes(
+            i64::try_from(web.session_idle_minutes).unwrap_or(i64::MAX / 120_000),
+        );
+        Api(Arc::new(ApiInner {
+            state: state.clone(),
+            i18n: I18n::new().expect("the embedded messages parse (a unit test checks them)"),
+            sessions: Sessions::new(state.store.clone()).with_idle_timeout(SessionKind::Web, idle),
+            limiter,
+        }))
+    }
+
+    /// The language of `req` when nothing is stored: `?locale=`, `Accept-Language`, default.
+    pub(crate) fn translator(&self, req: &Request, stored: Option<&str>) -> Translator {
+        let query = i18n::query_locale(req);
+        let accept = req
+            .headers()
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok());
+        let lang = i18n::choose(
+            query.as_deref(),
+            stored,
+            accept,
+            &self.state.config.web.default_locale,
+        );
+        self.i18n.translator(lang)
+    }
+
+    /// The client's address (`X-Forwarded-For` only when configured to trust it).
+    pub(crate) fn client_ip(&self, req: &Request) -> IpAddr {
+        if self.state.config.web.trust_proxy_headers
+            && let Some(ip) = req
+                .headers()
+                .get("x-forwarded-for")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.split(',').next())
+                .and_then(|v| v.trim().parse().ok())
+        {
+            return ip;
+        }
+        match req.remote_addr() {
+            RemoteAddr(Addr::SocketAddr(a)) => a.ip(),
+            _ => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        }
+    }
+
+    /// Whether the request came over HTTPS (directly or, when trusted, through a proxy).
+    pub(crate) fn https(&self, req: &Request) -> bool {
+        *req.scheme() == poem::http::uri::Scheme::HTTPS
+            || self.state.config.web.secure_cookies
+            || (self.state.config.web.trust_proxy_headers
+                && req
+                    .headers()
+                    .get("x-forwarded-proto")
+                    .and_then(|v| v.to_str().ok())
+                    .is_some_and(|v| v.trim().eq_ignore_ascii_case("https")))
+    }
+}
+
+fn service() -> OpenApiService<endpoints::Endpoints, ()> {
+    OpenApiService::new(
+        endpoints::Endpoints,
+        "owums subscriber API",
+        env!("CARGO_PKG_VERSION"),
+    )
+    .description(
+        "Self-service for subscribers: register, log in (bearer token or session cookie), \
+         profile, sessions, usage, verification status and password reset. Errors are \
+         `{\"error\": {\"kind\", \"message\"}}`, the message in the language of `?locale=`, \
+         else `Accept-Language`, else the server's default (en, it, es).",
+    )
+    .server("/api/v1")
+}
+
+/// The OpenAPI document of the API, as served at `/api/v1/openapi.json`.
+pub fn openapi_document() -> String {
+    service().spec()
+}
+
+/// The API's routes, to be nested at `/api/v1`.
+pub(crate) fn routes(state: &AppState) -> impl Endpoint + use<> {
+    let api = Api::new(state);
+    let service = service();
+    let spec = service.spec_endpoint();
+    let docs = service.swagger_ui();
+    Route::new()
+        .at("/openapi.json", spec)
+        .nest("/docs", docs)
+        .nest("/", service)
+        .with(poem::middleware::CookieJarManager::new())
+        .data(api.clone())
+        .around(move |ep, req| {
+            let api = api.clone();
+            async move { Ok(guard(&api, ep.as_ref(), req).await) }
+        })
+}
+
+/// Limits the body size, and turns every error poem itself answers (malformed JSON, missing
+/// fields, bad parameters, missing credentials, unknown routes) into the API's error shape.
+async fn guard<E: Endpoint + ?Sized>(api: &Api, ep: &E, mut req: Request) -> Response {
+    let tr = api.translator(&req, None);
+    let too_large = || {
+        ApiError::with_message(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            tr.t_with("api-too-large", (("bytes", MAX_BODY_BYTES.to_string()),)),
+            None,
+        )
+        .into_response()
+    };
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+        return too_large();
+    }
+    match req.take_body().into_bytes_limit(MAX_BODY_BYTES).await {
+        Ok(bytes) => req.set_body(bytes),
+        Err(poem::error::ReadBodyError::PayloadTooLarge) => return too_large(),
+        Err(_) => {
+            return ApiError::new(&tr, StatusCode::BAD_REQUEST, "bad_request", "api-bad-body")
+                .into_response();
+        }
+    }
+    let resp = match ep.call(req).await {
+        Ok(r) => r.into_response(),
+        Err(e) => e.into_response(),
+    };
+    let status = resp.status();
+    let json = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if (status.is_client_error() || status.is_server_error()) && !json {
+        let (parts, body) = resp.into_parts();
+        let detail = body.into_string().await.unwrap_or_default();
+        let kind = error::kind_of_status(status);
+        let id = match status.as_u16() {
+            400 => "api-bad-request",
+            401 => "api-unauthenticated",
+            404 => "api-not-found",
+            405 => "api-method-not-allowed",
+            415 => "api-unsupported-media-type",
+            _ => "error-internal",
+        };
+        if status.is_server_error() {
+            tracing::error!(%status, %detail, "API request failed");
+        }
+        let mut message = tr.t(id);
+        if status == StatusCode::BAD_REQUEST && !detail.is_empty() {
+            message = format!(
+                "{message} ({})",
+                detail.chars().take(300).collect::<String>()
+            );
+        }
+        let mut out = ApiError::with_message(status, kind, message, None).into_response();
+        out.set_status(status);
+        if let Some(allow) = parts.headers.get(header::ALLOW) {
+            out.headers_mut().insert(header::ALLOW, allow.clone());
+        }
+        return out;
+    }
+    resp
+}
