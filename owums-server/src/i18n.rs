@@ -162,6 +162,16 @@ impl Translator {
         self.lang
     }
 
+    /// Whether message `id` exists (in this language or the English fallback).
+    pub fn has(&self, id: &str) -> bool {
+        self.bundle.as_ref().is_some_and(|b| {
+            !matches!(
+                b.text(id),
+                Err(poem::error::I18NError::FluentMessageNotFound { .. })
+            )
+        })
+    }
+
     /// Message `id`; a missing message shows its id (and logs a warning).
     pub fn t(&self, id: &str) -> String {
         self.t_with(id, I18NArgs::default())

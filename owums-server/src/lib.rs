@@ -10,6 +10,7 @@ mod health;
 pub mod i18n;
 mod mail;
 mod maintenance;
+mod pages;
 pub mod plugins;
 pub mod ratelimit;
 mod state;
@@ -26,10 +27,14 @@ pub use state::AppState;
 
 /// The HTTP application.
 pub fn app(state: AppState) -> impl Endpoint {
-    Route::new()
-        .at("/healthz", get(health::healthz))
+    // The templates and messages are embedded and checked by unit tests: failing here is a
+    // build defect, not a runtime condition.
+    #[allow(clippy::expect_used)]
+    let web = pages::Web::new(&state).expect("embedded templates and messages are valid");
+    pages::mount(Route::new().at("/healthz", get(health::healthz)))
         .with(Tracing)
         .data(state)
+        .data(web)
 }
 
 /// Connects, migrates (unless told not to), starts plugins' background tasks and serves

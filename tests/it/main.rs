@@ -8,6 +8,7 @@ mod cli;
 mod housekeeping;
 mod mail;
 mod maintenance;
+mod pages;
 mod radius_e2e;
 mod sessions;
 mod storage;

@@ -216,8 +216,8 @@ async fn render(
     let values = context! {
         user => context! {
             username => user.username.as_str(),
-            given_name => user.given_name,
-            surname => user.surname,
+            given_name => user.given_name.clone(),
+            surname => user.surname.clone(),
             method => method_label(ctx, &user.verification_method),
             status => ctx.tr.t(&format!("status-{}", user.status().as_str())),
             created_at => date(Some(user.created_at)),

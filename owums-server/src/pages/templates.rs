@@ -89,6 +89,68 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
 
+    /// Message ids used as `t("…")` / `t('…')` in `text`.
+    fn used_ids(text: &str) -> Vec<String> {
+        let mut ids = Vec::new();
+        for quote in ['"', '\''] {
+            let open = format!("t({quote}");
+            let mut rest = text;
+            while let Some(i) = rest.find(&open) {
+                rest = &rest[i + open.len()..];
+                if let Some(end) = rest.find(quote) {
+                    ids.push(rest[..end].to_owned());
+                }
+            }
+        }
+        ids
+    }
+
+    /// String literals in Rust `text` that look like message ids (`"verify-expired"`).
+    fn literal_ids(text: &str) -> Vec<String> {
+        const PREFIXES: &[&str] = &[
+            "account", "chart", "col", "doc", "err", "error", "field", "home", "login", "logout",
+            "method", "nav", "pager", "reset", "session", "signup", "status", "verify",
+        ];
+        text.split('"')
+            .skip(1)
+            .step_by(2)
+            .filter(|s| {
+                s.split_once('-').is_some_and(|(p, rest)| {
+                    PREFIXES.contains(&p)
+                        && !rest.is_empty()
+                        && !rest.ends_with('-')
+                        && s.chars()
+                            .all(|c| c.is_ascii_lowercase() || c == '-' || c == '_')
+                })
+            })
+            .map(str::to_owned)
+            .collect()
+    }
+
+    #[test]
+    fn every_message_used_exists() {
+        let i18n = crate::i18n::I18n::new().unwrap();
+        let sources = [
+            include_str!("account.rs"),
+            include_str!("context.rs"),
+            include_str!("home.rs"),
+            include_str!("login.rs"),
+            include_str!("reset.rs"),
+            include_str!("signup.rs"),
+            include_str!("verification.rs"),
+        ];
+        let mut ids: Vec<String> = TEMPLATES.iter().flat_map(|(_, s)| used_ids(s)).collect();
+        ids.extend(sources.iter().flat_map(|s| literal_ids(s)));
+        assert!(ids.len() > 100, "{ids:?}");
+        {
+            for id in ids {
+                for lang in crate::i18n::LOCALES {
+                    assert!(i18n.translator(lang).has(&id), "{lang} lacks {id}");
+                }
+            }
+        }
+    }
+
     #[test]
     fn templates_parse_and_escape() {
         let t = Templates::new().unwrap();
@@ -101,7 +163,7 @@ mod tests {
             )
             .unwrap();
         assert!(html.contains(r#"<html lang="es">"#), "{html}");
-        assert!(html.contains("&lt;b&gt;x&lt;/b&gt;"));
+        assert!(html.contains("&lt;b&gt;x&lt;") && !html.contains("<b>x"));
         assert!(html.contains("a &amp; b"));
         assert!(html.contains("Iniciar sesión"));
     }

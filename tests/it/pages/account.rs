@@ -14,6 +14,7 @@ pub(crate) async fn logged_in(db: &TestDb, name: &str) -> (Browser, owums_core::
         .create(
             owums_core::NewUser {
                 verification_method: "phone".to_owned(),
+                locale: "en".to_owned(),
                 ..new_user(name)
             },
             true,
@@ -102,8 +103,7 @@ db_test!(account_page_shows_profile_sessions_and_charts, |db| {
 
 db_test!(account_edit_changes_only_what_it_may, |db| {
     let (mut b, user) = logged_in(&db, "carla").await;
-    b.accept_language = "it".to_owned();
-    let csrf = b.get("/account").await.csrf();
+    let csrf = b.get("/account?locale=it").await.csrf();
     let base = [
         ("csrf_token", csrf.as_str()),
         ("email", "carla@example.net"),

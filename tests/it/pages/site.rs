@@ -122,7 +122,7 @@ db_test!(documents_assets_and_headers, |db| {
 db_test!(cookies_are_secure_behind_an_https_proxy, |db| {
     let mut cfg = config(&["phone"]);
     cfg.web.trust_proxy_headers = true;
-    let app = super::app(&db, &cfg).await;
+    let app = crate::pages::app(&db, &cfg).await;
     let client = poem::test::TestClient::new(app);
     let r = client
         .get("/account/login")
@@ -137,7 +137,7 @@ db_test!(cookies_are_secure_behind_an_https_proxy, |db| {
     // Without trusting the proxy the header is ignored; secure_cookies forces it.
     let mut cfg = config(&["phone"]);
     cfg.web.secure_cookies = true;
-    let client = poem::test::TestClient::new(super::app(&db, &cfg).await);
+    let client = poem::test::TestClient::new(crate::pages::app(&db, &cfg).await);
     let r = client.get("/account/login").send().await;
     assert!(
         r.0.headers()["set-cookie"]
