@@ -1,6 +1,7 @@
 //! The subscriber pages in headless Chromium: what a person on a phone sees and does.
 
 use chrono::{Duration as Days, Utc};
+use owums_core::Settings;
 use serde_json::json;
 
 use crate::support::browser::{Browser, PHONE};
@@ -87,14 +88,29 @@ async fn signup_verification_login_and_account_charts_on_a_phone() {
     };
     let site = Site::start().await;
 
-    // Sign up.
+    // The sign-up page as shipped: its captcha picture is drawn.
     browser.goto(&site.url("/account/signup?locale=en")).await;
     assert_fits_the_phone(&browser).await;
     let lang = browser
         .exec("return document.documentElement.lang;", json!([]))
         .await;
     assert_eq!(lang, json!("en"));
+    browser
+        .wait_for_script(
+            "the captcha picture loading",
+            "const img = document.getElementById('captcha-image');
+             return !!img && img.complete && img.naturalWidth > 0;",
+        )
+        .await;
     browser.screenshot("signup").await;
+
+    // Sign up (captcha off: the answer lives only in the server-side session).
+    Settings::new(site.db.store.clone())
+        .set("captcha_enabled", "false")
+        .await
+        .unwrap();
+    browser.goto(&site.url("/account/signup")).await;
+    assert!(browser.try_find("#captcha-image").await.is_none());
     browser.fill("given_name", "Maria").await;
     browser.fill("surname", "Bianchi").await;
     for (name, value) in [
