@@ -67,7 +67,7 @@ fn main() {
         ),
     ];
     for (name, (med, min)) in rows {
-        println!("{name:<36} {:>8.2}ms {:>8.2}ms", ms(med), ms(min));
+        println!("{name:<36} {:>8.3}ms {:>8.3}ms", ms(med), ms(min));
     }
     println!("({rounds} rounds each, one thread)");
 }

@@ -1,6 +1,7 @@
 //! The subscriber pages in headless Chromium: what a person on a phone sees and does.
 
 use chrono::{Duration as Days, Utc};
+use owums_core::Settings;
 use serde_json::json;
 
 use crate::support::browser::{Browser, PHONE};
@@ -87,12 +88,29 @@ async fn signup_verification_login_and_account_charts_on_a_phone() {
     };
     let site = Site::start().await;
 
-    // Sign up.
+    // The sign-up page as shipped: its captcha picture is drawn.
     browser.goto(&site.url("/account/signup?locale=en")).await;
     assert_fits_the_phone(&browser).await;
-    let lang = browser.exec("return document.documentElement.lang;", json!([])).await;
+    let lang = browser
+        .exec("return document.documentElement.lang;", json!([]))
+        .await;
     assert_eq!(lang, json!("en"));
+    browser
+        .wait_for_script(
+            "the captcha picture loading",
+            "const img = document.getElementById('captcha-image');
+             return !!img && img.complete && img.naturalWidth > 0;",
+        )
+        .await;
     browser.screenshot("signup").await;
+
+    // Sign up (captcha off: the answer lives only in the server-side session).
+    Settings::new(site.db.store.clone())
+        .set("captcha_enabled", "false")
+        .await
+        .unwrap();
+    browser.goto(&site.url("/account/signup")).await;
+    assert!(browser.try_find("#captcha-image").await.is_none());
     browser.fill("given_name", "Maria").await;
     browser.fill("surname", "Bianchi").await;
     for (name, value) in [
@@ -101,14 +119,21 @@ async fn signup_verification_login_and_account_charts_on_a_phone() {
         ("zip", "00100"),
         ("country", "Italy"),
     ] {
-        if browser.try_find(&format!("[name=\"{name}\"]")).await.is_some() {
+        if browser
+            .try_find(&format!("[name=\"{name}\"]"))
+            .await
+            .is_some()
+        {
             browser.fill(name, value).await;
         }
     }
     if let Some(birth) = browser.try_find("[name=\"birth_date\"]").await {
         // A date picker takes keys in the browser's own order; set the value as picked.
         browser
-            .exec("arguments[0].value = '1990-04-12';", json!([birth.as_arg()]))
+            .exec(
+                "arguments[0].value = '1990-04-12';",
+                json!([birth.as_arg()]),
+            )
             .await;
     }
     browser.fill("email", "maria@example.org").await;
@@ -117,13 +142,20 @@ async fn signup_verification_login_and_account_charts_on_a_phone() {
     browser.fill("password_confirmation", "sunny-day-42").await;
     browser.find("#eula_acceptance").await.click().await;
     browser.find("#privacy_acceptance").await.click().await;
-    browser.find("main form button[type=submit]").await.click().await;
+    browser
+        .find("main form button[type=submit]")
+        .await
+        .click()
+        .await;
 
     // The verification page shows what the method asks and follows progress by itself.
     browser.wait_for_path("/account/verification").await;
     assert_fits_the_phone(&browser).await;
     let main = browser.find("main").await.text().await;
-    assert!(main.contains(DESK_MESSAGE), "verification page says: {main}");
+    assert!(
+        main.contains(DESK_MESSAGE),
+        "verification page says: {main}"
+    );
     browser.screenshot("verification").await;
     let user = site.subscribers().find("maria").await.expect("registered");
     assert!(!user.verified);
@@ -139,26 +171,50 @@ async fn signup_verification_login_and_account_charts_on_a_phone() {
     for (days_ago, minutes, mb) in [(0, 30, 120), (1, 95, 640), (3, 20, 45), (6, 240, 900)] {
         insert_session(&site, "maria", days_ago, minutes, mb).await;
     }
-    if let Some(logout) = browser.try_find("header form[action=\"/account/logout\"] button").await {
+    if let Some(logout) = browser
+        .try_find("header form[action=\"/account/logout\"] button")
+        .await
+    {
         logout.click().await;
-        browser.wait_for_script("logging out", "return !document.querySelector('header form[action=\"/account/logout\"]');").await;
+        browser
+            .wait_for_script(
+                "logging out",
+                "return !document.querySelector('header form[action=\"/account/logout\"]');",
+            )
+            .await;
     }
     browser.goto(&site.url("/account/login")).await;
     assert_fits_the_phone(&browser).await;
     browser.fill("username", "MARIA").await;
     browser.fill("password", "sunny-day-42").await;
-    browser.find("main form button[type=submit]").await.click().await;
     browser
-        .wait_for_script("the account page", "return location.pathname === '/account';")
+        .find("main form button[type=submit]")
+        .await
+        .click()
+        .await;
+    browser
+        .wait_for_script(
+            "the account page",
+            "return location.pathname === '/account';",
+        )
         .await;
 
     // The account page: profile, both charts drawn, sessions listed.
     assert_fits_the_phone(&browser).await;
-    assert_eq!(browser.find("#profile-username").await.text().await, "maria");
+    assert_eq!(
+        browser.find("#profile-username").await.text().await,
+        "maria"
+    );
     let traffic = drawn_shapes(&browser, "traffic-chart").await;
     let time = drawn_shapes(&browser, "time-chart").await;
-    assert!(traffic >= 4, "traffic chart draws {traffic} shapes for 4 days of use");
-    assert!(time >= 4, "time chart draws {time} shapes for 4 days of use");
+    assert!(
+        traffic >= 4,
+        "traffic chart draws {traffic} shapes for 4 days of use"
+    );
+    assert!(
+        time >= 4,
+        "time chart draws {time} shapes for 4 days of use"
+    );
     let rows = browser.find_all("#sessions tbody tr").await.len();
     assert_eq!(rows, 4, "one row per session");
     browser.screenshot("account").await;
