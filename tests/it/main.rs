@@ -3,9 +3,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod account;
-mod browser;
 mod accounting_sinks;
 mod api;
+mod browser;
 mod cli;
 mod freeradius_rest;
 mod freeradius_rest_e2e;
@@ -15,7 +15,7 @@ mod maintenance;
 mod pages;
 mod radius_e2e;
 mod recovery;
-mod sip;
 mod sessions;
+mod sip;
 mod storage;
 mod support;
