@@ -10,7 +10,7 @@
       .then(function (r) { return r.json(); })
       .then(function (s) {
         if (s.is_verified) { window.location.assign("/account"); return; }
-        if (s.is_expired) { window.location.reload(); return; }
+        if (s.is_expired) { window.location.assign("/account/verification?expired=1"); return; }
         var left = document.getElementById("remaining-time");
         if (left && s.remaining_time) { left.textContent = s.remaining_time; }
         setTimeout(poll, 2000);

@@ -204,3 +204,40 @@ db_test!(
         assert_eq!(b.get("/account").await.status, StatusCode::OK);
     }
 );
+
+db_test!(operator_verified_users_wait_for_the_operator, |db| {
+    subscribers(&db)
+        .register(owums_core::NewUser {
+            verification_method: "desk".to_owned(),
+            locale: "es".to_owned(),
+            ..new_user("ines")
+        })
+        .await
+        .unwrap();
+    let mut b = Browser::new(&db, &config(&["phone", "desk"])).await;
+    let csrf = b.get("/account/login").await.csrf();
+    let p = b
+        .post(
+            "/account/login",
+            &[
+                ("csrf_token", &csrf),
+                ("username", "ines"),
+                ("password", "password1"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER);
+    let p = b.get("/account").await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN);
+    assert_eq!(p.lang(), "es", "the user's own language");
+    p.has("Tu cuenta está esperando la verificación de un operador.");
+    b.get("/account/verification")
+        .await
+        .has("esperando la verificación de un operador");
+    let s: serde_json::Value =
+        serde_json::from_str(&b.get("/account/status.json").await.body).unwrap();
+    assert_eq!(
+        s,
+        serde_json::json!({"is_verified": false, "is_expired": false, "remaining_time": 0})
+    );
+});
