@@ -806,3 +806,20 @@ async fn openapi_document_is_committed_and_served() {
         "no script from elsewhere"
     );
 }
+
+#[test]
+fn owums_openapi_prints_the_committed_document() {
+    // No configuration and no database are needed to print the document.
+    let dir = tempfile::tempdir().unwrap();
+    let out = crate::support::cli::owums(
+        dir.path(),
+        "sqlite:///nonexistent/dir/owums.db",
+        &["openapi"],
+        "",
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        out.stdout.trim_end(),
+        include_str!("../../docs/openapi.json").trim_end()
+    );
+}

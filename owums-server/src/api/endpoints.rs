@@ -405,6 +405,8 @@ impl Endpoints {
 
     /// My sessions from the accounting records, a page at a time.
     #[oai(path = "/account/sessions", method = "get")]
+    // poem-openapi takes each query parameter as an argument.
+    #[allow(clippy::too_many_arguments)]
     async fn sessions(
         &self,
         req: &Request,
