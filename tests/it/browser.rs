@@ -1,11 +1,14 @@
 //! The subscriber pages in headless Chromium: what a person on a phone sees and does.
 
 use chrono::{Duration as Days, Utc};
-use owums_core::Settings;
+use owums_core::mail::Mailer;
+use owums_core::{NewUser, Settings};
 use serde_json::json;
 
 use crate::support::browser::{Browser, PHONE};
+use crate::support::new_user;
 use crate::support::site::{DESK_MESSAGE, Site};
+use crate::support::smtp::{SmtpSink, mail_config};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn browser_opens_the_health_check_at_phone_size() {
@@ -218,5 +221,129 @@ async fn signup_verification_login_and_account_charts_on_a_phone() {
     let rows = browser.find_all("#sessions tbody tr").await.len();
     assert_eq!(rows, 4, "one row per session");
     browser.screenshot("account").await;
+    browser.close().await;
+}
+
+/// The first `http…/account/reset/…` link in `body`.
+fn reset_link(body: &str) -> Option<String> {
+    let at = body.find("/account/reset/")?;
+    let start = body[..at].rfind("http")?;
+    let end = body[at..]
+        .find(|c: char| c.is_whitespace() || c == '>' || c == '"')
+        .map_or(body.len(), |e| at + e);
+    Some(body[start..end].to_owned())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn password_reset_follows_the_link_from_the_mail() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let smtp = SmtpSink::start();
+    let mut config = Site::config();
+    config.mail = mail_config(smtp.port);
+    let site = Site::start_with(config).await;
+    Settings::new(site.db.store.clone())
+        .set("notifier_base_url", &site.url(""))
+        .await
+        .unwrap();
+    let user = site
+        .subscribers()
+        .register(NewUser {
+            locale: "en".to_owned(),
+            ..new_user("paolo")
+        })
+        .await
+        .unwrap();
+    site.subscribers().verify(user.id).await.unwrap();
+
+    // Ask for the mail by e-mail address.
+    browser.goto(&site.url("/account/reset?locale=en")).await;
+    assert_fits_the_phone(&browser).await;
+    browser.fill("username_or_email", "paolo@example.org").await;
+    browser
+        .find("main form button[type=submit]")
+        .await
+        .click()
+        .await;
+    browser
+        .wait_for_script(
+            "the request's answer",
+            "return !document.querySelector('[name=username_or_email]');",
+        )
+        .await;
+    let mailer = Mailer::new(site.db.store.clone(), &site.state.config.mail).unwrap();
+    let report = mailer.deliver_due(10).await.unwrap();
+    assert!(report.sent >= 1, "nothing sent: {report:?}");
+    let mails = smtp.received();
+    let mail = mails
+        .iter()
+        .find(|m| {
+            m.rcpt_tos.iter().any(|r| r == "paolo@example.org")
+                && m.body.contains("/account/reset/")
+        })
+        .unwrap_or_else(|| panic!("no reset mail among {mails:?}"));
+    let link = reset_link(&mail.body).expect("a link in the mail");
+    assert!(
+        link.starts_with(&site.url("/account/reset/")),
+        "link {link}"
+    );
+
+    // Follow it and choose a new password.
+    browser.goto(&link).await;
+    assert_fits_the_phone(&browser).await;
+    browser.screenshot("reset").await;
+    browser.fill("password", "blue-moon-2026").await;
+    browser
+        .fill("password_confirmation", "blue-moon-2026")
+        .await;
+    browser
+        .find("main form button[type=submit]")
+        .await
+        .click()
+        .await;
+    browser
+        .wait_for_script(
+            "leaving the new-password form",
+            "return !document.querySelector('[name=password_confirmation]');",
+        )
+        .await;
+    assert!(
+        site.subscribers()
+            .authenticate("paolo", "password1")
+            .await
+            .is_err()
+    );
+
+    // The new password logs in; the link is used up.
+    browser.goto(&site.url("/account/login")).await;
+    browser.fill("username", "paolo").await;
+    browser.fill("password", "blue-moon-2026").await;
+    browser
+        .find("main form button[type=submit]")
+        .await
+        .click()
+        .await;
+    browser
+        .wait_for_script(
+            "the account page",
+            "return location.pathname === '/account';",
+        )
+        .await;
+    browser.goto(&link).await;
+    assert!(
+        browser
+            .try_find("[name=\"password_confirmation\"]")
+            .await
+            .is_none()
+    );
+    // It says so and offers a new request instead.
+    browser.find("main a[href=\"/account/reset\"]").await;
+    assert!(
+        site.subscribers()
+            .authenticate("paolo", "blue-moon-2026")
+            .await
+            .is_ok()
+    );
     browser.close().await;
 }
