@@ -7,6 +7,7 @@ use std::sync::{Arc, OnceLock};
 
 use chrono::{DateTime, Utc};
 
+use crate::access_point::normalize_mac;
 use crate::counter::Counter;
 use crate::credential_cache::CredentialCache;
 use crate::error::{Error, Result};
@@ -112,20 +113,6 @@ impl std::fmt::Debug for Authorizer {
 fn dummy_hash() -> &'static str {
     static HASH: OnceLock<String> = OnceLock::new();
     HASH.get_or_init(|| password::hash_password("owums-no-such-user").unwrap_or_default())
-}
-
-/// `aa:bb:cc:dd:ee:ff` if `s` is a MAC address (`:`, `-`, `.` or no separators).
-pub fn normalize_mac(s: &str) -> Option<String> {
-    let hex: String = s
-        .chars()
-        .filter(|c| !matches!(c, ':' | '-' | '.'))
-        .collect();
-    if hex.len() != 12 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
-        return None;
-    }
-    let hex = hex.to_ascii_lowercase();
-    let pairs: Vec<&str> = (0..6).filter_map(|i| hex.get(i * 2..i * 2 + 2)).collect();
-    Some(pairs.join(":"))
 }
 
 async fn verify_blocking(password: &str, hash: &str) -> bool {
@@ -393,25 +380,6 @@ fn add_counter_reply(replies: &mut Vec<Reply>, attribute: &str, left: i64) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn macs() {
-        assert_eq!(
-            normalize_mac("AA-BB-CC-DD-EE-0F").as_deref(),
-            Some("aa:bb:cc:dd:ee:0f")
-        );
-        assert_eq!(
-            normalize_mac("aabb.ccdd.ee0f").as_deref(),
-            Some("aa:bb:cc:dd:ee:0f")
-        );
-        assert_eq!(
-            normalize_mac("aabbccddee0f").as_deref(),
-            Some("aa:bb:cc:dd:ee:0f")
-        );
-        assert_eq!(normalize_mac("alice"), None);
-        assert_eq!(normalize_mac("aa:bb:cc:dd:ee"), None);
-        assert_eq!(normalize_mac("zz:bb:cc:dd:ee:ff"), None);
-    }
 
     #[test]
     fn counter_reply_keeps_the_smaller_value() {

@@ -32,9 +32,12 @@ pub fn app(state: AppState) -> impl Endpoint {
     // The templates and messages are embedded and checked by unit tests: failing here is a
     // build defect, not a runtime condition.
     #[allow(clippy::expect_used)]
-    let web = pages::Web::new(&state).expect("embedded templates and messages are valid");
+    // One limiter for the pages and the API, so each limit counts attempts through both.
+    let limiter = ratelimit::RateLimiter::from_config(&state.config.web.rate_limits);
+    let web = pages::Web::new(&state, limiter.clone())
+        .expect("embedded templates and messages are valid");
     let mut route = pages::mount(Route::new().at("/healthz", get(health::healthz)))
-        .nest("/api/v1", api::routes(&state));
+        .nest("/api/v1", api::routes(&state, limiter));
     match freeradius::FreeradiusApi::new(&state) {
         Ok(Some(api)) => route = route.nest("/api/v1/freeradius", api.routes()),
         Ok(None) => {}

@@ -100,6 +100,19 @@ impl RateLimiter {
         }
     }
 
+    /// The limits of `[web.rate_limits]`, one window for all of them.
+    pub fn from_config(r: &owums_core::config::RateLimitsConfig) -> Self {
+        let window = Duration::from_secs(r.window_seconds);
+        let limit = |max| Limit { max, window };
+        RateLimiter::new(Limits {
+            login_per_ip: limit(r.login_per_ip),
+            login_per_account: limit(r.login_per_account),
+            signup_per_ip: limit(r.signup_per_ip),
+            reset_per_ip: limit(r.reset_per_ip),
+            reset_per_account: limit(r.reset_per_account),
+        })
+    }
+
     /// Counts one attempt of `action` for every subject; refused (and not counted) when any
     /// subject has used up its window, with the longest wait among them.
     pub fn attempt(&self, action: Action, subjects: &[Subject]) -> Result<(), RetryAfter> {
@@ -162,6 +175,25 @@ impl RateLimiter {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .remove(&(action, subject.clone()));
+    }
+}
+
+/// The client's address: the first `X-Forwarded-For` entry when `trust_proxy` is set (behind a
+/// reverse proxy), else the socket peer.
+pub fn client_ip(req: &poem::Request, trust_proxy: bool) -> IpAddr {
+    if trust_proxy
+        && let Some(ip) = req
+            .headers()
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .and_then(|v| v.trim().parse().ok())
+    {
+        return ip;
+    }
+    match req.remote_addr().0 {
+        poem::Addr::SocketAddr(a) => a.ip(),
+        _ => IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
     }
 }
 

@@ -6,18 +6,17 @@ mod endpoints;
 mod error;
 mod types;
 
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use owums_core::sessions::{SessionKind, Sessions};
 use poem::http::{StatusCode, header};
-use poem::web::RemoteAddr;
-use poem::{Addr, Endpoint, EndpointExt, IntoResponse, Request, Response, Route};
+use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Route};
 use poem_openapi::OpenApiService;
 
 use crate::AppState;
 use crate::i18n::{self, I18n, Translator};
-use crate::ratelimit::{Limit, Limits, RateLimiter};
+use crate::ratelimit::RateLimiter;
 
 pub(crate) use error::ApiError;
 
@@ -45,18 +44,8 @@ impl std::ops::Deref for Api {
 }
 
 impl Api {
-    fn new(state: &AppState) -> Api {
+    fn new(state: &AppState, limiter: RateLimiter) -> Api {
         let web = &state.config.web;
-        let r = &web.rate_limits;
-        let window = std::time::Duration::from_secs(r.window_seconds);
-        let limit = |max| Limit { max, window };
-        let limiter = RateLimiter::new(Limits {
-            login_per_ip: limit(r.login_per_ip),
-            login_per_account: limit(r.login_per_account),
-            signup_per_ip: limit(r.signup_per_ip),
-            reset_per_ip: limit(r.reset_per_ip),
-            reset_per_account: limit(r.reset_per_account),
-        });
         let idle = chrono::Duration::minutes(
             i64::try_from(web.session_idle_minutes).unwrap_or(i64::MAX / 120_000),
         );
@@ -86,20 +75,7 @@ impl Api {
 
     /// The client's address (`X-Forwarded-For` only when configured to trust it).
     pub(crate) fn client_ip(&self, req: &Request) -> IpAddr {
-        if self.state.config.web.trust_proxy_headers
-            && let Some(ip) = req
-                .headers()
-                .get("x-forwarded-for")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.split(',').next())
-                .and_then(|v| v.trim().parse().ok())
-        {
-            return ip;
-        }
-        match req.remote_addr() {
-            RemoteAddr(Addr::SocketAddr(a)) => a.ip(),
-            _ => IpAddr::V4(Ipv4Addr::LOCALHOST),
-        }
+        crate::ratelimit::client_ip(req, self.state.config.web.trust_proxy_headers)
     }
 
     /// Whether the request came over HTTPS (directly or, when trusted, through a proxy).
@@ -136,8 +112,8 @@ pub fn openapi_document() -> String {
 }
 
 /// The API's routes, to be nested at `/api/v1`.
-pub(crate) fn routes(state: &AppState) -> impl Endpoint + use<> {
-    let api = Api::new(state);
+pub(crate) fn routes(state: &AppState, limiter: RateLimiter) -> impl Endpoint + use<> {
+    let api = Api::new(state, limiter);
     let service = service();
     let spec = service.spec_endpoint();
     let docs = service.swagger_ui();

@@ -1,7 +1,7 @@
 //! One page request: its language, session (cookie), logged-in user, and how its answer or
 //! failure is turned into a response.
 
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::IpAddr;
 
 use minijinja::Value;
 use minijinja::context;
@@ -9,8 +9,7 @@ use owums_core::UserRecord;
 use owums_core::UserStatus;
 use owums_core::sessions::{Session, SessionKind};
 use poem::http::{HeaderValue, StatusCode, header};
-use poem::web::RemoteAddr;
-use poem::{Addr, IntoResponse, Request, Response};
+use poem::{IntoResponse, Request, Response};
 
 use super::{Form, Web};
 use crate::i18n::{self, Translator};
@@ -59,23 +58,6 @@ fn cookie_value(req: &Request) -> Option<String> {
             let (k, v) = c.trim().split_once('=')?;
             (k == COOKIE && !v.is_empty()).then(|| v.to_owned())
         })
-}
-
-fn client_ip(req: &Request, trust_proxy: bool) -> IpAddr {
-    if trust_proxy
-        && let Some(ip) = req
-            .headers()
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-            .and_then(|v| v.trim().parse().ok())
-    {
-        return ip;
-    }
-    match req.remote_addr() {
-        RemoteAddr(Addr::SocketAddr(a)) => a.ip(),
-        _ => IpAddr::V4(Ipv4Addr::LOCALHOST),
-    }
 }
 
 impl Ctx {
@@ -133,7 +115,7 @@ impl Ctx {
             token,
             session,
             user,
-            ip: client_ip(req, trust),
+            ip: crate::ratelimit::client_ip(req, trust),
             https,
             set_cookie: None,
         };

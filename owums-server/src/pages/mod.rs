@@ -24,7 +24,7 @@ use poem::{Route, get, post};
 
 use crate::AppState;
 use crate::i18n::I18n;
-use crate::ratelimit::{Limit, Limits, RateLimiter};
+use crate::ratelimit::RateLimiter;
 
 pub(crate) use context::{Ctx, Fail};
 pub(crate) use form::Form;
@@ -52,18 +52,8 @@ impl std::ops::Deref for Web {
 
 impl Web {
     /// The pages of `state`. Fails only if the embedded templates or messages are broken.
-    pub(crate) fn new(state: &AppState) -> anyhow::Result<Web> {
+    pub(crate) fn new(state: &AppState, limiter: RateLimiter) -> anyhow::Result<Web> {
         let config = state.config.web.clone();
-        let r = &config.rate_limits;
-        let window = std::time::Duration::from_secs(r.window_seconds);
-        let limit = |max| Limit { max, window };
-        let limiter = RateLimiter::new(Limits {
-            login_per_ip: limit(r.login_per_ip),
-            login_per_account: limit(r.login_per_account),
-            signup_per_ip: limit(r.signup_per_ip),
-            reset_per_ip: limit(r.reset_per_ip),
-            reset_per_account: limit(r.reset_per_account),
-        });
         let idle = chrono::Duration::minutes(
             i64::try_from(config.session_idle_minutes).unwrap_or(i64::MAX / 120_000),
         );
