@@ -64,6 +64,13 @@ impl Store {
         let now = new.last_seen_at;
         db_run!(self, c => {
             c.transaction::<_, Error, _>(async |c| {
+                // Write first, so that on SQLite the transaction holds the write lock from the
+                // start (waiting on busy_timeout) rather than failing "database is locked" when
+                // it upgrades from read to write under concurrent logins.
+                diesel::update(owums_sessions::table.filter(owums_sessions::id.eq(old)))
+                    .set(owums_sessions::last_seen_at.eq(owums_sessions::last_seen_at))
+                    .execute(c)
+                    .await?;
                 let found: Option<SessionRow> = owums_sessions::table
                     .filter(owums_sessions::id.eq(old))
                     .filter(owums_sessions::expires_at.gt(now))

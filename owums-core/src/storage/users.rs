@@ -278,6 +278,13 @@ impl Store {
         let now = now_utc();
         let found: bool = db_run!(self, c => {
             c.transaction::<_, Error, _>(async |c| {
+                // Write first: the row is locked for the whole transaction (and SQLite takes its
+                // write lock now, waiting on busy_timeout, instead of failing "database is
+                // locked" when a read transaction must become a write one).
+                diesel::update(owums_users::table.filter(owums_users::id.eq(&key)))
+                    .set(owums_users::updated_at.eq(owums_users::updated_at))
+                    .execute(c)
+                    .await?;
                 let row: Option<UserRow> = owums_users::table
                     .filter(owums_users::id.eq(&key))
                     .select(UserRow::as_select())
