@@ -36,6 +36,7 @@ pub mod ids;
 pub mod mail;
 pub mod password;
 pub mod plugin;
+pub mod recovery;
 pub mod reset;
 pub mod service;
 pub mod sessions;

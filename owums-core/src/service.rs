@@ -267,7 +267,6 @@ const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$
 #[async_trait::async_trait]
 impl crate::verifier::OutcomeHandler for Subscribers {
     async fn apply(&self, verifier_id: &str, outcome: crate::verifier::Outcome) -> Result<()> {
-        use crate::plugin::PluginStateStore;
         use crate::verifier::Outcome;
         match outcome {
             Outcome::Verified { user } => {
@@ -275,15 +274,11 @@ impl crate::verifier::OutcomeHandler for Subscribers {
                 tracing::info!(%user, verifier = verifier_id, "verified");
             }
             Outcome::PasswordRecovered { user } => {
-                let at = chrono::Utc::now().timestamp();
-                self.store
-                    .put(
-                        RECOVERY_STATE,
-                        user,
-                        serde_json::json!({ "verifier": verifier_id, "recovered_at": at }),
-                    )
-                    .await?;
-                tracing::info!(%user, verifier = verifier_id, "password recovery proven");
+                if crate::recovery::mark_proven(&self.store, user, verifier_id).await? {
+                    tracing::info!(%user, verifier = verifier_id, "password recovery proven");
+                } else {
+                    tracing::info!(%user, verifier = verifier_id, "no pending password recovery; call ignored");
+                }
             }
             Outcome::Failed { user, reason } => {
                 tracing::info!(user = ?user, verifier = verifier_id, %reason, "verification failed");
@@ -294,5 +289,4 @@ impl crate::verifier::OutcomeHandler for Subscribers {
     }
 }
 
-/// Plugin-state key under which a proven password recovery is recorded.
-pub const RECOVERY_STATE: &str = "password_recovery";
+pub use crate::recovery::RECOVERY_STATE;

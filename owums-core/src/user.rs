@@ -73,6 +73,10 @@ pub trait User: Send + Sync {
     fn verification_method(&self) -> &str;
     /// The current state.
     fn status(&self) -> UserStatus;
+    /// When the subscriber registered (the start of the verification countdown), if known.
+    fn created_at(&self) -> Option<DateTime<Utc>> {
+        None
+    }
 }
 
 /// A stored subscriber (everything but the password hashes).
@@ -152,6 +156,9 @@ impl User for UserRecord {
     }
     fn status(&self) -> UserStatus {
         UserRecord::status(self)
+    }
+    fn created_at(&self) -> Option<DateTime<Utc>> {
+        Some(self.created_at)
     }
 }
 

@@ -12,4 +12,7 @@ pub fn registry() -> PluginRegistry {
 }
 
 /// Registers the statically linked plugins.
-pub fn register_builtin(_registry: &mut PluginRegistry) {}
+pub fn register_builtin(#[allow(unused_variables)] registry: &mut PluginRegistry) {
+    #[cfg(feature = "plugin-sip")]
+    owums_plugin_sip::register(registry);
+}

@@ -8,6 +8,8 @@ mod housekeeping;
 mod maintenance;
 mod pages;
 mod radius_e2e;
+mod recovery;
 mod sessions;
+mod sip;
 mod storage;
 mod support;

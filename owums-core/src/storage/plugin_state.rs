@@ -83,3 +83,33 @@ impl UserDirectory for Store {
         self.find_user_by_mobile(mobile).await
     }
 }
+
+impl Store {
+    /// Replaces the state of `plugin` for `user` with `new` only if it still holds exactly
+    /// `expected`; true when this call replaced it (so a single-use record is consumed
+    /// once, even when two requests race).
+    pub async fn swap_plugin_state(
+        &self,
+        plugin: &str,
+        user: UserId,
+        expected: &serde_json::Value,
+        new: &serde_json::Value,
+    ) -> Result<bool> {
+        let key = user.to_string();
+        let (old, new) = (expected.to_string(), new.to_string());
+        let now = now_utc();
+        let changed = db_run!(self, c => diesel::update(
+            owums_plugin_state::table
+                .filter(owums_plugin_state::plugin_id.eq(plugin))
+                .filter(owums_plugin_state::user_id.eq(&key))
+                .filter(owums_plugin_state::data.eq(&old)),
+        )
+        .set((
+            owums_plugin_state::data.eq(&new),
+            owums_plugin_state::updated_at.eq(now),
+        ))
+        .execute(c)
+        .await?);
+        Ok(changed == 1)
+    }
+}
