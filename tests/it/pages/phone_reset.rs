@@ -187,3 +187,37 @@ db_test!(phone_recovery_needs_the_form_token_and_is_limited, |db| {
     assert_eq!(p.status, StatusCode::TOO_MANY_REQUESTS);
     p.has("Too many attempts. Try again in");
 });
+
+db_test!(phone_recovery_out_of_time_says_so, |db| {
+    let (mut b, _) = ask(&db, "+393337777777").await;
+    // Move the ticket kept in the session past its window, as if five minutes had gone by.
+    let sessions = owums_core::sessions::Sessions::new(db.store.clone());
+    let token = b.cookie.clone().unwrap();
+    let mut data = sessions.get(&token).await.unwrap().unwrap().data;
+    let ticket = data["phone_recovery"]["ticket"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (user, rest) = ticket.split_once('.').unwrap();
+    let (_, secret) = rest.split_once('.').unwrap();
+    data["phone_recovery"]["ticket"] = format!("{user}.1000.{secret}").into();
+    assert!(sessions.set_data(&token, &data).await.unwrap());
+    assert_eq!(status_of(&b.get(STATUS).await), "expired");
+    let p = b.get(WAIT).await;
+    assert_eq!(p.status, StatusCode::GONE);
+    p.has("il tempo è scaduto")
+        .has(r#"href="&#x2f;account&#x2f;reset&#x2f;phone">Recupera con il telefono"#);
+    let csrf = b.get("/account/reset/phone").await.csrf();
+    let p = b
+        .post(
+            WAIT,
+            &[
+                ("csrf_token", &csrf),
+                ("password", "nuova1234"),
+                ("password_confirmation", "nuova1234"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::GONE);
+    p.has("il tempo è scaduto");
+});
