@@ -15,6 +15,11 @@ const ASSETS: &[(&str, &str, &str)] = &[
         "text/javascript; charset=utf-8",
         include_str!("../../assets/status.js"),
     ),
+    (
+        "recovery.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../assets/recovery.js"),
+    ),
 ];
 
 /// `GET /assets/<name>`.

@@ -10,6 +10,7 @@ mod context;
 mod form;
 mod home;
 mod login;
+mod phone_reset;
 mod reset;
 mod signup;
 mod templates;
@@ -90,6 +91,18 @@ pub(crate) fn mount(route: Route) -> Route {
             get(login::logout_form).post(login::logout),
         )
         .at("/account/reset", get(reset::show_form).post(reset::request))
+        .at(
+            "/account/reset/phone",
+            get(phone_reset::show_form).post(phone_reset::request),
+        )
+        .at(
+            "/account/reset/phone/wait",
+            get(phone_reset::wait).post(phone_reset::save),
+        )
+        .at(
+            "/account/reset/phone/status.json",
+            get(phone_reset::poll_status),
+        )
         .at(
             "/account/reset/:token",
             get(reset::new_password_form).post(reset::new_password),

@@ -37,6 +37,7 @@ async fn show(
         context! {
             form => context! { username_or_email => typed },
             errors => super::templates::map(errors),
+            phone_recovery => super::phone_reset::phone_method(&ctx.web).is_some(),
         },
     )
 }

@@ -26,6 +26,9 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "account.html",
     "reset_request.html",
     "reset_form.html",
+    "reset_phone.html",
+    "reset_phone_wait.html",
+    "reset_phone_password.html",
 );
 
 /// Names of the languages, each in itself.

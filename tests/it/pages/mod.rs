@@ -3,6 +3,7 @@
 
 mod account;
 mod login;
+mod phone_reset;
 mod reset;
 mod signup;
 mod site;
