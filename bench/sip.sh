@@ -3,7 +3,7 @@
 # lost call, and the server's memory with many calls ringing at once.
 #
 # Usage:
-#   bench/sip.sh            (run from the repository root; ~2-4 min)
+#   bench/sip.sh            (run from the repository root; about 1.5 minutes after the build)
 #
 # What it does:
 #   1. Rate: `owums serve` (release build, SQLite in a temp dir, [plugins.sip]
