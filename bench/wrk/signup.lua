@@ -11,12 +11,14 @@ local password = os.getenv("BENCH_PASSWORD") or "bench-pass-1"
 function body_for(thread, n, item)
   local method = string.match(item.body, 'name="verification_method" value="([^"]+)"') or ""
   local name = "r" .. run .. "t" .. tostring(thread) .. "n" .. tostring(n)
+  -- a unique Italian mobile number (methods such as sip require one)
+  local mobile = string.format("+39 3%02d%07d", (tonumber(run) or 0) % 100, thread * 1000000 + n)
   return form({
     { "csrf_token", item.token }, { "verification_method", method },
     { "given_name", "Bench" }, { "surname", "User" },
     { "birth_date", "1990-01-01" }, { "address", "Via Roma 1" }, { "city", "Roma" },
     { "zip", "00100" }, { "country", "Italy" },
-    { "email", name .. "@example.org" }, { "mobile", "" },
+    { "email", name .. "@example.org" }, { "mobile", mobile },
     { "username", name }, { "password", password }, { "password_confirmation", password },
     { "eula_acceptance", "1" }, { "privacy_acceptance", "1" },
   })
