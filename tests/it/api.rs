@@ -1,15 +1,7 @@
 //! The JSON API through poem's test client on a real database.
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
-use std::time::Duration;
-
-use owums_core::config::{DatabaseConfig, PluginTable, PluginsConfig};
-use owums_core::{
-    AccountingEvent, AccountingSink, AcctStatus, Challenge, Config, Expiry, Outcome, PluginContext,
-    PluginRegistrar, PluginRegistry, RegistrationField, SqlAccountingSink, Store, User, Verifier,
-    VerifierEvent, VerifierFactory,
-};
+use owums_core::config::DatabaseConfig;
+use owums_core::{AccountingEvent, AccountingSink, AcctStatus, Config, SqlAccountingSink, Store};
 use poem::endpoint::BoxEndpoint;
 use poem::http::{Method, StatusCode, header};
 use poem::test::TestClient;
@@ -18,59 +10,10 @@ use serde_json::{Value, json};
 
 use crate::support::{TestDb, db_test, new_user, subscribers};
 
-/// A self-service method that needs a mobile number and asks for a call.
-struct PhoneVerifier;
-
-#[owums_core::async_trait]
-impl Verifier for PhoneVerifier {
-    fn id(&self) -> &'static str {
-        "phone"
-    }
-    fn self_service(&self) -> bool {
-        true
-    }
-    fn required_fields(&self) -> Vec<RegistrationField> {
-        vec![RegistrationField::Mobile]
-    }
-    fn expiry(&self) -> Expiry {
-        Expiry::Delete(Duration::from_secs(300))
-    }
-    async fn start(&self, _user: &dyn User) -> owums_core::Result<Challenge> {
-        Ok(Challenge::CallNumber {
-            numbers: vec!["+390212345678".to_owned()],
-            from: None,
-            expires_in_seconds: 300,
-        })
-    }
-    async fn handle_event(&self, _event: VerifierEvent) -> owums_core::Result<Outcome> {
-        Ok(Outcome::Ignored)
-    }
-}
-
-struct Factory;
-
-impl VerifierFactory for Factory {
-    fn id(&self) -> &'static str {
-        "phone"
-    }
-    fn build(&self, _: Value, _: PluginContext) -> owums_core::Result<Arc<dyn Verifier>> {
-        Ok(Arc::new(PhoneVerifier))
-    }
-}
-
+/// The configuration of the API tests: the pages tests' `phone` method enabled (needs a
+/// mobile number, asks for a call to [`crate::pages::CALL_NUMBER`]).
 fn config() -> Config {
-    let mut config = Config::default();
-    let mut plugins = BTreeMap::new();
-    plugins.insert(
-        "phone".to_owned(),
-        PluginTable {
-            enabled: true,
-            required: true,
-            settings: serde_json::Map::new(),
-        },
-    );
-    config.plugins = PluginsConfig(plugins);
-    config
+    crate::pages::config(&["phone"])
 }
 
 /// An API client on `store`.
@@ -103,8 +46,7 @@ impl Answer {
 
 impl Client {
     fn new(store: Store, config: &Config) -> Client {
-        let mut registry = PluginRegistry::new();
-        registry.register_verifier(Box::new(Factory));
+        let registry = crate::pages::registry();
         let state = owums_server::AppState::with_store(config, store, &registry).unwrap();
         Client(TestClient::new(
             owums_server::app(state).map_to_response().boxed(),

@@ -114,12 +114,17 @@ pub(crate) fn config(methods: &[&str]) -> Config {
     config
 }
 
-/// The app over `db` with `config`.
-pub(crate) async fn app(db: &TestDb, config: &Config) -> BoxEndpoint<'static, Response> {
+/// The test methods `phone` and `desk`, registered (enable them with [`config`]).
+pub(crate) fn registry() -> PluginRegistry {
     let mut registry = PluginRegistry::new();
     registry.register_verifier(Box::new(Factory("phone")));
     registry.register_verifier(Box::new(Factory("desk")));
-    let state = owums_server::AppState::with_store(config, db.store.clone(), &registry).unwrap();
+    registry
+}
+
+/// The app over `db` with `config`.
+pub(crate) async fn app(db: &TestDb, config: &Config) -> BoxEndpoint<'static, Response> {
+    let state = owums_server::AppState::with_store(config, db.store.clone(), &registry()).unwrap();
     owums_server::app(state).map_to_response().boxed()
 }
 
