@@ -8,7 +8,7 @@ use std::sync::{Arc, OnceLock};
 use chrono::{DateTime, Utc};
 
 use crate::access_point::normalize_mac;
-use crate::counter::Counter;
+use crate::counter::{Counter, Usage};
 use crate::credential_cache::CredentialCache;
 use crate::error::{Error, Result};
 use crate::ids::{Email, PhoneNumber, Username};
@@ -262,12 +262,13 @@ impl Authorizer {
                 return Ok(Decision::SimultaneousUse);
             }
         }
+        let usage = Usage::new(&self.store, username);
         for counter in self.counters.iter() {
             let Some(max) = limit(&checks, counter.check_attribute())? else {
                 continue;
             };
             let used = counter
-                .used(&self.store, username, counter.reset().window_start(now))
+                .used(&usage, counter.reset().window_start(now))
                 .await?;
             let left = max - used;
             if left <= 0 {

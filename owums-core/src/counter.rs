@@ -6,8 +6,8 @@
 //! A new counter is one small type:
 //!
 //! ```
-//! use owums_core::counter::{Counter, Reset};
-//! use owums_core::{Result, Store};
+//! use owums_core::counter::{Counter, Reset, Usage};
+//! use owums_core::Result;
 //! /// Session time since the start of the month (`Max-Monthly-Session` → `Session-Timeout`).
 //! struct MonthlySession;
 //! #[async_trait::async_trait]
@@ -16,18 +16,77 @@
 //!     fn reply_attribute(&self) -> &str { "Session-Timeout" }
 //!     fn reset(&self) -> Reset { Reset::Monthly }
 //!     fn reply_message(&self) -> &str { "Your maximum monthly usage time has been reached" }
-//!     async fn used(&self, store: &Store, username: &str, since: i64) -> Result<i64> {
-//!         store.session_time_since(username, since).await
+//!     async fn used(&self, usage: &Usage<'_>, since: i64) -> Result<i64> {
+//!         Ok(usage.since(since).await?.session_time)
 //!     }
 //! }
 //! ```
+//!
+//! The counters of one request share a [`Usage`]: the session time and the traffic of a
+//! window are read in one query, once, however many counters look at that window. A counter
+//! that needs something else reads it through [`Usage::store`].
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Datelike, NaiveTime, TimeZone, Utc};
 
 use crate::error::Result;
-use crate::storage::Store;
+use crate::storage::{Store, UsageSums};
+
+/// The usage of one user, as the counters of one authorize see it: each window's sums are
+/// read from the database once and then shared.
+pub struct Usage<'a> {
+    store: &'a Store,
+    username: &'a str,
+    read: Mutex<Vec<(i64, UsageSums)>>,
+}
+
+impl std::fmt::Debug for Usage<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Usage")
+            .field("username", &self.username)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a> Usage<'a> {
+    /// The usage of `username`, read from `store` when asked.
+    pub fn new(store: &'a Store, username: &'a str) -> Self {
+        Usage {
+            store,
+            username,
+            read: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The user (the subscriber's username, as `radacct` has it).
+    pub fn username(&self) -> &str {
+        self.username
+    }
+
+    /// The store, for a counter that reads something of its own.
+    pub fn store(&self) -> &Store {
+        self.store
+    }
+
+    /// Session time and traffic of the sessions that lasted past `since` (Unix seconds); a
+    /// session that began before counts its time only from `since` on.
+    pub async fn since(&self, since: i64) -> Result<UsageSums> {
+        let known = self
+            .read
+            .lock()
+            .ok()
+            .and_then(|r| r.iter().find(|(s, _)| *s == since).map(|(_, u)| *u));
+        if let Some(u) = known {
+            return Ok(u);
+        }
+        let u = self.store.usage_since(self.username, since).await?;
+        if let Ok(mut r) = self.read.lock() {
+            r.push((since, u));
+        }
+        Ok(u)
+    }
+}
 
 /// When a counter starts again from zero (windows are in UTC).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,8 +129,9 @@ pub trait Counter: Send + Sync + 'static {
     fn reset(&self) -> Reset;
     /// The `Reply-Message` when nothing is left.
     fn reply_message(&self) -> &str;
-    /// What `username` used since `since` (Unix seconds), in the unit of the limit.
-    async fn used(&self, store: &Store, username: &str, since: i64) -> Result<i64>;
+    /// What the user used since `since` (Unix seconds, the start of this counter's window),
+    /// in the unit of the limit.
+    async fn used(&self, usage: &Usage<'_>, since: i64) -> Result<i64>;
 }
 
 /// `Max-Daily-Session` (seconds) → `Session-Timeout`.
@@ -92,8 +152,8 @@ impl Counter for DailySessionCounter {
     fn reply_message(&self) -> &str {
         "Your maximum daily usage time has been reached"
     }
-    async fn used(&self, store: &Store, username: &str, since: i64) -> Result<i64> {
-        store.session_time_since(username, since).await
+    async fn used(&self, usage: &Usage<'_>, since: i64) -> Result<i64> {
+        Ok(usage.since(since).await?.session_time)
     }
 }
 
@@ -118,8 +178,8 @@ impl Counter for DailyTrafficCounter {
     fn reply_message(&self) -> &str {
         "Your maximum daily usage traffic has been reached"
     }
-    async fn used(&self, store: &Store, username: &str, since: i64) -> Result<i64> {
-        store.traffic_since(username, since).await
+    async fn used(&self, usage: &Usage<'_>, since: i64) -> Result<i64> {
+        Ok(usage.since(since).await?.octets)
     }
 }
 
@@ -144,8 +204,8 @@ impl Counter for MonthlyTrafficCounter {
     fn reply_message(&self) -> &str {
         "Your maximum monthly usage traffic has been reached"
     }
-    async fn used(&self, store: &Store, username: &str, since: i64) -> Result<i64> {
-        store.traffic_since(username, since).await
+    async fn used(&self, usage: &Usage<'_>, since: i64) -> Result<i64> {
+        Ok(usage.since(since).await?.octets)
     }
 }
 

@@ -1,6 +1,8 @@
 //! Reads for the REST authorize: a user's RADIUS profile in one query, usage counters,
 //! open sessions; and the session bookkeeping of REST accounting.
 
+use std::sync::LazyLock;
+
 use diesel::sql_types::{BigInt, Text};
 
 use super::Store;
@@ -58,6 +60,37 @@ struct IntRow {
 }
 
 #[derive(diesel::QueryableByName)]
+struct UsageRow {
+    #[diesel(sql_type = BigInt)]
+    session_time: i64,
+    #[diesel(sql_type = BigInt)]
+    octets: i64,
+}
+
+/// What a user used in a window, for the counters.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct UsageSums {
+    /// Seconds online.
+    pub session_time: i64,
+    /// Octets in + out.
+    pub octets: i64,
+}
+
+/// [`Store::usage_since`] for each dialect (PostgreSQL, MySQL, SQLite), written once.
+static USAGE: LazyLock<[String; 3]> = LazyLock::new(|| {
+    [Backend::Postgres, Backend::Mysql, Backend::Sqlite].map(|b| {
+        format!(
+            "SELECT CAST(COALESCE(SUM(acctsessiontime - CASE WHEN EPOCH(acctstarttime) < {{since}} \
+             THEN {{since}} - EPOCH(acctstarttime) ELSE 0 END), 0) AS {t}) AS session_time, \
+             CAST(COALESCE(SUM(acctinputoctets), 0) + COALESCE(SUM(acctoutputoctets), 0) AS {t}) \
+             AS octets FROM radacct WHERE username = {{user}} \
+             AND EPOCH(acctstarttime) + acctsessiontime > {{since}}",
+            t = int_type(b)
+        )
+    })
+});
+
+#[derive(diesel::QueryableByName)]
 struct TextRow {
     #[diesel(sql_type = Text)]
     value: String,
@@ -113,35 +146,24 @@ impl Store {
         Ok(rows.first().map_or(0, |r| r.value))
     }
 
-    /// Seconds of session time `username` used since `since` (Unix seconds); a session that
-    /// began before counts only from `since` on (rlm_sqlcounter's and openwisp-radius' query).
-    pub async fn session_time_since(&self, username: &str, since: i64) -> Result<i64> {
-        let sql = format!(
-            "SELECT CAST(COALESCE(SUM(acctsessiontime - CASE WHEN EPOCH(acctstarttime) < {{since}} \
-             THEN {{since}} - EPOCH(acctstarttime) ELSE 0 END), 0) AS {t}) AS value FROM radacct \
-             WHERE username = {{user}} AND EPOCH(acctstarttime) + acctsessiontime > {{since}}",
-            t = int_type(self.backend())
-        );
+    /// Session time (seconds) and traffic (octets in + out) of `username`'s sessions that
+    /// lasted past `since` (Unix seconds); a session that began before counts its time only
+    /// from `since` on (rlm_sqlcounter's and openwisp-radius' queries, in one).
+    pub async fn usage_since(&self, username: &str, since: i64) -> Result<UsageSums> {
+        let sql = match self.backend() {
+            Backend::Postgres => &USAGE[0],
+            Backend::Mysql => &USAGE[1],
+            Backend::Sqlite => &USAGE[2],
+        };
         let vals = [
             ("user", Val::Text(username.to_owned())),
             ("since", Val::Int(since)),
         ];
-        Ok(self.load_int(&sql, &vals).await?.max(0))
-    }
-
-    /// Octets (in + out) of the sessions of `username` that lasted past `since` (Unix seconds).
-    pub async fn traffic_since(&self, username: &str, since: i64) -> Result<i64> {
-        let sql = format!(
-            "SELECT CAST(COALESCE(SUM(acctinputoctets), 0) + COALESCE(SUM(acctoutputoctets), 0) AS {t}) \
-             AS value FROM radacct WHERE username = {{user}} \
-             AND EPOCH(acctstarttime) + acctsessiontime > {{since}}",
-            t = int_type(self.backend())
-        );
-        let vals = [
-            ("user", Val::Text(username.to_owned())),
-            ("since", Val::Int(since)),
-        ];
-        Ok(self.load_int(&sql, &vals).await?.max(0))
+        let rows: Vec<UsageRow> = self.load_sql(sql, &vals).await?;
+        Ok(rows.first().map_or_else(UsageSums::default, |r| UsageSums {
+            session_time: r.session_time.max(0),
+            octets: r.octets.max(0),
+        }))
     }
 
     /// Open sessions of `username`, not counting one from the same access point and device

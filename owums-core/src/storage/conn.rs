@@ -6,7 +6,9 @@ use std::time::Duration;
 use diesel::SqliteConnection;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel_async::pooled_connection::deadpool::Pool as DeadPool;
-use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
+use diesel_async::pooled_connection::{
+    AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
+};
 use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
 use diesel_async::{
     AsyncConnection, AsyncMysqlConnection, AsyncPgConnection, SimpleAsyncConnection,
@@ -19,7 +21,7 @@ use crate::error::{Error, Result};
 pub(crate) type SqliteConn = SyncConnectionWrapper<SqliteConnection>;
 
 /// Which database engine a URL names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Backend {
     /// Embedded SQLite (`sqlite://path`).
     Sqlite,
@@ -97,11 +99,13 @@ pub(crate) fn sqlite_setup(busy_timeout_ms: u32) -> String {
 pub(crate) const POSTGRES_SETUP: &str = "SET TIME ZONE 'UTC'";
 pub(crate) const MYSQL_SETUP: &str = "SET time_zone = '+00:00'";
 
-/// Builds a deadpool of connection type `$conn` whose connections run `$setup` first.
+/// Builds a deadpool of connection type `$conn` whose connections run `$setup` first and are
+/// checked with `$recycling` when taken from the pool.
 macro_rules! build_pool {
-    ($conn:ty, $url:expr, $setup:expr, $config:expr) => {{
+    ($conn:ty, $url:expr, $setup:expr, $config:expr, $recycling:expr) => {{
         let setup: String = $setup;
         let mut manager_config = ManagerConfig::<$conn>::default();
+        manager_config.recycling_method = $recycling;
         manager_config.custom_setup = Box::new(move |url| {
             let url = url.to_owned();
             let setup = setup.clone();
@@ -137,20 +141,27 @@ impl Pool {
                     SqliteConn,
                     url,
                     sqlite_setup(config.sqlite_busy_timeout_ms),
-                    config
+                    config,
+                    // a file cannot go away like a server: no test query
+                    RecyclingMethod::Fast
                 ))
             }
             Backend::Postgres => Pool::Postgres(build_pool!(
                 AsyncPgConnection,
                 url,
                 POSTGRES_SETUP.to_owned(),
-                config
+                config,
+                // a closed connection is seen without a query (`is_broken`), so no `SELECT 1`
+                // round trip before every statement
+                RecyclingMethod::Fast
             )),
             Backend::Mysql => Pool::Mysql(build_pool!(
                 AsyncMysqlConnection,
                 url,
                 MYSQL_SETUP.to_owned(),
-                config
+                config,
+                // the MySQL driver does not notice a closed connection by itself
+                RecyclingMethod::Verified
             )),
         })
     }

@@ -29,7 +29,7 @@ mod sql;
 mod usage;
 mod users;
 
-pub use authorize::{ProfileAttribute, ProfileSource};
+pub use authorize::{ProfileAttribute, ProfileSource, UsageSums};
 pub use conn::Backend;
 pub use groups::{GroupRecord, NewGroup};
 pub use maintenance::{STALE_INVALID, STALE_RECALCULATED, StaleCleanup};

@@ -6,10 +6,14 @@
 //! 64-bit value). How a parameter is written depends
 //! on its [`Val`]: a [`Val::Time`] becomes a timestamp expression of the dialect.
 
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex};
+
+use diesel::QueryResult;
 use diesel::backend::Backend as DieselBackend;
-use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::serialize::ToSql;
-use diesel::sql_types::{BigInt, HasSqlType, Nullable, Text};
+use diesel::sql_types::{BigInt, HasSqlType, Nullable, Text, Untyped};
 use diesel_async::RunQueryDsl;
 
 use super::Store;
@@ -83,74 +87,148 @@ fn expand(sql: &str, func: &str, f: impl Fn(&str) -> String) -> String {
     out
 }
 
-/// Renders `template` for `backend`, returning the SQL and the values in bind order.
-pub(crate) fn render(
-    backend: Backend,
-    template: &str,
-    vals: &[(&str, Val)],
-) -> Result<(String, Vec<Val>)> {
-    let sql = expand(template, "EPOCH", |c| epoch(backend, c));
-    let sql = expand(&sql, "IP", |c| ip(backend, c));
-    let sql = expand(&sql, "INT64", |c| int64(backend, c));
-    let mut out = String::with_capacity(sql.len() + 32);
-    let mut binds = Vec::new();
-    let mut rest = sql.as_str();
-    while let Some(i) = rest.find('{') {
-        out.push_str(&rest[..i]);
-        let end = rest[i..]
-            .find('}')
-            .ok_or_else(|| Error::Internal("unclosed placeholder".to_owned()))?
-            + i;
-        let name = &rest[i + 1..end];
-        let val = vals
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, v)| v.clone())
-            .ok_or_else(|| Error::Internal(format!("no value for {{{name}}}")))?;
-        binds.push(val.clone());
-        let p = match backend {
-            Backend::Postgres => format!("${}", binds.len()),
-            _ => "?".to_owned(),
-        };
-        let text = match (backend, &val) {
-            (Backend::Postgres, Val::Time(_) | Val::DateTime(_)) => format!("to_timestamp({p})"),
-            (Backend::Mysql, Val::Time(_) | Val::DateTime(_)) => format!("FROM_UNIXTIME({p})"),
-            (Backend::Sqlite, Val::DateTime(_)) => format!("datetime({p}, 'unixepoch')"),
-            (Backend::Postgres, Val::Ip(_)) => format!("CAST({p} AS inet)"),
-            (Backend::Postgres, Val::IpOpt(_)) => format!("CAST(NULLIF({p}, '') AS inet)"),
-            (Backend::Postgres, Val::Text(_)) => format!("CAST({p} AS text)"),
-            _ => p,
-        };
-        out.push_str(&text);
-        rest = &rest[end + 1..];
-    }
-    out.push_str(rest);
-    Ok((out, binds))
+/// A template rendered for one backend: the SQL around each parameter, and the parameters'
+/// names in bind order (`segments` has one more element than `names`).
+#[derive(Debug)]
+pub(crate) struct Plan {
+    segments: Vec<String>,
+    names: Vec<String>,
 }
 
-fn boxed<'f, DB>(sql: String, vals: &'f [Val]) -> BoxedSqlQuery<'f, DB, SqlQuery>
+impl Plan {
+    /// Renders `template` for `backend`.
+    fn new(backend: Backend, template: &str, vals: &[(&str, Val)]) -> Result<Plan> {
+        let sql = expand(template, "EPOCH", |c| epoch(backend, c));
+        let sql = expand(&sql, "IP", |c| ip(backend, c));
+        let sql = expand(&sql, "INT64", |c| int64(backend, c));
+        let mut segments = Vec::new();
+        let mut names = Vec::new();
+        let mut current = String::with_capacity(sql.len());
+        let mut rest = sql.as_str();
+        while let Some(i) = rest.find('{') {
+            current.push_str(&rest[..i]);
+            let end = rest[i..]
+                .find('}')
+                .ok_or_else(|| Error::Internal("unclosed placeholder".to_owned()))?
+                + i;
+            let name = &rest[i + 1..end];
+            let val = vals
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| v)
+                .ok_or_else(|| Error::Internal(format!("no value for {{{name}}}")))?;
+            // what goes around the placeholder, which the query builder writes
+            let (before, after) = match (backend, val) {
+                (Backend::Postgres, Val::Time(_) | Val::DateTime(_)) => ("to_timestamp(", ")"),
+                (Backend::Mysql, Val::Time(_) | Val::DateTime(_)) => ("FROM_UNIXTIME(", ")"),
+                (Backend::Sqlite, Val::DateTime(_)) => ("datetime(", ", 'unixepoch')"),
+                (Backend::Postgres, Val::Ip(_)) => ("CAST(", " AS inet)"),
+                (Backend::Postgres, Val::IpOpt(_)) => ("CAST(NULLIF(", ", '') AS inet)"),
+                (Backend::Postgres, Val::Text(_)) => ("CAST(", " AS text)"),
+                _ => ("", ""),
+            };
+            current.push_str(before);
+            segments.push(std::mem::take(&mut current));
+            current.push_str(after);
+            names.push(name.to_owned());
+            rest = &rest[end + 1..];
+        }
+        current.push_str(rest);
+        segments.push(current);
+        Ok(Plan { segments, names })
+    }
+
+    /// The values of `vals` in bind order.
+    fn binds(&self, vals: &[(&str, Val)]) -> Result<Vec<Val>> {
+        self.names
+            .iter()
+            .map(|name| {
+                vals.iter()
+                    .find(|(n, _)| n == name)
+                    .map(|(_, v)| v.clone())
+                    .ok_or_else(|| Error::Internal(format!("no value for {{{name}}}")))
+            })
+            .collect()
+    }
+}
+
+/// Most distinct templates kept rendered; past it (a template built from data, which would
+/// be a bug) they are rendered on every use instead of growing the table.
+const MAX_PLANS: usize = 512;
+
+/// Rendered templates, one table per backend: templates are constants, so these stay small.
+static PLANS: LazyLock<[Mutex<HashMap<String, Arc<Plan>>>; 3]> =
+    LazyLock::new(|| std::array::from_fn(|_| Mutex::new(HashMap::new())));
+
+/// The plan of `template` for `backend`, rendered once.
+fn plan(backend: Backend, template: &str, vals: &[(&str, Val)]) -> Result<Arc<Plan>> {
+    let plans = &PLANS[backend as usize];
+    if let Some(p) = plans.lock().ok().and_then(|m| m.get(template).cloned()) {
+        return Ok(p);
+    }
+    let p = Arc::new(Plan::new(backend, template, vals)?);
+    if let Ok(mut m) = plans.lock()
+        && m.len() < MAX_PLANS
+    {
+        m.insert(template.to_owned(), p.clone());
+    }
+    Ok(p)
+}
+
+/// A rendered statement with its values. Unlike `diesel::sql_query`, the connection's
+/// statement cache keeps it prepared (keyed by its SQL text), so running it again skips the
+/// database's parse and plan.
+pub(crate) struct Prepared<'a> {
+    plan: &'a Plan,
+    binds: &'a [Val],
+}
+
+impl QueryId for Prepared<'_> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl Query for Prepared<'_> {
+    type SqlType = Untyped;
+}
+
+impl<DB> QueryFragment<DB> for Prepared<'_>
 where
-    DB: DieselBackend + HasSqlType<Text> + HasSqlType<BigInt> + 'f,
-    &'f str: ToSql<Text, DB>,
+    DB: DieselBackend + HasSqlType<Text> + HasSqlType<BigInt>,
+    str: ToSql<Text, DB>,
     i64: ToSql<BigInt, DB>,
     Option<i64>: ToSql<Nullable<BigInt>, DB>,
 {
-    let mut q = diesel::sql_query(sql).into_boxed::<DB>();
-    for v in vals {
-        q = match v {
-            Val::Text(s) | Val::Ip(s) | Val::IpOpt(s) => q.bind::<Text, _>(s.as_str()),
-            Val::Int(i) | Val::Time(i) | Val::DateTime(i) => q.bind::<BigInt, _>(*i),
-            Val::NullInt(o) => q.bind::<Nullable<BigInt>, _>(*o),
-        };
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        for (segment, val) in self.plan.segments.iter().zip(self.binds) {
+            out.push_sql(segment);
+            match val {
+                Val::Text(s) | Val::Ip(s) | Val::IpOpt(s) => {
+                    out.push_bind_param::<Text, str>(s.as_str())?;
+                }
+                Val::Int(i) | Val::Time(i) | Val::DateTime(i) => {
+                    out.push_bind_param::<BigInt, i64>(i)?;
+                }
+                Val::NullInt(o) => out.push_bind_param::<Nullable<BigInt>, Option<i64>>(o)?,
+            }
+        }
+        if let Some(last) = self.plan.segments.last() {
+            out.push_sql(last);
+        }
+        Ok(())
     }
-    q
 }
 
 impl Store {
     /// Runs a statement template; returns the number of rows it touched.
     pub(crate) async fn execute_sql(&self, template: &str, vals: &[(&str, Val)]) -> Result<usize> {
-        let (sql, binds) = render(self.backend(), template, vals)?;
-        Ok(db_run!(self, c => boxed(sql, &binds).execute(c).await?))
+        let plan = plan(self.backend(), template, vals)?;
+        let binds = plan.binds(vals)?;
+        let q = Prepared {
+            plan: &plan,
+            binds: &binds,
+        };
+        Ok(db_run!(self, c => q.execute(c).await?))
     }
 
     /// Runs a query template and loads its rows.
@@ -162,14 +240,40 @@ impl Store {
             + Send
             + 'static,
     {
-        let (sql, binds) = render(self.backend(), template, vals)?;
-        Ok(db_run!(self, c => boxed(sql, &binds).load::<T>(c).await?))
+        let plan = plan(self.backend(), template, vals)?;
+        let binds = plan.binds(vals)?;
+        let q = Prepared {
+            plan: &plan,
+            binds: &binds,
+        };
+        Ok(db_run!(self, c => q.load::<T>(c).await?))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The whole SQL text as the query builder writes it, and the binds.
+    fn render(
+        backend: Backend,
+        template: &str,
+        vals: &[(&str, Val)],
+    ) -> Result<(String, Vec<Val>)> {
+        let plan = Plan::new(backend, template, vals)?;
+        let binds = plan.binds(vals)?;
+        let mut sql = String::new();
+        for (i, segment) in plan.segments.iter().enumerate() {
+            sql.push_str(segment);
+            if i + 1 < plan.segments.len() {
+                match backend {
+                    Backend::Postgres => sql.push_str(&format!("${}", i + 1)),
+                    _ => sql.push('?'),
+                }
+            }
+        }
+        Ok((sql, binds))
+    }
 
     #[test]
     fn renders_per_dialect() {

@@ -1,0 +1,1 @@
+DROP INDEX radpostauth_authdate ON radpostauth;
