@@ -12,7 +12,11 @@
 #      plays bench/sip-busy.xml: INVITE, expect 100, 180, 486 in that order,
 #      ACK. A call fails when a response is missing (RECV_TIMEOUT), out of
 #      order or unexpected. A rate passes when every call succeeded. The
-#      series stops at the first rate that fails.
+#      series stops at the first rate that fails. Next to the counts: the call
+#      rate SIPp really reached, the datagrams the server's socket dropped
+#      (receive buffer full) and those every UDP socket on the machine dropped
+#      (SIPp's included), to tell a server that falls behind from a caller
+#      that does.
 #   2. Memory: a fresh server with ring_seconds long enough for CALLS calls
 #      to be started at MEM_RATE before the first one hears 486; SIPp starts
 #      CALLS calls and the script samples the server's VmRSS while they ring.
@@ -30,6 +34,7 @@
 #   MEM_RATE=2000                how fast those calls are started
 #   RECV_TIMEOUT=5000            ms SIPp waits for each response (ring time
 #                                is added for the 486)
+#   SIPP_ARGS=                   extra SIPp arguments, e.g. "-buff_size 4194304"
 #   OWUMS_BIN=target/release/owums  (built with cargo build --release unless set)
 #   KEEP=1                       keep the work dir (configs, server logs, SIPp stats)
 #
@@ -41,6 +46,7 @@ SECONDS_PER_RATE=${SECONDS_PER_RATE:-10}
 CALLS=${CALLS:-20000}
 MEM_RATE=${MEM_RATE:-2000}
 RECV_TIMEOUT=${RECV_TIMEOUT:-5000}
+read -r -a SIPP_EXTRA <<<"${SIPP_ARGS:-}"
 SCENARIO=$(cd "$(dirname "$0")" && pwd)/sip-busy.xml
 CALLEE=061234567
 
@@ -125,7 +131,7 @@ run_sipp() {
 		-key callee "$CALLEE" \
 		-r "$rate" -m "$calls" -l $((calls + 1)) \
 		-recv_timeout $((RECV_TIMEOUT + ring * 1000)) -max_recv_loops 100000 \
-		-trace_stat -stf "$WORK/$tag.csv" -fd 1 -nostdin "$@" \
+		-trace_stat -stf "$WORK/$tag.csv" -fd 1 -nostdin "${SIPP_EXTRA[@]}" "$@" \
 		"127.0.0.1:$SIP_PORT" >"$WORK/$tag.out" 2>&1 </dev/null) &
 	SIPP_PID=$!
 }
@@ -142,28 +148,42 @@ csv_field() {
 }
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# Datagrams dropped by the UDP socket on 127.0.0.1:PORT (its receive buffer was full).
+socket_drops() { awk -v a="$(printf '0100007F:%04X' "$1")" '$2 == a {print $NF; exit}' /proc/net/udp; }
+# The same, added up over every UDP socket of the machine (RcvbufErrors).
+all_drops() { awk '/^Udp:/ {n++} /^Udp:/ && n == 2 {print $6}' /proc/net/snmp; }
 
 echo "SIP busy machine benchmark ($(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg))"
 echo
 echo "1. INVITEs per second (ring_seconds = 1, ${SECONDS_PER_RATE} s per rate)"
-printf '%8s %8s %8s %8s %8s %10s %10s\n' rate calls ok failed retrans "elapsed s" "server CPU"
+printf '%8s %8s %8s %8s %8s %10s %10s %9s %9s %9s\n' rate calls ok failed retrans "elapsed s" "server CPU" "SIPp cps" "srv drops" "UDP drops"
 start_server rate 1
 BEST=0
 for rate in $RATES; do
 	calls=$((rate * SECONDS_PER_RATE))
 	ticks0=$(cpu_ticks "$SERVER_PID")
+	sdrops0=$(socket_drops "$SIP_PORT")
+	adrops0=$(all_drops)
 	t0=$(date +%s.%N)
 	run_sipp "rate-$rate" "$rate" "$calls" 1
 	wait "$SIPP_PID" && code=0 || code=$?
 	SIPP_PID=
 	t1=$(date +%s.%N)
 	ticks1=$(cpu_ticks "$SERVER_PID")
+	sdrops=$(($(socket_drops "$SIP_PORT") - sdrops0))
+	adrops=$(($(all_drops) - adrops0))
+	cps=$(python3 - "$WORK/rate-$rate.csv" <<-'EOF'
+		import csv, sys
+		rows = list(csv.DictReader(open(sys.argv[1]), delimiter=";"))
+		print(f"{float(rows[-1]['CallRate(C)']):.0f}" if rows else "?")
+	EOF
+	)
 	ok=$(csv_field "$WORK/rate-$rate.csv" "SuccessfulCall(C)")
 	failed=$(csv_field "$WORK/rate-$rate.csv" "FailedCall(C)")
 	retrans=$(csv_field "$WORK/rate-$rate.csv" "Retransmissions(C)")
 	elapsed=$(python3 -c "print(f'{$t1 - $t0:.1f}')")
 	cpu=$(python3 -c "print(f'{($ticks1 - $ticks0) / $(getconf CLK_TCK) / ($t1 - $t0) * 100:.0f}%')")
-	printf '%8s %8s %8s %8s %8s %10s %10s\n' "$rate" "$calls" "$ok" "$failed" "$retrans" "$elapsed" "$cpu"
+	printf '%8s %8s %8s %8s %8s %10s %10s %9s %9s %9s\n' "$rate" "$calls" "$ok" "$failed" "$retrans" "$elapsed" "$cpu" "$cps" "$sdrops" "$adrops"
 	if [ "$code" -ne 0 ] || [ "$ok" -ne "$calls" ] || [ "$failed" -ne 0 ]; then
 		echo "   rate $rate lost calls (sipp exit $code); stopping the series"
 		break

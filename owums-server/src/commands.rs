@@ -64,6 +64,7 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Openapi => Ok(()),
         Command::CheckConfig => {
             crate::plugins::registry().check_config(&config.plugins)?;
+            crate::plugins::check_settings(&config.plugins)?;
             print!("{}", config.to_redacted_toml()?);
             Ok(())
         }

@@ -62,33 +62,63 @@ pub async fn serve(config: Config, migrate: bool) -> anyhow::Result<()> {
         }
     }
     let (stop_tasks, shutdown) = owums_core::Shutdown::channel();
+    // A required plugin's background task that fails (the SIP listener cannot bind its
+    // port) stops the server: serving on without the verifier would fail every sign-up
+    // silently. An optional plugin's failure is only logged, as a failed build is.
+    let (task_failed, mut failures) = tokio::sync::mpsc::unbounded_channel();
     let mut tasks = Vec::new();
     for verifier in &state.verifiers {
+        let required = config.plugins.get(verifier.id()).is_none_or(|t| t.required);
         for task in verifier.background_tasks() {
             let name = task.name.clone();
             let fut = (task.run)(shutdown.clone());
+            let failed = required.then(|| task_failed.clone());
             tasks.push(tokio::spawn(async move {
                 if let Err(e) = fut.await {
                     tracing::error!(task = %name, error = %e, "background task failed");
+                    if let Some(failed) = failed {
+                        let _ =
+                            failed.send(anyhow::Error::new(e).context(format!("{name} failed")));
+                    }
                 }
             }));
         }
     }
+    drop(task_failed);
     tasks.push(tokio::spawn(housekeeping(state.clone(), shutdown.clone())));
     tasks.push(tokio::spawn(mail::delivery(
         state.clone(),
         shutdown.clone(),
     )));
+    let failure = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let stop = {
+        let failure = failure.clone();
+        async move {
+            tokio::select! {
+                () = shutdown_signal() => {}
+                Some(e) = failures.recv() => {
+                    *failure.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(e);
+                }
+            }
+        }
+    };
     let listener = TcpListener::bind(config.server.listen.clone());
     tracing::info!(listen = %config.server.listen, backend = state.store.backend().as_str(), "owums serving");
     let grace = Duration::from_secs(config.server.shutdown_grace_seconds);
     poem::Server::new(listener)
-        .run_with_graceful_shutdown(app(state), shutdown_signal(), Some(grace))
+        .run_with_graceful_shutdown(app(state), stop, Some(grace))
         .await
         .with_context(|| format!("serving HTTP on {}", config.server.listen))?;
     let _ = stop_tasks.send(true);
     for t in tasks {
         let _ = tokio::time::timeout(grace, t).await;
+    }
+    let failed = failure
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .take();
+    if let Some(e) = failed {
+        return Err(e);
     }
     tracing::info!("owums stopped");
     Ok(())

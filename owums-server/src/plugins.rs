@@ -2,6 +2,7 @@
 //! add a line here when they arrive). `plugins.toml` decides which of them are on.
 
 use owums_core::PluginRegistry;
+use owums_core::config::PluginsConfig;
 
 /// A registry holding every plugin compiled in.
 pub fn registry() -> PluginRegistry {
@@ -15,4 +16,37 @@ pub fn registry() -> PluginRegistry {
 pub fn register_builtin(#[allow(unused_variables)] registry: &mut PluginRegistry) {
     #[cfg(feature = "plugin-sip")]
     owums_plugin_sip::register(registry);
+}
+
+/// Checks the settings of every enabled plugin compiled in, as `owums serve` would build
+/// it, without starting anything: `owums check-config` names a bad `[plugins.<id>]` value.
+/// A required plugin's error is returned; an optional one's is logged (serve skips it).
+pub fn check_settings(#[allow(unused_variables)] config: &PluginsConfig) -> owums_core::Result<()> {
+    #[cfg(feature = "plugin-sip")]
+    check_one(config, owums_plugin_sip::ID, |settings| {
+        owums_plugin_sip::SipConfig::from_json(settings)?.validate()
+    })?;
+    Ok(())
+}
+
+#[cfg_attr(not(feature = "plugin-sip"), allow(dead_code))]
+fn check_one(
+    config: &PluginsConfig,
+    id: &str,
+    check: impl FnOnce(serde_json::Value) -> owums_core::Result<()>,
+) -> owums_core::Result<()> {
+    let Some(table) = config.get(id).filter(|t| t.enabled) else {
+        return Ok(());
+    };
+    match check(table.settings_json()) {
+        Ok(()) => Ok(()),
+        Err(e) if table.required => Err(owums_core::Error::Plugin {
+            id: id.to_owned(),
+            message: e.to_string(),
+        }),
+        Err(e) => {
+            tracing::warn!(plugin = id, error = %e, "optional plugin has a bad setting; owums serve skips it");
+            Ok(())
+        }
+    }
 }

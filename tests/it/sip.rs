@@ -567,6 +567,25 @@ fn owums_serve_starts_the_sip_listener_from_plugins_toml() {
     }
 }
 
+/// Waits (bounded) for `child` to exit on its own; its exit status and standard error.
+fn wait_exit(mut child: std::process::Child, what: &str) -> (std::process::ExitStatus, String) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("owums serve kept running {what}");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    (status, stderr)
+}
+
 #[test]
 fn owums_serve_refuses_a_bad_sip_setting_naming_it() {
     let dir = tempfile::tempdir().unwrap();
@@ -575,23 +594,115 @@ fn owums_serve_refuses_a_bad_sip_setting_naming_it() {
         plugins_toml(free_udp_port(), "[\"10.0.0.0/33\"]"),
     )
     .unwrap();
-    let mut child = spawn_serve(dir.path());
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("owums serve started with a bad CIDR block");
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    let mut stderr = String::new();
-    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    let (status, stderr) = wait_exit(spawn_serve(dir.path()), "with a bad CIDR block");
     assert!(!status.success());
     assert!(
         stderr.contains("allowed_peers") && stderr.contains("10.0.0.0/33"),
         "{stderr}"
     );
+}
+
+#[test]
+fn owums_serve_stops_when_the_sip_port_is_taken_unless_optional() {
+    let dir = tempfile::tempdir().unwrap();
+    let taken = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    std::fs::write(
+        dir.path().join("plugins.toml"),
+        plugins_toml(port, "[\"127.0.0.1\"]"),
+    )
+    .unwrap();
+    let (status, stderr) = wait_exit(spawn_serve(dir.path()), "without its SIP listener");
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    let bind = format!("cannot bind 127.0.0.1:{port}");
+    assert!(
+        stderr
+            .lines()
+            .any(|l| l.starts_with("error: ") && l.contains("sip-listener") && l.contains(&bind)),
+        "{stderr}"
+    );
+
+    // An optional plugin's listener that cannot bind is logged; HTTP serves on.
+    std::fs::write(
+        dir.path().join("plugins.toml"),
+        plugins_toml(port, "[\"127.0.0.1\"]")
+            .replace("enabled = true", "enabled = true\nrequired = false"),
+    )
+    .unwrap();
+    let mut child = spawn_serve(dir.path());
+    let stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let (lines, logged) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufRead::lines(stderr).map_while(Result::ok) {
+            let _ = lines.send(line);
+        }
+    });
+    let failed = std::iter::from_fn(|| logged.recv_timeout(Duration::from_secs(30)).ok())
+        .find(|l| l.contains("background task failed"));
+    std::thread::sleep(Duration::from_millis(500));
+    let running = child.try_wait().unwrap().is_none();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(failed.is_some(), "the bind failure is logged");
+    assert!(
+        running,
+        "an optional plugin's failure does not stop owums serve"
+    );
+    drop(taken);
+}
+
+#[test]
+fn owums_check_config_names_each_bad_sip_setting() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_udp_port();
+    let good = plugins_toml(port, "[\"127.0.0.1\"]");
+    let check = |toml: &str| {
+        std::fs::write(dir.path().join("plugins.toml"), toml).unwrap();
+        crate::support::cli::owums(dir.path(), "sqlite://owums.db", &["check-config"], "")
+    };
+    let r = check(&good);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("[plugins.sip]"), "{}", r.stdout);
+    let listen = format!("listen = \"127.0.0.1:{port}\"");
+    let numbers = format!("numbers = [\"{OUR_NUMBER}\"]");
+    for (from, to, names) in [
+        (listen.as_str(), "listen = \"5060\"", ["listen", "`5060`"]),
+        (
+            "allowed_peers = [\"127.0.0.1\"]",
+            "allowed_peers = [\"127.0.0.1\", \"10.0.0.0/33\"]",
+            ["allowed_peers", "10.0.0.0/33"],
+        ),
+        (
+            numbers.as_str(),
+            "numbers = []",
+            ["numbers", "at least one"],
+        ),
+        (
+            numbers.as_str(),
+            "numbers = [\"call me\"]",
+            ["numbers", "call me"],
+        ),
+        (
+            "ring_seconds = 1",
+            "ring_seconds = 0",
+            ["ring_seconds", "between 1 and 60"],
+        ),
+    ] {
+        let r = check(&good.replace(from, to));
+        assert_eq!(r.code, 1, "{to}: {}", r.stderr);
+        assert!(
+            names.iter().all(|n| r.stderr.contains(n)) && r.stderr.contains("plugin `sip`"),
+            "{to}: {}",
+            r.stderr
+        );
+        assert!(r.stdout.is_empty(), "{to}: {}", r.stdout);
+        assert_eq!(r.stderr.trim().lines().count(), 1, "{}", r.stderr);
+    }
+    // An optional plugin with a bad setting is skipped by `owums serve`: a warning here.
+    let optional = good
+        .replace("ring_seconds = 1", "ring_seconds = 0")
+        .replace("enabled = true", "enabled = true\nrequired = false");
+    let r = check(&optional);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("ring_seconds"), "{}", r.stderr);
 }

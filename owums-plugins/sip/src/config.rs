@@ -62,6 +62,12 @@ impl SipConfig {
         serde_json::from_value(value).map_err(|e| Error::Config(format!("[plugins.sip] {e}")))
     }
 
+    /// Checks every value as `owums serve` does when it builds the plugin (`owums
+    /// check-config` uses it): the error names the key and the value.
+    pub fn validate(&self) -> Result<()> {
+        self.check().map(drop)
+    }
+
     pub(crate) fn check(&self) -> Result<Settings> {
         let listen: SocketAddr = self.listen.parse().map_err(|_| {
             bad(

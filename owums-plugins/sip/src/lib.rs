@@ -24,6 +24,7 @@ mod config;
 mod listener;
 mod message;
 mod response;
+mod transaction;
 mod verify;
 
 use std::sync::Arc;

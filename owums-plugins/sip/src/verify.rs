@@ -21,19 +21,25 @@ impl std::fmt::Debug for Matcher {
 }
 
 impl Matcher {
-    /// A new INVITE: if it was for one of our numbers, apply what the caller's call means.
-    pub(crate) async fn on_call(&self, request: &SipRequest) {
+    /// The caller whose call to check, when `request` is a call to one of our numbers with
+    /// a usable caller ID (otherwise it says why not in the log).
+    pub(crate) fn caller_to_check(&self, request: &SipRequest) -> Option<PhoneNumber> {
         let cc = self.settings.country_code.as_deref();
         let callees = caller::callees(request, cc);
         if !callees.iter().any(|c| self.settings.is_our_number(c)) {
             tracing::info!(call_id = %request.call_id, "call for a number that is not ours; busy, nothing changes");
-            return;
+            return None;
         }
-        let Some(from) = caller::caller(request, cc) else {
+        let from = caller::caller(request, cc);
+        if from.is_none() {
             tracing::info!(call_id = %request.call_id, "call without a usable caller ID; busy, nothing changes");
-            return;
-        };
-        if let Err(e) = self.apply_call(&from).await {
+        }
+        from
+    }
+
+    /// Applies what a call from `from` means, logging a failure.
+    pub(crate) async fn on_call(&self, from: &PhoneNumber) {
+        if let Err(e) = self.apply_call(from).await {
             tracing::warn!(error = %e, "a verification call could not be applied");
         }
     }
