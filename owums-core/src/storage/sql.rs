@@ -156,8 +156,11 @@ impl Plan {
 /// be a bug) they are rendered on every use instead of growing the table.
 const MAX_PLANS: usize = 512;
 
+/// Rendered templates of one backend, by template.
+type Plans = Mutex<HashMap<String, Arc<Plan>>>;
+
 /// Rendered templates, one table per backend: templates are constants, so these stay small.
-static PLANS: LazyLock<[Mutex<HashMap<String, Arc<Plan>>>; 3]> =
+static PLANS: LazyLock<[Plans; 3]> =
     LazyLock::new(|| std::array::from_fn(|_| Mutex::new(HashMap::new())));
 
 /// The plan of `template` for `backend`, rendered once.
