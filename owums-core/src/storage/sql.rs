@@ -93,6 +93,20 @@ fn expand(sql: &str, func: &str, f: impl Fn(&str) -> String) -> String {
 pub(crate) struct Plan {
     segments: Vec<String>,
     names: Vec<String>,
+    /// The kind of value each parameter was rendered for (its wrapping depends on it).
+    kinds: Vec<u8>,
+}
+
+/// What decides how a parameter is written: values of one kind are wrapped alike.
+fn kind(v: &Val) -> u8 {
+    match v {
+        Val::Text(_) => 0,
+        Val::Int(_) | Val::NullInt(_) => 1,
+        Val::Time(_) => 2,
+        Val::DateTime(_) => 3,
+        Val::Ip(_) => 4,
+        Val::IpOpt(_) => 5,
+    }
 }
 
 impl Plan {
@@ -103,6 +117,7 @@ impl Plan {
         let sql = expand(&sql, "INT64", |c| int64(backend, c));
         let mut segments = Vec::new();
         let mut names = Vec::new();
+        let mut kinds = Vec::new();
         let mut current = String::with_capacity(sql.len());
         let mut rest = sql.as_str();
         while let Some(i) = rest.find('{') {
@@ -131,11 +146,24 @@ impl Plan {
             segments.push(std::mem::take(&mut current));
             current.push_str(after);
             names.push(name.to_owned());
+            kinds.push(kind(val));
             rest = &rest[end + 1..];
         }
         current.push_str(rest);
         segments.push(current);
-        Ok(Plan { segments, names })
+        Ok(Plan {
+            segments,
+            names,
+            kinds,
+        })
+    }
+
+    /// Whether `vals` has, for every parameter, a value of the kind this plan was rendered for.
+    fn fits(&self, vals: &[(&str, Val)]) -> bool {
+        self.names
+            .iter()
+            .zip(&self.kinds)
+            .all(|(name, k)| vals.iter().any(|(n, v)| n == name && kind(v) == *k))
     }
 
     /// The values of `vals` in bind order.
@@ -166,8 +194,12 @@ static PLANS: LazyLock<[Plans; 3]> =
 /// The plan of `template` for `backend`, rendered once.
 fn plan(backend: Backend, template: &str, vals: &[(&str, Val)]) -> Result<Arc<Plan>> {
     let plans = &PLANS[backend as usize];
-    if let Some(p) = plans.lock().ok().and_then(|m| m.get(template).cloned()) {
-        return Ok(p);
+    let cached = plans.lock().ok().and_then(|m| m.get(template).cloned());
+    match cached {
+        Some(p) if p.fits(vals) => return Ok(p),
+        // the same template with another kind of value: rendered for this call only
+        Some(_) => return Ok(Arc::new(Plan::new(backend, template, vals)?)),
+        None => {}
     }
     let p = Arc::new(Plan::new(backend, template, vals)?);
     if let Ok(mut m) = plans.lock()
@@ -276,6 +308,17 @@ mod tests {
             }
         }
         Ok((sql, binds))
+    }
+
+    #[test]
+    fn a_template_used_with_another_kind_of_value_is_rendered_for_it() {
+        let t = "SELECT {x} AS kinds_test";
+        let time = plan(Backend::Postgres, t, &[("x", Val::Time(1))]).unwrap();
+        let int = plan(Backend::Postgres, t, &[("x", Val::Int(1))]).unwrap();
+        assert_eq!(time.segments[0], "SELECT to_timestamp(");
+        assert_eq!(int.segments[0], "SELECT ");
+        let again = plan(Backend::Postgres, t, &[("x", Val::Time(2))]).unwrap();
+        assert!(Arc::ptr_eq(&time, &again), "the first rendering is kept");
     }
 
     #[test]
