@@ -11,7 +11,8 @@ import sys
 
 OW = "openwisp-radius"
 # which openwisp-radius scenario an owums scenario is compared with
-PEER = {"authorize-warm": "authorize", "authorize-cold": "authorize", "accounting": "accounting"}
+PEER = {"authorize-warm": "authorize", "authorize-db": "authorize", "authorize-cold": "authorize",
+        "accounting": "accounting"}
 
 
 def load(path):
@@ -69,7 +70,7 @@ def main():
         ok = best["rps"] >= 5000 and not best["errors"]
         print(f"  accounting >= 5 000 req/s on PostgreSQL: {best['rps']:,.0f} req/s at c={best['c']} "
               f"-> {'met' if ok else 'MISSED'}")
-    for scen in ("authorize-warm", "authorize-cold", "accounting"):
+    for scen in ("authorize-warm", "authorize-db", "authorize-cold", "accounting"):
         pairs = [(r, ow[(PEER[scen], r["c"])]) for r in own
                  if r["scenario"] == scen and r["requests"] and (PEER[scen], r["c"]) in ow
                  and ow[(PEER[scen], r["c"])]["requests"]]

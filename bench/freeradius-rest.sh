@@ -14,6 +14,10 @@
 #   (password benchpass-I). Then, at each concurrency in CONCURRENCY, DURATION seconds of:
 #     authorize warm  POST /api/v1/freeradius/authorize/ going round WARM_USERS users:
 #                     after the first request of each, the password check is a cache hit
+#                     and the user, profile and usage come from the cache of authorize
+#                     reads (default authorize_cache_ms, 1 s)
+#     authorize db    the same with that cache off (authorize_cache_ms = 0): every
+#                     request reads the user, the RADIUS profile and the usage
 #     authorize cold  the same going round all USERS users with the credential cache
 #                     turned off (a server restarted with cache size 0): one argon2id
 #                     verification per request
@@ -164,7 +168,8 @@ prepare_owums() {
 		user create --username "bench{}" --password "benchpass-{}" --verified --group bench >/dev/null
 }
 
-# start_owums CACHE - `owums serve` on a free port; CACHE=off turns the credential cache off
+# start_owums CACHES - `owums serve` on a free port; CACHES=on: both caches, reads-off: the
+# cache of authorize reads off (the credential cache on), off: both off
 start_owums() {
 	local port i
 	port=$(free_port)
@@ -172,6 +177,7 @@ start_owums() {
 		export OWUMS_FREERADIUS__TOKEN=$TOKEN
 		export OWUMS_LOG__LEVEL=${OWUMS_LOG__LEVEL:-warn}
 		if [ "$1" = off ]; then export OWUMS_FREERADIUS__CREDENTIAL_CACHE_SIZE=0; fi
+		if [ "$1" != on ]; then export OWUMS_FREERADIUS__AUTHORIZE_CACHE_MS=0; fi
 		exec "$OWUMS_BIN" --config /dev/null --plugins /dev/null serve --listen "127.0.0.1:$port"
 	) >>"$WORK/owums.log" 2>&1 &
 	OWUMS_PID=$! WATCH_PID=$!
@@ -270,6 +276,10 @@ for backend in $BACKENDS; do
 	BENCH_USERS=$WARM_USERS scenario owums "$backend" authorize-warm authorize.lua authorize \
 		"$DURATION" "$WARMUP" "${conc[@]}"
 	scenario owums "$backend" accounting accounting.lua accounting "$DURATION" "$WARMUP" "${conc[@]}"
+	stop_owums
+	start_owums reads-off
+	BENCH_USERS=$WARM_USERS scenario owums "$backend" authorize-db authorize.lua authorize \
+		"$DURATION" "$WARMUP" "${conc[@]}"
 	stop_owums
 	start_owums off
 	BENCH_USERS=$USERS scenario owums "$backend" authorize-cold authorize.lua authorize \

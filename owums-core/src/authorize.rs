@@ -8,6 +8,8 @@ use std::sync::{Arc, OnceLock};
 use chrono::{DateTime, Utc};
 
 use crate::access_point::normalize_mac;
+use crate::accounting::{AccountingEvent, AcctStatus};
+use crate::authorize_cache::{AuthorizeCache, Rules, Snapshot};
 use crate::counter::{Counter, Usage};
 use crate::credential_cache::CredentialCache;
 use crate::error::{Error, Result};
@@ -94,6 +96,7 @@ pub enum Decision {
 pub struct Authorizer {
     store: Store,
     cache: Arc<CredentialCache>,
+    reads: Arc<AuthorizeCache>,
     counters: Arc<Vec<Arc<dyn Counter>>>,
     mac_roaming: bool,
 }
@@ -103,6 +106,7 @@ impl std::fmt::Debug for Authorizer {
         let counters: Vec<_> = self.counters.iter().map(|c| c.check_attribute()).collect();
         f.debug_struct("Authorizer")
             .field("cache", &self.cache)
+            .field("reads", &self.reads)
             .field("counters", &counters)
             .field("mac_roaming", &self.mac_roaming)
             .finish_non_exhaustive()
@@ -123,7 +127,8 @@ async fn verify_blocking(password: &str, hash: &str) -> bool {
 }
 
 impl Authorizer {
-    /// An authorizer over `store` with these counters and password cache.
+    /// An authorizer over `store` with these counters and password cache, reading the
+    /// database on every request (see [`Authorizer::with_reads_cache`]).
     pub fn new(
         store: Store,
         cache: Arc<CredentialCache>,
@@ -135,14 +140,36 @@ impl Authorizer {
         Authorizer {
             store,
             cache,
+            reads: Arc::new(AuthorizeCache::off()),
             counters: Arc::new(counters),
             mac_roaming,
         }
     }
 
+    /// Answers a login name seen recently from `reads` instead of the database (see
+    /// [`crate::authorize_cache`] for how fresh the answers are).
+    pub fn with_reads_cache(mut self, reads: AuthorizeCache) -> Self {
+        self.reads = Arc::new(reads);
+        self
+    }
+
     /// The password cache.
     pub fn cache(&self) -> &CredentialCache {
         &self.cache
+    }
+
+    /// Tells the cache of recent reads about accounting this process recorded: the user's
+    /// usage changed (and, for a NAS restart, many users' open sessions).
+    pub fn saw_accounting(&self, event: &AccountingEvent) {
+        match event.status {
+            AcctStatus::AccountingOn | AcctStatus::AccountingOff => self.reads.clear(),
+            _ => self.reads.forget(event.username.trim()),
+        }
+    }
+
+    /// The cache of recent reads.
+    pub fn reads_cache(&self) -> &AuthorizeCache {
+        &self.reads
     }
 
     /// The user and their password hash for a `User-Name` that may be a username, an
@@ -208,37 +235,56 @@ impl Authorizer {
         if name.is_empty() {
             return Ok(Decision::Reject);
         }
-        let user = match self.roaming_user(name).await? {
-            Some(user) => user,
-            None => match self.find_login(name).await? {
-                Some((user, hash)) => {
-                    if !may_log_in(&user) || !self.password_ok(&user, &req.password, &hash).await {
-                        return Ok(Decision::Reject);
-                    }
-                    user
-                }
-                None => {
-                    let _ = verify_blocking(&req.password, dummy_hash()).await;
-                    return Ok(Decision::Reject);
-                }
-            },
+        if let Some(user) = self.roaming_user(name).await? {
+            if !may_log_in(&user) {
+                return Ok(Decision::Reject);
+            }
+            let rules = rules(&self.store.radius_profile(user.id).await?);
+            let usage = Usage::new(&self.store, user.username.as_str());
+            return self.decide(&user, &rules, req, now, &usage).await;
+        }
+        // read before the reads: a write meanwhile makes what they return stale at once
+        let writes = self.store.user_writes();
+        if let Some(seen) = self.reads.get(name, writes) {
+            if !may_log_in(&seen.user)
+                || !self
+                    .password_ok(&seen.user, &req.password, &seen.hash)
+                    .await
+            {
+                return Ok(Decision::Reject);
+            }
+            let username = seen.user.username.as_str();
+            let usage = Usage::with_known(&self.store, username, seen.usage.clone());
+            return self.decide(&seen.user, &seen.rules, req, now, &usage).await;
+        }
+        let Some((user, hash)) = self.find_login(name).await? else {
+            let _ = verify_blocking(&req.password, dummy_hash()).await;
+            return Ok(Decision::Reject);
         };
-        if !may_log_in(&user) {
+        if !may_log_in(&user) || !self.password_ok(&user, &req.password, &hash).await {
             return Ok(Decision::Reject);
         }
-        let profile = self.store.radius_profile(user.id).await?;
-        self.decide(&user, &profile, req, now).await
+        let rules = rules(&self.store.radius_profile(user.id).await?);
+        let usage = Usage::new(&self.store, user.username.as_str());
+        let decision = self.decide(&user, &rules, req, now, &usage).await?;
+        if self.reads.is_on() {
+            let usage = usage.into_known();
+            self.reads
+                .put(name, Snapshot::new(user, hash, rules, usage, writes));
+        }
+        Ok(decision)
     }
 
     async fn decide(
         &self,
         user: &UserRecord,
-        profile: &[ProfileAttribute],
+        rules: &Rules,
         req: &AuthorizeRequest,
         now: DateTime<Utc>,
+        usage: &Usage<'_>,
     ) -> Result<Decision> {
-        let checks = checks(profile);
-        let mut replies = replies(profile);
+        let checks = &rules.checks;
+        let mut replies = rules.replies.clone();
         if checks
             .get("auth-type")
             .is_some_and(|v| v.eq_ignore_ascii_case("reject"))
@@ -253,7 +299,7 @@ impl Authorizer {
             return Ok(Decision::Refused { message });
         }
         let username = user.username.as_str();
-        if let Some(limit) = limit(&checks, "Simultaneous-Use")? {
+        if let Some(limit) = limit(checks, "Simultaneous-Use")? {
             let open = self
                 .store
                 .open_sessions_elsewhere(username, &req.called_station_id, &req.calling_station_id)
@@ -262,13 +308,12 @@ impl Authorizer {
                 return Ok(Decision::SimultaneousUse);
             }
         }
-        let usage = Usage::new(&self.store, username);
         for counter in self.counters.iter() {
-            let Some(max) = limit(&checks, counter.check_attribute())? else {
+            let Some(max) = limit(checks, counter.check_attribute())? else {
                 continue;
             };
             let used = counter
-                .used(&usage, counter.reset().window_start(now))
+                .used(usage, counter.reset().window_start(now))
                 .await?;
             let left = max - used;
             if left <= 0 {
@@ -288,6 +333,14 @@ impl Authorizer {
 /// Verified, active and EULA accepted: a valid RADIUS user.
 fn may_log_in(user: &UserRecord) -> bool {
     user.status() == UserStatus::Verified && user.eula_accepted
+}
+
+/// A profile ready to decide with.
+fn rules(profile: &[ProfileAttribute]) -> Rules {
+    Rules {
+        checks: checks(profile),
+        replies: replies(profile),
+    }
 }
 
 /// Check items by lowercase attribute: the user's own win, then groups by priority.

@@ -59,6 +59,25 @@ impl<'a> Usage<'a> {
         }
     }
 
+    /// The usage of `username` with the sums of some windows already known (from the
+    /// authorize cache).
+    pub(crate) fn with_known(
+        store: &'a Store,
+        username: &'a str,
+        known: Vec<(i64, UsageSums)>,
+    ) -> Self {
+        Usage {
+            store,
+            username,
+            read: Mutex::new(known),
+        }
+    }
+
+    /// The sums read so far, by window start.
+    pub(crate) fn into_known(self) -> Vec<(i64, UsageSums)> {
+        self.read.into_inner().unwrap_or_default()
+    }
+
     /// The user (the subscriber's username, as `radacct` has it).
     pub fn username(&self) -> &str {
         self.username

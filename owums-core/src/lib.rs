@@ -30,6 +30,7 @@ pub mod access_point;
 pub mod account;
 pub mod accounting;
 pub mod authorize;
+pub mod authorize_cache;
 pub mod config;
 pub mod counter;
 pub mod credential_cache;

@@ -28,6 +28,11 @@ pub struct FreeradiusConfig {
     pub credential_cache_size: usize,
     /// Seconds a cached password check stays valid.
     pub credential_cache_ttl_seconds: u64,
+    /// Login names whose authorize reads (user, RADIUS profile, usage) are kept (0: none).
+    pub authorize_cache_size: usize,
+    /// Milliseconds authorize answers a login name from those reads (0: none). Changes made
+    /// by other processes and new accounting reach authorize within this time.
+    pub authorize_cache_ms: u64,
 }
 
 impl Default for FreeradiusConfig {
@@ -40,6 +45,8 @@ impl Default for FreeradiusConfig {
             authorize_reject: false,
             credential_cache_size: 10_000,
             credential_cache_ttl_seconds: 300,
+            authorize_cache_size: 10_000,
+            authorize_cache_ms: 1_000,
         }
     }
 }
@@ -64,6 +71,8 @@ impl std::fmt::Debug for FreeradiusConfig {
                 "credential_cache_ttl_seconds",
                 &self.credential_cache_ttl_seconds,
             )
+            .field("authorize_cache_size", &self.authorize_cache_size)
+            .field("authorize_cache_ms", &self.authorize_cache_ms)
             .finish()
     }
 }

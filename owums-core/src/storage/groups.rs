@@ -103,6 +103,7 @@ impl Store {
             })
             .await
         })?;
+        self.wrote_users();
         self.find_group(&group.name)
             .await?
             .ok_or_else(|| Error::Internal("created group vanished".to_owned()))
@@ -192,7 +193,9 @@ impl Store {
                 Ok(())
             })
             .await
-        })
+        })?;
+        self.wrote_users();
+        Ok(())
     }
 
     /// The user's groups with membership priorities, in priority order.
@@ -250,6 +253,7 @@ impl Store {
                 .execute(c)
                 .await?,
         });
+        self.wrote_users();
         Ok(())
     }
 

@@ -2,6 +2,8 @@
 //! and a [`Store`] facade whose methods run on whichever backend is configured.
 
 use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use diesel_async::{AsyncMysqlConnection, AsyncPgConnection};
 
@@ -53,6 +55,8 @@ pub struct Store {
     pub(crate) pool: Pool,
     backend: Backend,
     url: String,
+    /// Bumped after every write of this process to users, their RADIUS items or groups.
+    user_writes: Arc<AtomicU64>,
 }
 
 impl fmt::Debug for Store {
@@ -73,6 +77,7 @@ impl Store {
             pool,
             backend,
             url: config.url.clone(),
+            user_writes: Arc::default(),
         };
         store.ping().await.map_err(|e| {
             Error::Storage(format!(
@@ -87,6 +92,18 @@ impl Store {
     /// The backend in use.
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// How many writes to users, their RADIUS check and reply items, their group memberships
+    /// or groups this store (and its clones) made. A cache of such data read when the count
+    /// was `n` is current for this process while the count is still `n`.
+    pub fn user_writes(&self) -> u64 {
+        self.user_writes.load(Ordering::Acquire)
+    }
+
+    /// Counts one write to users or groups (after it committed).
+    pub(crate) fn wrote_users(&self) {
+        self.user_writes.fetch_add(1, Ordering::AcqRel);
     }
 
     /// Runs a trivial query: `Ok` when the database answers.

@@ -192,6 +192,7 @@ impl Store {
             } => Ok(Err(TokenProblem::Unknown)),
             other => Err(other),
         })?;
+        self.wrote_users();
         match outcome {
             Ok(id) => Ok(Ok(id.parse()?)),
             Err(problem) => Ok(Err(problem)),

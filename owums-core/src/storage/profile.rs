@@ -57,7 +57,7 @@ impl Store {
         password: Option<PasswordRows>,
     ) -> Result<bool> {
         let key = id.to_string();
-        db_run!(self, c => {
+        let changed = db_run!(self, c => {
             c.transaction::<_, Error, _>(async |c| {
                 let target = owums_users::table.filter(owums_users::id.eq(&key));
                 let n = match &password {
@@ -112,6 +112,8 @@ impl Store {
                 Ok(true)
             })
             .await
-        })
+        })?;
+        self.wrote_users();
+        Ok(changed)
     }
 }

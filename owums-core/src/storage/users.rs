@@ -198,6 +198,7 @@ impl Store {
             })
             .await
         })?;
+        self.wrote_users();
         self.find_user(id.parse()?)
             .await?
             .ok_or_else(|| Error::Internal("inserted user vanished".to_owned()))
@@ -320,6 +321,7 @@ impl Store {
             })
             .await
         })?;
+        self.wrote_users();
         tracing::debug!(user = %id, action, found, "state change");
         if found {
             self.find_user(id).await
@@ -338,7 +340,7 @@ impl Store {
     ) -> Result<bool> {
         let key = id.to_string();
         let now = now_utc();
-        db_run!(self, c => {
+        let changed = db_run!(self, c => {
             c.transaction::<_, Error, _>(async |c| {
                 let n = diesel::update(owums_users::table.filter(owums_users::id.eq(&key)))
                     .set((owums_users::password_hash.eq(hash), owums_users::updated_at.eq(now)))
@@ -366,13 +368,16 @@ impl Store {
                 Ok(true)
             })
             .await
-        })
+        })?;
+        self.wrote_users();
+        Ok(changed)
     }
 
     /// Deletes a user with their memberships, attributes and plugin state. `false` if absent.
     pub async fn delete_user(&self, id: UserId) -> Result<bool> {
         let key = id.to_string();
         let n = db_run!(self, c => diesel::delete(owums_users::table.filter(owums_users::id.eq(&key))).execute(c).await?);
+        self.wrote_users();
         Ok(n > 0)
     }
 
@@ -386,7 +391,7 @@ impl Store {
     ) -> Result<usize> {
         let cutoff = cutoff.naive_utc();
         let now = now_utc();
-        Ok(db_run!(self, c => {
+        let n = db_run!(self, c => {
             let q = owums_users::table
                 .filter(owums_users::verified.eq(false))
                 .filter(owums_users::verified_at.is_null())
@@ -398,7 +403,9 @@ impl Store {
             } else {
                 diesel::update(q).set((owums_users::active.eq(false), owums_users::updated_at.eq(now))).execute(c).await?
             }
-        }))
+        });
+        self.wrote_users();
+        Ok(n)
     }
 
     /// Disabled users (verified once, now not) unchanged since `cutoff`: users of the methods in
@@ -411,7 +418,7 @@ impl Store {
     ) -> Result<(usize, usize)> {
         let cutoff = cutoff.naive_utc();
         let now = now_utc();
-        Ok(db_run!(self, c => {
+        let counts = db_run!(self, c => {
             let stale = || {
                 owums_users::table
                     .filter(owums_users::verified.eq(false))
@@ -427,7 +434,9 @@ impl Store {
                 .execute(c)
                 .await?;
             (deleted, deactivated)
-        }))
+        });
+        self.wrote_users();
+        Ok(counts)
     }
 
     /// Number of users.

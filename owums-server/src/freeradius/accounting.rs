@@ -110,7 +110,9 @@ pub(crate) async fn accounting(req: &Request, body: Body, api: Data<&FreeradiusA
         Ok(e) => e,
         Err(m) => return error(StatusCode::BAD_REQUEST, "invalid", &m),
     };
-    if let Err(err) = api.accounting.record(&e).await {
+    let recorded = api.accounting.record(&e).await;
+    api.authorizer.saw_accounting(&e);
+    if let Err(err) = recorded {
         return internal(&err);
     }
     if e.status != AcctStatus::Start {

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use owums_core::authorize::Authorizer;
+use owums_core::authorize_cache::AuthorizeCache;
 use owums_core::config::IpNet;
 use owums_core::counter::default_counters;
 use owums_core::credential_cache::CredentialCache;
@@ -54,7 +55,11 @@ impl FreeradiusApi {
             Arc::new(cache),
             default_counters(&config.traffic_reply_attribute),
             config.mac_roaming,
-        );
+        )
+        .with_reads_cache(AuthorizeCache::new(
+            config.authorize_cache_size,
+            Duration::from_millis(config.authorize_cache_ms),
+        ));
         let primary = Arc::new(SqlAccountingSink::new(state.store.clone()));
         let accounting = AccountingPipeline::from_config(primary, &state.config.accounting);
         Ok(Some(FreeradiusApi {
