@@ -246,6 +246,10 @@ impl Authorizer {
         // read before the reads: a write meanwhile makes what they return stale at once
         let writes = self.store.user_writes();
         if let Some(seen) = self.reads.get(name, writes) {
+            if self.reads.refresh_due(&seen) {
+                let windows = seen.usage.iter().map(|(since, _)| *since).collect();
+                self.read_again_later(name, windows);
+            }
             if !may_log_in(&seen.user)
                 || !self
                     .password_ok(&seen.user, &req.password, &seen.hash)
@@ -273,6 +277,40 @@ impl Authorizer {
                 .put(name, Snapshot::new(user, hash, rules, usage, writes));
         }
         Ok(decision)
+    }
+
+    /// Reads `name`'s user, profile and usage windows again in the background, into the cache.
+    fn read_again_later(&self, name: &str, windows: Vec<i64>) {
+        let (this, name) = (self.clone(), name.to_owned());
+        tokio::spawn(async move {
+            if let Err(e) = this.read_again(&name, &windows).await {
+                this.reads.forget(&name);
+                tracing::warn!(error = %e, "authorize cache: reading a user again failed");
+            }
+        });
+    }
+
+    async fn read_again(&self, name: &str, windows: &[i64]) -> Result<()> {
+        let writes = self.store.user_writes();
+        let user = match self.find_login(name).await? {
+            Some((user, hash)) if may_log_in(&user) => (user, hash),
+            _ => {
+                self.reads.forget(name);
+                return Ok(());
+            }
+        };
+        let rules = rules(&self.store.radius_profile(user.0.id).await?);
+        let mut usage = Vec::with_capacity(windows.len());
+        for &since in windows {
+            let sums = self
+                .store
+                .usage_since(user.0.username.as_str(), since)
+                .await?;
+            usage.push((since, sums));
+        }
+        self.reads
+            .put(name, Snapshot::new(user.0, user.1, rules, usage, writes));
+        Ok(())
     }
 
     async fn decide(

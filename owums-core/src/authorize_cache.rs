@@ -20,6 +20,7 @@
 //! - Open sessions (`Simultaneous-Use`) and MAC roaming are read on every request.
 
 use std::num::NonZeroUsize;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -47,6 +48,8 @@ pub(crate) struct Snapshot {
     read_at: Instant,
     /// [`Store::user_writes`](crate::storage::Store::user_writes) before the reads.
     writes: u64,
+    /// Someone is reading it again.
+    refreshing: AtomicBool,
 }
 
 impl Snapshot {
@@ -65,6 +68,7 @@ impl Snapshot {
             usage,
             read_at: Instant::now(),
             writes,
+            refreshing: AtomicBool::new(false),
         }
     }
 }
@@ -124,6 +128,13 @@ impl AuthorizeCache {
             entries.pop(name);
         }
         fresh
+    }
+
+    /// Whether the caller should read `seen` again now, in the background: past half its
+    /// time, so that a name asked for all the time is read again before it expires (instead
+    /// of every request in flight missing at once). True for one caller only.
+    pub(crate) fn refresh_due(&self, seen: &Snapshot) -> bool {
+        seen.read_at.elapsed() >= self.ttl / 2 && !seen.refreshing.swap(true, Ordering::AcqRel)
     }
 
     /// Keeps `snapshot` for `name`.
@@ -210,6 +221,17 @@ mod tests {
         short.put("alice", snapshot(0));
         std::thread::sleep(Duration::from_millis(5));
         assert!(short.get("alice", 0).is_none());
+    }
+
+    #[test]
+    fn one_caller_reads_again_past_half_the_time() {
+        let cache = AuthorizeCache::new(8, Duration::from_millis(40));
+        cache.put("alice", snapshot(0));
+        let seen = cache.get("alice", 0).unwrap();
+        assert!(!cache.refresh_due(&seen), "fresh");
+        std::thread::sleep(Duration::from_millis(25));
+        assert!(cache.refresh_due(&seen));
+        assert!(!cache.refresh_due(&seen), "one caller only");
     }
 
     #[test]

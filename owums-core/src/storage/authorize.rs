@@ -1,5 +1,5 @@
 //! Reads for the REST authorize: a user's RADIUS profile in one query, usage counters,
-//! open sessions; and the session bookkeeping of REST accounting.
+//! open sessions.
 
 use std::sync::LazyLock;
 
@@ -200,31 +200,5 @@ impl Store {
             )
             .await?;
         Ok(rows.into_iter().next().map(|r| r.value))
-    }
-
-    /// Closes the other open sessions of the same user and device when a new one starts
-    /// (stop time: their last update, else `now`; cause `Session-Timeout`). Returns how many.
-    pub async fn close_older_sessions(
-        &self,
-        username: &str,
-        calling_station_id: &str,
-        except_unique_id: &str,
-        now: i64,
-    ) -> Result<usize> {
-        if calling_station_id.is_empty() || username.is_empty() {
-            return Ok(0);
-        }
-        self.execute_sql(
-            "UPDATE radacct SET acctstoptime = COALESCE(acctupdatetime, {now}), \
-             acctterminatecause = 'Session-Timeout' WHERE username = {user} \
-             AND callingstationid = {calling} AND acctstoptime IS NULL AND acctuniqueid <> {uid}",
-            &[
-                ("now", Val::Time(now)),
-                ("user", Val::Text(username.to_owned())),
-                ("calling", Val::Text(calling_station_id.to_owned())),
-                ("uid", Val::Text(except_unique_id.to_owned())),
-            ],
-        )
-        .await
     }
 }

@@ -1,5 +1,8 @@
 //! `radacct`: the SQL accounting sink (FreeRADIUS' own query semantics: idempotent on
-//! `acctuniqueid`, counters with gigawords folded) and reads of the sessions.
+//! `acctuniqueid`, counters with gigawords folded, a Start closing the device's older
+//! sessions) and reads of the sessions.
+
+use std::sync::LazyLock;
 
 use diesel::sql_types::{BigInt, Nullable, Text};
 
@@ -106,6 +109,28 @@ fn insert_start(backend: Backend) -> String {
     }
 }
 
+/// A device that starts a session has left its other open sessions of the same user: they
+/// stop at their last update (else at this start) with cause `Session-Timeout`.
+const CLOSE_OLDER: &str = "UPDATE radacct SET acctstoptime = COALESCE(acctupdatetime, {now}), \
+    acctterminatecause = 'Session-Timeout' WHERE username = {user} \
+    AND callingstationid = {calling} AND acctstoptime IS NULL AND acctuniqueid <> {uid}";
+
+/// PostgreSQL: the Start and [`CLOSE_OLDER`] in one statement (one round trip, one commit);
+/// the row is how many sessions were closed.
+static START_CLOSING_OLDER: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "WITH closed AS ({CLOSE_OLDER} RETURNING 1), started AS ({}) \
+         SELECT CAST(COUNT(*) AS BIGINT) AS closed FROM closed",
+        insert_start(Backend::Postgres)
+    )
+});
+
+#[derive(diesel::QueryableByName)]
+struct ClosedRow {
+    #[diesel(sql_type = BigInt)]
+    closed: i64,
+}
+
 const INTERIM: &str = "UPDATE radacct SET acctupdatetime = {now}, acctsessiontime = {session_time}, \
     acctinputoctets = {input}, acctoutputoctets = {output}, framedipaddress = {framed} \
     WHERE acctuniqueid = {uid} AND acctstoptime IS NULL";
@@ -187,12 +212,24 @@ fn values(e: &AccountingEvent) -> Vec<(&'static str, Val)> {
 #[derive(Debug, Clone)]
 pub struct SqlAccountingSink {
     store: Store,
+    close_older: bool,
 }
 
 impl SqlAccountingSink {
     /// A sink writing to `store`.
     pub fn new(store: Store) -> Self {
-        SqlAccountingSink { store }
+        SqlAccountingSink {
+            store,
+            close_older: false,
+        }
+    }
+
+    /// Also closes, on a Start, the other open sessions of the same user and device (stop
+    /// time: their last update, else the start; cause `Session-Timeout`), as openwisp-radius'
+    /// REST accounting does: in the same statement or transaction as the Start.
+    pub fn closing_older_sessions(mut self) -> Self {
+        self.close_older = true;
+        self
     }
 }
 
@@ -202,10 +239,31 @@ impl AccountingSink for SqlAccountingSink {
         let store = &self.store;
         let backend = store.backend();
         match e.status {
-            AcctStatus::Start => {
+            AcctStatus::Start
+                if !self.close_older
+                    || e.username.is_empty()
+                    || e.calling_station_id.is_empty() =>
+            {
                 store
                     .execute_sql(&insert_start(backend), &values(e))
                     .await?;
+            }
+            AcctStatus::Start => {
+                let v = values(e);
+                let closed = if backend == Backend::Postgres {
+                    let rows: Vec<ClosedRow> = store.load_sql(&START_CLOSING_OLDER, &v).await?;
+                    rows.first().map_or(0, |r| r.closed)
+                } else {
+                    let touched = store
+                        .execute_sql_all(&[&insert_start(backend), CLOSE_OLDER], &v)
+                        .await?;
+                    touched
+                        .last()
+                        .map_or(0, |n| i64::try_from(*n).unwrap_or(i64::MAX))
+                };
+                if closed > 0 {
+                    tracing::info!(username = %e.username, closed, "older sessions of the device closed");
+                }
             }
             AcctStatus::InterimUpdate => {
                 let v = values(e);

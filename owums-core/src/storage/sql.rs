@@ -14,7 +14,7 @@ use diesel::backend::Backend as DieselBackend;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::serialize::ToSql;
 use diesel::sql_types::{BigInt, HasSqlType, Nullable, Text, Untyped};
-use diesel_async::RunQueryDsl;
+use diesel_async::{AsyncConnection, RunQueryDsl};
 
 use super::Store;
 use super::conn::{Backend, db_run};
@@ -264,6 +264,32 @@ impl Store {
             binds: &binds,
         };
         Ok(db_run!(self, c => q.execute(c).await?))
+    }
+
+    /// Runs statement templates in order in one transaction (all with the same values);
+    /// returns the rows each touched.
+    pub(crate) async fn execute_sql_all(
+        &self,
+        templates: &[&str],
+        vals: &[(&str, Val)],
+    ) -> Result<Vec<usize>> {
+        let mut plans = Vec::with_capacity(templates.len());
+        for template in templates {
+            let plan = plan(self.backend(), template, vals)?;
+            let binds = plan.binds(vals)?;
+            plans.push((plan, binds));
+        }
+        let plans = &plans;
+        db_run!(self, c => {
+            c.transaction::<_, Error, _>(async |c| {
+                let mut touched = Vec::with_capacity(plans.len());
+                for (plan, binds) in plans {
+                    touched.push(Prepared { plan, binds }.execute(c).await?);
+                }
+                Ok(touched)
+            })
+            .await
+        })
     }
 
     /// Runs a query template and loads its rows.

@@ -115,26 +115,9 @@ pub(crate) async fn accounting(req: &Request, body: Body, api: Data<&FreeradiusA
     if let Err(err) = recorded {
         return internal(&err);
     }
-    if e.status != AcctStatus::Start {
-        return empty(StatusCode::OK);
-    }
-    // a device that starts a new session has left its older ones
-    match api
-        .store
-        .close_older_sessions(
-            &e.username,
-            &e.calling_station_id,
-            &e.unique_id,
-            e.event_time.timestamp(),
-        )
-        .await
-    {
-        Ok(n) => {
-            if n > 0 {
-                tracing::info!(username = %e.username, closed = n, "older sessions of the device closed");
-            }
-            empty(StatusCode::CREATED)
-        }
-        Err(err) => internal(&err),
+    if e.status == AcctStatus::Start {
+        empty(StatusCode::CREATED)
+    } else {
+        empty(StatusCode::OK)
     }
 }

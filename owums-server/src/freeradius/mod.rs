@@ -60,7 +60,8 @@ impl FreeradiusApi {
             config.authorize_cache_size,
             Duration::from_millis(config.authorize_cache_ms),
         ));
-        let primary = Arc::new(SqlAccountingSink::new(state.store.clone()));
+        let primary =
+            Arc::new(SqlAccountingSink::new(state.store.clone()).closing_older_sessions());
         let accounting = AccountingPipeline::from_config(primary, &state.config.accounting);
         Ok(Some(FreeradiusApi {
             token: config.token.as_str().into(),

@@ -1,0 +1,5 @@
+-- Open sessions of a user: the Simultaneous-Use check of every authorize and the closing of a
+-- device's older sessions on every accounting Start. Without it PostgreSQL may combine the
+-- username index with radacct_bulk_close (every open session of the NAS, plus the entries of
+-- closed ones until VACUUM), which costs more with each session the table holds.
+CREATE INDEX radacct_open_user_idx ON radacct (UserName) WHERE AcctStopTime IS NULL;
