@@ -3,8 +3,8 @@
 
 Each line of the file: SERVER BACKEND SCENARIO CONNECTIONS, then REQUESTS SECONDS REQ/S
 P50_MS P99_MS STATUS_ERRORS SOCKET_ERRORS (the RESULT line of bench/lua/common.lua), then
-the CPU clock ticks the server process (and its children) used during the run and the
-ticks per second.
+the CPU clock ticks the server process (and its children) used during the run, the
+ticks per second, and the share (%) of the machine's CPU time the hypervisor took (steal).
 Standard library only.
 """
 import sys
@@ -20,7 +20,7 @@ def load(path):
     with open(path) as f:
         for line in f:
             p = line.split()
-            if len(p) != 13:
+            if len(p) not in (13, 14):
                 continue
             requests, ticks, hz = int(p[4]), int(p[11]), int(p[12])
             rows.append({
@@ -28,8 +28,13 @@ def load(path):
                 "requests": requests, "rps": float(p[6]), "p50": float(p[7]),
                 "p99": float(p[8]), "errors": int(p[9]) + int(p[10]),
                 "cpu": ticks * 1000 / hz / requests if requests else 0.0,
+                "steal": int(p[13]) if len(p) == 14 else None,
             })
     return rows
+
+
+def steal(r):
+    return "" if r["steal"] is None else f"{r['steal']}%"
 
 
 def ms(v):
@@ -40,7 +45,7 @@ def main():
     rows = load(sys.argv[1])
     ow = {(r["scenario"], r["c"]): r for r in rows if r["server"] == OW}
     head = f"| {'server':<15} | {'backend':<8} | {'request':<14} | {'conc.':>5} | " \
-           f"{'req/s':>9} | {'p50 ms':>7} | {'p99 ms':>7} | {'CPU ms':>6} | {'errors':>9} | {'vs openwisp':>11} |"
+           f"{'req/s':>9} | {'p50 ms':>7} | {'p99 ms':>7} | {'CPU ms':>6} | {'steal':>5} | {'errors':>9} | {'vs openwisp':>11} |"
     print(head)
     print("|" + "|".join("-" * (len(c)) for c in head.split("|")[1:-1]) + "|")
     for r in rows:
@@ -50,9 +55,12 @@ def main():
         errors = str(r["errors"]) if r["errors"] else ("none done" if not r["requests"] else "")
         print(f"| {r['server']:<15} | {r['backend']:<8} | {r['scenario']:<14} | {r['c']:>5} | "
               f"{r['rps']:>9,.1f} | {ms(r['p50']):>7} | {ms(r['p99']):>7} | {ms(r['cpu']):>6} | "
+              f"{steal(r):>5} | "
               f"{errors:>9} | {ratio:>11} |")
     print("\nCPU ms: CPU time of the server process (gunicorn: with its workers) per request; it"
-          "\nexcludes the PostgreSQL server and is less sensitive than req/s to other load.")
+          "\nexcludes the PostgreSQL server and is less sensitive than req/s to other load."
+          "\nsteal: share of the machine's CPU time the hypervisor gave to other guests during"
+          "\nthe point; every figure of a point with a high steal is low.")
     if any(r["errors"] or not r["requests"] for r in rows):
         print("errors: answers >= 400 or socket errors during the run, or no request completed;"
               "\nsuch a figure is not valid")

@@ -112,6 +112,11 @@ free_port() {
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # cpu_ticks PID - user+system CPU clock ticks of PID and its children so far
+# machine_ticks - "STEAL TOTAL": ticks the hypervisor took from this machine's CPUs, all ticks
+machine_ticks() {
+	awk '/^cpu / {t = 0; for (i = 2; i <= NF; i++) t += $i; print $9, t; exit}' /proc/stat
+}
+
 cpu_ticks() {
 	local p sum=0 t
 	for p in "$1" $(ps -o pid= --ppid "$1" 2>/dev/null); do
@@ -232,18 +237,21 @@ check_server() {
 # with "record", appends its figures to RESULTS
 load() {
 	local server=$1 backend=$2 scenario=$3 script=$4 endpoint=$5 conns=$6 secs=$7
-	local threads=2 line c0 c1
+	local threads=2 line c0 c1 m0 m1 steal
 	if [ "$conns" -lt 2 ]; then threads=1; fi
 	c0=$(cpu_ticks "$WATCH_PID")
+	read -r -a m0 <<<"$(machine_ticks)"
 	wrk -t"$threads" -c"$conns" -d"${secs}s" --timeout 60s -s "$LUA/$script" "$URL/$endpoint/" \
 		>"$WORK/wrk.out" 2>&1 || true
 	c1=$(cpu_ticks "$WATCH_PID")
+	read -r -a m1 <<<"$(machine_ticks)"
+	steal=$(((m1[0] - m0[0]) * 100 / (m1[1] - m0[1] + 1)))
 	line=$(grep '^RESULT ' "$WORK/wrk.out" || true)
 	if [ -z "$line" ]; then
 		say "wrk failed:"; cat "$WORK/wrk.out" >&2; exit 1
 	fi
 	if [ "${8:-}" = record ]; then
-		echo "$server $backend $scenario $conns ${line#RESULT } $((c1 - c0)) $(getconf CLK_TCK)" >>"$RESULTS"
+		echo "$server $backend $scenario $conns ${line#RESULT } $((c1 - c0)) $(getconf CLK_TCK) $steal" >>"$RESULTS"
 		say "$server $backend $scenario c=$conns: ${line#RESULT }"
 	fi
 }
