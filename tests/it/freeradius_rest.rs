@@ -376,6 +376,37 @@ db_test!(
     }
 );
 
+db_test!(
+    authorize_cache_reads_a_busy_name_again_before_it_expires,
+    |db| {
+        let s = subscribers(&db);
+        let vera = s.create(new_user("vera"), true, &[]).await.unwrap();
+        let elsewhere = other_process(&db).await;
+        let mut c = config(&db);
+        c.freeradius.authorize_cache_ms = 3_000;
+        let cli = client(&c, &db, "127.0.0.1");
+        let accepted = async || {
+            let (_, body) = post(&cli, "authorize", &auth_body("vera", "password1")).await;
+            !body.is_empty() && parsed(&body)["control:Auth-Type"] == "Accept"
+        };
+        let read = std::time::Instant::now();
+        assert!(accepted().await);
+        elsewhere.disable(vera.id).await.unwrap();
+        // past half the time: still answered from the first reads, which are read again meanwhile
+        tokio::time::sleep(std::time::Duration::from_millis(1_600)).await;
+        assert!(accepted().await);
+        // the second reading sees the change before the first one's time is up
+        while accepted().await {
+            assert!(
+                read.elapsed() < std::time::Duration::from_millis(2_900),
+                "not read again in the background"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        assert!(read.elapsed() < std::time::Duration::from_millis(3_000));
+    }
+);
+
 db_test!(authorize_mac_roaming_only_when_enabled, |db| {
     let s = subscribers(&db);
     s.create(new_user("vera"), true, &[]).await.unwrap();
