@@ -15,7 +15,7 @@ use crate::credential_cache::CredentialCache;
 use crate::error::{Error, Result};
 use crate::ids::{Email, PhoneNumber, Username};
 use crate::password::{self, PASSWORD_ATTRIBUTES};
-use crate::storage::{ProfileAttribute, ProfileSource, Store};
+use crate::storage::{ProfileAttribute, ProfileSource, Store, UsageSums};
 use crate::user::{UserRecord, UserStatus};
 
 /// `Reply-Message` when `Simultaneous-Use` is exceeded (openwisp-radius' text).
@@ -243,74 +243,107 @@ impl Authorizer {
             let usage = Usage::new(&self.store, user.username.as_str());
             return self.decide(&user, &rules, req, now, &usage).await;
         }
-        // read before the reads: a write meanwhile makes what they return stale at once
-        let writes = self.store.user_writes();
-        if let Some(seen) = self.reads.get(name, writes) {
-            if self.reads.refresh_due(&seen) {
-                let windows = seen.usage.iter().map(|(since, _)| *since).collect();
-                self.read_again_later(name, windows);
+        let seen = match self.reads.get(name, self.store.user_writes()) {
+            Some(seen) => {
+                if self.reads.refresh_due(&seen) {
+                    self.read_again_later(name, now);
+                }
+                seen
             }
-            if !may_log_in(&seen.user)
-                || !self
-                    .password_ok(&seen.user, &req.password, &seen.hash)
-                    .await
-            {
-                return Ok(Decision::Reject);
-            }
-            let username = seen.user.username.as_str();
-            let usage = Usage::with_known(&self.store, username, seen.usage.clone());
-            return self.decide(&seen.user, &seen.rules, req, now, &usage).await;
-        }
-        let Some((user, hash)) = self.find_login(name).await? else {
-            let _ = verify_blocking(&req.password, dummy_hash()).await;
-            return Ok(Decision::Reject);
+            None => match self.load(name, now).await? {
+                Some(seen) => seen,
+                None => {
+                    let _ = verify_blocking(&req.password, dummy_hash()).await;
+                    return Ok(Decision::Reject);
+                }
+            },
         };
-        if !may_log_in(&user) || !self.password_ok(&user, &req.password, &hash).await {
+        if !may_log_in(&seen.user)
+            || !self
+                .password_ok(&seen.user, &req.password, &seen.hash)
+                .await
+        {
             return Ok(Decision::Reject);
+        }
+        let username = seen.user.username.as_str();
+        let usage = Usage::with_known(&self.store, username, seen.usage.clone());
+        self.decide(&seen.user, &seen.rules, req, now, &usage).await
+    }
+
+    /// What `name` needs read from the database (`None`: no such user), kept in the cache
+    /// when the user may log in. Concurrent misses of one name wait for the first one's
+    /// reads instead of all reading.
+    async fn load(&self, name: &str, now: DateTime<Utc>) -> Result<Option<Arc<Snapshot>>> {
+        if !self.reads.is_on() {
+            return Ok(self.read(name, now).await?.map(Arc::new));
+        }
+        let lock = self.reads.loading(name);
+        let guard = lock.lock().await;
+        let loaded = match self.reads.get(name, self.store.user_writes()) {
+            Some(seen) => Ok(Some(seen)),
+            None => self.read(name, now).await.map(|read| {
+                read.map(|snapshot| {
+                    let snapshot = Arc::new(snapshot);
+                    if may_log_in(&snapshot.user) {
+                        self.reads.put(name, snapshot.clone());
+                    }
+                    snapshot
+                })
+            }),
+        };
+        drop(guard);
+        self.reads.loaded(name, lock);
+        loaded
+    }
+
+    /// Reads the user, their profile and the usage windows their counters look at `now`.
+    async fn read(&self, name: &str, now: DateTime<Utc>) -> Result<Option<Snapshot>> {
+        // taken before the reads: a write meanwhile makes what they return stale at once
+        let writes = self.store.user_writes();
+        let Some((user, hash)) = self.find_login(name).await? else {
+            return Ok(None);
+        };
+        if !may_log_in(&user) {
+            return Ok(Some(Snapshot::new(
+                user,
+                hash,
+                Rules::default(),
+                vec![],
+                writes,
+            )));
         }
         let rules = rules(&self.store.radius_profile(user.id).await?);
-        let usage = Usage::new(&self.store, user.username.as_str());
-        let decision = self.decide(&user, &rules, req, now, &usage).await?;
-        if self.reads.is_on() {
-            let usage = usage.into_known();
-            self.reads
-                .put(name, Snapshot::new(user, hash, rules, usage, writes));
+        let mut usage: Vec<(i64, UsageSums)> = Vec::new();
+        for counter in self.counters.iter() {
+            let since = counter.reset().window_start(now);
+            let limited = matches!(limit(&rules.checks, counter.check_attribute()), Ok(Some(_)));
+            if limited && !usage.iter().any(|(s, _)| *s == since) {
+                let sums = self
+                    .store
+                    .usage_since(user.username.as_str(), since)
+                    .await?;
+                usage.push((since, sums));
+            }
         }
-        Ok(decision)
+        Ok(Some(Snapshot::new(user, hash, rules, usage, writes)))
     }
 
-    /// Reads `name`'s user, profile and usage windows again in the background, into the cache.
-    fn read_again_later(&self, name: &str, windows: Vec<i64>) {
+    /// Reads `name` again in the background, into the cache (or out of it, when the user is
+    /// gone or may no longer log in).
+    fn read_again_later(&self, name: &str, now: DateTime<Utc>) {
         let (this, name) = (self.clone(), name.to_owned());
         tokio::spawn(async move {
-            if let Err(e) = this.read_again(&name, &windows).await {
-                this.reads.forget(&name);
-                tracing::warn!(error = %e, "authorize cache: reading a user again failed");
+            match this.read(&name, now).await {
+                Ok(Some(snapshot)) if may_log_in(&snapshot.user) => {
+                    this.reads.put(&name, Arc::new(snapshot));
+                }
+                Ok(_) => this.reads.forget(&name),
+                Err(e) => {
+                    this.reads.forget(&name);
+                    tracing::warn!(error = %e, "authorize cache: reading a user again failed");
+                }
             }
         });
-    }
-
-    async fn read_again(&self, name: &str, windows: &[i64]) -> Result<()> {
-        let writes = self.store.user_writes();
-        let user = match self.find_login(name).await? {
-            Some((user, hash)) if may_log_in(&user) => (user, hash),
-            _ => {
-                self.reads.forget(name);
-                return Ok(());
-            }
-        };
-        let rules = rules(&self.store.radius_profile(user.0.id).await?);
-        let mut usage = Vec::with_capacity(windows.len());
-        for &since in windows {
-            let sums = self
-                .store
-                .usage_since(user.0.username.as_str(), since)
-                .await?;
-            usage.push((since, sums));
-        }
-        self.reads
-            .put(name, Snapshot::new(user.0, user.1, rules, usage, writes));
-        Ok(())
     }
 
     async fn decide(

@@ -19,9 +19,10 @@
 //!   through the [`CredentialCache`](crate::credential_cache::CredentialCache).
 //! - Open sessions (`Simultaneous-Use`) and MAC roaming are read on every request.
 
+use std::collections::HashMap;
 use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use lru::LruCache;
@@ -77,6 +78,8 @@ impl Snapshot {
 pub struct AuthorizeCache {
     ttl: Duration,
     entries: Option<Mutex<LruCache<String, Arc<Snapshot>>>>,
+    /// Names being read now, each with the lock their readers queue on.
+    loading: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl std::fmt::Debug for AuthorizeCache {
@@ -95,7 +98,11 @@ impl AuthorizeCache {
         let entries = NonZeroUsize::new(capacity)
             .filter(|_| !ttl.is_zero())
             .map(|c| Mutex::new(LruCache::new(c)));
-        AuthorizeCache { ttl, entries }
+        AuthorizeCache {
+            ttl,
+            entries,
+            loading: Mutex::default(),
+        }
     }
 
     /// A cache that keeps nothing.
@@ -138,9 +145,24 @@ impl AuthorizeCache {
     }
 
     /// Keeps `snapshot` for `name`.
-    pub(crate) fn put(&self, name: &str, snapshot: Snapshot) {
+    pub(crate) fn put(&self, name: &str, snapshot: Arc<Snapshot>) {
         if let Some(Ok(mut entries)) = self.entries.as_ref().map(Mutex::lock) {
-            entries.put(name.to_owned(), Arc::new(snapshot));
+            entries.put(name.to_owned(), snapshot);
+        }
+    }
+
+    /// The lock the readers of `name` queue on; give it back with [`AuthorizeCache::loaded`].
+    pub(crate) fn loading(&self, name: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut loading = self.loading.lock().unwrap_or_else(PoisonError::into_inner);
+        loading.entry(name.to_owned()).or_default().clone()
+    }
+
+    /// Done reading `name`: the lock goes when nobody else waits on it.
+    pub(crate) fn loaded(&self, name: &str, lock: Arc<tokio::sync::Mutex<()>>) {
+        let mut loading = self.loading.lock().unwrap_or_else(PoisonError::into_inner);
+        // this caller's handle and the table's: nobody else queued meanwhile
+        if Arc::strong_count(&lock) <= 2 {
+            loading.remove(name);
         }
     }
 
@@ -211,14 +233,14 @@ mod tests {
     #[test]
     fn a_write_or_the_ttl_makes_an_entry_stale() {
         let cache = AuthorizeCache::new(8, Duration::from_secs(60));
-        cache.put("alice", snapshot(3));
+        cache.put("alice", Arc::new(snapshot(3)));
         assert!(cache.get("alice", 3).is_some());
         assert!(cache.get("bob", 3).is_none());
         assert!(cache.get("alice", 4).is_none(), "a write since the reads");
         assert!(cache.is_empty(), "the stale entry is dropped");
 
         let short = AuthorizeCache::new(8, Duration::from_millis(1));
-        short.put("alice", snapshot(0));
+        short.put("alice", Arc::new(snapshot(0)));
         std::thread::sleep(Duration::from_millis(5));
         assert!(short.get("alice", 0).is_none());
     }
@@ -226,7 +248,7 @@ mod tests {
     #[test]
     fn one_caller_reads_again_past_half_the_time() {
         let cache = AuthorizeCache::new(8, Duration::from_millis(40));
-        cache.put("alice", snapshot(0));
+        cache.put("alice", Arc::new(snapshot(0)));
         let seen = cache.get("alice", 0).unwrap();
         assert!(!cache.refresh_due(&seen), "fresh");
         std::thread::sleep(Duration::from_millis(25));
@@ -235,16 +257,32 @@ mod tests {
     }
 
     #[test]
+    fn readers_of_one_name_share_a_lock_that_goes_with_the_last() {
+        let cache = AuthorizeCache::new(8, Duration::from_secs(60));
+        let first = cache.loading("alice");
+        let second = cache.loading("alice");
+        assert!(Arc::ptr_eq(&first, &second));
+        assert!(!Arc::ptr_eq(&first, &cache.loading("bob")));
+        cache.loaded("alice", first);
+        assert!(
+            cache.loading.lock().unwrap().contains_key("alice"),
+            "one still waits"
+        );
+        cache.loaded("alice", second);
+        assert!(!cache.loading.lock().unwrap().contains_key("alice"));
+    }
+
+    #[test]
     fn off_keeps_nothing_and_size_is_bounded() {
         let off = AuthorizeCache::off();
-        off.put("alice", snapshot(0));
+        off.put("alice", Arc::new(snapshot(0)));
         assert!(off.get("alice", 0).is_none());
         assert!(!off.is_on());
         assert!(!AuthorizeCache::new(8, Duration::ZERO).is_on());
 
         let cache = AuthorizeCache::new(2, Duration::from_secs(60));
         for name in ["a", "b", "c"] {
-            cache.put(name, snapshot(0));
+            cache.put(name, Arc::new(snapshot(0)));
         }
         assert_eq!(cache.len(), 2);
         assert!(cache.get("a", 0).is_none(), "the least recently used went");

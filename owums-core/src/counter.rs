@@ -73,11 +73,6 @@ impl<'a> Usage<'a> {
         }
     }
 
-    /// The sums read so far, by window start.
-    pub(crate) fn into_known(self) -> Vec<(i64, UsageSums)> {
-        self.read.into_inner().unwrap_or_default()
-    }
-
     /// The user (the subscriber's username, as `radacct` has it).
     pub fn username(&self) -> &str {
         self.username
