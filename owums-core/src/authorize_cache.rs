@@ -10,14 +10,19 @@
 //!   the housekeeping of `owums serve` take effect on the next request.
 //! - Accounting that this process records for a name drops that name's entry (an
 //!   Accounting-On or -Off drops all): a device that stops and logs in again at once is
-//!   counted with its last session ([`Authorizer::saw_accounting`](crate::authorize::Authorizer::saw_accounting)).
+//!   counted with its last session
+//!   ([`Authorizer::saw_accounting`](crate::authorize::Authorizer::saw_accounting)).
 //! - A change made elsewhere (another `owums` process, SQL by hand) and accounting recorded
 //!   elsewhere reach authorize within the TTL. Accounting already lags by the NAS's interim
 //!   interval (minutes), so counters see usage at most that lag plus the TTL late.
-//! - Unknown names are not cached (a new user can log in at once), and neither is the
-//!   password check itself: a hit still checks the password against the cached hash,
+//! - Unknown names and users who may not log in are not cached (a new or re-enabled user
+//!   can log in at once), and neither is the password check itself: a hit still checks the password against the cached hash,
 //!   through the [`CredentialCache`](crate::credential_cache::CredentialCache).
 //! - Open sessions (`Simultaneous-Use`) and MAC roaming are read on every request.
+//!
+//! Concurrent requests for a name that is not cached wait for the first one's reads, and a
+//! name asked for all the time is read again in the background past half the TTL: requests
+//! in flight never all miss at once.
 
 use std::collections::HashMap;
 use std::num::NonZeroUsize;
