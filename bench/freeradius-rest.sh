@@ -11,7 +11,7 @@
 #   here) seeded with the `owums` command: group "bench" (the checks of openwisp-radius'
 #   default group, Max-Daily-Session and Max-Daily-Session-Traffic, so authorize runs both
 #   counters, plus two reply attributes) and USERS verified users bench1..benchN
-#   (password benchpass-I). Then, at each concurrency in CONCURRENCY, DURATION seconds of:
+#   (password benchpass-I; PostgreSQL then gets VACUUM ANALYZE and CHECKPOINT). Then, at each concurrency in CONCURRENCY, DURATION seconds of:
 #     authorize warm  POST /api/v1/freeradius/authorize/ going round WARM_USERS users:
 #                     after the first request of each, the password check is a cache hit
 #                     and the user, profile and usage come from the cache of authorize
@@ -171,6 +171,10 @@ prepare_owums() {
 	# two at a time: each one hashes its password with argon2id
 	seq "$USERS" | xargs -P 2 -I{} "$OWUMS_BIN" --config /dev/null --plugins /dev/null \
 		user create --username "bench{}" --password "benchpass-{}" --verified --group bench >/dev/null
+	# as pgbench does: no autovacuum, analyze or checkpoint of the seeding during the points
+	if [ "$1" = postgres ]; then
+		psql -h "$PGHOST" -p "$PGPORT" -U "$PGUSER" -d "$db" -qc "VACUUM ANALYZE" -c "CHECKPOINT" >/dev/null
+	fi
 }
 
 # start_owums CACHES - `owums serve` on a free port; CACHES=on: both caches, reads-off: the
