@@ -11,7 +11,8 @@
 #   here) seeded with the `owums` command: group "bench" (the checks of openwisp-radius'
 #   default group, Max-Daily-Session and Max-Daily-Session-Traffic, so authorize runs both
 #   counters, plus two reply attributes) and USERS verified users bench1..benchN
-#   (password benchpass-I; PostgreSQL then gets VACUUM ANALYZE and CHECKPOINT). Then, at each concurrency in CONCURRENCY, DURATION seconds of:
+#   (password benchpass-I; PostgreSQL then gets VACUUM ANALYZE and CHECKPOINT). Then, at
+#   each concurrency in CONCURRENCY, DURATION seconds of:
 #     authorize warm  POST /api/v1/freeradius/authorize/ going round WARM_USERS users:
 #                     after the first request of each, the password check is a cache hit
 #                     and the user, profile and usage come from the cache of authorize
