@@ -1,1 +1,1 @@
-DROP INDEX IF EXISTS radacct_open_user_idx;
+DROP INDEX CONCURRENTLY IF EXISTS radacct_open_user_idx;
