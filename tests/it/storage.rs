@@ -368,6 +368,84 @@ db_test!(transitions_follow_the_state_machine, |db| {
     );
 });
 
+db_test!(accounting_sink_writes_events_arriving_together, |db| {
+    // on PostgreSQL these go to the database in groups (one transaction each)
+    let sink =
+        std::sync::Arc::new(SqlAccountingSink::new(db.store.clone()).closing_older_sessions());
+    let t0 = chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap();
+    let event = |status, i: usize| {
+        let mut e = AccountingEvent::new(
+            status,
+            &format!("g-{i}"),
+            &format!("s-{i}"),
+            &format!("user{i}"),
+            "10.0.0.1",
+        );
+        e.event_time =
+            t0 + chrono::Duration::seconds(if status == AcctStatus::Start { 0 } else { 60 });
+        e.calling_station_id = format!("AA-BB-CC-DD-EE-{i:02X}");
+        e.session_time = (status != AcctStatus::Start).then_some(60);
+        e.input_octets = if status == AcctStatus::Start {
+            0
+        } else {
+            1000 + i as u64
+        };
+        e
+    };
+    for status in [
+        AcctStatus::Start,
+        AcctStatus::InterimUpdate,
+        AcctStatus::Stop,
+    ] {
+        let writes: Vec<_> = (0..40)
+            .map(|i| {
+                let (sink, e) = (sink.clone(), event(status, i));
+                tokio::spawn(async move { sink.record(&e).await })
+            })
+            .collect();
+        for w in writes {
+            w.await.unwrap().unwrap();
+        }
+    }
+    for i in 0..40 {
+        let r = db
+            .store
+            .radacct_by_unique_id(&format!("g-{i}"))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(r.acctstoptime, Some(1_700_000_060), "session {i}");
+        assert_eq!(r.acctinputoctets, Some(1000 + i as i64));
+        assert_eq!(r.acctsessiontime, Some(60));
+    }
+    if db.backend() == owums_core::storage::Backend::Postgres {
+        // a value PostgreSQL refuses fails that event only, not the others of its group
+        let mut bad = event(AcctStatus::Start, 99);
+        bad.framed_ip_address = "not-an-address".into();
+        let writes: Vec<_> = (100..120)
+            .map(|i| event(AcctStatus::Start, i))
+            .chain([bad])
+            .map(|e| {
+                let sink = sink.clone();
+                tokio::spawn(async move { (e.unique_id.clone(), sink.record(&e).await) })
+            })
+            .collect();
+        for w in writes {
+            let (id, result) = w.await.unwrap();
+            assert_eq!(result.is_err(), id == "g-99", "{id}: {result:?}");
+        }
+        for i in 100..120 {
+            assert!(
+                db.store
+                    .radacct_by_unique_id(&format!("g-{i}"))
+                    .await
+                    .unwrap()
+                    .is_some()
+            );
+        }
+    }
+});
+
 db_test!(accounting_sink_writes_radacct_idempotently, |db| {
     let sink = SqlAccountingSink::new(db.store.clone());
     let t0 = chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap();

@@ -10,6 +10,7 @@ use diesel_async::{AsyncMysqlConnection, AsyncPgConnection};
 use crate::config::{DatabaseConfig, redact_url};
 use crate::error::{Error, Result};
 
+mod acct_groups;
 mod authorize;
 pub(crate) mod conn;
 mod groups;

@@ -2,15 +2,18 @@
 //! `acctuniqueid`, counters with gigawords folded, a Start closing the device's older
 //! sessions) and reads of the sessions.
 
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
 use diesel::sql_types::{BigInt, Nullable, Text};
 
+use diesel_async::AsyncPgConnection;
+
 use super::Store;
+use super::acct_groups::Groups;
 use super::conn::Backend;
-use super::sql::Val;
+use super::sql::{Val, pg_execute, pg_load};
 use crate::accounting::{AccountingEvent, AccountingSink, AcctStatus};
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// One `radacct` row, with times as Unix seconds whatever the dialect stores.
 #[derive(Debug, Clone, PartialEq, Eq, diesel::QueryableByName)]
@@ -208,19 +211,65 @@ fn values(e: &AccountingEvent) -> Vec<(&'static str, Val)> {
     ]
 }
 
+/// A Start, Interim-Update or Stop on a shared PostgreSQL connection: the same statements
+/// as [`SqlAccountingSink`], pipelined with those of other events polled at the same time.
+pub(super) async fn pg_write(
+    conn: &AsyncPgConnection,
+    e: &AccountingEvent,
+    close_older: bool,
+) -> Result<()> {
+    let v = values(e);
+    let pg = Backend::Postgres;
+    let (first, otherwise) = match e.status {
+        AcctStatus::Start
+            if close_older && !e.username.is_empty() && !e.calling_station_id.is_empty() =>
+        {
+            let rows: Vec<ClosedRow> = pg_load(conn, &START_CLOSING_OLDER, &v).await?;
+            log_closed(e, rows.first().map_or(0, |r| r.closed));
+            return Ok(());
+        }
+        AcctStatus::Start => (insert_start(pg), None),
+        AcctStatus::InterimUpdate => (INTERIM.to_owned(), Some(insert_ignore(pg, false))),
+        AcctStatus::Stop => (STOP.to_owned(), Some(insert_ignore(pg, true))),
+        AcctStatus::AccountingOn | AcctStatus::AccountingOff => {
+            return Err(Error::Internal(
+                "a NAS restart is not written in a group".to_owned(),
+            ));
+        }
+    };
+    if pg_execute(conn, &first, &v).await? == 0
+        && let Some(insert) = otherwise
+    {
+        pg_execute(conn, &insert, &v).await?;
+    }
+    Ok(())
+}
+
+fn log_closed(e: &AccountingEvent, closed: i64) {
+    if closed > 0 {
+        tracing::info!(username = %e.username, closed, "older sessions of the device closed");
+    }
+}
+
 /// The default [`AccountingSink`]: writes `radacct` the way FreeRADIUS' stock queries do.
+/// On PostgreSQL, the sessions' events that arrive together are written together (one
+/// transaction, pipelined statements; see `storage/acct_groups.rs`).
 #[derive(Debug, Clone)]
 pub struct SqlAccountingSink {
     store: Store,
     close_older: bool,
+    groups: Option<Arc<Groups>>,
 }
 
 impl SqlAccountingSink {
     /// A sink writing to `store`.
     pub fn new(store: Store) -> Self {
+        let groups = (store.backend() == Backend::Postgres)
+            .then(|| Arc::new(Groups::new(store.clone(), false)));
         SqlAccountingSink {
             store,
             close_older: false,
+            groups,
         }
     }
 
@@ -229,6 +278,9 @@ impl SqlAccountingSink {
     /// REST accounting does: in the same statement or transaction as the Start.
     pub fn closing_older_sessions(mut self) -> Self {
         self.close_older = true;
+        if self.groups.is_some() {
+            self.groups = Some(Arc::new(Groups::new(self.store.clone(), true)));
+        }
         self
     }
 }
@@ -236,6 +288,13 @@ impl SqlAccountingSink {
 #[async_trait::async_trait]
 impl AccountingSink for SqlAccountingSink {
     async fn record(&self, e: &AccountingEvent) -> Result<()> {
+        let session = matches!(
+            e.status,
+            AcctStatus::Start | AcctStatus::InterimUpdate | AcctStatus::Stop
+        );
+        if let Some(groups) = self.groups.as_ref().filter(|_| session) {
+            return groups.record(e).await;
+        }
         let store = &self.store;
         let backend = store.backend();
         match e.status {
@@ -261,9 +320,7 @@ impl AccountingSink for SqlAccountingSink {
                         .last()
                         .map_or(0, |n| i64::try_from(*n).unwrap_or(i64::MAX))
                 };
-                if closed > 0 {
-                    tracing::info!(username = %e.username, closed, "older sessions of the device closed");
-                }
+                log_closed(e, closed);
             }
             AcctStatus::InterimUpdate => {
                 let v = values(e);

@@ -311,6 +311,41 @@ impl Store {
     }
 }
 
+/// Runs a statement template on a shared PostgreSQL connection: statements of futures
+/// polled together are pipelined. Returns the rows it touched.
+pub(crate) async fn pg_execute(
+    mut conn: &diesel_async::AsyncPgConnection,
+    template: &str,
+    vals: &[(&str, Val)],
+) -> Result<usize> {
+    let plan = plan(Backend::Postgres, template, vals)?;
+    let binds = plan.binds(vals)?;
+    let q = Prepared {
+        plan: &plan,
+        binds: &binds,
+    };
+    Ok(q.execute(&mut conn).await?)
+}
+
+/// Runs a query template on a shared PostgreSQL connection (pipelined like
+/// [`pg_execute`]) and loads its rows.
+pub(crate) async fn pg_load<T>(
+    mut conn: &diesel_async::AsyncPgConnection,
+    template: &str,
+    vals: &[(&str, Val)],
+) -> Result<Vec<T>>
+where
+    T: diesel::QueryableByName<diesel::pg::Pg> + Send + 'static,
+{
+    let plan = plan(Backend::Postgres, template, vals)?;
+    let binds = plan.binds(vals)?;
+    let q = Prepared {
+        plan: &plan,
+        binds: &binds,
+    };
+    Ok(q.load::<T>(&mut conn).await?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
