@@ -4,8 +4,14 @@
 //! of once per event. Each request still gets its answer only after its group committed.
 //! A group that fails is written again one event at a time (every statement is idempotent),
 //! so a bad event fails alone.
+//!
+//! Events go to one of a few lanes by their session id, each lane with at most one group
+//! in flight: the events of one session are written in order, and two groups never wait on
+//! each other's rows of one session (which, pipelined, would deadlock until PostgreSQL's
+//! `deadlock_timeout`).
 
 use std::collections::VecDeque;
+use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use diesel_async::pooled_connection::deadpool::Object;
@@ -19,20 +25,35 @@ use crate::error::{Error, Result};
 
 /// Most events in one transaction.
 const MAX_GROUP: usize = 64;
-/// Groups written at once (each on its own connection).
-const WRITERS: usize = 4;
+/// Lanes, so groups written at once (each on its own connection).
+const LANES: usize = 4;
 
 struct Pending {
     event: AccountingEvent,
     done: oneshot::Sender<Result<()>>,
 }
 
-/// The queue of events waiting for a group, and the writers that empty it.
+/// Events waiting for a group, and the right to write the lane's next group.
+struct Lane {
+    queue: Mutex<VecDeque<Pending>>,
+    writer: Arc<Semaphore>,
+}
+
+impl Lane {
+    fn queue(&self) -> std::sync::MutexGuard<'_, VecDeque<Pending>> {
+        self.queue.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn try_write(&self) -> Option<OwnedSemaphorePermit> {
+        Arc::clone(&self.writer).try_acquire_owned().ok()
+    }
+}
+
+/// The lanes of events waiting for a group.
 pub(crate) struct Groups {
     store: Store,
     close_older: bool,
-    queue: Mutex<VecDeque<Pending>>,
-    writers: Arc<Semaphore>,
+    lanes: Vec<Lane>,
 }
 
 impl std::fmt::Debug for Groups {
@@ -43,42 +64,47 @@ impl std::fmt::Debug for Groups {
 
 impl Groups {
     pub(crate) fn new(store: Store, close_older: bool) -> Self {
+        let lanes = (0..LANES)
+            .map(|_| Lane {
+                queue: Mutex::default(),
+                writer: Arc::new(Semaphore::new(1)),
+            })
+            .collect();
         Groups {
             store,
             close_older,
-            queue: Mutex::default(),
-            writers: Arc::new(Semaphore::new(WRITERS)),
+            lanes,
         }
-    }
-
-    fn queue(&self) -> std::sync::MutexGuard<'_, VecDeque<Pending>> {
-        self.queue.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Writes `event` with whatever else is waiting; returns once its group committed.
     pub(crate) async fn record(self: &Arc<Self>, event: &AccountingEvent) -> Result<()> {
         let (done, answer) = oneshot::channel();
-        self.queue().push_back(Pending {
+        let mut hasher = std::hash::DefaultHasher::new();
+        event.unique_id.hash(&mut hasher);
+        let lane = usize::try_from(hasher.finish() % LANES as u64).unwrap_or(0);
+        self.lanes[lane].queue().push_back(Pending {
             event: event.clone(),
             done,
         });
-        if let Ok(permit) = Arc::clone(&self.writers).try_acquire_owned() {
+        if let Some(permit) = self.lanes[lane].try_write() {
             // a task of its own: a request that goes away must not take others' events along
-            tokio::spawn(Arc::clone(self).write_queue(permit));
+            tokio::spawn(Arc::clone(self).write_lane(lane, permit));
         }
         answer
             .await
             .unwrap_or_else(|_| Err(Error::Internal("the accounting writer stopped".to_owned())))
     }
 
-    /// Writes groups until the queue is empty. A writer looks again after giving its permit
-    /// back, so an event queued while every permit was taken is never left behind.
-    async fn write_queue(self: Arc<Self>, permit: OwnedSemaphorePermit) {
+    /// Writes a lane's groups until its queue is empty. The writer looks again after giving
+    /// its permit back, so an event queued while the permit was taken is never left behind.
+    async fn write_lane(self: Arc<Self>, lane: usize, permit: OwnedSemaphorePermit) {
+        let lane = &self.lanes[lane];
         let mut permit = Some(permit);
         while permit.is_some() {
             loop {
                 let group: Vec<Pending> = {
-                    let mut queue = self.queue();
+                    let mut queue = lane.queue();
                     let n = queue.len().min(MAX_GROUP);
                     queue.drain(..n).collect()
                 };
@@ -88,8 +114,8 @@ impl Groups {
                 self.write(group).await;
             }
             permit = None;
-            if !self.queue().is_empty() {
-                permit = Arc::clone(&self.writers).try_acquire_owned().ok();
+            if !lane.queue().is_empty() {
+                permit = lane.try_write();
             }
         }
     }
