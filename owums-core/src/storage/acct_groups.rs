@@ -33,6 +33,20 @@ struct Pending {
     done: oneshot::Sender<Result<()>>,
 }
 
+/// The events at the front of `queue` that go in one group: at most [`MAX_GROUP`], and at
+/// most one per session, since the statements of a group run pipelined, in no set order
+/// when one event needs two (an Interim-Update and a Stop of a session whose Start was lost
+/// must insert in the order they came).
+fn next_group(queue: &mut VecDeque<Pending>) -> Vec<Pending> {
+    let mut sessions = std::collections::HashSet::new();
+    let n = queue
+        .iter()
+        .take(MAX_GROUP)
+        .take_while(|p| sessions.insert(p.event.unique_id.clone()))
+        .count();
+    queue.drain(..n).collect()
+}
+
 /// Events waiting for a group, and the right to write the lane's next group.
 struct Lane {
     queue: Mutex<VecDeque<Pending>>,
@@ -103,11 +117,7 @@ impl Groups {
         let mut permit = Some(permit);
         while permit.is_some() {
             loop {
-                let group: Vec<Pending> = {
-                    let mut queue = lane.queue();
-                    let n = queue.len().min(MAX_GROUP);
-                    queue.drain(..n).collect()
-                };
+                let group = next_group(&mut lane.queue());
                 if group.is_empty() {
                     break;
                 }
@@ -169,5 +179,27 @@ impl Groups {
                 "accounting groups are for PostgreSQL".to_owned(),
             )),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::accounting::AcctStatus;
+
+    #[test]
+    fn a_group_holds_one_event_per_session() {
+        let mut queue: VecDeque<Pending> = ["a", "b", "a", "c"]
+            .into_iter()
+            .map(|uid| Pending {
+                event: AccountingEvent::new(AcctStatus::InterimUpdate, uid, uid, "u", "10.0.0.1"),
+                done: oneshot::channel().0,
+            })
+            .collect();
+        let ids =
+            |g: Vec<Pending>| -> Vec<String> { g.into_iter().map(|p| p.event.unique_id).collect() };
+        assert_eq!(ids(next_group(&mut queue)), ["a", "b"]);
+        assert_eq!(ids(next_group(&mut queue)), ["a", "c"]);
+        assert!(next_group(&mut queue).is_empty());
     }
 }
