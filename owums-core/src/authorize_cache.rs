@@ -25,13 +25,11 @@
 //! in flight never all miss at once.
 
 use std::collections::HashMap;
-use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use lru::LruCache;
-
+use crate::lru_table::LruTable;
 use crate::storage::UsageSums;
 use crate::user::UserRecord;
 
@@ -82,7 +80,7 @@ impl Snapshot {
 /// Recent authorize reads by login name. Cheap to share behind an `Arc`.
 pub struct AuthorizeCache {
     ttl: Duration,
-    entries: Option<Mutex<LruCache<String, Arc<Snapshot>>>>,
+    entries: LruTable<String, Arc<Snapshot>>,
     /// Names being read now, each with the lock their readers queue on.
     loading: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
@@ -100,9 +98,7 @@ impl AuthorizeCache {
     /// At most `capacity` login names, each answered from memory for `ttl` (capacity 0 or a
     /// zero TTL: nothing is cached).
     pub fn new(capacity: usize, ttl: Duration) -> Self {
-        let entries = NonZeroUsize::new(capacity)
-            .filter(|_| !ttl.is_zero())
-            .map(|c| Mutex::new(LruCache::new(c)));
+        let entries = LruTable::new(if ttl.is_zero() { 0 } else { capacity });
         AuthorizeCache {
             ttl,
             entries,
@@ -117,29 +113,27 @@ impl AuthorizeCache {
 
     /// The most login names it holds (0: off).
     pub fn capacity(&self) -> usize {
-        self.entries
-            .as_ref()
-            .and_then(|m| m.lock().ok().map(|c| c.cap().get()))
-            .unwrap_or(0)
+        self.entries.capacity()
     }
 
     /// Whether it keeps anything.
     pub(crate) fn is_on(&self) -> bool {
-        self.entries.is_some()
+        self.entries.is_on()
     }
 
     /// The snapshot of `name`, if younger than the TTL and no user write happened since its
     /// reads began (`writes` is the store's count now).
     pub(crate) fn get(&self, name: &str, writes: u64) -> Option<Arc<Snapshot>> {
-        let mut entries = self.entries.as_ref()?.lock().ok()?;
-        let fresh = entries
-            .get(name)
-            .filter(|s| s.writes == writes && s.read_at.elapsed() < self.ttl)
-            .cloned();
-        if fresh.is_none() {
-            entries.pop(name);
-        }
-        fresh
+        self.entries.with(|entries| {
+            let fresh = entries
+                .get(name)
+                .filter(|s| s.writes == writes && s.read_at.elapsed() < self.ttl)
+                .cloned();
+            if fresh.is_none() {
+                entries.pop(name);
+            }
+            fresh
+        })?
     }
 
     /// Whether the caller should read `seen` again now, in the background: past half its
@@ -151,9 +145,8 @@ impl AuthorizeCache {
 
     /// Keeps `snapshot` for `name`.
     pub(crate) fn put(&self, name: &str, snapshot: Arc<Snapshot>) {
-        if let Some(Ok(mut entries)) = self.entries.as_ref().map(Mutex::lock) {
-            entries.put(name.to_owned(), snapshot);
-        }
+        self.entries
+            .with(|entries| entries.put(name.to_owned(), snapshot));
     }
 
     /// The lock the readers of `name` queue on; give it back with [`AuthorizeCache::loaded`].
@@ -173,24 +166,17 @@ impl AuthorizeCache {
 
     /// Forgets what was read for `name`.
     pub fn forget(&self, name: &str) {
-        if let Some(Ok(mut entries)) = self.entries.as_ref().map(Mutex::lock) {
-            entries.pop(name);
-        }
+        self.entries.with(|entries| entries.pop(name));
     }
 
     /// Forgets everything.
     pub fn clear(&self) {
-        if let Some(Ok(mut entries)) = self.entries.as_ref().map(Mutex::lock) {
-            entries.clear();
-        }
+        self.entries.clear();
     }
 
     /// How many login names it holds now.
     pub fn len(&self) -> usize {
-        self.entries
-            .as_ref()
-            .and_then(|m| m.lock().ok().map(|c| c.len()))
-            .unwrap_or(0)
+        self.entries.len()
     }
 
     /// Whether it holds nothing.

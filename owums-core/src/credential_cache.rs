@@ -12,14 +12,13 @@
 //! Whether the user may log in at all (verified, active, not deleted) is not cached: the
 //! caller reads the user row on every request and asks the cache only about the password.
 
-use std::num::NonZeroUsize;
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use hmac::{Hmac, KeyInit, Mac};
-use lru::LruCache;
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
+
+use crate::lru_table::LruTable;
 
 type Key = [u8; 32];
 
@@ -32,7 +31,7 @@ struct Entry {
 pub struct CredentialCache {
     key: [u8; 32],
     ttl: Duration,
-    entries: Option<Mutex<LruCache<Key, Entry>>>,
+    entries: LruTable<Key, Entry>,
 }
 
 impl std::fmt::Debug for CredentialCache {
@@ -50,16 +49,13 @@ impl CredentialCache {
         CredentialCache {
             key: rand::random(),
             ttl,
-            entries: NonZeroUsize::new(capacity).map(|c| Mutex::new(LruCache::new(c))),
+            entries: LruTable::new(capacity),
         }
     }
 
     /// The most entries it holds.
     pub fn capacity(&self) -> usize {
-        self.entries
-            .as_ref()
-            .and_then(|m| m.lock().ok().map(|c| c.cap().get()))
-            .unwrap_or(0)
+        self.entries.capacity()
     }
 
     fn digest(&self, username: &str, password: &str) -> Key {
@@ -75,57 +71,49 @@ impl CredentialCache {
     /// Whether `password` of `username` was found good against exactly `stored_hash` less
     /// than the TTL ago.
     pub fn check(&self, username: &str, password: &str, stored_hash: &str) -> bool {
-        let Some(entries) = &self.entries else {
+        if !self.entries.is_on() {
             return false;
-        };
-        let key = self.digest(username, password);
-        let Ok(mut entries) = entries.lock() else {
-            return false;
-        };
-        let found = entries.get(&key).map(|e| {
-            let same = bool::from(e.stored_hash.as_bytes().ct_eq(stored_hash.as_bytes()));
-            (e.checked_at.elapsed() < self.ttl, same)
-        });
-        match found {
-            Some((true, same)) => same,
-            Some((false, _)) => {
-                entries.pop(&key);
-                false
-            }
-            None => false,
         }
+        let key = self.digest(username, password);
+        self.entries
+            .with(|entries| {
+                let found = entries.get(&key).map(|e| {
+                    let same = bool::from(e.stored_hash.as_bytes().ct_eq(stored_hash.as_bytes()));
+                    (e.checked_at.elapsed() < self.ttl, same)
+                });
+                match found {
+                    Some((true, same)) => same,
+                    Some((false, _)) => {
+                        entries.pop(&key);
+                        false
+                    }
+                    None => false,
+                }
+            })
+            .unwrap_or(false)
     }
 
     /// Records that `password` of `username` matched `stored_hash`.
     pub fn remember(&self, username: &str, password: &str, stored_hash: &str) {
-        let Some(entries) = &self.entries else {
+        if !self.entries.is_on() {
             return;
+        }
+        let entry = Entry {
+            stored_hash: stored_hash.to_owned(),
+            checked_at: Instant::now(),
         };
         let key = self.digest(username, password);
-        if let Ok(mut entries) = entries.lock() {
-            entries.put(
-                key,
-                Entry {
-                    stored_hash: stored_hash.to_owned(),
-                    checked_at: Instant::now(),
-                },
-            );
-        }
+        self.entries.with(|entries| entries.put(key, entry));
     }
 
     /// Forgets every entry of every user (e.g. after a bulk password change).
     pub fn clear(&self) {
-        if let Some(Ok(mut entries)) = self.entries.as_ref().map(Mutex::lock) {
-            entries.clear();
-        }
+        self.entries.clear();
     }
 
     /// Entries held now.
     pub fn len(&self) -> usize {
-        self.entries
-            .as_ref()
-            .and_then(|m| m.lock().ok().map(|c| c.len()))
-            .unwrap_or(0)
+        self.entries.len()
     }
 
     /// Whether it holds nothing.

@@ -37,6 +37,7 @@ pub mod credential_cache;
 pub mod error;
 pub mod housekeeping;
 pub mod ids;
+mod lru_table;
 pub mod mail;
 pub mod password;
 pub mod plugin;
