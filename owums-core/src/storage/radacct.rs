@@ -307,20 +307,13 @@ impl AccountingSink for SqlAccountingSink {
                     .execute_sql(&insert_start(backend), &values(e))
                     .await?;
             }
+            // PostgreSQL's sessions go through `groups` (`pg_write`) above
             AcctStatus::Start => {
-                let v = values(e);
-                let closed = if backend == Backend::Postgres {
-                    let rows: Vec<ClosedRow> = store.load_sql(&START_CLOSING_OLDER, &v).await?;
-                    rows.first().map_or(0, |r| r.closed)
-                } else {
-                    let touched = store
-                        .execute_sql_all(&[&insert_start(backend), CLOSE_OLDER], &v)
-                        .await?;
-                    touched
-                        .last()
-                        .map_or(0, |n| i64::try_from(*n).unwrap_or(i64::MAX))
-                };
-                log_closed(e, closed);
+                let touched = store
+                    .execute_sql_all(&[&insert_start(backend), CLOSE_OLDER], &values(e))
+                    .await?;
+                let closed = touched.last().copied().unwrap_or(0);
+                log_closed(e, i64::try_from(closed).unwrap_or(i64::MAX));
             }
             AcctStatus::InterimUpdate => {
                 let v = values(e);
