@@ -222,12 +222,18 @@ impl TestDb {
 impl TestDb {
     /// The first column (text, named `v`) of every row `sql` returns.
     pub async fn strings(&self, sql: &str) -> crate::Result<Vec<String>> {
-        #[derive(diesel::QueryableByName)]
-        struct Row {
-            #[diesel(sql_type = diesel::sql_types::Text)]
-            v: String,
-        }
-        let rows: Vec<Row> = self.store.load_sql(sql, &[]).await?;
-        Ok(rows.into_iter().map(|r| r.v).collect())
+        strings(&self.store, sql).await
     }
+}
+
+/// The first column (text, named `v`) of every row `sql` returns on `store` (e.g. a store of
+/// one connection, to look at that connection's session).
+pub async fn strings(store: &Store, sql: &str) -> crate::Result<Vec<String>> {
+    #[derive(diesel::QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        v: String,
+    }
+    let rows: Vec<Row> = store.load_sql(sql, &[]).await?;
+    Ok(rows.into_iter().map(|r| r.v).collect())
 }

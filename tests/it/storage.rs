@@ -446,6 +446,80 @@ db_test!(accounting_sink_writes_events_arriving_together, |db| {
     }
 });
 
+/// A radacct analyzed while empty (a new install, or a bench's VACUUM ANALYZE before any
+/// traffic) must not leave the accounting statements on a plan that scans the whole table:
+/// PostgreSQL would keep such a generic plan for the life of the connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn accounting_statements_are_planned_for_the_table_as_it_is_now() {
+    use owums_core::storage::Backend;
+    let Some(db) = crate::support::TestDb::new(Backend::Postgres).await else {
+        return;
+    };
+    // one connection: the accounting and the look at its prepared statements share it
+    let config = owums_core::config::DatabaseConfig {
+        url: db.url.clone(),
+        pool_size: 1,
+        ..Default::default()
+    };
+    let store = owums_core::Store::connect(&config).await.unwrap();
+    db.exec("VACUUM ANALYZE radacct").await.unwrap();
+    let sink = SqlAccountingSink::new(store.clone()).closing_older_sessions();
+    let session = |status, i: u32| {
+        let mut e = AccountingEvent::new(
+            status,
+            &format!("p-{i}"),
+            &format!("s-{i}"),
+            "alice",
+            "10.0.0.1",
+        );
+        e.calling_station_id = format!("AA-BB-CC-DD-EE-{i:02X}");
+        e.session_time = (status != AcctStatus::Start).then_some(60);
+        e
+    };
+    let packets = |n: std::ops::Range<u32>| {
+        n.flat_map(|i| {
+            [AcctStatus::Start, AcctStatus::InterimUpdate]
+                .into_iter()
+                .map(move |s| session(s, i))
+        })
+    };
+    for e in packets(0..8) {
+        sink.record(&e).await.unwrap();
+    }
+    db.exec(
+        "INSERT INTO radacct (acctsessionid, acctuniqueid, username, nasipaddress, \
+         acctstarttime, acctstoptime) SELECT 'b-' || i, 'b-' || i, 'bulk' || i, '10.0.0.2', \
+         now(), now() FROM generate_series(1, 20000) AS i",
+    )
+    .await
+    .unwrap();
+    for e in packets(8..16) {
+        sink.record(&e).await.unwrap();
+    }
+    let plans = owums_core::test_support::strings(
+        &store,
+        "SELECT CAST(generic_plans AS TEXT) || ' ' || CAST(custom_plans AS TEXT) || ' ' || \
+         statement AS v FROM pg_prepared_statements WHERE statement LIKE '%radacct%' \
+         AND statement NOT LIKE '%pg_prepared_statements%'",
+    )
+    .await
+    .unwrap();
+    let runs = |p: &String| -> (u64, u64) {
+        let mut n = p.split(' ').map(|n| n.parse().unwrap_or(0));
+        (n.next().unwrap_or(0), n.next().unwrap_or(0))
+    };
+    assert!(
+        plans.iter().any(|p| runs(p).0 + runs(p).1 >= 16),
+        "the Starts and Interim-Updates ran prepared: {plans:?}"
+    );
+    assert!(
+        plans.iter().all(|p| runs(p).0 == 0),
+        "no statement runs a plan made for the empty table: {plans:?}"
+    );
+    let r = store.radacct_by_unique_id("p-15").await.unwrap().unwrap();
+    assert_eq!(r.acctsessiontime, Some(60));
+}
+
 db_test!(accounting_sink_writes_radacct_idempotently, |db| {
     let sink = SqlAccountingSink::new(db.store.clone());
     let t0 = chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap();

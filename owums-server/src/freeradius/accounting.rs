@@ -78,7 +78,6 @@ fn event(f: &Fields, now: DateTime<Utc>) -> Result<AccountingEvent, String> {
     })
 }
 
-/// Records one accounting request.
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -100,6 +99,7 @@ mod tests {
     }
 }
 
+/// Records one accounting request.
 #[handler]
 pub(crate) async fn accounting(req: &Request, body: Body, api: Data<&FreeradiusApi>) -> Response {
     let fields = match api.fields(req, body).await {
