@@ -25,8 +25,12 @@ use crate::error::{Error, Result};
 
 /// Most events in one transaction.
 const MAX_GROUP: usize = 64;
-/// Lanes, so groups written at once (each on its own connection).
-const LANES: usize = 4;
+/// Lanes, so groups written at once (each on its own connection): one per CPU, 2 to 8. A
+/// lane more than the database can run at once only makes the groups smaller; on 2 CPUs,
+/// 2 lanes wrote accounting with 15-20 % less CPU per request than 4 (docs/benchmarks.md).
+fn lanes() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 8))
+}
 
 struct Pending {
     event: AccountingEvent,
@@ -78,7 +82,7 @@ impl std::fmt::Debug for Groups {
 
 impl Groups {
     pub(crate) fn new(store: Store, close_older: bool) -> Self {
-        let lanes = (0..LANES)
+        let lanes = (0..lanes())
             .map(|_| Lane {
                 queue: Mutex::default(),
                 writer: Arc::new(Semaphore::new(1)),
@@ -96,7 +100,8 @@ impl Groups {
         let (done, answer) = oneshot::channel();
         let mut hasher = std::hash::DefaultHasher::new();
         event.unique_id.hash(&mut hasher);
-        let lane = usize::try_from(hasher.finish() % LANES as u64).unwrap_or(0);
+        let lanes = self.lanes.len() as u64;
+        let lane = usize::try_from(hasher.finish() % lanes).unwrap_or(0);
         self.lanes[lane].queue().push_back(Pending {
             event: event.clone(),
             done,
