@@ -284,11 +284,11 @@ impl Subscribers {
                     .password_hash(id)
                     .await?
                     .ok_or_else(|| Error::not_found("user", id.to_string()))?;
-                if !password::verify_password(&change.current, &old_hash) {
+                if !password::verify_password_async(&change.current, &old_hash).await {
                     return Err(Error::invalid("current password", "is wrong"));
                 }
                 password::validate_password(&change.new)?;
-                changes.password_hash = Some(password::hash_password(&change.new)?);
+                changes.password_hash = Some(password::hash_password_async(&change.new).await?);
                 Some(crate::storage::PasswordRows {
                     old_hash,
                     attribute: self.password_format().attribute(),

@@ -119,13 +119,6 @@ fn dummy_hash() -> &'static str {
     HASH.get_or_init(|| password::hash_password("owums-no-such-user").unwrap_or_default())
 }
 
-async fn verify_blocking(password: &str, hash: &str) -> bool {
-    let (password, hash) = (password.to_owned(), hash.to_owned());
-    tokio::task::spawn_blocking(move || password::verify_password(&password, &hash))
-        .await
-        .unwrap_or(false)
-}
-
 impl Authorizer {
     /// An authorizer over `store` with these counters and password cache, reading the
     /// database on every request (see [`Authorizer::with_reads_cache`]).
@@ -205,7 +198,7 @@ impl Authorizer {
         if self.cache.check(name, password, hash) {
             return true;
         }
-        let ok = verify_blocking(password, hash).await;
+        let ok = password::verify_password_async(password, hash).await;
         if ok {
             self.cache.remember(name, password, hash);
         }
@@ -253,7 +246,7 @@ impl Authorizer {
             None => match self.load(name, now).await? {
                 Some(seen) => seen,
                 None => {
-                    let _ = verify_blocking(&req.password, dummy_hash()).await;
+                    let _ = password::verify_password_async(&req.password, dummy_hash()).await;
                     return Ok(Decision::Reject);
                 }
             },

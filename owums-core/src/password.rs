@@ -112,9 +112,82 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
         .unwrap_or(false)
 }
 
+/// Room for one argon2id computation per CPU. Each takes 19 MiB and tens of milliseconds
+/// of CPU: a burst of logins (a NAS that rebooted, a crowd at a hotspot) computed all at
+/// once only thrashes the CPU caches and makes every one of them slow; queued, they finish
+/// at the rate the CPUs allow.
+fn hashing_room() -> &'static tokio::sync::Semaphore {
+    static ROOM: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    ROOM.get_or_init(|| {
+        let cpus = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
+        tokio::sync::Semaphore::new(cpus)
+    })
+}
+
+/// Runs `work` on the blocking pool once a CPU is free for it, so the async workers never
+/// wait on a hash and concurrent hashes never outnumber the CPUs.
+async fn off_the_runtime<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T> {
+    let _room = hashing_room()
+        .acquire()
+        .await
+        .map_err(|_| Error::Internal("password hashing stopped".to_owned()))?;
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| Error::Internal(format!("password hashing failed: {e}")))
+}
+
+/// [`hash_password`] for async code: off the async workers, one hash per CPU at a time.
+pub async fn hash_password_async(password: &str) -> Result<String> {
+    let password = password.to_owned();
+    off_the_runtime(move || hash_password(&password)).await?
+}
+
+/// [`verify_password`] for async code: off the async workers, one hash per CPU at a time.
+pub async fn verify_password_async(password: &str, hash: &str) -> bool {
+    let (password, hash) = (password.to_owned(), hash.to_owned());
+    off_the_runtime(move || verify_password(&password, &hash))
+        .await
+        .unwrap_or(false)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn async_checks_leave_the_runtime_free() {
+        let hash = hash_password_async("correct horse").await.unwrap();
+        let ran = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let other = {
+            let ran = ran.clone();
+            tokio::spawn(async move {
+                loop {
+                    ran.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    tokio::task::yield_now().await;
+                }
+            })
+        };
+        let checks: Vec<_> = (0..6)
+            .map(|i| {
+                let (hash, pw) = (
+                    hash.clone(),
+                    if i % 2 == 0 { "correct horse" } else { "wrong" },
+                );
+                tokio::spawn(async move { verify_password_async(pw, &hash).await })
+            })
+            .collect();
+        let mut answers = Vec::new();
+        for c in checks {
+            answers.push(c.await.unwrap());
+        }
+        other.abort();
+        assert_eq!(answers, [true, false, true, false, true, false]);
+        // one thread runs every task here: the other task ran while hashes were computed
+        assert!(ran.load(std::sync::atomic::Ordering::Relaxed) > 0);
+        assert!(!verify_password_async("x", "not a hash").await);
+    }
 
     #[test]
     fn nt_hash_known_vector() {

@@ -192,7 +192,7 @@ impl Subscribers {
             return Err(ResetLinkError::Unknown.into_error());
         };
         password::validate_password(new_password)?;
-        let web_hash = password::hash_password(new_password)?;
+        let web_hash = password::hash_password_async(new_password).await?;
         let format = self.password_format();
         let radius_password = format.encode(new_password)?;
         let write = PasswordWrite {

@@ -93,7 +93,7 @@ impl Subscribers {
                 new.locale
             },
             notes: new.notes,
-            password_hash: password::hash_password(&new.password)?,
+            password_hash: password::hash_password_async(&new.password).await?,
             created_at: now,
             updated_at: now,
         };
@@ -231,13 +231,15 @@ impl Subscribers {
             return Err(Error::Unauthorized);
         };
         match self.store.find_login(&name).await? {
-            Some((user, hash)) if user.active && password::verify_password(password, &hash) => {
+            Some((user, hash))
+                if user.active && password::verify_password_async(password, &hash).await =>
+            {
                 Ok(user)
             }
             Some(_) => Err(Error::Unauthorized),
             None => {
                 // Same work as a real check, so timing does not tell whether the user exists.
-                let _ = password::verify_password(password, DUMMY_HASH);
+                let _ = password::verify_password_async(password, DUMMY_HASH).await;
                 Err(Error::Unauthorized)
             }
         }
@@ -246,7 +248,7 @@ impl Subscribers {
     /// Sets a new password (web hash and the RADIUS value).
     pub async fn set_password(&self, id: UserId, new_password: &str) -> Result<()> {
         password::validate_password(new_password)?;
-        let hash = password::hash_password(new_password)?;
+        let hash = password::hash_password_async(new_password).await?;
         let radius = self.format.encode(new_password)?;
         if self
             .store
