@@ -1,25 +1,30 @@
-//! PostgreSQL accounting in groups: the Starts, Interim-Updates and Stops that arrive while
-//! earlier ones are being written go to the database together, in one transaction whose
-//! statements are pipelined, so that PostgreSQL commits and wakes up once per group instead
-//! of once per event. Each request still gets its answer only after its group committed.
-//! A group that fails is written again one event at a time (every statement is idempotent),
-//! so a bad event fails alone.
+//! Accounting in groups, on PostgreSQL and SQLite: the Starts, Interim-Updates and Stops
+//! that arrive while earlier ones are being written go to the database together, in one
+//! transaction, so the database commits once per group instead of once per event. Each
+//! request still gets its answer only after its group committed. A group that fails is
+//! written again one event at a time (every statement is idempotent), so a bad event fails
+//! alone.
 //!
-//! Events go to one of a few lanes by their session id, each lane with at most one group
-//! in flight: the events of one session are written in order, and two groups never wait on
-//! each other's rows of one session (which, pipelined, would deadlock until PostgreSQL's
+//! PostgreSQL: the statements of a group are pipelined on one connection. Events go to one
+//! of a few lanes by their session id, each lane with at most one group in flight: the
+//! events of one session are written in order, and two groups never wait on each other's
+//! rows of one session (which, pipelined, would deadlock until PostgreSQL's
 //! `deadlock_timeout`).
+//!
+//! SQLite: one lane (SQLite has one writer), and a group runs in one `BEGIN IMMEDIATE`
+//! transaction in one call on the blocking pool. Accounting writers no longer queue on
+//! SQLite's lock, whose busy handler sleeps 1, 2, 5, 10 … ms between tries.
 
 use std::collections::VecDeque;
 use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use diesel_async::pooled_connection::deadpool::Object;
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
 
 use super::Store;
 use super::conn::{Pool, pool_error};
+use super::radacct::{SqliteWrite, pg_write};
 use crate::accounting::AccountingEvent;
 use crate::error::{Error, Result};
 
@@ -82,7 +87,11 @@ impl std::fmt::Debug for Groups {
 
 impl Groups {
     pub(crate) fn new(store: Store, close_older: bool) -> Self {
-        let lanes = (0..lanes())
+        let lanes = match store.pool {
+            Pool::Sqlite(_) => 1,
+            _ => lanes(),
+        };
+        let lanes = (0..lanes)
             .map(|_| Lane {
                 queue: Mutex::default(),
                 writer: Arc::new(Semaphore::new(1)),
@@ -156,35 +165,64 @@ impl Groups {
     }
 
     async fn write_alone(&self, event: &AccountingEvent) -> Result<()> {
-        let conn = self.connection().await?;
-        super::radacct::pg_write(&conn, event, self.close_older).await
+        match &self.store.pool {
+            Pool::Postgres(p) => {
+                let conn = p.get().await.map_err(pool_error)?;
+                pg_write(&conn, event, self.close_older).await
+            }
+            Pool::Sqlite(_) => {
+                self.write_sqlite(vec![SqliteWrite::new(event, self.close_older)?])
+                    .await
+            }
+            Pool::Mysql(_) => Err(not_grouped()),
+        }
     }
 
     async fn write_together(&self, group: &[Pending]) -> Result<()> {
-        let mut conn = self.connection().await?;
         let close_older = self.close_older;
-        conn.transaction::<_, Error, _>(async |conn| {
-            let shared: &AsyncPgConnection = conn;
-            let writes = group
-                .iter()
-                .map(|p| super::radacct::pg_write(shared, &p.event, close_older));
-            futures_util::future::join_all(writes)
-                .await
-                .into_iter()
-                .collect::<Result<Vec<()>>>()?;
-            Ok(())
-        })
-        .await
-    }
-
-    async fn connection(&self) -> Result<Object<AsyncPgConnection>> {
         match &self.store.pool {
-            Pool::Postgres(p) => p.get().await.map_err(pool_error),
-            _ => Err(Error::Internal(
-                "accounting groups are for PostgreSQL".to_owned(),
-            )),
+            Pool::Postgres(p) => {
+                let mut conn = p.get().await.map_err(pool_error)?;
+                conn.transaction::<_, Error, _>(async |conn| {
+                    let shared: &AsyncPgConnection = conn;
+                    let writes = group
+                        .iter()
+                        .map(|p| pg_write(shared, &p.event, close_older));
+                    futures_util::future::join_all(writes)
+                        .await
+                        .into_iter()
+                        .collect::<Result<Vec<()>>>()?;
+                    Ok(())
+                })
+                .await
+            }
+            Pool::Sqlite(_) => {
+                let writes = group
+                    .iter()
+                    .map(|p| SqliteWrite::new(&p.event, close_older))
+                    .collect::<Result<Vec<_>>>()?;
+                self.write_sqlite(writes).await
+            }
+            Pool::Mysql(_) => Err(not_grouped()),
         }
     }
+
+    /// Runs `writes` in order in one transaction, in one call on the blocking pool.
+    async fn write_sqlite(&self, writes: Vec<SqliteWrite>) -> Result<()> {
+        let Pool::Sqlite(p) = &self.store.pool else {
+            return Err(not_grouped());
+        };
+        let mut conn = p.get().await.map_err(pool_error)?;
+        conn.spawn_blocking(move |conn| {
+            conn.immediate_transaction(|conn| writes.iter().try_for_each(|w| w.run(conn)))
+        })
+        .await?;
+        Ok(())
+    }
+}
+
+fn not_grouped() -> Error {
+    Error::Internal("accounting groups are for PostgreSQL and SQLite".to_owned())
 }
 
 #[cfg(test)]

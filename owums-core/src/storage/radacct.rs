@@ -11,7 +11,7 @@ use diesel_async::AsyncPgConnection;
 use super::Store;
 use super::acct_groups::Groups;
 use super::conn::Backend;
-use super::sql::{Val, pg_execute, pg_load};
+use super::sql::{SqliteStatement, Val, pg_execute, pg_load};
 use crate::accounting::{AccountingEvent, AccountingSink, AcctStatus};
 use crate::error::{Error, Result};
 
@@ -245,6 +245,64 @@ pub(super) async fn pg_write(
     Ok(())
 }
 
+/// The statements of a Start, Interim-Update or Stop on SQLite (the same as
+/// [`SqlAccountingSink`]'s), bound ahead to run in a group's transaction on the blocking pool.
+pub(super) enum SqliteWrite {
+    /// A Start: the insert, and maybe the closing of the device's older sessions (its user
+    /// name kept for the log).
+    Start(Vec<SqliteStatement>, String),
+    /// An update, and the insert to run when it touched no row.
+    Otherwise(SqliteStatement, SqliteStatement),
+}
+
+impl SqliteWrite {
+    pub(super) fn new(e: &AccountingEvent, close_older: bool) -> Result<SqliteWrite> {
+        let v = values(e);
+        let sqlite = Backend::Sqlite;
+        let bound = |template: &str| SqliteStatement::new(template, &v);
+        Ok(match e.status {
+            AcctStatus::Start => {
+                let mut all = vec![bound(&insert_start(sqlite))?];
+                if close_older && !e.username.is_empty() && !e.calling_station_id.is_empty() {
+                    all.push(bound(CLOSE_OLDER)?);
+                }
+                SqliteWrite::Start(all, e.username.clone())
+            }
+            AcctStatus::InterimUpdate => {
+                SqliteWrite::Otherwise(bound(INTERIM)?, bound(&insert_ignore(sqlite, false))?)
+            }
+            AcctStatus::Stop => {
+                SqliteWrite::Otherwise(bound(STOP)?, bound(&insert_ignore(sqlite, true))?)
+            }
+            AcctStatus::AccountingOn | AcctStatus::AccountingOff => {
+                return Err(Error::Internal(
+                    "a NAS restart is not written in a group".to_owned(),
+                ));
+            }
+        })
+    }
+
+    pub(super) fn run(&self, conn: &mut diesel::SqliteConnection) -> diesel::QueryResult<()> {
+        match self {
+            SqliteWrite::Start(all, username) => {
+                let mut touched = 0;
+                for statement in all {
+                    touched = statement.execute(conn)?;
+                }
+                if all.len() > 1 && touched > 0 {
+                    tracing::info!(%username, closed = touched, "older sessions of the device closed");
+                }
+            }
+            SqliteWrite::Otherwise(update, insert) => {
+                if update.execute(conn)? == 0 {
+                    insert.execute(conn)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 fn log_closed(e: &AccountingEvent, closed: i64) {
     if closed > 0 {
         tracing::info!(username = %e.username, closed, "older sessions of the device closed");
@@ -252,8 +310,8 @@ fn log_closed(e: &AccountingEvent, closed: i64) {
 }
 
 /// The default [`AccountingSink`]: writes `radacct` the way FreeRADIUS' stock queries do.
-/// On PostgreSQL, the sessions' events that arrive together are written together (one
-/// transaction, pipelined statements; see `storage/acct_groups.rs`).
+/// On PostgreSQL and SQLite, the sessions' events that arrive together are written together
+/// (one transaction; see `storage/acct_groups.rs`).
 #[derive(Debug, Clone)]
 pub struct SqlAccountingSink {
     store: Store,
@@ -264,7 +322,7 @@ pub struct SqlAccountingSink {
 impl SqlAccountingSink {
     /// A sink writing to `store`.
     pub fn new(store: Store) -> Self {
-        let groups = (store.backend() == Backend::Postgres)
+        let groups = matches!(store.backend(), Backend::Postgres | Backend::Sqlite)
             .then(|| Arc::new(Groups::new(store.clone(), false)));
         SqlAccountingSink {
             store,
@@ -307,7 +365,7 @@ impl AccountingSink for SqlAccountingSink {
                     .execute_sql(&insert_start(backend), &values(e))
                     .await?;
             }
-            // PostgreSQL's sessions go through `groups` (`pg_write`) above
+            // MySQL only: PostgreSQL's and SQLite's sessions go through `groups` above
             AcctStatus::Start => {
                 let touched = store
                     .execute_sql_all(&[&insert_start(backend), CLOSE_OLDER], &values(e))

@@ -227,6 +227,9 @@ impl Query for Prepared<'_> {
     type SqlType = Untyped;
 }
 
+// synchronous diesel, for SQLite inside the blocking pool (`SqliteStatement`)
+impl<Conn> diesel::RunQueryDsl<Conn> for Prepared<'_> {}
+
 impl<DB> QueryFragment<DB> for Prepared<'_>
 where
     DB: DieselBackend + HasSqlType<Text> + HasSqlType<BigInt>,
@@ -344,6 +347,30 @@ where
         binds: &binds,
     };
     Ok(q.load::<T>(&mut conn).await?)
+}
+
+/// A SQLite statement rendered and bound ahead, to run on a connection inside the blocking
+/// pool (several statements in one hop and one transaction).
+pub(crate) struct SqliteStatement {
+    plan: Arc<Plan>,
+    binds: Vec<Val>,
+}
+
+impl SqliteStatement {
+    pub(crate) fn new(template: &str, vals: &[(&str, Val)]) -> Result<SqliteStatement> {
+        let plan = plan(Backend::Sqlite, template, vals)?;
+        let binds = plan.binds(vals)?;
+        Ok(SqliteStatement { plan, binds })
+    }
+
+    /// Runs it; returns the rows it touched.
+    pub(crate) fn execute(&self, conn: &mut diesel::SqliteConnection) -> QueryResult<usize> {
+        let q = Prepared {
+            plan: &self.plan,
+            binds: &self.binds,
+        };
+        diesel::RunQueryDsl::execute(q, conn)
+    }
 }
 
 #[cfg(test)]
