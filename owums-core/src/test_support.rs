@@ -226,9 +226,14 @@ impl TestDb {
     }
 }
 
-/// The first column (text, named `v`) of every row `sql` returns on `store` (e.g. a store of
-/// one connection, to look at that connection's session).
-pub async fn strings(store: &Store, sql: &str) -> crate::Result<Vec<String>> {
+/// The first column (text, named `v`) of every row `sql` returns on a connection of `store`'s
+/// accounting pool (PostgreSQL): with a pool size of 1, the session accounting was written on.
+pub async fn accounting_strings(store: &Store, sql: &str) -> crate::Result<Vec<String>> {
+    store.accounting_strings(sql).await
+}
+
+/// The first column (text, named `v`) of every row `sql` returns on `store`.
+async fn strings(store: &Store, sql: &str) -> crate::Result<Vec<String>> {
     #[derive(diesel::QueryableByName)]
     struct Row {
         #[diesel(sql_type = diesel::sql_types::Text)]

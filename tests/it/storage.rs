@@ -455,7 +455,7 @@ async fn accounting_statements_are_planned_for_the_table_as_it_is_now() {
     let Some(db) = crate::support::TestDb::new(Backend::Postgres).await else {
         return;
     };
-    // one connection: the accounting and the look at its prepared statements share it
+    // one connection per pool: the look at the prepared statements is on the one that wrote
     let config = owums_core::config::DatabaseConfig {
         url: db.url.clone(),
         pool_size: 1,
@@ -496,7 +496,7 @@ async fn accounting_statements_are_planned_for_the_table_as_it_is_now() {
     for e in packets(8..16) {
         sink.record(&e).await.unwrap();
     }
-    let plans = owums_core::test_support::strings(
+    let plans = owums_core::test_support::accounting_strings(
         &store,
         "SELECT CAST(generic_plans AS TEXT) || ' ' || CAST(custom_plans AS TEXT) || ' ' || \
          statement AS v FROM pg_prepared_statements WHERE statement LIKE '%radacct%' \

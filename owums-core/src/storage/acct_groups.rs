@@ -19,6 +19,7 @@ use std::collections::VecDeque;
 use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex, PoisonError};
 
+use diesel_async::pooled_connection::deadpool::Object;
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
 
@@ -166,8 +167,8 @@ impl Groups {
 
     async fn write_alone(&self, event: &AccountingEvent) -> Result<()> {
         match &self.store.pool {
-            Pool::Postgres(p) => {
-                let conn = p.get().await.map_err(pool_error)?;
+            Pool::Postgres(_) => {
+                let conn = self.pg_connection().await?;
                 pg_write(&conn, event, self.close_older).await
             }
             Pool::Sqlite(_) => {
@@ -181,8 +182,8 @@ impl Groups {
     async fn write_together(&self, group: &[Pending]) -> Result<()> {
         let close_older = self.close_older;
         match &self.store.pool {
-            Pool::Postgres(p) => {
-                let mut conn = p.get().await.map_err(pool_error)?;
+            Pool::Postgres(_) => {
+                let mut conn = self.pg_connection().await?;
                 conn.transaction::<_, Error, _>(async |conn| {
                     let shared: &AsyncPgConnection = conn;
                     let writes = group
@@ -205,6 +206,17 @@ impl Groups {
             }
             Pool::Mysql(_) => Err(not_grouped()),
         }
+    }
+
+    /// A connection of the store's accounting pool (custom plans; see
+    /// `conn::POSTGRES_ACCOUNTING_SETUP`).
+    async fn pg_connection(&self) -> Result<Object<AsyncPgConnection>> {
+        let pool = self
+            .store
+            .accounting_pool
+            .as_ref()
+            .ok_or_else(not_grouped)?;
+        pool.get().await.map_err(pool_error)
     }
 
     /// Runs `writes` in order in one transaction, in one call on the blocking pool.

@@ -96,13 +96,18 @@ pub(crate) fn sqlite_setup(busy_timeout_ms: u32) -> String {
          PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;"
     )
 }
-/// UTC, and every prepared statement planned for its values and the tables as they are when
-/// it runs. PostgreSQL otherwise switches a statement to one generic plan after five runs and
-/// keeps it until the table is analyzed again: a plan made while `radacct` was empty (just
-/// migrated, or analyzed empty) scans the whole table for each accounting packet, however big
-/// it has grown, for as long as the connection lives. Planning anew costs a few microseconds;
-/// the parse stays cached. FreeRADIUS' own `rlm_sql` plans every query as well.
-pub(crate) const POSTGRES_SETUP: &str =
+pub(crate) const POSTGRES_SETUP: &str = "SET TIME ZONE 'UTC'";
+/// The sessions that write accounting (`Store::accounting_pool`) also plan every prepared
+/// statement for its values and the table as it is when it runs. PostgreSQL otherwise
+/// switches a statement to one generic plan after five runs and keeps it until the table is
+/// analyzed again: a plan made while `radacct` was empty (just migrated, or analyzed empty,
+/// with autovacuum off or not run yet) scans the whole table for each accounting packet,
+/// however big it has grown, for as long as the connection lives. These statements are
+/// simple, and planning them anew costs nothing measurable; the parse stays cached. The
+/// reads of authorize are not simple: planned on every run they cost twice the database
+/// CPU, so the other sessions keep PostgreSQL's default and rely on autovacuum (on by
+/// default) to re-plan them as the tables grow.
+pub(crate) const POSTGRES_ACCOUNTING_SETUP: &str =
     "SET TIME ZONE 'UTC'; SET plan_cache_mode = force_custom_plan";
 pub(crate) const MYSQL_SETUP: &str = "SET time_zone = '+00:00'";
 
@@ -153,15 +158,7 @@ impl Pool {
                     RecyclingMethod::Fast
                 ))
             }
-            Backend::Postgres => Pool::Postgres(build_pool!(
-                AsyncPgConnection,
-                url,
-                POSTGRES_SETUP.to_owned(),
-                config,
-                // a closed connection is seen without a query (`is_broken`), so no `SELECT 1`
-                // round trip before every statement
-                RecyclingMethod::Fast
-            )),
+            Backend::Postgres => Pool::Postgres(postgres_pool(&url, POSTGRES_SETUP, config)?),
             Backend::Mysql => Pool::Mysql(build_pool!(
                 AsyncMysqlConnection,
                 url,
@@ -172,6 +169,23 @@ impl Pool {
             )),
         })
     }
+}
+
+/// A pool of PostgreSQL connections whose sessions run `setup` first.
+pub(crate) fn postgres_pool(
+    url: &str,
+    setup: &str,
+    config: &DatabaseConfig,
+) -> Result<DeadPool<AsyncPgConnection>> {
+    Ok(build_pool!(
+        AsyncPgConnection,
+        url,
+        setup.to_owned(),
+        config,
+        // a closed connection is seen without a query (`is_broken`), so no `SELECT 1`
+        // round trip before every statement
+        RecyclingMethod::Fast
+    ))
 }
 
 /// Maps a pool error to a one-line storage error.

@@ -5,6 +5,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use diesel_async::pooled_connection::deadpool::Pool as DeadPool;
 use diesel_async::{AsyncMysqlConnection, AsyncPgConnection};
 
 use crate::config::{DatabaseConfig, redact_url};
@@ -54,6 +55,8 @@ use conn::{Pool, SqliteConn};
 #[derive(Clone)]
 pub struct Store {
     pub(crate) pool: Pool,
+    /// PostgreSQL: the connections accounting is written on (see `conn::POSTGRES_ACCOUNTING_SETUP`).
+    pub(crate) accounting_pool: Option<DeadPool<AsyncPgConnection>>,
     backend: Backend,
     url: String,
     /// Bumped after every write of this process to users, their RADIUS items or groups.
@@ -74,8 +77,18 @@ impl Store {
     pub async fn connect(config: &DatabaseConfig) -> Result<Store> {
         let backend = Backend::from_url(&config.url)?;
         let pool = Pool::new(backend, config)?;
+        // connections are opened when first used: nothing for a store that writes no accounting
+        let accounting_pool = match backend {
+            Backend::Postgres => Some(conn::postgres_pool(
+                &conn::driver_url(backend, &config.url),
+                conn::POSTGRES_ACCOUNTING_SETUP,
+                config,
+            )?),
+            _ => None,
+        };
         let store = Store {
             pool,
+            accounting_pool,
             backend,
             url: config.url.clone(),
             user_writes: Arc::default(),
@@ -105,6 +118,24 @@ impl Store {
     /// Counts one write to users or groups (after it committed).
     pub(crate) fn wrote_users(&self) {
         self.user_writes.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// The first column (text, named `v`) of every row `sql` returns, run on a connection of
+    /// the accounting pool (PostgreSQL; for tests looking at those sessions).
+    #[cfg(feature = "test-support")]
+    pub(crate) async fn accounting_strings(&self, sql: &str) -> Result<Vec<String>> {
+        #[derive(diesel::QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            v: String,
+        }
+        let pool = self
+            .accounting_pool
+            .as_ref()
+            .ok_or_else(|| Error::Internal("no accounting pool: PostgreSQL only".to_owned()))?;
+        let conn = pool.get().await.map_err(conn::pool_error)?;
+        let rows: Vec<Row> = sql::pg_load(&conn, sql, &[]).await?;
+        Ok(rows.into_iter().map(|r| r.v).collect())
     }
 
     /// Runs a trivial query: `Ok` when the database answers.
