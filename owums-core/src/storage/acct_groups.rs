@@ -33,7 +33,7 @@ use crate::error::{Error, Result};
 const MAX_GROUP: usize = 64;
 /// Lanes, so groups written at once (each on its own connection): one per CPU, 2 to 8. A
 /// lane more than the database can run at once only makes the groups smaller; on 2 CPUs,
-/// 2 lanes wrote accounting with 15-20 % less CPU per request than 4 (docs/benchmarks.md).
+/// 2 lanes wrote accounting with 15-25 % less CPU per request than 4 (docs/benchmarks.md).
 fn lanes() -> usize {
     std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 8))
 }

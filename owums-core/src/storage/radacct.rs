@@ -225,7 +225,7 @@ pub(super) async fn pg_write(
             if close_older && !e.username.is_empty() && !e.calling_station_id.is_empty() =>
         {
             let rows: Vec<ClosedRow> = pg_load(conn, &START_CLOSING_OLDER, &v).await?;
-            log_closed(e, rows.first().map_or(0, |r| r.closed));
+            log_closed(&e.username, rows.first().map_or(0, |r| r.closed));
             return Ok(());
         }
         AcctStatus::Start => (insert_start(pg), None),
@@ -289,8 +289,8 @@ impl SqliteWrite {
                 for statement in all {
                     touched = statement.execute(conn)?;
                 }
-                if all.len() > 1 && touched > 0 {
-                    tracing::info!(%username, closed = touched, "older sessions of the device closed");
+                if all.len() > 1 {
+                    log_closed(username, i64::try_from(touched).unwrap_or(i64::MAX));
                 }
             }
             SqliteWrite::Otherwise(update, insert) => {
@@ -303,9 +303,9 @@ impl SqliteWrite {
     }
 }
 
-fn log_closed(e: &AccountingEvent, closed: i64) {
+fn log_closed(username: &str, closed: i64) {
     if closed > 0 {
-        tracing::info!(username = %e.username, closed, "older sessions of the device closed");
+        tracing::info!(%username, closed, "older sessions of the device closed");
     }
 }
 
@@ -371,7 +371,7 @@ impl AccountingSink for SqlAccountingSink {
                     .execute_sql_all(&[&insert_start(backend), CLOSE_OLDER], &values(e))
                     .await?;
                 let closed = touched.last().copied().unwrap_or(0);
-                log_closed(e, i64::try_from(closed).unwrap_or(i64::MAX));
+                log_closed(&e.username, i64::try_from(closed).unwrap_or(i64::MAX));
             }
             AcctStatus::InterimUpdate => {
                 let v = values(e);
