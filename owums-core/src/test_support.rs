@@ -222,7 +222,13 @@ impl TestDb {
 impl TestDb {
     /// The first column (text, named `v`) of every row `sql` returns.
     pub async fn strings(&self, sql: &str) -> crate::Result<Vec<String>> {
-        strings(&self.store, sql).await
+        #[derive(diesel::QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            v: String,
+        }
+        let rows: Vec<Row> = self.store.load_sql(sql, &[]).await?;
+        Ok(rows.into_iter().map(|r| r.v).collect())
     }
 }
 
@@ -230,15 +236,4 @@ impl TestDb {
 /// accounting pool (PostgreSQL): with a pool size of 1, the session accounting was written on.
 pub async fn accounting_strings(store: &Store, sql: &str) -> crate::Result<Vec<String>> {
     store.accounting_strings(sql).await
-}
-
-/// The first column (text, named `v`) of every row `sql` returns on `store`.
-async fn strings(store: &Store, sql: &str) -> crate::Result<Vec<String>> {
-    #[derive(diesel::QueryableByName)]
-    struct Row {
-        #[diesel(sql_type = diesel::sql_types::Text)]
-        v: String,
-    }
-    let rows: Vec<Row> = store.load_sql(sql, &[]).await?;
-    Ok(rows.into_iter().map(|r| r.v).collect())
 }
