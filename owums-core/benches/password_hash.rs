@@ -8,7 +8,7 @@
 use std::time::{Duration, Instant};
 
 use owums_core::PasswordFormat;
-use owums_core::password::{hash_password, verify_password};
+use owums_core::subscriber::{hash_password, verify_password};
 
 fn median(mut samples: Vec<Duration>) -> Duration {
     samples.sort_unstable();

@@ -26,52 +26,35 @@
 //! ```
 #![warn(missing_docs)]
 
-pub mod access_point;
-pub mod account;
 pub mod accounting;
-pub mod authorize;
-pub mod authorize_cache;
 pub mod config;
-pub mod counter;
-pub mod credential_cache;
 pub mod error;
-pub mod housekeeping;
 pub mod ids;
-mod lru_table;
+pub mod jobs;
 pub mod mail;
-pub mod password;
 pub mod plugin;
-pub mod recovery;
-pub mod reset;
-pub mod service;
-pub mod sessions;
+pub mod radius;
 pub mod settings;
-pub mod sink;
 pub mod storage;
+pub mod subscriber;
 #[cfg(feature = "test-support")]
 pub mod test_support;
-pub mod user;
-pub mod verifier;
 
-pub use account::{
-    DayUsage, PasswordChange, ProfileUpdate, SessionPage, SessionQuery, SessionSort, Usage,
-};
 pub use accounting::{AccountingEvent, AccountingSink, AcctStatus, fold_gigawords};
 pub use async_trait::async_trait;
 pub use config::Config;
 pub use error::{Error, ErrorKind, Result};
 pub use ids::{AttributeKind, Email, GroupName, PhoneNumber, RadiusAttribute, UserId, Username};
-pub use password::PasswordFormat;
 pub use plugin::{
-    AccountingSinkFactory, PLUGIN_API_VERSION, PluginContext, PluginRegistrar, PluginRegistry,
-    PluginStateStore, UserDirectory, VerifierFactory,
+    AccountingSinkFactory, BackgroundTask, Challenge, Expiry, Outcome, OutcomeHandler,
+    PLUGIN_API_VERSION, PluginContext, PluginHandler, PluginRegistrar, PluginRegistry, PluginRoute,
+    PluginStateStore, RegistrationField, Shutdown, UserDirectory, Verifier, VerifierEvent,
+    VerifierFactory,
 };
-pub use service::Subscribers;
-pub use sessions::{Session, SessionKind, SessionToken, Sessions};
 pub use settings::Settings;
 pub use storage::{SqlAccountingSink, Store};
-pub use user::{NewUser, User, UserRecord, UserStatus};
-pub use verifier::{
-    BackgroundTask, Challenge, Expiry, Outcome, OutcomeHandler, PluginHandler, PluginRoute,
-    RegistrationField, Shutdown, Verifier, VerifierEvent,
+pub use subscriber::{
+    DayUsage, NewUser, PasswordChange, PasswordFormat, ProfileUpdate, SessionPage, SessionQuery,
+    SessionSort, Subscribers, UsageHistory, User, UserRecord, UserStatus, WebSession,
+    WebSessionKind, WebSessionToken, WebSessions,
 };

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use owums_core::access_point::AccessPointLookup;
+use owums_core::accounting::AccessPointLookup;
 use owums_core::config::AccessPointsConfig;
 use owums_core::{Error, Result};
 use quick_xml::Reader;

@@ -125,11 +125,8 @@ pub async fn serve(config: Config, migrate: bool) -> anyhow::Result<()> {
 }
 
 /// The housekeeper for `state`, with the access-point lookup when one is configured.
-pub(crate) fn housekeeper(
-    state: &AppState,
-) -> owums_core::Result<owums_core::housekeeping::Housekeeper> {
-    let keeper =
-        owums_core::housekeeping::Housekeeper::new(state.store.clone(), state.verifiers.clone());
+pub(crate) fn housekeeper(state: &AppState) -> owums_core::Result<owums_core::jobs::Housekeeper> {
+    let keeper = owums_core::jobs::Housekeeper::new(state.store.clone(), state.verifiers.clone());
     if state.config.access_points.lookup_url.is_empty() {
         return Ok(keeper);
     }

@@ -54,10 +54,9 @@ pub(crate) async fn radacct(config: &Config, cmd: RadacctCommand) -> anyhow::Res
             }
             let lookup = crate::access_points::HttpLookup::new(&config.access_points)?;
             let (bar, mut tick) = progress("converting sessions");
-            let done = owums_core::access_point::convert_called_station_ids(
-                &store, &lookup, now, &mut tick,
-            )
-            .await;
+            let done =
+                owums_core::accounting::convert_called_station_ids(&store, &lookup, now, &mut tick)
+                    .await;
             bar.finish_and_clear();
             let done = done?;
             println!("converted {}, unknown {}", done.converted, done.unknown);

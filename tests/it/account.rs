@@ -1,8 +1,8 @@
 //! A subscriber's own account in the core: sessions, usage, profile changes; once per backend.
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use owums_core::sessions::{SessionKind, Sessions};
 use owums_core::storage::RadiusView;
+use owums_core::subscriber::{WebSessionKind, WebSessions};
 use owums_core::{
     AccountingEvent, AccountingSink, AcctStatus, Email, ErrorKind, PasswordChange, ProfileUpdate,
     SessionQuery, SessionSort, Settings, SqlAccountingSink,
@@ -291,18 +291,18 @@ db_test!(password_change_ends_other_sessions, |db| {
         .radius_view(RadiusView::Check, "alice")
         .await
         .unwrap();
-    let sessions = Sessions::new(db.store.clone());
+    let sessions = WebSessions::new(db.store.clone());
     let (current, _) = sessions
-        .create(SessionKind::Web, Some(alice.id))
+        .create(WebSessionKind::Web, Some(alice.id))
         .await
         .unwrap();
     let (phone, _) = sessions
-        .create(SessionKind::Api, Some(alice.id))
+        .create(WebSessionKind::Api, Some(alice.id))
         .await
         .unwrap();
     let bob = s.register(new_user("bobby")).await.unwrap();
     let (bobs, _) = sessions
-        .create(SessionKind::Web, Some(bob.id))
+        .create(WebSessionKind::Web, Some(bob.id))
         .await
         .unwrap();
     let update = ProfileUpdate {

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use owums_core::housekeeping::{Housekeeper, Job};
+use owums_core::jobs::{Housekeeper, Job};
 use owums_core::{
     Challenge, Expiry, Outcome, Result, Settings, User, UserStatus, Verifier, VerifierEvent,
 };
@@ -226,7 +226,7 @@ db_test!(a_job_leased_by_another_process_is_skipped, |db| {
 struct OneDevice;
 
 #[owums_core::async_trait]
-impl owums_core::access_point::AccessPointLookup for OneDevice {
+impl owums_core::accounting::AccessPointLookup for OneDevice {
     async fn access_point_of(&self, client_mac: &str) -> Result<Option<String>> {
         Ok((client_mac == "aa:bb:cc:dd:ee:01").then(|| "00:26:b9:75:f2:1d".to_owned()))
     }

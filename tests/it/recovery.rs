@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use chrono::Utc;
-use owums_core::recovery::{PhoneRecovery, RESET_TOKEN_LIFETIME, RecoveryStatus};
+use owums_core::subscriber::{PhoneRecovery, RESET_TOKEN_LIFETIME, RecoveryStatus};
 use owums_core::{
     Challenge, Error, Expiry, Outcome, OutcomeHandler, Result, User, Verifier, VerifierEvent,
 };
@@ -80,7 +80,7 @@ db_test!(recovery_unknown_number_looks_pending_then_expires, |db| {
     ));
     assert!(
         "not-a-ticket"
-            .parse::<owums_core::recovery::RecoveryTicket>()
+            .parse::<owums_core::subscriber::RecoveryTicket>()
             .is_err()
     );
 });

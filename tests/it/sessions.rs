@@ -3,7 +3,7 @@
 use chrono::{Duration, Utc};
 use owums_core::Store;
 use owums_core::config::DatabaseConfig;
-use owums_core::sessions::{SessionKind, Sessions};
+use owums_core::subscriber::{WebSessionKind, WebSessions};
 
 use crate::support::{db_test, new_user, subscribers};
 
@@ -12,8 +12,8 @@ fn sql_time(t: chrono::DateTime<Utc>) -> String {
 }
 
 db_test!(session_create_get_and_expire, |db| {
-    let sessions = Sessions::new(db.store.clone());
-    let (token, created) = sessions.create(SessionKind::Web, None).await.unwrap();
+    let sessions = WebSessions::new(db.store.clone());
+    let (token, created) = sessions.create(WebSessionKind::Web, None).await.unwrap();
     assert_eq!(token.as_str().len(), 64, "256 random bits in hex");
     assert_eq!(created.user_id, None);
     assert_eq!(created.csrf_token.len(), 64);
@@ -27,13 +27,13 @@ db_test!(session_create_get_and_expire, |db| {
         .await
         .unwrap();
     assert!(sessions.get(token.as_str()).await.unwrap().is_none());
-    let (live, _) = sessions.create(SessionKind::Api, None).await.unwrap();
+    let (live, _) = sessions.create(WebSessionKind::Api, None).await.unwrap();
     // The hourly housekeeping job purges them.
-    let keeper = owums_core::housekeeping::Housekeeper::new(db.store.clone(), Vec::new());
+    let keeper = owums_core::jobs::Housekeeper::new(db.store.clone(), Vec::new());
     let reports = keeper.run_all(Utc::now()).await.unwrap();
     let purge = reports
         .iter()
-        .find(|r| r.job == owums_core::housekeeping::Job::PurgeExpiredSessions)
+        .find(|r| r.job == owums_core::jobs::Job::PurgeExpiredSessions)
         .and_then(|r| r.summary.clone());
     assert_eq!(purge.as_deref(), Some("deleted 1"));
     assert_eq!(sessions.purge_expired(Utc::now()).await.unwrap(), 0);
@@ -43,8 +43,8 @@ db_test!(session_create_get_and_expire, |db| {
 db_test!(session_rotate_and_log_in_keep_data_and_language, |db| {
     let s = subscribers(&db);
     let user = s.register(new_user("alice")).await.unwrap();
-    let sessions = Sessions::new(db.store.clone());
-    let (anon, first) = sessions.create(SessionKind::Web, None).await.unwrap();
+    let sessions = WebSessions::new(db.store.clone());
+    let (anon, first) = sessions.create(WebSessionKind::Web, None).await.unwrap();
     assert!(
         sessions
             .set_locale(anon.as_str(), Some("it"))
@@ -61,7 +61,7 @@ db_test!(session_rotate_and_log_in_keep_data_and_language, |db| {
     );
 
     let (logged, session) = sessions
-        .log_in(Some(anon.as_str()), SessionKind::Web, user.id)
+        .log_in(Some(anon.as_str()), WebSessionKind::Web, user.id)
         .await
         .unwrap();
     assert_ne!(logged, anon, "the session id changes at login");
@@ -85,15 +85,15 @@ db_test!(session_rotate_and_log_in_keep_data_and_language, |db| {
 
     // An unknown token logs in with a new session; so does a session of the other kind.
     let (fresh, s2) = sessions
-        .log_in(Some("unknown"), SessionKind::Api, user.id)
+        .log_in(Some("unknown"), WebSessionKind::Api, user.id)
         .await
         .unwrap();
-    assert_eq!((s2.kind, s2.user_id), (SessionKind::Api, Some(user.id)));
+    assert_eq!((s2.kind, s2.user_id), (WebSessionKind::Api, Some(user.id)));
     let (_, s3) = sessions
-        .log_in(Some(fresh.as_str()), SessionKind::Web, user.id)
+        .log_in(Some(fresh.as_str()), WebSessionKind::Web, user.id)
         .await
         .unwrap();
-    assert_eq!(s3.kind, SessionKind::Web);
+    assert_eq!(s3.kind, WebSessionKind::Web);
     assert!(sessions.get(fresh.as_str()).await.unwrap().is_some());
 
     // Logging out ends one session; a password change ends all but the current one.
@@ -123,9 +123,9 @@ db_test!(session_rotate_and_log_in_keep_data_and_language, |db| {
 });
 
 db_test!(session_touch_slides_expiry_at_most_once_a_minute, |db| {
-    let sessions =
-        Sessions::new(db.store.clone()).with_idle_timeout(SessionKind::Web, Duration::minutes(30));
-    let (token, s) = sessions.create(SessionKind::Web, None).await.unwrap();
+    let sessions = WebSessions::new(db.store.clone())
+        .with_idle_timeout(WebSessionKind::Web, Duration::minutes(30));
+    let (token, s) = sessions.create(WebSessionKind::Web, None).await.unwrap();
     assert!(s.expires_at - s.created_at == Duration::minutes(30));
     assert!(
         !sessions.touch(token.as_str(), &s).await.unwrap(),
@@ -156,9 +156,9 @@ db_test!(sessions_are_shared_between_processes, |db| {
     })
     .await
     .unwrap();
-    let a = Sessions::new(db.store.clone());
-    let b = Sessions::new(other);
-    let (token, s) = a.create(SessionKind::Api, None).await.unwrap();
+    let a = WebSessions::new(db.store.clone());
+    let b = WebSessions::new(other);
+    let (token, s) = a.create(WebSessionKind::Api, None).await.unwrap();
     assert_eq!(b.get(token.as_str()).await.unwrap().unwrap(), s);
     assert!(b.delete(token.as_str()).await.unwrap());
     assert!(a.get(token.as_str()).await.unwrap().is_none());

@@ -7,7 +7,7 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use owums_core::recovery::{PhoneRecovery, RecoveryStatus};
+use owums_core::subscriber::{PhoneRecovery, RecoveryStatus};
 use owums_core::{
     Error, PluginContext, Shutdown, Subscribers, UserRecord, UserStatus, Verifier, VerifierFactory,
 };

@@ -14,7 +14,7 @@ use figment_file_provider_adapter::FileAdapter;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::password::PasswordFormat;
+use crate::subscriber::password::PasswordFormat;
 
 mod freeradius;
 mod mail;

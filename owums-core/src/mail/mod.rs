@@ -12,7 +12,7 @@ pub use templates::{MAIL_LOCALES, MailKind, MailVars, compose, mail_locale, rend
 use crate::error::Result;
 use crate::settings::Settings;
 use crate::storage::{NewMailRow, Store};
-use crate::user::UserRecord;
+use crate::subscriber::user::UserRecord;
 
 /// The new-account mail `user` gets when verified for the first time, if they get one:
 /// `send_email_notification_to_users` is on, they were never verified and have an e-mail.

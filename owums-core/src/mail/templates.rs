@@ -5,7 +5,7 @@
 use crate::error::Result;
 use crate::settings::Settings;
 use crate::storage::NewMail;
-use crate::user::UserRecord;
+use crate::subscriber::user::UserRecord;
 
 /// Locales every mail exists in; the first is the fallback.
 pub const MAIL_LOCALES: [&str; 3] = ["en", "it", "es"];

@@ -7,7 +7,7 @@ use diesel_async::RunQueryDsl;
 use super::Store;
 use super::conn::db_run;
 use super::schema::owums_job_leases;
-use super::users::to_second;
+use super::subscriber::users::to_second;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 use crate::error::{Error, Result};

@@ -11,7 +11,7 @@ use diesel_async::RunQueryDsl;
 use super::Store;
 use super::conn::db_run;
 use super::schema::owums_mail_outbox;
-use super::users::to_second;
+use super::subscriber::users::to_second;
 use crate::error::Result;
 use crate::ids::Email;
 

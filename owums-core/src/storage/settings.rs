@@ -6,7 +6,7 @@ use diesel_async::{AsyncConnection, RunQueryDsl};
 use super::Store;
 use super::conn::db_run;
 use super::schema::owums_settings;
-use super::users::now_utc;
+use super::subscriber::users::now_utc;
 use crate::error::{Error, Result};
 
 impl Store {

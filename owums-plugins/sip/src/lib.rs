@@ -4,7 +4,7 @@
 //! the configured numbers from their mobile; a media gateway or SIP proxy routes the call
 //! here; owums lets it ring and then answers *busy*, so the call costs nothing, while the
 //! caller ID proves that the subscriber owns the number. The same call completes a
-//! password recovery by phone ([`owums_core::recovery`]).
+//! password recovery by phone ([`owums_core::subscriber::PhoneRecovery`]).
 //!
 //! Turn it on in `plugins.toml` (see `docs/verifiers/sip.md`):
 //!

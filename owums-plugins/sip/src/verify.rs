@@ -73,7 +73,7 @@ impl Matcher {
             }
             _ => {}
         }
-        if owums_core::recovery::is_pending(&*self.ctx.state, user.id).await? {
+        if owums_core::subscriber::is_pending(&*self.ctx.state, user.id).await? {
             out.push(Outcome::PasswordRecovered { user: user.id });
         }
         if out.is_empty() {

@@ -1,7 +1,7 @@
 //! The operations of the API.
 
 use chrono::Utc;
-use owums_core::sessions::{Session, SessionKind};
+use owums_core::subscriber::{WebSession, WebSessionKind};
 use owums_core::{
     Email, NewUser, PasswordChange, PhoneNumber, ProfileUpdate, RegistrationField, SessionQuery,
     SessionSort, UserRecord, UserStatus, Username,
@@ -125,13 +125,13 @@ impl Endpoints {
                 "api-token-invalid",
             )
         };
-        let session: Session = api
+        let session: WebSession = api
             .sessions
             .get(token)
             .await
             .map_err(|e| ApiError::from_core(&tr, &e))?
             .ok_or_else(|| unauthorized(&tr))?;
-        if cookie && session.kind != SessionKind::Web {
+        if cookie && session.kind != WebSessionKind::Web {
             return Err(unauthorized(&tr));
         }
         let id = session.user_id.ok_or_else(|| unauthorized(&tr))?;
@@ -271,7 +271,7 @@ impl Endpoints {
         }
         let (token, session) = api
             .sessions
-            .create(SessionKind::Api, Some(user.id))
+            .create(WebSessionKind::Api, Some(user.id))
             .await
             .map_err(core)?;
         Ok(Created::Created(Json(TokenResponse {
@@ -308,9 +308,9 @@ impl Endpoints {
         api.limiter.clear(Action::Login, &account);
         let as_cookie = cookie.0.unwrap_or(false);
         let kind = if as_cookie {
-            SessionKind::Web
+            WebSessionKind::Web
         } else {
-            SessionKind::Api
+            WebSessionKind::Api
         };
         let (token, session) = api
             .sessions

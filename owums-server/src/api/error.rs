@@ -151,8 +151,8 @@ impl ApiError {
     /// A core error, in the request's language. Storage and internal errors are logged and
     /// shown as a generic message.
     pub(crate) fn from_core(tr: &Translator, e: &Error) -> Self {
-        if let Some(problem) = owums_core::reset::ResetLinkError::of(e) {
-            use owums_core::reset::ResetLinkError as R;
+        if let Some(problem) = owums_core::subscriber::ResetLinkError::of(e) {
+            use owums_core::subscriber::ResetLinkError as R;
             let (kind, id) = match problem {
                 R::Unknown => ("reset_link_invalid", "api-reset-link-invalid"),
                 R::Expired => ("reset_link_expired", "api-reset-link-expired"),

@@ -9,7 +9,7 @@ mod types;
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use owums_core::sessions::{SessionKind, Sessions};
+use owums_core::subscriber::{WebSessionKind, WebSessions};
 use poem::http::{StatusCode, header};
 use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Route};
 use poem_openapi::OpenApiService;
@@ -28,7 +28,7 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 pub(crate) struct ApiInner {
     pub(crate) state: AppState,
     pub(crate) i18n: I18n,
-    pub(crate) sessions: Sessions,
+    pub(crate) sessions: WebSessions,
     pub(crate) limiter: RateLimiter,
 }
 
@@ -52,7 +52,8 @@ impl Api {
         Api(Arc::new(ApiInner {
             state: state.clone(),
             i18n: I18n::new().expect("the embedded messages parse (a unit test checks them)"),
-            sessions: Sessions::new(state.store.clone()).with_idle_timeout(SessionKind::Web, idle),
+            sessions: WebSessions::new(state.store.clone())
+                .with_idle_timeout(WebSessionKind::Web, idle),
             limiter,
         }))
     }

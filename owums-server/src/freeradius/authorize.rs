@@ -1,6 +1,6 @@
 //! `POST /api/v1/freeradius/authorize/` and `/postauth/`.
 
-use owums_core::authorize::{AuthorizeRequest, Decision, ReplyValue, SIMULTANEOUS_USE_MESSAGE};
+use owums_core::radius::{AuthorizeRequest, Decision, ReplyValue, SIMULTANEOUS_USE_MESSAGE};
 use poem::http::StatusCode;
 use poem::web::Data;
 use poem::{Body, Request, Response, handler};

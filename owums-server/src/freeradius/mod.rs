@@ -11,12 +11,12 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use owums_core::authorize::Authorizer;
-use owums_core::authorize_cache::AuthorizeCache;
+use owums_core::accounting::AccountingPipeline;
 use owums_core::config::IpNet;
-use owums_core::counter::default_counters;
-use owums_core::credential_cache::CredentialCache;
-use owums_core::sink::AccountingPipeline;
+use owums_core::radius::AuthorizeCache;
+use owums_core::radius::Authorizer;
+use owums_core::radius::CredentialCache;
+use owums_core::radius::default_counters;
 use owums_core::{AccountingSink, SqlAccountingSink, Store};
 use poem::http::StatusCode;
 use poem::{Body, Endpoint, EndpointExt, Request, Response, Route, post};

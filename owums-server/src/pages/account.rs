@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Local, TimeZone, Utc};
 use minijinja::{Value, context};
-use owums_core::account::{PasswordChange, ProfileUpdate, SessionQuery, SessionSort};
+use owums_core::subscriber::{PasswordChange, ProfileUpdate, SessionQuery, SessionSort};
 use owums_core::{Email, Error, UserRecord, UserStatus};
 use poem::http::StatusCode;
 use poem::web::Data;

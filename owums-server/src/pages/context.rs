@@ -7,7 +7,7 @@ use minijinja::Value;
 use minijinja::context;
 use owums_core::UserRecord;
 use owums_core::UserStatus;
-use owums_core::sessions::{Session, SessionKind};
+use owums_core::subscriber::{WebSession, WebSessionKind};
 use poem::http::{HeaderValue, StatusCode, header};
 use poem::{IntoResponse, Request, Response};
 
@@ -41,7 +41,7 @@ pub(crate) struct Ctx {
     pub(crate) web: Web,
     pub(crate) tr: Translator,
     pub(crate) token: Option<String>,
-    pub(crate) session: Option<Session>,
+    pub(crate) session: Option<WebSession>,
     pub(crate) user: Option<UserRecord>,
     pub(crate) ip: IpAddr,
     https: bool,
@@ -148,7 +148,7 @@ impl Ctx {
         if self.session.is_some() && self.token.is_some() {
             return Ok(());
         }
-        let (token, session) = self.web.sessions.create(SessionKind::Web, None).await?;
+        let (token, session) = self.web.sessions.create(WebSessionKind::Web, None).await?;
         self.set_token(token.as_str().to_owned());
         self.session = Some(session);
         Ok(())
@@ -171,7 +171,7 @@ impl Ctx {
         let (token, session) = self
             .web
             .sessions
-            .log_in(self.token.as_deref(), SessionKind::Web, user.id)
+            .log_in(self.token.as_deref(), WebSessionKind::Web, user.id)
             .await?;
         self.set_token(token.as_str().to_owned());
         self.session = Some(session);

@@ -19,7 +19,7 @@ mod verification;
 use std::sync::Arc;
 
 use owums_core::config::WebConfig;
-use owums_core::sessions::{SessionKind, Sessions};
+use owums_core::subscriber::{WebSessionKind, WebSessions};
 use poem::http::StatusCode;
 use poem::{Route, get, post};
 
@@ -40,7 +40,7 @@ pub(crate) struct WebInner {
     pub(crate) i18n: I18n,
     pub(crate) templates: templates::Templates,
     pub(crate) limiter: RateLimiter,
-    pub(crate) sessions: Sessions,
+    pub(crate) sessions: WebSessions,
     pub(crate) config: WebConfig,
 }
 
@@ -58,7 +58,8 @@ impl Web {
         let idle = chrono::Duration::minutes(
             i64::try_from(config.session_idle_minutes).unwrap_or(i64::MAX / 120_000),
         );
-        let sessions = Sessions::new(state.store.clone()).with_idle_timeout(SessionKind::Web, idle);
+        let sessions =
+            WebSessions::new(state.store.clone()).with_idle_timeout(WebSessionKind::Web, idle);
         Ok(Web(Arc::new(WebInner {
             state: state.clone(),
             i18n: I18n::new()?,

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use minijinja::context;
-use owums_core::recovery::{PhoneRecovery, RecoveryStatus, RecoveryTicket};
+use owums_core::subscriber::{PhoneRecovery, RecoveryStatus, RecoveryTicket};
 use owums_core::{Challenge, Error, PhoneNumber, RegistrationField, Verifier};
 use poem::http::StatusCode;
 use poem::web::{Data, Json};

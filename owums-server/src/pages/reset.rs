@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use minijinja::context;
-use owums_core::reset::ResetLinkError;
+use owums_core::subscriber::ResetLinkError;
 use poem::http::StatusCode;
 use poem::web::{Data, Path};
 use poem::{Body, Request, Response, handler};

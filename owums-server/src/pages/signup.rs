@@ -136,7 +136,7 @@ pub(crate) async fn submit(req: &Request, web: Data<&Web>, body: Body) -> Respon
 /// The message id for a password that breaks the rules (the core's rules).
 pub(crate) fn password_problem(password: &str) -> Option<&'static str> {
     let len = password.chars().count();
-    if len < owums_core::password::MIN_PASSWORD_LEN {
+    if len < owums_core::subscriber::MIN_PASSWORD_LEN {
         Some("err-password-short")
     } else if len > 128 {
         Some("err-password-long")

@@ -1,8 +1,8 @@
 //! Password reset by e-mail on every backend: no enumeration, single use, expiry, replaced
 //! links, password rules — and on every refusal the password stays as it was.
 
-use owums_core::reset::ResetLinkError;
 use owums_core::storage::OutboxRecord;
+use owums_core::subscriber::ResetLinkError;
 use owums_core::{ErrorKind, Subscribers, UserRecord};
 
 use super::reset_link;

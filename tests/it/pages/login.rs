@@ -1,7 +1,7 @@
 //! Login and logout: case-insensitive usernames, one generic error, inactive users refused,
 //! a new session id on login, the session gone on logout, and rate limits.
 
-use owums_core::sessions::Sessions;
+use owums_core::subscriber::WebSessions;
 use poem::http::StatusCode;
 
 use super::{Browser, config};
@@ -36,7 +36,7 @@ db_test!(login_is_case_insensitive_and_rotates_the_session, |db| {
     assert!(!cookie.contains("Secure"), "plain HTTP: {cookie}");
     let after = b.cookie.clone().unwrap();
     assert_ne!(before, after);
-    let sessions = Sessions::new(db.store.clone());
+    let sessions = WebSessions::new(db.store.clone());
     assert!(
         sessions.get(&before).await.unwrap().is_none(),
         "old id dead"
@@ -99,7 +99,7 @@ db_test!(
         }
         assert_eq!(bodies[0], bodies[1], "inactive looks like a wrong password");
         assert_eq!(bodies[1], bodies[2], "unknown looks like a wrong password");
-        let session = Sessions::new(db.store.clone())
+        let session = WebSessions::new(db.store.clone())
             .get(b.cookie.as_ref().unwrap())
             .await
             .unwrap()

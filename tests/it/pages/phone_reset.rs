@@ -191,7 +191,7 @@ db_test!(phone_recovery_needs_the_form_token_and_is_limited, |db| {
 db_test!(phone_recovery_out_of_time_says_so, |db| {
     let (mut b, _) = ask(&db, "+393337777777").await;
     // Move the ticket kept in the session past its window, as if five minutes had gone by.
-    let sessions = owums_core::sessions::Sessions::new(db.store.clone());
+    let sessions = owums_core::subscriber::WebSessions::new(db.store.clone());
     let token = b.cookie.clone().unwrap();
     let mut data = sessions.get(&token).await.unwrap().unwrap().data;
     let ticket = data["phone_recovery"]["ticket"]

@@ -2,7 +2,7 @@
 //! sign-up that ends on the verification page.
 
 use owums_core::Settings;
-use owums_core::sessions::Sessions;
+use owums_core::subscriber::WebSessions;
 use poem::http::StatusCode;
 
 use super::{Browser, CALL_NUMBER, config};
@@ -77,7 +77,7 @@ db_test!(signup_creates_an_unverified_user_and_shows_the_call, |db| {
     // The captcha's answer stays on the server, in the session.
     let img = b.get("/account/captcha.png").await;
     assert_eq!(img.headers["content-type"], "image/png");
-    let data = Sessions::new(db.store.clone())
+    let data = WebSessions::new(db.store.clone())
         .get(&anonymous)
         .await
         .unwrap()

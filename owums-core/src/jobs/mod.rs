@@ -1,0 +1,7 @@
+//! Scheduled jobs: the housekeeping that OWUMS ran from cron (closing stale sessions,
+//! deleting users who never verified, purging old rows), each run by one process at a time
+//! under a database lease.
+
+pub(crate) mod housekeeping;
+
+pub use housekeeping::{Housekeeper, Job, JobReport, STALE_SESSION_DAYS};

@@ -1,0 +1,517 @@
+//! The REST-mode authorize decision: who may log in, with which replies (FreeRADIUS'
+//! `rlm_rest` asks; see `docs/freeradius.md`). The server turns a [`Decision`] into
+//! openwisp-radius' HTTP answers.
+
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
+
+use chrono::{DateTime, Utc};
+
+use crate::accounting::access_point::normalize_mac;
+use crate::accounting::{AccountingEvent, AcctStatus};
+use crate::error::{Error, Result};
+use crate::ids::{Email, PhoneNumber, Username};
+use crate::radius::authorize_cache::{AuthorizeCache, Rules, Snapshot};
+use crate::radius::counter::{Counter, CounterUsage};
+use crate::radius::credential_cache::CredentialCache;
+use crate::storage::{ProfileAttribute, ProfileSource, Store, UsageSums};
+use crate::subscriber::password::{self, PASSWORD_ATTRIBUTES};
+use crate::subscriber::user::{UserRecord, UserStatus};
+
+/// `Reply-Message` when `Simultaneous-Use` is exceeded (openwisp-radius' text).
+pub const SIMULTANEOUS_USE_MESSAGE: &str = "You are already logged in - access denied";
+
+/// What FreeRADIUS asks about.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct AuthorizeRequest {
+    /// `User-Name`: a username, an e-mail, a mobile number or (MAC roaming) a device MAC.
+    pub username: String,
+    /// `User-Password` (PAP).
+    pub password: String,
+    /// `Called-Station-Id` (the access point).
+    pub called_station_id: String,
+    /// `Calling-Station-Id` (the device).
+    pub calling_station_id: String,
+}
+
+impl std::fmt::Debug for AuthorizeRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthorizeRequest")
+            .field("username", &self.username)
+            .field("called_station_id", &self.called_station_id)
+            .field("calling_station_id", &self.calling_station_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A reply value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReplyValue {
+    /// From a reply item (always text, as stored).
+    Text(Vec<String>),
+    /// What a counter left (a number).
+    Number(i64),
+}
+
+/// One reply attribute of an accepted user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    /// Attribute name.
+    pub attribute: String,
+    /// Operator (`=`, `:=`, `+=` for several values).
+    pub op: String,
+    /// Value(s).
+    pub value: ReplyValue,
+}
+
+/// The answer to an authorize.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// Accepted, with reply attributes in order (own, then groups', then counters').
+    Accept {
+        /// The subscriber's username (differs from the request for e-mail, mobile or MAC logins).
+        username: String,
+        /// Reply attributes.
+        replies: Vec<Reply>,
+    },
+    /// Unknown user, wrong password, or a user who may not log in (unverified, disabled,
+    /// inactive, EULA not accepted): no reason is given out.
+    Reject,
+    /// A group or the user says `Auth-Type := Reject` (the seeded `Disabled` group).
+    Refused {
+        /// Their `Reply-Message`, if any.
+        message: Option<String>,
+    },
+    /// A counter's limit is used up.
+    QuotaReached {
+        /// The counter's message.
+        message: String,
+    },
+    /// `Simultaneous-Use` open sessions already exist elsewhere.
+    SimultaneousUse,
+}
+
+/// Decides authorize requests. Cheap to clone.
+#[derive(Clone)]
+pub struct Authorizer {
+    store: Store,
+    cache: Arc<CredentialCache>,
+    reads: Arc<AuthorizeCache>,
+    counters: Arc<Vec<Arc<dyn Counter>>>,
+    mac_roaming: bool,
+}
+
+impl std::fmt::Debug for Authorizer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let counters: Vec<_> = self.counters.iter().map(|c| c.check_attribute()).collect();
+        f.debug_struct("Authorizer")
+            .field("cache", &self.cache)
+            .field("reads", &self.reads)
+            .field("counters", &counters)
+            .field("mac_roaming", &self.mac_roaming)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A hash to verify against when the user does not exist, so the work is the same.
+fn dummy_hash() -> &'static str {
+    static HASH: OnceLock<String> = OnceLock::new();
+    HASH.get_or_init(|| password::hash_password("owums-no-such-user").unwrap_or_default())
+}
+
+impl Authorizer {
+    /// An authorizer over `store` with these counters and password cache, reading the
+    /// database on every request (see [`Authorizer::with_reads_cache`]).
+    pub fn new(
+        store: Store,
+        cache: Arc<CredentialCache>,
+        counters: Vec<Arc<dyn Counter>>,
+        mac_roaming: bool,
+    ) -> Self {
+        // made now rather than on the first unknown user's request
+        let _ = dummy_hash();
+        Authorizer {
+            store,
+            cache,
+            reads: Arc::new(AuthorizeCache::off()),
+            counters: Arc::new(counters),
+            mac_roaming,
+        }
+    }
+
+    /// Answers a login name seen recently from `reads` instead of the database (see
+    /// [`AuthorizeCache`] for how fresh the answers are).
+    pub fn with_reads_cache(mut self, reads: AuthorizeCache) -> Self {
+        self.reads = Arc::new(reads);
+        self
+    }
+
+    /// The password cache.
+    pub fn cache(&self) -> &CredentialCache {
+        &self.cache
+    }
+
+    /// Tells the cache of recent reads about accounting this process recorded: the user's
+    /// usage changed (and, for a NAS restart, many users' open sessions).
+    pub fn saw_accounting(&self, event: &AccountingEvent) {
+        match event.status {
+            AcctStatus::AccountingOn | AcctStatus::AccountingOff => self.reads.clear(),
+            _ => self.reads.forget(event.username.trim()),
+        }
+    }
+
+    /// The cache of recent reads.
+    pub fn reads_cache(&self) -> &AuthorizeCache {
+        &self.reads
+    }
+
+    /// The user and their password hash for a `User-Name` that may be a username, an
+    /// e-mail or a mobile number.
+    async fn find_login(&self, name: &str) -> Result<Option<(UserRecord, String)>> {
+        if let Ok(username) = Username::try_new(name)
+            && let Some(found) = self.store.find_login(&username).await?
+        {
+            return Ok(Some(found));
+        }
+        let user = if name.contains('@') {
+            match Email::try_new(name) {
+                Ok(e) => self.store.find_user_by_email(&e).await?,
+                Err(_) => None,
+            }
+        } else if name.starts_with('+') {
+            match PhoneNumber::parse(name) {
+                Ok(m) => self.store.find_user_by_mobile(&m).await?,
+                Err(_) => None,
+            }
+        } else {
+            None
+        };
+        match user {
+            Some(u) => self.store.find_login(&u.username).await,
+            None => Ok(None),
+        }
+    }
+
+    /// Checks the password, through the cache.
+    async fn password_ok(&self, user: &UserRecord, password: &str, hash: &str) -> bool {
+        let name = user.username.as_str();
+        if self.cache.check(name, password, hash) {
+            return true;
+        }
+        let ok = password::verify_password_async(password, hash).await;
+        if ok {
+            self.cache.remember(name, password, hash);
+        }
+        ok
+    }
+
+    /// The user a roaming device (`User-Name` = its MAC) belongs to, if roaming applies.
+    async fn roaming_user(&self, name: &str) -> Result<Option<UserRecord>> {
+        if !self.mac_roaming {
+            return Ok(None);
+        }
+        let Some(mac) = normalize_mac(name) else {
+            return Ok(None);
+        };
+        let Some(owner) = self.store.open_session_user_by_mac(&mac).await? else {
+            return Ok(None);
+        };
+        match Username::try_new(&owner) {
+            Ok(u) => self.store.find_user_by_username(&u).await,
+            Err(_) => Ok(None),
+        }
+    }
+
+    /// Decides one request at time `now`.
+    pub async fn authorize(&self, req: &AuthorizeRequest, now: DateTime<Utc>) -> Result<Decision> {
+        let name = req.username.trim();
+        if name.is_empty() {
+            return Ok(Decision::Reject);
+        }
+        if let Some(user) = self.roaming_user(name).await? {
+            if !may_log_in(&user) {
+                return Ok(Decision::Reject);
+            }
+            let rules = rules(&self.store.radius_profile(user.id).await?);
+            let usage = CounterUsage::new(&self.store, user.username.as_str());
+            return self.decide(&user, &rules, req, now, &usage).await;
+        }
+        let seen = match self.reads.get(name, self.store.user_writes()) {
+            Some(seen) => {
+                if self.reads.refresh_due(&seen) {
+                    self.read_again_later(name, now);
+                }
+                seen
+            }
+            None => match self.load(name, now).await? {
+                Some(seen) => seen,
+                None => {
+                    let _ = password::verify_password_async(&req.password, dummy_hash()).await;
+                    return Ok(Decision::Reject);
+                }
+            },
+        };
+        if !may_log_in(&seen.user)
+            || !self
+                .password_ok(&seen.user, &req.password, &seen.hash)
+                .await
+        {
+            return Ok(Decision::Reject);
+        }
+        let username = seen.user.username.as_str();
+        let usage = CounterUsage::with_known(&self.store, username, seen.usage.clone());
+        self.decide(&seen.user, &seen.rules, req, now, &usage).await
+    }
+
+    /// What `name` needs read from the database (`None`: no such user), kept in the cache
+    /// when the user may log in. Concurrent misses of one name wait for the first one's
+    /// reads instead of all reading.
+    async fn load(&self, name: &str, now: DateTime<Utc>) -> Result<Option<Arc<Snapshot>>> {
+        if !self.reads.is_on() {
+            return Ok(self.read(name, now).await?.map(Arc::new));
+        }
+        let lock = self.reads.loading(name);
+        let guard = lock.lock().await;
+        let loaded = match self.reads.get(name, self.store.user_writes()) {
+            Some(seen) => Ok(Some(seen)),
+            None => self.read(name, now).await.map(|read| {
+                read.map(|snapshot| {
+                    let snapshot = Arc::new(snapshot);
+                    if may_log_in(&snapshot.user) {
+                        self.reads.put(name, snapshot.clone());
+                    }
+                    snapshot
+                })
+            }),
+        };
+        drop(guard);
+        self.reads.loaded(name, lock);
+        loaded
+    }
+
+    /// Reads the user, their profile and the usage windows their counters look at `now`.
+    async fn read(&self, name: &str, now: DateTime<Utc>) -> Result<Option<Snapshot>> {
+        // taken before the reads: a write meanwhile makes what they return stale at once
+        let writes = self.store.user_writes();
+        let Some((user, hash)) = self.find_login(name).await? else {
+            return Ok(None);
+        };
+        if !may_log_in(&user) {
+            return Ok(Some(Snapshot::new(
+                user,
+                hash,
+                Rules::default(),
+                vec![],
+                writes,
+            )));
+        }
+        let rules = rules(&self.store.radius_profile(user.id).await?);
+        let mut usage: Vec<(i64, UsageSums)> = Vec::new();
+        for counter in self.counters.iter() {
+            let since = counter.reset().window_start(now);
+            let limited = matches!(limit(&rules.checks, counter.check_attribute()), Ok(Some(_)));
+            if limited && !usage.iter().any(|(s, _)| *s == since) {
+                let sums = self
+                    .store
+                    .usage_since(user.username.as_str(), since)
+                    .await?;
+                usage.push((since, sums));
+            }
+        }
+        Ok(Some(Snapshot::new(user, hash, rules, usage, writes)))
+    }
+
+    /// Reads `name` again in the background, into the cache (or out of it, when the user is
+    /// gone or may no longer log in).
+    fn read_again_later(&self, name: &str, now: DateTime<Utc>) {
+        let (this, name) = (self.clone(), name.to_owned());
+        tokio::spawn(async move {
+            match this.read(&name, now).await {
+                Ok(Some(snapshot)) if may_log_in(&snapshot.user) => {
+                    this.reads.put(&name, Arc::new(snapshot));
+                }
+                Ok(_) => this.reads.forget(&name),
+                Err(e) => {
+                    this.reads.forget(&name);
+                    tracing::warn!(error = %e, "authorize cache: reading a user again failed");
+                }
+            }
+        });
+    }
+
+    async fn decide(
+        &self,
+        user: &UserRecord,
+        rules: &Rules,
+        req: &AuthorizeRequest,
+        now: DateTime<Utc>,
+        usage: &CounterUsage<'_>,
+    ) -> Result<Decision> {
+        let checks = &rules.checks;
+        let mut replies = rules.replies.clone();
+        if checks
+            .get("auth-type")
+            .is_some_and(|v| v.eq_ignore_ascii_case("reject"))
+        {
+            let message = replies
+                .iter()
+                .find(|r| r.attribute.eq_ignore_ascii_case("Reply-Message"))
+                .and_then(|r| match &r.value {
+                    ReplyValue::Text(v) => v.first().cloned(),
+                    ReplyValue::Number(_) => None,
+                });
+            return Ok(Decision::Refused { message });
+        }
+        let username = user.username.as_str();
+        if let Some(limit) = limit(checks, "Simultaneous-Use")? {
+            let open = self
+                .store
+                .open_sessions_elsewhere(username, &req.called_station_id, &req.calling_station_id)
+                .await?;
+            if open >= limit {
+                return Ok(Decision::SimultaneousUse);
+            }
+        }
+        for counter in self.counters.iter() {
+            let Some(max) = limit(checks, counter.check_attribute())? else {
+                continue;
+            };
+            let used = counter
+                .used(usage, counter.reset().window_start(now))
+                .await?;
+            let left = max - used;
+            if left <= 0 {
+                return Ok(Decision::QuotaReached {
+                    message: counter.reply_message().to_owned(),
+                });
+            }
+            add_counter_reply(&mut replies, counter.reply_attribute(), left);
+        }
+        Ok(Decision::Accept {
+            username: username.to_owned(),
+            replies,
+        })
+    }
+}
+
+/// Verified, active and EULA accepted: a valid RADIUS user.
+fn may_log_in(user: &UserRecord) -> bool {
+    user.status() == UserStatus::Verified && user.eula_accepted
+}
+
+/// A profile ready to decide with.
+fn rules(profile: &[ProfileAttribute]) -> Rules {
+    Rules {
+        checks: checks(profile),
+        replies: replies(profile),
+    }
+}
+
+/// Check items by lowercase attribute: the user's own win, then groups by priority.
+fn checks(profile: &[ProfileAttribute]) -> HashMap<String, String> {
+    let mut out = HashMap::new();
+    for a in profile {
+        let own = a.source == ProfileSource::UserCheck;
+        if (!own && a.source != ProfileSource::GroupCheck)
+            || own
+                && PASSWORD_ATTRIBUTES
+                    .iter()
+                    .any(|p| p.eq_ignore_ascii_case(&a.attribute))
+        {
+            continue;
+        }
+        out.entry(a.attribute.to_ascii_lowercase())
+            .or_insert_with(|| a.value.clone());
+    }
+    out
+}
+
+/// A numeric limit; a value that is not a number is a configuration error worth a 500.
+fn limit(checks: &HashMap<String, String>, attribute: &str) -> Result<Option<i64>> {
+    match checks.get(&attribute.to_ascii_lowercase()) {
+        None => Ok(None),
+        Some(v) => {
+            v.trim().parse::<i64>().map(Some).map_err(|_| {
+                Error::Config(format!("check item {attribute} = `{v}` is not a number"))
+            })
+        }
+    }
+}
+
+/// Reply items in order: an attribute's first item decides its operator; `+=` items add values.
+fn replies(profile: &[ProfileAttribute]) -> Vec<Reply> {
+    let mut out: Vec<Reply> = Vec::new();
+    for a in profile {
+        if !matches!(
+            a.source,
+            ProfileSource::UserReply | ProfileSource::GroupReply
+        ) {
+            continue;
+        }
+        match out
+            .iter_mut()
+            .find(|r| r.attribute.eq_ignore_ascii_case(&a.attribute))
+        {
+            Some(r) if a.op == "+=" => {
+                if let ReplyValue::Text(v) = &mut r.value {
+                    v.push(a.value.clone());
+                    r.op = "+=".to_owned();
+                }
+            }
+            Some(_) => {}
+            None => out.push(Reply {
+                attribute: a.attribute.clone(),
+                op: if a.op.is_empty() {
+                    "=".to_owned()
+                } else {
+                    a.op.clone()
+                },
+                value: ReplyValue::Text(vec![a.value.clone()]),
+            }),
+        }
+    }
+    out
+}
+
+/// Adds what a counter left, unless a smaller value is already there (as rlm_sqlcounter).
+fn add_counter_reply(replies: &mut Vec<Reply>, attribute: &str, left: i64) {
+    let existing = replies
+        .iter()
+        .position(|r| r.attribute.eq_ignore_ascii_case(attribute));
+    if let Some(i) = existing {
+        let current = match &replies[i].value {
+            ReplyValue::Number(n) => Some(*n),
+            ReplyValue::Text(v) => v.first().and_then(|s| s.trim().parse::<i64>().ok()),
+        };
+        if current.is_some_and(|c| c <= left) {
+            return;
+        }
+        replies.remove(i);
+    }
+    replies.push(Reply {
+        attribute: attribute.to_owned(),
+        op: ":=".to_owned(),
+        value: ReplyValue::Number(left),
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counter_reply_keeps_the_smaller_value() {
+        let mut r = vec![Reply {
+            attribute: "Session-Timeout".into(),
+            op: "=".into(),
+            value: ReplyValue::Text(vec!["3600".into()]),
+        }];
+        add_counter_reply(&mut r, "Session-Timeout", 7200);
+        assert_eq!(r[0].value, ReplyValue::Text(vec!["3600".into()]));
+        add_counter_reply(&mut r, "Session-Timeout", 600);
+        assert_eq!(r.len(), 1);
+        assert_eq!(r[0].value, ReplyValue::Number(600));
+        add_counter_reply(&mut r, "CoovaChilli-Max-Total-Octets", 5);
+        assert_eq!(r.len(), 2);
+    }
+}

@@ -1,0 +1,283 @@
+//! The cache of authorize reads; how fresh its answers are is documented on [`AuthorizeCache`].
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use crate::radius::lru_table::LruTable;
+use crate::storage::UsageSums;
+use crate::subscriber::user::UserRecord;
+
+/// The RADIUS profile of a user, ready to decide with: check items by lowercase attribute
+/// and reply items in order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Rules {
+    pub(crate) checks: std::collections::HashMap<String, String>,
+    pub(crate) replies: Vec<crate::radius::authorize::Reply>,
+}
+
+/// What one authorize read for a login name.
+#[derive(Debug)]
+pub(crate) struct Snapshot {
+    pub(crate) user: UserRecord,
+    pub(crate) hash: String,
+    pub(crate) rules: Rules,
+    /// Usage sums by window start, as the counters read them.
+    pub(crate) usage: Vec<(i64, UsageSums)>,
+    read_at: Instant,
+    /// [`Store::user_writes`](crate::storage::Store::user_writes) before the reads.
+    writes: u64,
+    /// Someone is reading it again.
+    refreshing: AtomicBool,
+}
+
+impl Snapshot {
+    /// A snapshot of reads that began when the store's write count was `writes`.
+    pub(crate) fn new(
+        user: UserRecord,
+        hash: String,
+        rules: Rules,
+        usage: Vec<(i64, UsageSums)>,
+        writes: u64,
+    ) -> Self {
+        Snapshot {
+            user,
+            hash,
+            rules,
+            usage,
+            read_at: Instant::now(),
+            writes,
+            refreshing: AtomicBool::new(false),
+        }
+    }
+}
+
+/// Recent authorize reads by login name. Cheap to share behind an `Arc`.
+///
+/// A short-lived cache of what an authorize reads from the database for one login name: the
+/// user row with its password hash, the RADIUS profile (own and group items) and the usage
+/// sums the counters read. A subscriber's device that authorizes again within the TTL (a
+/// retry, a re-authentication, a second access point) is answered from memory.
+///
+/// How fresh an answer is:
+/// - A write made through this process's [`Store`](crate::storage::Store) (or a clone) to
+///   users, their RADIUS items, memberships or groups makes every entry stale at once
+///   ([`Store::user_writes`](crate::storage::Store::user_writes)), so the API, the pages and
+///   the housekeeping of `owums serve` take effect on the next request.
+/// - Accounting that this process records for a name drops that name's entry (an
+///   Accounting-On or -Off drops all): a device that stops and logs in again at once is
+///   counted with its last session
+///   ([`Authorizer::saw_accounting`](crate::radius::authorize::Authorizer::saw_accounting)).
+/// - A change made elsewhere (another `owums` process, SQL by hand) and accounting recorded
+///   elsewhere reach authorize within the TTL. Accounting already lags by the NAS's interim
+///   interval (minutes), so counters see usage at most that lag plus the TTL late.
+/// - Unknown names and users who may not log in are not cached (a new or re-enabled user
+///   can log in at once), and neither is the password check itself: a hit still checks the password against the cached hash,
+///   through the [`CredentialCache`](crate::radius::credential_cache::CredentialCache).
+/// - Open sessions (`Simultaneous-Use`) and MAC roaming are read on every request.
+///
+/// Concurrent requests for a name that is not cached wait for the first one's reads, and a
+/// name asked for all the time is read again in the background past half the TTL: requests
+/// in flight never all miss at once.
+pub struct AuthorizeCache {
+    ttl: Duration,
+    entries: LruTable<String, Arc<Snapshot>>,
+    /// Names being read now, each with the lock their readers queue on.
+    loading: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl std::fmt::Debug for AuthorizeCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthorizeCache")
+            .field("ttl", &self.ttl)
+            .field("capacity", &self.capacity())
+            .finish_non_exhaustive()
+    }
+}
+
+impl AuthorizeCache {
+    /// At most `capacity` login names, each answered from memory for `ttl` (capacity 0 or a
+    /// zero TTL: nothing is cached).
+    pub fn new(capacity: usize, ttl: Duration) -> Self {
+        let entries = LruTable::new(if ttl.is_zero() { 0 } else { capacity });
+        AuthorizeCache {
+            ttl,
+            entries,
+            loading: Mutex::default(),
+        }
+    }
+
+    /// A cache that keeps nothing.
+    pub fn off() -> Self {
+        AuthorizeCache::new(0, Duration::ZERO)
+    }
+
+    /// The most login names it holds (0: off).
+    pub fn capacity(&self) -> usize {
+        self.entries.capacity()
+    }
+
+    /// Whether it keeps anything.
+    pub(crate) fn is_on(&self) -> bool {
+        self.entries.is_on()
+    }
+
+    /// The snapshot of `name`, if younger than the TTL and no user write happened since its
+    /// reads began (`writes` is the store's count now).
+    pub(crate) fn get(&self, name: &str, writes: u64) -> Option<Arc<Snapshot>> {
+        self.entries.with(|entries| {
+            let fresh = entries
+                .get(name)
+                .filter(|s| s.writes == writes && s.read_at.elapsed() < self.ttl)
+                .cloned();
+            if fresh.is_none() {
+                entries.pop(name);
+            }
+            fresh
+        })?
+    }
+
+    /// Whether the caller should read `seen` again now, in the background: past half its
+    /// time, so that a name asked for all the time is read again before it expires (instead
+    /// of every request in flight missing at once). True for one caller only.
+    pub(crate) fn refresh_due(&self, seen: &Snapshot) -> bool {
+        seen.read_at.elapsed() >= self.ttl / 2 && !seen.refreshing.swap(true, Ordering::AcqRel)
+    }
+
+    /// Keeps `snapshot` for `name`.
+    pub(crate) fn put(&self, name: &str, snapshot: Arc<Snapshot>) {
+        self.entries
+            .with(|entries| entries.put(name.to_owned(), snapshot));
+    }
+
+    /// The lock the readers of `name` queue on; give it back with [`AuthorizeCache::loaded`].
+    pub(crate) fn loading(&self, name: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut loading = self.loading.lock().unwrap_or_else(PoisonError::into_inner);
+        loading.entry(name.to_owned()).or_default().clone()
+    }
+
+    /// Done reading `name`: the lock goes when nobody else waits on it.
+    pub(crate) fn loaded(&self, name: &str, lock: Arc<tokio::sync::Mutex<()>>) {
+        let mut loading = self.loading.lock().unwrap_or_else(PoisonError::into_inner);
+        // this caller's handle and the table's: nobody else queued meanwhile
+        if Arc::strong_count(&lock) <= 2 {
+            loading.remove(name);
+        }
+    }
+
+    /// Forgets what was read for `name`.
+    pub fn forget(&self, name: &str) {
+        self.entries.with(|entries| entries.pop(name));
+    }
+
+    /// Forgets everything.
+    pub fn clear(&self) {
+        self.entries.clear();
+    }
+
+    /// How many login names it holds now.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether it holds nothing.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::{UserId, Username};
+
+    fn user() -> UserRecord {
+        let now = chrono::Utc::now();
+        UserRecord {
+            id: UserId::random(),
+            username: Username::try_new("alice").unwrap(),
+            email: None,
+            mobile: None,
+            given_name: String::new(),
+            surname: String::new(),
+            birth_date: None,
+            address: String::new(),
+            city: String::new(),
+            zip: String::new(),
+            country: String::new(),
+            verification_method: "none".into(),
+            verified: true,
+            verified_at: Some(now),
+            active: true,
+            eula_accepted: true,
+            privacy_accepted: true,
+            locale: "en".into(),
+            notes: None,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    fn snapshot(writes: u64) -> Snapshot {
+        Snapshot::new(user(), "hash".into(), Rules::default(), vec![], writes)
+    }
+
+    #[test]
+    fn a_write_or_the_ttl_makes_an_entry_stale() {
+        let cache = AuthorizeCache::new(8, Duration::from_secs(60));
+        cache.put("alice", Arc::new(snapshot(3)));
+        assert!(cache.get("alice", 3).is_some());
+        assert!(cache.get("bob", 3).is_none());
+        assert!(cache.get("alice", 4).is_none(), "a write since the reads");
+        assert!(cache.is_empty(), "the stale entry is dropped");
+
+        let short = AuthorizeCache::new(8, Duration::from_millis(1));
+        short.put("alice", Arc::new(snapshot(0)));
+        std::thread::sleep(Duration::from_millis(5));
+        assert!(short.get("alice", 0).is_none());
+    }
+
+    #[test]
+    fn one_caller_reads_again_past_half_the_time() {
+        let cache = AuthorizeCache::new(8, Duration::from_millis(40));
+        cache.put("alice", Arc::new(snapshot(0)));
+        let seen = cache.get("alice", 0).unwrap();
+        assert!(!cache.refresh_due(&seen), "fresh");
+        std::thread::sleep(Duration::from_millis(25));
+        assert!(cache.refresh_due(&seen));
+        assert!(!cache.refresh_due(&seen), "one caller only");
+    }
+
+    #[test]
+    fn readers_of_one_name_share_a_lock_that_goes_with_the_last() {
+        let cache = AuthorizeCache::new(8, Duration::from_secs(60));
+        let first = cache.loading("alice");
+        let second = cache.loading("alice");
+        assert!(Arc::ptr_eq(&first, &second));
+        assert!(!Arc::ptr_eq(&first, &cache.loading("bob")));
+        cache.loaded("alice", first);
+        assert!(
+            cache.loading.lock().unwrap().contains_key("alice"),
+            "one still waits"
+        );
+        cache.loaded("alice", second);
+        assert!(!cache.loading.lock().unwrap().contains_key("alice"));
+    }
+
+    #[test]
+    fn off_keeps_nothing_and_size_is_bounded() {
+        let off = AuthorizeCache::off();
+        off.put("alice", Arc::new(snapshot(0)));
+        assert!(off.get("alice", 0).is_none());
+        assert!(!off.is_on());
+        assert!(!AuthorizeCache::new(8, Duration::ZERO).is_on());
+
+        let cache = AuthorizeCache::new(2, Duration::from_secs(60));
+        for name in ["a", "b", "c"] {
+            cache.put(name, Arc::new(snapshot(0)));
+        }
+        assert_eq!(cache.len(), 2);
+        assert!(cache.get("a", 0).is_none(), "the least recently used went");
+    }
+}

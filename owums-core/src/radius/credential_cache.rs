@@ -1,0 +1,164 @@
+//! A bounded cache of recent successful password checks, so that a subscriber who logs in
+//! again and again does not pay a full argon2id verification each time.
+//!
+//! - The key is an HMAC-SHA-256 of the username and the password under a random key made
+//!   when the cache is created (one per process): the password itself is never kept, and
+//!   the key cannot be recomputed outside the process.
+//! - The value records the stored hash (PHC string) the password was checked against. A hit
+//!   counts only when the hash the caller just read from the database is the same string, so
+//!   a password change — by any process — misses the cache.
+//! - Entries expire after a TTL and the least recently used ones are evicted past the size.
+//!
+//! Whether the user may log in at all (verified, active, not deleted) is not cached: the
+//! caller reads the user row on every request and asks the cache only about the password.
+
+use std::time::{Duration, Instant};
+
+use hmac::{Hmac, KeyInit, Mac};
+use sha2::Sha256;
+use subtle::ConstantTimeEq;
+
+use crate::radius::lru_table::LruTable;
+
+type Key = [u8; 32];
+
+struct Entry {
+    stored_hash: String,
+    checked_at: Instant,
+}
+
+/// Recent successful `(username, password)` checks. Cheap to share behind an `Arc`.
+pub struct CredentialCache {
+    key: [u8; 32],
+    ttl: Duration,
+    entries: LruTable<Key, Entry>,
+}
+
+impl std::fmt::Debug for CredentialCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CredentialCache")
+            .field("ttl", &self.ttl)
+            .field("capacity", &self.capacity())
+            .finish_non_exhaustive()
+    }
+}
+
+impl CredentialCache {
+    /// A cache of at most `capacity` entries valid for `ttl` (capacity 0: nothing is cached).
+    pub fn new(capacity: usize, ttl: Duration) -> Self {
+        CredentialCache {
+            key: rand::random(),
+            ttl,
+            entries: LruTable::new(capacity),
+        }
+    }
+
+    /// The most entries it holds.
+    pub fn capacity(&self) -> usize {
+        self.entries.capacity()
+    }
+
+    fn digest(&self, username: &str, password: &str) -> Key {
+        // The key is 32 bytes: HMAC accepts any length, so this cannot fail.
+        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.key)
+            .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+        mac.update(username.as_bytes());
+        mac.update(&[0]);
+        mac.update(password.as_bytes());
+        mac.finalize().into_bytes().into()
+    }
+
+    /// Whether `password` of `username` was found good against exactly `stored_hash` less
+    /// than the TTL ago.
+    pub fn check(&self, username: &str, password: &str, stored_hash: &str) -> bool {
+        if !self.entries.is_on() {
+            return false;
+        }
+        let key = self.digest(username, password);
+        self.entries
+            .with(|entries| {
+                let found = entries.get(&key).map(|e| {
+                    let same = bool::from(e.stored_hash.as_bytes().ct_eq(stored_hash.as_bytes()));
+                    (e.checked_at.elapsed() < self.ttl, same)
+                });
+                match found {
+                    Some((true, same)) => same,
+                    Some((false, _)) => {
+                        entries.pop(&key);
+                        false
+                    }
+                    None => false,
+                }
+            })
+            .unwrap_or(false)
+    }
+
+    /// Records that `password` of `username` matched `stored_hash`.
+    pub fn remember(&self, username: &str, password: &str, stored_hash: &str) {
+        if !self.entries.is_on() {
+            return;
+        }
+        let entry = Entry {
+            stored_hash: stored_hash.to_owned(),
+            checked_at: Instant::now(),
+        };
+        let key = self.digest(username, password);
+        self.entries.with(|entries| entries.put(key, entry));
+    }
+
+    /// Forgets every entry of every user (e.g. after a bulk password change).
+    pub fn clear(&self) {
+        self.entries.clear();
+    }
+
+    /// Entries held now.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether it holds nothing.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hit_only_for_same_password_and_same_stored_hash() {
+        let c = CredentialCache::new(10, Duration::from_secs(60));
+        assert!(!c.check("alice", "pw1", "$h1"));
+        c.remember("alice", "pw1", "$h1");
+        assert!(c.check("alice", "pw1", "$h1"));
+        assert!(!c.check("alice", "pw2", "$h1"), "other password");
+        assert!(!c.check("bob", "pw1", "$h1"), "other user");
+        assert!(!c.check("alice", "pw1", "$h2"), "password changed");
+    }
+
+    #[test]
+    fn bounded_and_expiring() {
+        let c = CredentialCache::new(2, Duration::from_secs(60));
+        c.remember("a", "p", "h");
+        c.remember("b", "p", "h");
+        c.remember("c", "p", "h");
+        assert_eq!(c.len(), 2);
+        assert!(!c.check("a", "p", "h"), "least recently used evicted");
+        let short = CredentialCache::new(2, Duration::ZERO);
+        short.remember("a", "p", "h");
+        assert!(!short.check("a", "p", "h"), "expired");
+        assert!(short.is_empty(), "expired entry dropped");
+        let off = CredentialCache::new(0, Duration::from_secs(60));
+        off.remember("a", "p", "h");
+        assert!(!off.check("a", "p", "h"));
+    }
+
+    #[test]
+    fn keys_differ_between_caches() {
+        let a = CredentialCache::new(1, Duration::from_secs(1));
+        let b = CredentialCache::new(1, Duration::from_secs(1));
+        assert_ne!(a.digest("u", "p"), b.digest("u", "p"));
+        assert_ne!(a.digest("u", "p"), a.digest("u\0p", ""));
+    }
+}

@@ -1,0 +1,62 @@
+//! `radpostauth`: the log of authentication results. An accepted password is never kept
+//! (a trigger blanks it, whatever writes the row).
+
+use diesel::sql_types::{BigInt, Nullable, Text};
+
+use crate::error::Result;
+use crate::storage::Store;
+use crate::storage::sql::Val;
+
+/// One `radpostauth` row.
+#[derive(Debug, Clone, PartialEq, Eq, diesel::QueryableByName)]
+pub struct PostAuthRecord {
+    /// `id`.
+    #[diesel(sql_type = BigInt)]
+    pub id: i64,
+    /// `username`.
+    #[diesel(sql_type = Text)]
+    pub username: String,
+    /// `pass` (empty for an Access-Accept).
+    #[diesel(sql_type = Text)]
+    pub pass: String,
+    /// `reply` (`Access-Accept`, `Access-Reject`).
+    #[diesel(sql_type = Text)]
+    pub reply: String,
+    /// `authdate`, Unix seconds.
+    #[diesel(sql_type = Nullable<BigInt>)]
+    pub authdate: Option<i64>,
+}
+
+impl Store {
+    /// Logs an authentication result.
+    pub async fn record_postauth(
+        &self,
+        username: &str,
+        pass: &str,
+        reply: &str,
+        when: i64,
+    ) -> Result<()> {
+        let pass = if reply == "Access-Accept" { "" } else { pass };
+        self.execute_sql(
+            "INSERT INTO radpostauth (username, pass, reply, authdate) VALUES ({user}, {pass}, {reply}, {when})",
+            &[
+                ("user", Val::Text(username.to_owned())),
+                ("pass", Val::Text(pass.to_owned())),
+                ("reply", Val::Text(reply.to_owned())),
+                ("when", Val::DateTime(when)),
+            ],
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// The authentication log of `username`, newest first.
+    pub async fn postauth_for_user(&self, username: &str) -> Result<Vec<PostAuthRecord>> {
+        self.load_sql(
+            "SELECT INT64(id) AS id, username, COALESCE(pass, '') AS pass, COALESCE(reply, '') AS reply, \
+             EPOCH(authdate) AS authdate FROM radpostauth WHERE username = {user} ORDER BY id DESC",
+            &[("user", Val::Text(username.to_owned()))],
+        )
+        .await
+    }
+}

@@ -1,0 +1,164 @@
+//! `owums_sessions`: server-side sessions, keyed by the SHA-256 of their token.
+
+use chrono::NaiveDateTime;
+use diesel::{ExpressionMethods, OptionalExtension, QueryDsl, SelectableHelper};
+use diesel_async::{AsyncConnection, RunQueryDsl};
+
+use crate::error::{Error, Result};
+use crate::storage::Store;
+use crate::storage::conn::db_run;
+use crate::storage::schema::owums_sessions;
+
+/// One stored session.
+#[derive(Debug, Clone, diesel::Queryable, diesel::Selectable, diesel::Insertable)]
+#[diesel(table_name = owums_sessions)]
+pub(crate) struct SessionRow {
+    pub(crate) id: String,
+    pub(crate) user_id: Option<String>,
+    pub(crate) csrf_token: String,
+    pub(crate) locale: Option<String>,
+    pub(crate) kind: String,
+    pub(crate) data: String,
+    pub(crate) created_at: NaiveDateTime,
+    pub(crate) last_seen_at: NaiveDateTime,
+    pub(crate) expires_at: NaiveDateTime,
+}
+
+/// A change to one column of a session.
+#[derive(Debug, Clone)]
+pub(crate) enum SessionField {
+    User(Option<String>),
+    Locale(Option<String>),
+    Data(String),
+}
+
+impl Store {
+    pub(crate) async fn insert_session(&self, row: &SessionRow) -> Result<()> {
+        db_run!(self, c => diesel::insert_into(owums_sessions::table).values(row).execute(c).await?);
+        Ok(())
+    }
+
+    /// The session `id` if it has not expired at `now`.
+    pub(crate) async fn find_session(
+        &self,
+        id: &str,
+        now: NaiveDateTime,
+    ) -> Result<Option<SessionRow>> {
+        Ok(db_run!(self, c => owums_sessions::table
+            .filter(owums_sessions::id.eq(id))
+            .filter(owums_sessions::expires_at.gt(now))
+            .select(SessionRow::as_select())
+            .first(c)
+            .await
+            .optional()?))
+    }
+
+    /// Replaces session `old` by `new` (same user unless `user` says otherwise, same data and
+    /// locale) in one transaction. `None` when `old` is unknown or expired.
+    pub(crate) async fn rotate_session(
+        &self,
+        old: &str,
+        mut new: SessionRow,
+        user: Option<Option<String>>,
+    ) -> Result<Option<SessionRow>> {
+        let now = new.last_seen_at;
+        db_run!(self, c => {
+            c.transaction::<_, Error, _>(async |c| {
+                // Write first, so that on SQLite the transaction holds the write lock from the
+                // start (waiting on busy_timeout) rather than failing "database is locked" when
+                // it upgrades from read to write under concurrent logins.
+                diesel::update(owums_sessions::table.filter(owums_sessions::id.eq(old)))
+                    .set(owums_sessions::last_seen_at.eq(owums_sessions::last_seen_at))
+                    .execute(c)
+                    .await?;
+                let found: Option<SessionRow> = owums_sessions::table
+                    .filter(owums_sessions::id.eq(old))
+                    .filter(owums_sessions::expires_at.gt(now))
+                    .select(SessionRow::as_select())
+                    .first(c)
+                    .await
+                    .optional()?;
+                let Some(found) = found else { return Ok(None) };
+                new.user_id = user.unwrap_or(found.user_id);
+                new.locale = found.locale;
+                new.data = found.data;
+                new.kind = found.kind;
+                new.created_at = found.created_at;
+                diesel::delete(owums_sessions::table.filter(owums_sessions::id.eq(old)))
+                    .execute(c)
+                    .await?;
+                diesel::insert_into(owums_sessions::table).values(&new).execute(c).await?;
+                Ok(Some(new))
+            })
+            .await
+        })
+    }
+
+    /// Sets one column of a live session; `false` when it is unknown or expired.
+    pub(crate) async fn update_session(
+        &self,
+        id: &str,
+        now: NaiveDateTime,
+        field: SessionField,
+    ) -> Result<bool> {
+        let n = db_run!(self, c => {
+            let target = owums_sessions::table
+                .filter(owums_sessions::id.eq(id))
+                .filter(owums_sessions::expires_at.gt(now));
+            match &field {
+                SessionField::User(u) => diesel::update(target).set(owums_sessions::user_id.eq(u)).execute(c).await?,
+                SessionField::Locale(l) => diesel::update(target).set(owums_sessions::locale.eq(l)).execute(c).await?,
+                SessionField::Data(d) => diesel::update(target).set(owums_sessions::data.eq(d)).execute(c).await?,
+            }
+        });
+        Ok(n > 0)
+    }
+
+    /// Moves the expiry of a live session last seen at or before `seen_before`; `true` when written.
+    pub(crate) async fn touch_session(
+        &self,
+        id: &str,
+        now: NaiveDateTime,
+        seen_before: NaiveDateTime,
+        expires_at: NaiveDateTime,
+    ) -> Result<bool> {
+        let n = db_run!(self, c => diesel::update(
+                owums_sessions::table
+                    .filter(owums_sessions::id.eq(id))
+                    .filter(owums_sessions::expires_at.gt(now))
+                    .filter(owums_sessions::last_seen_at.le(seen_before)),
+            )
+            .set((owums_sessions::last_seen_at.eq(now), owums_sessions::expires_at.eq(expires_at)))
+            .execute(c)
+            .await?);
+        Ok(n > 0)
+    }
+
+    pub(crate) async fn delete_session(&self, id: &str) -> Result<bool> {
+        let n = db_run!(self, c => diesel::delete(owums_sessions::table.filter(owums_sessions::id.eq(id))).execute(c).await?);
+        Ok(n > 0)
+    }
+
+    /// Deletes every session of `user` except `keep` (a session id, i.e. a token hash).
+    pub(crate) async fn delete_user_sessions(
+        &self,
+        user: &str,
+        keep: Option<&str>,
+    ) -> Result<usize> {
+        let keep = keep.unwrap_or("");
+        Ok(db_run!(self, c => diesel::delete(
+                owums_sessions::table
+                    .filter(owums_sessions::user_id.eq(user))
+                    .filter(owums_sessions::id.ne(keep)),
+            )
+            .execute(c)
+            .await?))
+    }
+
+    /// Deletes sessions that expired at or before `now`.
+    pub(crate) async fn purge_sessions(&self, now: NaiveDateTime) -> Result<usize> {
+        Ok(
+            db_run!(self, c => diesel::delete(owums_sessions::table.filter(owums_sessions::expires_at.le(now))).execute(c).await?),
+        )
+    }
+}

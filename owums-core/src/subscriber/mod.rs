@@ -1,0 +1,39 @@
+//! Subscribers: who they are, the states they move through, and everything they do
+//! themselves.
+//!
+//! - [`User`] and [`UserRecord`] describe a subscriber; [`UserStatus`] is the state of
+//!   DESIGN §3 (unverified, verified, disabled, inactive).
+//! - [`Subscribers`] is the service that registers subscribers and moves them between
+//!   states, one transaction per change; the reference server and integrators both call it.
+//! - `account` is the self-service side: the sessions page, the 14-day usage history,
+//!   profile and password changes.
+//! - [`WebSessions`] are the server-side sessions of browsers and API clients.
+//! - `reset` holds the two ways to recover a forgotten password: a link by e-mail and a
+//!   call from the subscriber's mobile phone.
+//! - `password` hashes web passwords (argon2id) and encodes the value FreeRADIUS checks.
+
+pub(crate) mod account;
+pub(crate) mod password;
+pub(crate) mod reset;
+pub(crate) mod service;
+pub(crate) mod user;
+pub(crate) mod web_session;
+
+pub use account::{
+    DayUsage, MAX_PER_PAGE, PasswordChange, ProfileUpdate, SessionPage, SessionQuery, SessionSort,
+    USAGE_DAYS, UsageHistory,
+};
+pub use password::{
+    MIN_PASSWORD_LEN, PASSWORD_ATTRIBUTES, PasswordFormat, hash_password, hash_password_async,
+    validate_password, verify_password, verify_password_async,
+};
+pub use reset::email::{RESET_TOKEN_TTL_MINUTES, ResetLinkError};
+pub use reset::phone::{
+    PhoneRecovery, RECOVERY_STATE, RESET_TOKEN_LIFETIME, RecoveryRequest, RecoveryStatus,
+    RecoveryTicket, ResetToken, is_pending,
+};
+pub use service::Subscribers;
+pub use user::{NewUser, User, UserRecord, UserStatus};
+pub use web_session::{
+    TOUCH_INTERVAL_SECONDS, WebSession, WebSessionKind, WebSessionToken, WebSessions,
+};

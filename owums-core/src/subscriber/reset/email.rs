@@ -1,0 +1,244 @@
+//! Password reset by e-mail (OWUMS' email_password_resets, minus user enumeration): a
+//! single-use link valid [`RESET_TOKEN_TTL_MINUTES`] minutes, whose token is stored only as
+//! its SHA-256.
+//!
+//! ```no_run
+//! # async fn demo(subscribers: owums_core::Subscribers, token: &str) -> owums_core::Result<()> {
+//! // The form: the same answer whether or not the account exists.
+//! subscribers.request_password_reset("alice@example.org", Some("it")).await?;
+//! // The link (`/account/reset/<token>`) from the mail:
+//! let user = subscribers.check_reset_token(token).await?; // show the form, or the error
+//! subscribers.reset_password(token, "n3w-password").await?; // sets it, the link is used up
+//! # Ok(()) }
+//! ```
+
+use chrono::Utc;
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+use crate::ids::{Email, UserId, Username};
+use crate::mail::{MailKind, compose, mail_locale};
+use crate::settings::Settings;
+use crate::storage::{NewMailRow, PasswordWrite, TokenProblem};
+use crate::subscriber::password;
+use crate::subscriber::service::Subscribers;
+use crate::subscriber::user::UserStatus;
+
+/// How long a reset link works.
+pub const RESET_TOKEN_TTL_MINUTES: i64 = 10;
+
+/// Why a reset link does not work. Its [`Error`] is `Error::Invalid` with field
+/// `"reset link"` and [`ResetLinkError::reason`] as reason; [`ResetLinkError::of`] gets it
+/// back, so pages can say it in the user's language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResetLinkError {
+    /// Never issued, replaced by a newer one, or its account is gone or switched off.
+    Unknown,
+    /// Older than [`RESET_TOKEN_TTL_MINUTES`].
+    Expired,
+    /// Already used to set a password.
+    Used,
+}
+
+impl ResetLinkError {
+    /// The English reason.
+    pub fn reason(self) -> &'static str {
+        match self {
+            ResetLinkError::Unknown => "is not valid; ask for a new one",
+            ResetLinkError::Expired => "has expired; ask for a new one",
+            ResetLinkError::Used => "has already been used; ask for a new one",
+        }
+    }
+
+    /// The reset-link problem `error` reports, if it is one.
+    pub fn of(error: &Error) -> Option<ResetLinkError> {
+        match error {
+            Error::Invalid {
+                field: "reset link",
+                reason,
+            } => [Self::Unknown, Self::Expired, Self::Used]
+                .into_iter()
+                .find(|p| p.reason() == reason),
+            _ => None,
+        }
+    }
+
+    fn into_error(self) -> Error {
+        Error::invalid("reset link", self.reason())
+    }
+}
+
+impl From<TokenProblem> for ResetLinkError {
+    fn from(p: TokenProblem) -> Self {
+        match p {
+            TokenProblem::Unknown => ResetLinkError::Unknown,
+            TokenProblem::Expired => ResetLinkError::Expired,
+            TokenProblem::Used => ResetLinkError::Used,
+        }
+    }
+}
+
+/// SHA-256 of a well-formed token (64 lowercase hex digits), in hex; `None` for anything else.
+fn token_hash(token: &str) -> Option<String> {
+    let token = token.trim();
+    let ok = token.len() == 64
+        && token
+            .bytes()
+            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+    ok.then(|| hex(&Sha256::digest(token.as_bytes())))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl Subscribers {
+    /// Asks for a reset link by username or e-mail. The answer is the same `Ok(())` whether or
+    /// not such an account exists. For an existing, active user with an e-mail it creates a
+    /// link (256 random bits; earlier unused links stop working) and queues the mail with
+    /// it, in `locale` when given (the page's language), else in the user's own, all in one
+    /// transaction. Only malformed input (empty, too long) is an error.
+    pub async fn request_password_reset(
+        &self,
+        username_or_email: &str,
+        locale: Option<&str>,
+    ) -> Result<()> {
+        let key = username_or_email.trim();
+        if key.is_empty() {
+            return Err(Error::invalid("username or e-mail", "is required"));
+        }
+        if key.chars().count() > 254 || key.chars().any(char::is_control) {
+            return Err(Error::invalid(
+                "username or e-mail",
+                "is not a username or an e-mail address",
+            ));
+        }
+        let store = self.store();
+        let user = if key.contains('@') {
+            match Email::try_new(key) {
+                Ok(email) => store.find_user_by_email(&email).await?,
+                Err(_) => None,
+            }
+        } else {
+            match Username::try_new(key) {
+                Ok(name) => store.find_user_by_username(&name).await?,
+                Err(_) => None,
+            }
+        };
+        let Some(user) = user.filter(|u| u.status() != UserStatus::Inactive) else {
+            tracing::info!("password reset asked for an unknown or inactive account");
+            return Ok(());
+        };
+        let token = hex(&rand::random::<[u8; 32]>());
+        let locale = mail_locale(
+            locale
+                .filter(|l| !l.trim().is_empty())
+                .unwrap_or(&user.locale),
+        );
+        let settings = Settings::new(store.clone());
+        let Some(mail) = compose(
+            &settings,
+            MailKind::PasswordReset,
+            &user,
+            locale,
+            Some(&token),
+        )
+        .await?
+        else {
+            tracing::info!(user = %user.username, "password reset asked for an account without e-mail");
+            return Ok(());
+        };
+        let now = Utc::now();
+        let hash = hex(&Sha256::digest(token.as_bytes()));
+        store
+            .create_password_reset(
+                &hash,
+                user.id,
+                now,
+                now + chrono::Duration::minutes(RESET_TOKEN_TTL_MINUTES),
+                NewMailRow::new(mail, now),
+            )
+            .await?;
+        tracing::info!(user = %user.username, "password reset link queued");
+        Ok(())
+    }
+
+    /// The user a reset link belongs to, if it can still be used (to show the new-password
+    /// form); a [`ResetLinkError`] otherwise.
+    pub async fn check_reset_token(&self, token: &str) -> Result<UserId> {
+        let Some(hash) = token_hash(token) else {
+            return Err(ResetLinkError::Unknown.into_error());
+        };
+        let row = self
+            .store()
+            .password_reset(&hash)
+            .await?
+            .ok_or_else(|| ResetLinkError::Unknown.into_error())?;
+        if let Some(problem) = row.problem(crate::storage::now_utc()) {
+            return Err(ResetLinkError::from(problem).into_error());
+        }
+        let user: UserId = row.user_id.parse()?;
+        match self.store().find_user(user).await? {
+            Some(u) if u.active => Ok(user),
+            _ => Err(ResetLinkError::Unknown.into_error()),
+        }
+    }
+
+    /// Sets `new_password` (checked against the password rules first) with a reset link: the
+    /// password is written and the link used up in one transaction. An unknown, expired or
+    /// used link, or a password the rules refuse, changes nothing.
+    pub async fn reset_password(&self, token: &str, new_password: &str) -> Result<UserId> {
+        let Some(hash) = token_hash(token) else {
+            return Err(ResetLinkError::Unknown.into_error());
+        };
+        password::validate_password(new_password)?;
+        let web_hash = password::hash_password_async(new_password).await?;
+        let format = self.password_format();
+        let radius_password = format.encode(new_password)?;
+        let write = PasswordWrite {
+            hash: &web_hash,
+            attribute: format.attribute(),
+            radius_password: &radius_password,
+        };
+        match self
+            .store()
+            .consume_password_reset(&hash, Utc::now(), write)
+            .await?
+        {
+            Ok(user) => {
+                tracing::info!(%user, "password reset");
+                Ok(user)
+            }
+            Err(problem) => Err(ResetLinkError::from(problem).into_error()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_well_formed_tokens_are_looked_up() {
+        let token = hex(&[0xab; 32]);
+        assert_eq!(token.len(), 64);
+        assert_eq!(token_hash(&token).map(|h| h.len()), Some(64));
+        assert_ne!(token_hash(&token).as_deref(), Some(token.as_str()));
+        assert_eq!(token_hash(""), None);
+        assert_eq!(token_hash(&token.to_uppercase()), None);
+        assert_eq!(token_hash(&format!("{}é", &token[..62])), None);
+        assert_eq!(token_hash("../../etc/passwd"), None);
+    }
+
+    #[test]
+    fn link_errors_round_trip() {
+        for p in [
+            ResetLinkError::Unknown,
+            ResetLinkError::Expired,
+            ResetLinkError::Used,
+        ] {
+            assert_eq!(ResetLinkError::of(&p.into_error()), Some(p));
+        }
+        assert_eq!(ResetLinkError::of(&Error::Unauthorized), None);
+    }
+}

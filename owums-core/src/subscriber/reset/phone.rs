@@ -1,0 +1,471 @@
+//! Password recovery by phone; the steps are documented on [`PhoneRecovery`].
+
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+use crate::ids::{Email, PhoneNumber, UserId, Username};
+use crate::plugin::PluginStateStore;
+use crate::plugin::verifier::{Challenge, Expiry, Verifier};
+use crate::storage::Store;
+use crate::subscriber::service::Subscribers;
+use crate::subscriber::user::{User, UserRecord, UserStatus};
+
+/// Plugin-state key under which a password recovery is recorded.
+pub const RECOVERY_STATE: &str = "password_recovery";
+
+/// How long the "choose a new password" step stays open after the call.
+pub const RESET_TOKEN_LIFETIME: Duration = Duration::from_secs(600);
+
+/// The recovery window when the verifier keeps unfinished users forever.
+const DEFAULT_WINDOW: Duration = Duration::from_secs(300);
+
+/// What is stored per user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+enum Record {
+    Pending {
+        method: String,
+        ticket_hash: String,
+        token_hash: String,
+        expires_at: i64,
+    },
+    Proven {
+        method: String,
+        ticket_hash: String,
+        token_hash: String,
+        proven_at: i64,
+    },
+    /// The new password was set: the ticket and the token are spent.
+    Used { ticket_hash: String },
+}
+
+impl Record {
+    fn ticket_hash(&self) -> &str {
+        match self {
+            Record::Pending { ticket_hash, .. }
+            | Record::Proven { ticket_hash, .. }
+            | Record::Used { ticket_hash } => ticket_hash,
+        }
+    }
+}
+
+fn sha256_hex(parts: &[&str]) -> String {
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update(p.as_bytes());
+        h.update([0]);
+    }
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Compares two hex digests without an early exit.
+fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+fn random_secret() -> String {
+    let bytes: [u8; 32] = rand::random();
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The polling handle of one recovery request: `<user id>.<expiry>.<secret>`, opaque to
+/// clients (put it in the waiting page's URL; it is as sensitive as the reset token).
+#[derive(Clone, PartialEq, Eq)]
+pub struct RecoveryTicket {
+    user: UserId,
+    expires_at: i64,
+    secret: String,
+}
+
+impl fmt::Debug for RecoveryTicket {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("RecoveryTicket(..)")
+    }
+}
+
+impl fmt::Display for RecoveryTicket {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}.{}", self.user, self.expires_at, self.secret)
+    }
+}
+
+impl FromStr for RecoveryTicket {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        let bad = || Error::invalid("recovery ticket", "is not a valid ticket");
+        let mut parts = s.trim().splitn(3, '.');
+        let user = parts.next().ok_or_else(bad)?.parse().map_err(|_| bad())?;
+        let expires_at = parts.next().ok_or_else(bad)?.parse().map_err(|_| bad())?;
+        let secret = parts.next().ok_or_else(bad)?;
+        if secret.len() != 64 || !secret.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(bad());
+        }
+        Ok(RecoveryTicket {
+            user,
+            expires_at,
+            secret: secret.to_ascii_lowercase(),
+        })
+    }
+}
+
+impl RecoveryTicket {
+    fn token(&self) -> ResetToken {
+        ResetToken {
+            user: self.user,
+            secret: sha256_hex(&["owums-reset", &self.secret]),
+        }
+    }
+}
+
+/// The single-use "choose a new password" token: `<user id>.<secret>`, for a URL.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ResetToken {
+    user: UserId,
+    secret: String,
+}
+
+impl fmt::Debug for ResetToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ResetToken(..)")
+    }
+}
+
+impl fmt::Display for ResetToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.user, self.secret)
+    }
+}
+
+impl FromStr for ResetToken {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        let bad = || Error::invalid("reset token", "is not a valid token");
+        let (user, secret) = s.trim().split_once('.').ok_or_else(bad)?;
+        if secret.len() != 64 || !secret.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(bad());
+        }
+        Ok(ResetToken {
+            user: user.parse().map_err(|_| bad())?,
+            secret: secret.to_ascii_lowercase(),
+        })
+    }
+}
+
+/// What [`PhoneRecovery::request`] answers (the same shape whether or not the number is a
+/// subscriber's).
+#[derive(Debug, Clone)]
+pub struct RecoveryRequest {
+    /// Poll [`PhoneRecovery::status`] with it.
+    pub ticket: RecoveryTicket,
+    /// What to show: the numbers to call, from which number, and the seconds left.
+    pub challenge: Challenge,
+}
+
+/// Where a recovery stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RecoveryStatus {
+    /// Waiting for the call.
+    Pending {
+        /// Seconds left to call.
+        expires_in_seconds: u64,
+    },
+    /// The call came: choose a new password with `token`.
+    Proven {
+        /// For [`PhoneRecovery::reset_password`].
+        token: ResetToken,
+        /// Seconds the token stays valid.
+        expires_in_seconds: u64,
+    },
+    /// The window passed (or the token was used): start again.
+    Expired,
+}
+
+/// A stand-in user with the given number, so the verifier's challenge is the same whether
+/// or not the number belongs to a subscriber.
+struct Caller {
+    id: UserId,
+    username: Username,
+    mobile: PhoneNumber,
+}
+
+impl User for Caller {
+    fn id(&self) -> UserId {
+        self.id
+    }
+    fn username(&self) -> &Username {
+        &self.username
+    }
+    fn email(&self) -> Option<&Email> {
+        None
+    }
+    fn mobile(&self) -> Option<&PhoneNumber> {
+        Some(&self.mobile)
+    }
+    fn verification_method(&self) -> &str {
+        ""
+    }
+    fn status(&self) -> UserStatus {
+        UserStatus::Unverified
+    }
+}
+
+/// Password recovery by phone.
+///
+/// Password recovery by phone (OWUMS' "mobile phone password reset"): the subscriber gives
+/// their mobile number, calls one of the verification numbers from it, and once the call
+/// proved they own the number, chooses a new password once.
+///
+/// The steps, as the web pages (or an integrator's) drive them:
+///
+/// 1. [`PhoneRecovery::request`] with the mobile number and the phone verifier: returns a
+///    [`RecoveryRequest`] — an opaque [`RecoveryTicket`] to poll with and the
+///    [`Challenge`] to show (numbers to call, countdown). The answer looks the same whether
+///    or not an account has that number, so the form tells nobody who is a subscriber.
+/// 2. The subscriber calls. The verifier reports [`Outcome::PasswordRecovered`] and the core
+///    marks the recovery proven (see [`is_pending`] for verifiers).
+/// 3. [`PhoneRecovery::status`] with the ticket, polled by the waiting page:
+///    [`RecoveryStatus::Pending`] until the call, then [`RecoveryStatus::Proven`] with a
+///    [`ResetToken`] valid for [`RESET_TOKEN_LIFETIME`] after the call, or
+///    [`RecoveryStatus::Expired`] when the window passed.
+/// 4. [`PhoneRecovery::reset_password`] with the token and the new password: works once;
+///    the token is consumed, a second use is refused with [`Error::Unauthorized`].
+///
+/// Tickets and tokens are random secrets; only their SHA-256 hashes are stored, in the
+/// plugin-state table under [`RECOVERY_STATE`].
+///
+/// [`Outcome::PasswordRecovered`]: crate::plugin::verifier::Outcome::PasswordRecovered
+#[derive(Debug, Clone)]
+pub struct PhoneRecovery {
+    subscribers: Subscribers,
+}
+
+impl PhoneRecovery {
+    /// Recovery over `subscribers` (which sets the new password in both forms).
+    pub fn new(subscribers: Subscribers) -> Self {
+        PhoneRecovery { subscribers }
+    }
+
+    fn store(&self) -> &Store {
+        self.subscribers.store()
+    }
+
+    /// Step 1: the subscriber with `mobile` wants to recover their password by calling
+    /// through `verifier` (the phone method). Records a pending recovery that expires after
+    /// the verifier's window; a new request replaces an older one.
+    pub async fn request(
+        &self,
+        mobile: &PhoneNumber,
+        verifier: &dyn Verifier,
+    ) -> Result<RecoveryRequest> {
+        self.request_at(mobile, verifier, Utc::now()).await
+    }
+
+    /// [`request`](Self::request) as if it were `now`.
+    pub async fn request_at(
+        &self,
+        mobile: &PhoneNumber,
+        verifier: &dyn Verifier,
+        now: DateTime<Utc>,
+    ) -> Result<RecoveryRequest> {
+        let window = match verifier.expiry() {
+            Expiry::Delete(d) | Expiry::Deactivate(d) => d,
+            Expiry::Never => DEFAULT_WINDOW,
+        };
+        let window_secs = i64::try_from(window.as_secs()).unwrap_or(i64::MAX / 4);
+        let expires_at = now.timestamp().saturating_add(window_secs);
+        let user = self.store().find_user_by_mobile(mobile).await?;
+        let id = user.as_ref().map_or_else(UserId::random, |u| u.id);
+        let ticket = RecoveryTicket {
+            user: id,
+            expires_at,
+            secret: random_secret(),
+        };
+        let stand_in = Caller {
+            id,
+            username: Username::try_new("recovery")?,
+            mobile: mobile.clone(),
+        };
+        let mut challenge = verifier.start(&stand_in).await?;
+        if let Challenge::CallNumber {
+            expires_in_seconds, ..
+        } = &mut challenge
+        {
+            *expires_in_seconds = window.as_secs();
+        }
+        match user {
+            Some(u) if u.active => {
+                let record = Record::Pending {
+                    method: verifier.id().to_owned(),
+                    ticket_hash: sha256_hex(&[&ticket.secret]),
+                    token_hash: sha256_hex(&[&ticket.token().secret]),
+                    expires_at,
+                };
+                self.store()
+                    .put(RECOVERY_STATE, u.id, to_json(&record)?)
+                    .await?;
+                tracing::info!(user = %u.id, method = verifier.id(), "password recovery by phone requested");
+            }
+            _ => tracing::info!(
+                method = verifier.id(),
+                "password recovery by phone requested for no active subscriber"
+            ),
+        }
+        Ok(RecoveryRequest { ticket, challenge })
+    }
+
+    /// Step 3: where the recovery of `ticket` stands.
+    pub async fn status(&self, ticket: &RecoveryTicket) -> Result<RecoveryStatus> {
+        self.status_at(ticket, Utc::now()).await
+    }
+
+    /// [`status`](Self::status) as if it were `now`.
+    pub async fn status_at(
+        &self,
+        ticket: &RecoveryTicket,
+        now: DateTime<Utc>,
+    ) -> Result<RecoveryStatus> {
+        let now = now.timestamp();
+        let left = |until: i64| u64::try_from(until.saturating_sub(now)).unwrap_or(0);
+        let record = load(self.store(), ticket.user)
+            .await?
+            .filter(|r| same(r.ticket_hash(), &sha256_hex(&[&ticket.secret])));
+        Ok(match record {
+            // Unknown number or a replaced request: pending until the ticket's own expiry,
+            // exactly like a real one that nobody calls for.
+            None | Some(Record::Pending { .. }) if now < ticket.expires_at => {
+                RecoveryStatus::Pending {
+                    expires_in_seconds: left(ticket.expires_at),
+                }
+            }
+            Some(Record::Proven { proven_at, .. }) if now < proven_at + lifetime() => {
+                RecoveryStatus::Proven {
+                    token: ticket.token(),
+                    expires_in_seconds: left(proven_at + lifetime()),
+                }
+            }
+            _ => RecoveryStatus::Expired,
+        })
+    }
+
+    /// Step 4: sets `new_password` for the owner of `token`, once. An unknown, expired or
+    /// used token is [`Error::Unauthorized`]; a password that breaks the rules is
+    /// [`Error::Invalid`] and leaves the token usable.
+    pub async fn reset_password(
+        &self,
+        token: &ResetToken,
+        new_password: &str,
+    ) -> Result<UserRecord> {
+        self.reset_password_at(token, new_password, Utc::now())
+            .await
+    }
+
+    /// [`reset_password`](Self::reset_password) as if it were `now`.
+    pub async fn reset_password_at(
+        &self,
+        token: &ResetToken,
+        new_password: &str,
+        now: DateTime<Utc>,
+    ) -> Result<UserRecord> {
+        crate::subscriber::password::validate_password(new_password)?;
+        let record = load(self.store(), token.user)
+            .await?
+            .ok_or(Error::Unauthorized)?;
+        let Record::Proven {
+            token_hash,
+            proven_at,
+            ..
+        } = &record
+        else {
+            return Err(Error::Unauthorized);
+        };
+        if !same(token_hash, &sha256_hex(&[&token.secret]))
+            || now.timestamp() >= proven_at + lifetime()
+        {
+            return Err(Error::Unauthorized);
+        }
+        let used = Record::Used {
+            ticket_hash: record.ticket_hash().to_owned(),
+        };
+        if !self
+            .store()
+            .swap_plugin_state(
+                RECOVERY_STATE,
+                token.user,
+                &to_json(&record)?,
+                &to_json(&used)?,
+            )
+            .await?
+        {
+            return Err(Error::Unauthorized);
+        }
+        self.subscribers
+            .set_password(token.user, new_password)
+            .await?;
+        tracing::info!(user = %token.user, "password reset after a phone call");
+        self.store()
+            .find_user(token.user)
+            .await?
+            .ok_or_else(|| Error::not_found("user", token.user.to_string()))
+    }
+}
+
+fn lifetime() -> i64 {
+    i64::try_from(RESET_TOKEN_LIFETIME.as_secs()).unwrap_or(600)
+}
+
+fn to_json(record: &Record) -> Result<serde_json::Value> {
+    serde_json::to_value(record).map_err(|e| Error::Internal(format!("recovery record: {e}")))
+}
+
+async fn load(state: &dyn PluginStateStore, user: UserId) -> Result<Option<Record>> {
+    Ok(state
+        .get(RECOVERY_STATE, user)
+        .await?
+        .and_then(|v| serde_json::from_value(v).ok()))
+}
+
+/// For verifiers: whether `user` asked to recover their password and has not proven it yet
+/// (a call from their number should then report [`Outcome::PasswordRecovered`]).
+///
+/// [`Outcome::PasswordRecovered`]: crate::plugin::verifier::Outcome::PasswordRecovered
+pub async fn is_pending(state: &dyn PluginStateStore, user: UserId) -> Result<bool> {
+    let now = Utc::now().timestamp();
+    Ok(matches!(
+        load(state, user).await?,
+        Some(Record::Pending { expires_at, .. }) if now < expires_at
+    ))
+}
+
+/// Marks the pending recovery of `user` proven by `verifier`; false (and nothing changes)
+/// when there is none, it expired, or it was asked for another method.
+pub(crate) async fn mark_proven(store: &Store, user: UserId, verifier: &str) -> Result<bool> {
+    let now = Utc::now().timestamp();
+    match load(store, user).await? {
+        Some(Record::Pending {
+            method,
+            ticket_hash,
+            token_hash,
+            expires_at,
+        }) if now < expires_at && method == verifier => {
+            let proven = Record::Proven {
+                method,
+                ticket_hash,
+                token_hash,
+                proven_at: now,
+            };
+            store.put(RECOVERY_STATE, user, to_json(&proven)?).await?;
+            Ok(true)
+        }
+        _ => Ok(false),
+    }
+}

@@ -1,0 +1,298 @@
+//! Subscriber services: registration and the state transitions of DESIGN §3, each one
+//! transaction, shared by the reference server and integrators.
+
+use crate::error::{Error, Result};
+use crate::ids::{GroupName, UserId, Username};
+use crate::settings::Settings;
+use crate::storage::{NewUserRow, Store};
+use crate::subscriber::password::{self, PasswordFormat};
+use crate::subscriber::user::{NewUser, UserRecord, UserStatus};
+
+/// Registers subscribers and moves them between states.
+#[derive(Debug, Clone)]
+pub struct Subscribers {
+    store: Store,
+    format: PasswordFormat,
+}
+
+impl Subscribers {
+    /// Services over `store`, giving FreeRADIUS passwords in `format`.
+    pub fn new(store: Store, format: PasswordFormat) -> Self {
+        Subscribers { store, format }
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The format FreeRADIUS gets passwords in.
+    pub fn password_format(&self) -> PasswordFormat {
+        self.format
+    }
+
+    /// Registers a new, unverified subscriber in the default RADIUS group.
+    pub async fn register(&self, new: NewUser) -> Result<UserRecord> {
+        self.create(new, false, &[]).await
+    }
+
+    /// Creates a subscriber, verified or not, in `groups` (or the default group when empty).
+    pub async fn create(
+        &self,
+        new: NewUser,
+        verified: bool,
+        groups: &[GroupName],
+    ) -> Result<UserRecord> {
+        let username = new
+            .username
+            .clone()
+            .ok_or_else(|| Error::invalid("username", "is required"))?;
+        password::validate_password(&new.password)?;
+        if new.verification_method.is_empty() {
+            return Err(Error::invalid("verification method", "is required"));
+        }
+        let mut memberships = Vec::with_capacity(groups.len().max(1));
+        let names = if groups.is_empty() {
+            let default = Settings::new(self.store.clone())
+                .text("default_radius_group")
+                .await?;
+            vec![GroupName::try_new(&default)?]
+        } else {
+            groups.to_vec()
+        };
+        for name in names {
+            let priority = self
+                .store
+                .group_priority(&name)
+                .await?
+                .ok_or_else(|| Error::not_found("RADIUS group", name.as_str()))?;
+            memberships.push((name, priority));
+        }
+        let now = crate::storage::now_utc();
+        let row = NewUserRow {
+            id: UserId::random().to_string(),
+            username: username.as_str().to_owned(),
+            email: new.email.map(String::from),
+            mobile: new.mobile.map(String::from),
+            given_name: new.given_name,
+            surname: new.surname,
+            birth_date: new.birth_date,
+            address: new.address,
+            city: new.city,
+            zip: new.zip,
+            country: new.country,
+            verification_method: new.verification_method,
+            verified,
+            verified_at: verified.then_some(now),
+            active: true,
+            eula_accepted: new.eula_accepted,
+            privacy_accepted: new.privacy_accepted,
+            locale: if new.locale.is_empty() {
+                "en".to_owned()
+            } else {
+                new.locale
+            },
+            notes: new.notes,
+            password_hash: password::hash_password_async(&new.password).await?,
+            created_at: now,
+            updated_at: now,
+        };
+        let radius_password = self.format.encode(&new.password)?;
+        let user = self
+            .store
+            .insert_user(
+                row,
+                (self.format.attribute(), &radius_password),
+                &memberships,
+            )
+            .await?;
+        tracing::info!(user = %user.username, verified, "subscriber created");
+        Ok(user)
+    }
+
+    /// Looks a subscriber up by username (case-insensitive).
+    pub async fn find(&self, username: &str) -> Result<UserRecord> {
+        let name = Username::try_new(username)?;
+        self.store
+            .find_user_by_username(&name)
+            .await?
+            .ok_or_else(|| Error::not_found("user", name.as_str()))
+    }
+
+    async fn transition(
+        &self,
+        id: UserId,
+        action: &'static str,
+        f: impl Fn(&UserRecord) -> Result<crate::storage::StateChange> + Send + Sync,
+    ) -> Result<UserRecord> {
+        self.store
+            .change_state(id, action, f, None)
+            .await?
+            .ok_or_else(|| Error::not_found("user", id.to_string()))
+    }
+
+    /// Verifies an unverified subscriber, or re-enables a disabled one (verifying again).
+    /// The first verification queues the new-account mail in the same transaction (see
+    /// [`crate::mail`]).
+    pub async fn verify(&self, id: UserId) -> Result<UserRecord> {
+        let now = crate::storage::now_utc();
+        let mail = match self.store.find_user(id).await? {
+            Some(user) => crate::mail::new_account_mail(&self.store, &user).await?,
+            None => None,
+        };
+        let verify = |u: &UserRecord| match u.status() {
+            UserStatus::Unverified | UserStatus::Disabled | UserStatus::Verified => {
+                Ok(crate::storage::StateChange {
+                    verified: true,
+                    verified_at: Some(u.verified_at.map_or(now, |t| t.naive_utc())),
+                    active: true,
+                })
+            }
+            s @ UserStatus::Inactive => Err(Error::InvalidTransition {
+                action: "verify",
+                state: s.as_str(),
+            }),
+        };
+        self.store
+            .change_state(id, "verify", verify, mail)
+            .await?
+            .ok_or_else(|| Error::not_found("user", id.to_string()))
+    }
+
+    /// Disables a verified subscriber (by the user or an operator); verifying again re-enables.
+    pub async fn disable(&self, id: UserId) -> Result<UserRecord> {
+        self.transition(id, "disable", |u| match u.status() {
+            UserStatus::Verified | UserStatus::Disabled => Ok(crate::storage::StateChange {
+                verified: false,
+                verified_at: u.verified_at.map(|t| t.naive_utc()),
+                active: u.active,
+            }),
+            s => Err(Error::InvalidTransition {
+                action: "disable",
+                state: s.as_str(),
+            }),
+        })
+        .await
+    }
+
+    /// Re-enables a disabled subscriber.
+    pub async fn enable(&self, id: UserId) -> Result<UserRecord> {
+        self.transition(id, "enable", |u| match u.status() {
+            UserStatus::Disabled | UserStatus::Verified => Ok(crate::storage::StateChange {
+                verified: true,
+                verified_at: u.verified_at.map(|t| t.naive_utc()),
+                active: true,
+            }),
+            s => Err(Error::InvalidTransition {
+                action: "enable",
+                state: s.as_str(),
+            }),
+        })
+        .await
+    }
+
+    /// Switches an account off (operator): no RADIUS, no web login.
+    pub async fn deactivate(&self, id: UserId) -> Result<UserRecord> {
+        self.transition(id, "deactivate", |u| {
+            Ok(crate::storage::StateChange {
+                verified: u.verified,
+                verified_at: u.verified_at.map(|t| t.naive_utc()),
+                active: false,
+            })
+        })
+        .await
+    }
+
+    /// Switches an account back on.
+    pub async fn activate(&self, id: UserId) -> Result<UserRecord> {
+        self.transition(id, "activate", |u| {
+            Ok(crate::storage::StateChange {
+                verified: u.verified,
+                verified_at: u.verified_at.map(|t| t.naive_utc()),
+                active: true,
+            })
+        })
+        .await
+    }
+
+    /// Deletes a subscriber with everything that belongs to them (sessions in `radacct` stay).
+    pub async fn delete(&self, id: UserId) -> Result<()> {
+        if self.store.delete_user(id).await? {
+            tracing::info!(user = %id, "subscriber deleted");
+            Ok(())
+        } else {
+            Err(Error::not_found("user", id.to_string()))
+        }
+    }
+
+    /// Checks web credentials; inactive users and wrong passwords get the same error.
+    pub async fn authenticate(&self, username: &str, password: &str) -> Result<UserRecord> {
+        let Ok(name) = Username::try_new(username) else {
+            return Err(Error::Unauthorized);
+        };
+        match self.store.find_login(&name).await? {
+            Some((user, hash))
+                if user.active && password::verify_password_async(password, &hash).await =>
+            {
+                Ok(user)
+            }
+            Some(_) => Err(Error::Unauthorized),
+            None => {
+                // Same work as a real check, so timing does not tell whether the user exists.
+                let _ = password::verify_password_async(password, DUMMY_HASH).await;
+                Err(Error::Unauthorized)
+            }
+        }
+    }
+
+    /// Sets a new password (web hash and the RADIUS value).
+    pub async fn set_password(&self, id: UserId, new_password: &str) -> Result<()> {
+        password::validate_password(new_password)?;
+        let hash = password::hash_password_async(new_password).await?;
+        let radius = self.format.encode(new_password)?;
+        if self
+            .store
+            .set_user_password(id, &hash, self.format.attribute(), &radius)
+            .await?
+        {
+            Ok(())
+        } else {
+            Err(Error::not_found("user", id.to_string()))
+        }
+    }
+}
+
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$8bKHn7CqU1YJ1I3Uzd5ZVy5Qm5c2bfd8gJfG9h5mJzA";
+
+/// The host's side of verification outcomes: a verified user is verified (or re-enabled),
+/// a recovered password is recorded for the recovery flow to pick up.
+#[async_trait::async_trait]
+impl crate::plugin::verifier::OutcomeHandler for Subscribers {
+    async fn apply(
+        &self,
+        verifier_id: &str,
+        outcome: crate::plugin::verifier::Outcome,
+    ) -> Result<()> {
+        use crate::plugin::verifier::Outcome;
+        match outcome {
+            Outcome::Verified { user } => {
+                self.verify(user).await?;
+                tracing::info!(%user, verifier = verifier_id, "verified");
+            }
+            Outcome::PasswordRecovered { user } => {
+                if crate::subscriber::reset::phone::mark_proven(&self.store, user, verifier_id)
+                    .await?
+                {
+                    tracing::info!(%user, verifier = verifier_id, "password recovery proven");
+                } else {
+                    tracing::info!(%user, verifier = verifier_id, "no pending password recovery; call ignored");
+                }
+            }
+            Outcome::Failed { user, reason } => {
+                tracing::info!(user = ?user, verifier = verifier_id, %reason, "verification failed");
+            }
+            Outcome::Ignored => {}
+        }
+        Ok(())
+    }
+}
