@@ -40,6 +40,14 @@ pub mod subscriber;
 #[cfg(feature = "test-support")]
 pub mod test_support;
 
+/// Every module's runtime settings (see [`settings`]): a module that reads a setting
+/// declares it next to the code that reads it, and lists it here once.
+pub(crate) const RUNTIME_SETTINGS: &[&[settings::SettingDef]] = &[
+    subscriber::settings::SETTINGS,
+    mail::settings::SETTINGS,
+    jobs::housekeeping::SETTINGS,
+];
+
 pub use accounting::{AccountingEvent, AccountingSink, AcctStatus, fold_gigawords};
 pub use async_trait::async_trait;
 pub use config::Config;

@@ -1,6 +1,8 @@
 //! Runtime configuration keys (OWUMS' `configurations`): operators change them while the
 //! server runs; they live in the database with defaults in code.
 
+use std::marker::PhantomData;
+
 use crate::error::{Error, Result};
 use crate::storage::Store;
 
@@ -28,171 +30,128 @@ pub struct SettingDef {
     pub help: &'static str,
 }
 
-const fn def(
-    name: &'static str,
-    kind: SettingKind,
-    default: &'static str,
-    help: &'static str,
-) -> SettingDef {
-    SettingDef {
-        name,
-        kind,
-        default,
-        help,
+impl SettingDef {
+    /// A free-text setting.
+    pub const fn text(name: &'static str, default: &'static str, help: &'static str) -> Self {
+        SettingDef {
+            name,
+            kind: SettingKind::Text,
+            default,
+            help,
+        }
+    }
+
+    /// A `true`/`false` setting.
+    pub const fn flag(name: &'static str, default: &'static str, help: &'static str) -> Self {
+        SettingDef {
+            name,
+            kind: SettingKind::Bool,
+            default,
+            help,
+        }
+    }
+
+    /// A whole-number setting.
+    pub const fn count(name: &'static str, default: &'static str, help: &'static str) -> Self {
+        SettingDef {
+            name,
+            kind: SettingKind::Count,
+            default,
+            help,
+        }
     }
 }
 
-/// Every runtime setting with its default.
-pub const SETTINGS: &[SettingDef] = &[
-    def(
-        "default_radius_group",
-        SettingKind::Text,
-        "Users",
-        "RADIUS group new subscribers join",
-    ),
-    def(
-        "captcha_enabled",
-        SettingKind::Bool,
-        "true",
-        "captcha on the sign-up page",
-    ),
-    def(
-        "send_email_notification_to_users",
-        SettingKind::Bool,
-        "true",
-        "new-account e-mail after verification",
-    ),
-    def(
-        "disabled_account_expire_days",
-        SettingKind::Count,
-        "0",
-        "days before disabled accounts are removed (0: never)",
-    ),
-    def(
-        "default_radacct_results_per_page",
-        SettingKind::Count,
-        "20",
-        "sessions per page",
-    ),
-    def(
-        "default_user_search_results_per_page",
-        SettingKind::Count,
-        "20",
-        "users per page in the console",
-    ),
-    def(
-        "use_mobile_phone_as_username",
-        SettingKind::Bool,
-        "false",
-        "username = mobile number for phone sign-ups",
-    ),
-    def(
-        "notifier_base_url",
-        SettingKind::Text,
-        "http://127.0.0.1:8080",
-        "public URL used in e-mail links",
-    ),
-    def(
-        "custom_account_instructions_en",
-        SettingKind::Text,
-        "",
-        "extra HTML on the home page in English",
-    ),
-    def(
-        "custom_account_instructions_it",
-        SettingKind::Text,
-        "",
-        "extra HTML on the home page in Italian (empty: the English one)",
-    ),
-    def(
-        "custom_account_instructions_es",
-        SettingKind::Text,
-        "",
-        "extra HTML on the home page in Spanish (empty: the English one)",
-    ),
-    def(
-        "password_reset_from",
-        SettingKind::Text,
-        "no-reply@localhost",
-        "From: of subscriber e-mails",
-    ),
-    def(
-        "new_account_email_subject_en",
-        SettingKind::Text,
-        crate::mail::templates::NEW_ACCOUNT_SUBJECT_EN,
-        "subject of the new-account mail in English (placeholders: see docs/mail.md)",
-    ),
-    def(
-        "new_account_email_subject_it",
-        SettingKind::Text,
-        crate::mail::templates::NEW_ACCOUNT_SUBJECT_IT,
-        "subject of the new-account mail in Italian (placeholders: see docs/mail.md)",
-    ),
-    def(
-        "new_account_email_subject_es",
-        SettingKind::Text,
-        crate::mail::templates::NEW_ACCOUNT_SUBJECT_ES,
-        "subject of the new-account mail in Spanish (placeholders: see docs/mail.md)",
-    ),
-    def(
-        "new_account_email_body_en",
-        SettingKind::Text,
-        crate::mail::templates::NEW_ACCOUNT_BODY_EN,
-        "body of the new-account mail in English (placeholders: see docs/mail.md)",
-    ),
-    def(
-        "new_account_email_body_it",
-        SettingKind::Text,
-        crate::mail::templates::NEW_ACCOUNT_BODY_IT,
-        "body of the new-account mail in Italian (placeholders: see docs/mail.md)",
-    ),
-    def(
-        "new_account_email_body_es",
-        SettingKind::Text,
-        crate::mail::templates::NEW_ACCOUNT_BODY_ES,
-        "body of the new-account mail in Spanish (placeholders: see docs/mail.md)",
-    ),
-    def(
-        "password_reset_email_subject_en",
-        SettingKind::Text,
-        crate::mail::templates::PASSWORD_RESET_SUBJECT_EN,
-        "subject of the password-reset mail in English (placeholders: see docs/mail.md)",
-    ),
-    def(
-        "password_reset_email_subject_it",
-        SettingKind::Text,
-        crate::mail::templates::PASSWORD_RESET_SUBJECT_IT,
-        "subject of the password-reset mail in Italian (placeholders: see docs/mail.md)",
-    ),
-    def(
-        "password_reset_email_subject_es",
-        SettingKind::Text,
-        crate::mail::templates::PASSWORD_RESET_SUBJECT_ES,
-        "subject of the password-reset mail in Spanish (placeholders: see docs/mail.md)",
-    ),
-    def(
-        "password_reset_email_body_en",
-        SettingKind::Text,
-        crate::mail::templates::PASSWORD_RESET_BODY_EN,
-        "body of the password-reset mail in English (placeholders: see docs/mail.md)",
-    ),
-    def(
-        "password_reset_email_body_it",
-        SettingKind::Text,
-        crate::mail::templates::PASSWORD_RESET_BODY_IT,
-        "body of the password-reset mail in Italian (placeholders: see docs/mail.md)",
-    ),
-    def(
-        "password_reset_email_body_es",
-        SettingKind::Text,
-        crate::mail::templates::PASSWORD_RESET_BODY_ES,
-        "body of the password-reset mail in Spanish (placeholders: see docs/mail.md)",
-    ),
-];
+/// A typed key of a runtime setting: the module that reads a setting declares it as a
+/// `Key<String>`, `Key<bool>` or `Key<u64>` constant next to the code that uses it, and
+/// reads it with [`Settings::get`], which cannot mix up the type.
+#[derive(Debug)]
+pub struct Key<T> {
+    def: SettingDef,
+    _value: PhantomData<fn() -> T>,
+}
+
+impl<T> Clone for Key<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for Key<T> {}
+
+impl<T> Key<T> {
+    /// The setting's definition: name, type, default and description.
+    pub const fn def(&self) -> SettingDef {
+        self.def
+    }
+}
+
+impl Key<String> {
+    /// A free-text setting.
+    pub const fn text(name: &'static str, default: &'static str, help: &'static str) -> Self {
+        Key {
+            def: SettingDef::text(name, default, help),
+            _value: PhantomData,
+        }
+    }
+}
+
+impl Key<bool> {
+    /// A `true`/`false` setting.
+    pub const fn flag(name: &'static str, default: &'static str, help: &'static str) -> Self {
+        Key {
+            def: SettingDef::flag(name, default, help),
+            _value: PhantomData,
+        }
+    }
+}
+
+impl Key<u64> {
+    /// A whole-number setting.
+    pub const fn count(name: &'static str, default: &'static str, help: &'static str) -> Self {
+        Key {
+            def: SettingDef::count(name, default, help),
+            _value: PhantomData,
+        }
+    }
+}
+
+/// A type a setting can hold: text, a flag or a count.
+pub trait SettingValue: Sized {
+    /// Reads the value from its stored text; `None` when the text is not of this type.
+    fn from_setting(text: &str) -> Option<Self>;
+}
+
+impl SettingValue for String {
+    fn from_setting(text: &str) -> Option<Self> {
+        Some(text.to_owned())
+    }
+}
+
+impl SettingValue for bool {
+    fn from_setting(text: &str) -> Option<Self> {
+        match text {
+            "true" => Some(true),
+            "false" => Some(false),
+            _ => None,
+        }
+    }
+}
+
+impl SettingValue for u64 {
+    fn from_setting(text: &str) -> Option<Self> {
+        text.parse().ok()
+    }
+}
+
+/// Every runtime setting, as the modules that read them declare them.
+pub fn catalog() -> impl Iterator<Item = &'static SettingDef> {
+    crate::RUNTIME_SETTINGS.iter().flat_map(|list| list.iter())
+}
 
 /// The definition of setting `name`.
 pub fn setting_def(name: &str) -> Option<&'static SettingDef> {
-    SETTINGS.iter().find(|d| d.name == name)
+    catalog().find(|d| d.name == name)
 }
 
 fn check(def: &SettingDef, value: &str) -> Result<()> {
@@ -233,6 +192,18 @@ impl Settings {
     fn known(name: &str) -> Result<&'static SettingDef> {
         setting_def(name)
             .ok_or_else(|| Error::invalid("setting", format!("`{name}` is not a known setting")))
+    }
+
+    /// The value of the setting `key` (its default when not stored, or when what is stored
+    /// is not of its type).
+    pub async fn get<T: SettingValue>(&self, key: Key<T>) -> Result<T> {
+        let def = key.def();
+        let stored = self.store.setting(def.name).await?;
+        stored
+            .as_deref()
+            .and_then(T::from_setting)
+            .or_else(|| T::from_setting(def.default))
+            .ok_or_else(|| Error::Internal(format!("setting `{}` has a bad default", def.name)))
     }
 
     /// The value of `name` as text (the default when not stored).
@@ -277,10 +248,20 @@ mod tests {
 
     #[test]
     fn defaults_have_their_type() {
-        for d in SETTINGS {
+        for d in catalog() {
             check(d, d.default).unwrap();
         }
         assert!(check(setting_def("captcha_enabled").unwrap(), "yes").is_err());
         assert!(check(setting_def("disabled_account_expire_days").unwrap(), "-1").is_err());
+    }
+
+    #[test]
+    fn every_name_is_declared_once() {
+        let mut names: Vec<_> = catalog().map(|d| d.name).collect();
+        let all = names.len();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), all);
+        assert!(all >= 24, "{all} settings");
     }
 }

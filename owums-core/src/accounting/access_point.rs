@@ -16,7 +16,7 @@ pub trait AccessPointLookup: Send + Sync {
 
 /// `aa:bb:cc:dd:ee:ff` from any of `AA-BB-CC-DD-EE-FF`, `aabb.ccdd.eeff`, `AABBCCDDEEFF`, …;
 /// `None` if `s` is not a MAC address.
-pub fn normalize_mac(s: &str) -> Option<String> {
+pub(crate) fn normalize_mac(s: &str) -> Option<String> {
     let hex: String = s
         .chars()
         .filter(|c| !matches!(c, ':' | '-' | '.' | ' '))
@@ -37,7 +37,7 @@ pub fn normalize_mac(s: &str) -> Option<String> {
 
 /// OWUMS' rewritten value: the access point's MAC in upper case with `-`, a `:`, then the old
 /// value with `:` turned into `-` and spaces removed (`00-26-B9-75-F2-1D:br-dwifi`).
-pub fn converted_called_station_id(ap_mac: &str, old: &str) -> Option<String> {
+pub(crate) fn converted_called_station_id(ap_mac: &str, old: &str) -> Option<String> {
     let ap = normalize_mac(ap_mac)?
         .to_ascii_uppercase()
         .replace(':', "-");

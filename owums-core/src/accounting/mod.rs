@@ -13,9 +13,6 @@ pub(crate) mod access_point;
 pub(crate) mod event;
 pub(crate) mod sink;
 
-pub use access_point::{
-    AccessPointLookup, ConvertReport, convert_called_station_ids, converted_called_station_id,
-    normalize_mac,
-};
+pub use access_point::{AccessPointLookup, ConvertReport, convert_called_station_ids};
 pub use event::{AccountingEvent, AccountingSink, AcctStatus, fold_gigawords};
 pub use sink::{AccountingPipeline, JsonLinesSink, RetryingSink};

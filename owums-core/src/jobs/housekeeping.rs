@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use crate::accounting::access_point::{AccessPointLookup, convert_called_station_ids};
 use crate::error::Result;
 use crate::plugin::verifier::{Expiry, Verifier};
-use crate::settings::Settings;
+use crate::settings::{Key, SettingDef, Settings};
 use crate::storage::Store;
 
 /// A scheduled job.
@@ -94,6 +94,16 @@ impl std::fmt::Debug for Housekeeper {
             .finish()
     }
 }
+
+/// Days after which a disabled account is removed (0: never).
+pub const DISABLED_ACCOUNT_EXPIRE_DAYS: Key<u64> = Key::count(
+    "disabled_account_expire_days",
+    "0",
+    "days before disabled accounts are removed (0: never)",
+);
+
+/// The settings this module reads.
+pub(crate) const SETTINGS: &[SettingDef] = &[DISABLED_ACCOUNT_EXPIRE_DAYS.def()];
 
 /// Days after which an open session is stale for [`Job::CleanupStaleSessions`].
 pub const STALE_SESSION_DAYS: u32 = 3;
@@ -185,7 +195,7 @@ impl Housekeeper {
             }
             Job::RemoveDisabledAccounts => {
                 let days = Settings::new(self.store.clone())
-                    .count("disabled_account_expire_days")
+                    .get(DISABLED_ACCOUNT_EXPIRE_DAYS)
                     .await?;
                 if days == 0 {
                     return Ok("off (disabled_account_expire_days = 0)".to_owned());

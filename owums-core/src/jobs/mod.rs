@@ -4,4 +4,6 @@
 
 pub(crate) mod housekeeping;
 
-pub use housekeeping::{Housekeeper, Job, JobReport, STALE_SESSION_DAYS};
+pub use housekeeping::{
+    DISABLED_ACCOUNT_EXPIRE_DAYS, Housekeeper, Job, JobReport, STALE_SESSION_DAYS,
+};

@@ -162,7 +162,7 @@ impl Mailer {
     async fn from(&self) -> std::result::Result<Mailbox, String> {
         let text = if self.config.from.is_empty() {
             Settings::new(self.store.clone())
-                .text("password_reset_from")
+                .get(crate::mail::PASSWORD_RESET_FROM)
                 .await
                 .map_err(|e| e.to_string())?
         } else {

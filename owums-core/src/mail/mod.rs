@@ -4,9 +4,11 @@
 //! fails a registration or a reset request, and no mail is lost. See `docs/mail.md`.
 
 mod delivery;
+pub(crate) mod settings;
 pub mod templates;
 
 pub use delivery::{DeliveryReport, Mailer};
+pub use settings::{NOTIFIER_BASE_URL, PASSWORD_RESET_FROM, SEND_EMAIL_NOTIFICATION_TO_USERS};
 pub use templates::{MAIL_LOCALES, MailKind, MailVars, compose, mail_locale, render};
 
 use crate::error::Result;
@@ -24,7 +26,7 @@ pub(crate) async fn new_account_mail(
         return Ok(None);
     }
     let settings = Settings::new(store.clone());
-    if !settings.flag("send_email_notification_to_users").await? {
+    if !settings.get(SEND_EMAIL_NOTIFICATION_TO_USERS).await? {
         return Ok(None);
     }
     let mail = compose(&settings, MailKind::NewAccount, user, &user.locale, None).await?;

@@ -140,7 +140,7 @@ pub async fn compose(
     let Some(recipient) = user.email.clone() else {
         return Ok(None);
     };
-    let base = base_url(&settings.text("notifier_base_url").await?);
+    let base = base_url(&settings.get(crate::mail::NOTIFIER_BASE_URL).await?);
     let mut password_reset_url = format!("{base}/account/reset");
     if let Some(token) = reset_token {
         password_reset_url = format!("{password_reset_url}/{token}");

@@ -204,7 +204,7 @@ impl Subscribers {
             }
             None => {
                 let n = Settings::new(self.store().clone())
-                    .count("default_radacct_results_per_page")
+                    .get(crate::subscriber::settings::DEFAULT_RADACCT_RESULTS_PER_PAGE)
                     .await?;
                 u32::try_from(n)
                     .unwrap_or(MAX_PER_PAGE)

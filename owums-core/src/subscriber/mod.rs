@@ -13,9 +13,11 @@
 //! - `password` hashes web passwords (argon2id) and encodes the value FreeRADIUS checks.
 
 pub(crate) mod account;
+pub(crate) mod outcome;
 pub(crate) mod password;
 pub(crate) mod reset;
 pub(crate) mod service;
+pub(crate) mod settings;
 pub(crate) mod user;
 pub(crate) mod web_session;
 
@@ -23,16 +25,18 @@ pub use account::{
     DayUsage, MAX_PER_PAGE, PasswordChange, ProfileUpdate, SessionPage, SessionQuery, SessionSort,
     USAGE_DAYS, UsageHistory,
 };
-pub use password::{
-    MIN_PASSWORD_LEN, PASSWORD_ATTRIBUTES, PasswordFormat, hash_password, hash_password_async,
-    validate_password, verify_password, verify_password_async,
-};
+pub use password::{MIN_PASSWORD_LEN, PasswordFormat, hash_password, verify_password};
 pub use reset::email::{RESET_TOKEN_TTL_MINUTES, ResetLinkError};
 pub use reset::phone::{
-    PhoneRecovery, RECOVERY_STATE, RESET_TOKEN_LIFETIME, RecoveryRequest, RecoveryStatus,
-    RecoveryTicket, ResetToken, is_pending,
+    PhoneRecovery, RESET_TOKEN_LIFETIME, RecoveryRequest, RecoveryStatus, RecoveryTicket,
+    ResetToken, is_pending,
 };
 pub use service::Subscribers;
+pub use settings::{
+    CAPTCHA_ENABLED, CUSTOM_ACCOUNT_INSTRUCTIONS_EN, CUSTOM_ACCOUNT_INSTRUCTIONS_ES,
+    CUSTOM_ACCOUNT_INSTRUCTIONS_IT, DEFAULT_RADACCT_RESULTS_PER_PAGE, DEFAULT_RADIUS_GROUP,
+    DEFAULT_USER_SEARCH_RESULTS_PER_PAGE, USE_MOBILE_PHONE_AS_USERNAME,
+};
 pub use user::{NewUser, User, UserRecord, UserStatus};
 pub use web_session::{
     TOUCH_INTERVAL_SECONDS, WebSession, WebSessionKind, WebSessionToken, WebSessions,

@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 pub const MIN_PASSWORD_LEN: usize = 8;
 
 /// Check attributes that carry a password; a user's password row is managed by owums.
-pub const PASSWORD_ATTRIBUTES: &[&str] = &[
+pub(crate) const PASSWORD_ATTRIBUTES: &[&str] = &[
     "Crypt-Password",
     "NT-Password",
     "Cleartext-Password",
@@ -64,7 +64,7 @@ impl PasswordFormat {
 }
 
 /// Checks a new subscriber password: at least 8 characters, at most 128, with a letter and a digit.
-pub fn validate_password(password: &str) -> Result<()> {
+pub(crate) fn validate_password(password: &str) -> Result<()> {
     let len = password.chars().count();
     if len < MIN_PASSWORD_LEN {
         return Err(Error::invalid(
@@ -139,13 +139,13 @@ async fn off_the_runtime<T: Send + 'static>(
 }
 
 /// [`hash_password`] for async code: off the async workers, one hash per CPU at a time.
-pub async fn hash_password_async(password: &str) -> Result<String> {
+pub(crate) async fn hash_password_async(password: &str) -> Result<String> {
     let password = password.to_owned();
     off_the_runtime(move || hash_password(&password)).await?
 }
 
 /// [`verify_password`] for async code: off the async workers, one hash per CPU at a time.
-pub async fn verify_password_async(password: &str, hash: &str) -> bool {
+pub(crate) async fn verify_password_async(password: &str, hash: &str) -> bool {
     let (password, hash) = (password.to_owned(), hash.to_owned());
     off_the_runtime(move || verify_password(&password, &hash))
         .await

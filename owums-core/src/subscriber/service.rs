@@ -54,7 +54,7 @@ impl Subscribers {
         let mut memberships = Vec::with_capacity(groups.len().max(1));
         let names = if groups.is_empty() {
             let default = Settings::new(self.store.clone())
-                .text("default_radius_group")
+                .get(crate::subscriber::settings::DEFAULT_RADIUS_GROUP)
                 .await?;
             vec![GroupName::try_new(&default)?]
         } else {
@@ -263,36 +263,3 @@ impl Subscribers {
 }
 
 const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$8bKHn7CqU1YJ1I3Uzd5ZVy5Qm5c2bfd8gJfG9h5mJzA";
-
-/// The host's side of verification outcomes: a verified user is verified (or re-enabled),
-/// a recovered password is recorded for the recovery flow to pick up.
-#[async_trait::async_trait]
-impl crate::plugin::verifier::OutcomeHandler for Subscribers {
-    async fn apply(
-        &self,
-        verifier_id: &str,
-        outcome: crate::plugin::verifier::Outcome,
-    ) -> Result<()> {
-        use crate::plugin::verifier::Outcome;
-        match outcome {
-            Outcome::Verified { user } => {
-                self.verify(user).await?;
-                tracing::info!(%user, verifier = verifier_id, "verified");
-            }
-            Outcome::PasswordRecovered { user } => {
-                if crate::subscriber::reset::phone::mark_proven(&self.store, user, verifier_id)
-                    .await?
-                {
-                    tracing::info!(%user, verifier = verifier_id, "password recovery proven");
-                } else {
-                    tracing::info!(%user, verifier = verifier_id, "no pending password recovery; call ignored");
-                }
-            }
-            Outcome::Failed { user, reason } => {
-                tracing::info!(user = ?user, verifier = verifier_id, %reason, "verification failed");
-            }
-            Outcome::Ignored => {}
-        }
-        Ok(())
-    }
-}

@@ -17,7 +17,7 @@ use crate::subscriber::service::Subscribers;
 use crate::subscriber::user::{User, UserRecord, UserStatus};
 
 /// Plugin-state key under which a password recovery is recorded.
-pub const RECOVERY_STATE: &str = "password_recovery";
+pub(crate) const RECOVERY_STATE: &str = "password_recovery";
 
 /// How long the "choose a new password" step stays open after the call.
 pub const RESET_TOKEN_LIFETIME: Duration = Duration::from_secs(600);

@@ -1,0 +1,62 @@
+//! The runtime settings of sign-up and the subscriber pages (operators change them while the
+//! server runs; see [`crate::settings`]).
+
+use crate::settings::{Key, SettingDef};
+
+/// The RADIUS group new subscribers join.
+pub const DEFAULT_RADIUS_GROUP: Key<String> = Key::text(
+    "default_radius_group",
+    "Users",
+    "RADIUS group new subscribers join",
+);
+/// Whether the sign-up page asks for a captcha.
+pub const CAPTCHA_ENABLED: Key<bool> =
+    Key::flag("captcha_enabled", "true", "captcha on the sign-up page");
+/// How many sessions a page of the account's session list shows.
+pub const DEFAULT_RADACCT_RESULTS_PER_PAGE: Key<u64> = Key::count(
+    "default_radacct_results_per_page",
+    "20",
+    "sessions per page",
+);
+/// How many users a page of the operator console's search shows.
+pub const DEFAULT_USER_SEARCH_RESULTS_PER_PAGE: Key<u64> = Key::count(
+    "default_user_search_results_per_page",
+    "20",
+    "users per page in the console",
+);
+/// Whether a phone sign-up uses the mobile number as the username.
+pub const USE_MOBILE_PHONE_AS_USERNAME: Key<bool> = Key::flag(
+    "use_mobile_phone_as_username",
+    "false",
+    "username = mobile number for phone sign-ups",
+);
+/// Extra HTML on the home page in English.
+pub const CUSTOM_ACCOUNT_INSTRUCTIONS_EN: Key<String> = Key::text(
+    "custom_account_instructions_en",
+    "",
+    "extra HTML on the home page in English",
+);
+/// Extra HTML on the home page in Italian (empty: the English one).
+pub const CUSTOM_ACCOUNT_INSTRUCTIONS_IT: Key<String> = Key::text(
+    "custom_account_instructions_it",
+    "",
+    "extra HTML on the home page in Italian (empty: the English one)",
+);
+/// Extra HTML on the home page in Spanish (empty: the English one).
+pub const CUSTOM_ACCOUNT_INSTRUCTIONS_ES: Key<String> = Key::text(
+    "custom_account_instructions_es",
+    "",
+    "extra HTML on the home page in Spanish (empty: the English one)",
+);
+
+/// The settings this module reads.
+pub(crate) const SETTINGS: &[SettingDef] = &[
+    DEFAULT_RADIUS_GROUP.def(),
+    CAPTCHA_ENABLED.def(),
+    DEFAULT_RADACCT_RESULTS_PER_PAGE.def(),
+    DEFAULT_USER_SEARCH_RESULTS_PER_PAGE.def(),
+    USE_MOBILE_PHONE_AS_USERNAME.def(),
+    CUSTOM_ACCOUNT_INSTRUCTIONS_EN.def(),
+    CUSTOM_ACCOUNT_INSTRUCTIONS_IT.def(),
+    CUSTOM_ACCOUNT_INSTRUCTIONS_ES.def(),
+];
