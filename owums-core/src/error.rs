@@ -24,6 +24,75 @@ pub enum ErrorKind {
     Internal,
 }
 
+/// Why a value was refused. Pages and the API say it in the user's language from this,
+/// never from the English text of the error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Problem {
+    /// The field is required and was empty or missing.
+    Required,
+    /// Shorter than `min` characters.
+    TooShort {
+        /// The fewest characters allowed.
+        min: usize,
+    },
+    /// Longer than `max` characters.
+    TooLong {
+        /// The most characters allowed.
+        max: usize,
+    },
+    /// Contains control characters (NUL, ESC, line breaks where none belong).
+    ControlCharacters,
+    /// Not of the expected shape (an e-mail address, a phone number, a username).
+    BadFormat,
+    /// A password without at least one letter and one digit.
+    NeedsLetterAndDigit,
+    /// A secret the user typed (the current password) is wrong.
+    Wrong,
+    /// The value changed meanwhile (another request changed it first); try again.
+    Changed,
+    /// Not one of the values this server knows (a verification method, a setting, a
+    /// language).
+    Unknown,
+    /// Outside the range allowed (a date, a page number).
+    OutOfRange,
+    /// Anything else; the English reason says what.
+    Other,
+}
+
+/// Why a password-reset link does not work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResetLinkError {
+    /// Never issued, replaced by a newer one, or its account is gone or switched off.
+    Unknown,
+    /// Older than the lifetime of reset links.
+    Expired,
+    /// Already used to set a password.
+    Used,
+}
+
+impl ResetLinkError {
+    /// The English reason.
+    pub fn reason(self) -> &'static str {
+        match self {
+            ResetLinkError::Unknown => "is not valid; ask for a new one",
+            ResetLinkError::Expired => "has expired; ask for a new one",
+            ResetLinkError::Used => "has already been used; ask for a new one",
+        }
+    }
+
+    /// The reset-link problem `error` reports, if it is one.
+    pub fn of(error: &Error) -> Option<ResetLinkError> {
+        match error {
+            Error::ResetLink(p) => Some(*p),
+            _ => None,
+        }
+    }
+}
+
+/// The cause of a storage error, kept so that logs show the whole chain.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
 /// Errors of owums-core. Messages are one line and never contain secrets.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -47,9 +116,14 @@ pub enum Error {
     Invalid {
         /// The field or value that is wrong.
         field: &'static str,
-        /// Why, for a human.
+        /// Why, as a type the pages and the API translate.
+        problem: Problem,
+        /// Why, in English (for logs and the command line).
         reason: String,
     },
+    /// A password-reset link (or phone-recovery token) does not work.
+    #[error("reset link {}", .0.reason())]
+    ResetLink(ResetLinkError),
     /// Wrong credentials, or the account may not log in.
     #[error("wrong username or password")]
     Unauthorized,
@@ -76,8 +150,14 @@ pub enum Error {
     #[error("configuration: {0}")]
     Config(String),
     /// The database failed.
-    #[error("database error: {0}")]
-    Storage(String),
+    #[error("database error: {message}")]
+    Storage {
+        /// What failed, in one line.
+        message: String,
+        /// The driver's error, when there is one.
+        #[source]
+        source: Option<BoxError>,
+    },
     /// Something that should not happen.
     #[error("internal error: {0}")]
     Internal(String),
@@ -89,22 +169,64 @@ impl Error {
         match self {
             Error::NotFound { .. } => ErrorKind::NotFound,
             Error::Conflict { .. } => ErrorKind::Conflict,
-            Error::Invalid { .. } | Error::InvalidTransition { .. } => ErrorKind::Invalid,
+            Error::Invalid { .. } | Error::InvalidTransition { .. } | Error::ResetLink(_) => {
+                ErrorKind::Invalid
+            }
             Error::Unauthorized => ErrorKind::Unauthorized,
             Error::Verification(_) => ErrorKind::Verification,
             Error::Plugin { .. } => ErrorKind::Plugin,
             Error::Config(_) => ErrorKind::Config,
-            Error::Storage(_) => ErrorKind::Storage,
+            Error::Storage { .. } => ErrorKind::Storage,
             Error::Internal(_) => ErrorKind::Internal,
         }
     }
 
-    /// Shorthand for [`Error::Invalid`].
+    /// Shorthand for [`Error::Invalid`] with [`Problem::Other`].
     pub fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
+        Self::refused(field, Problem::Other, reason)
+    }
+
+    /// Shorthand for [`Error::Invalid`] with a typed problem.
+    pub fn refused(field: &'static str, problem: Problem, reason: impl Into<String>) -> Self {
         Error::Invalid {
             field,
+            problem,
             reason: reason.into(),
         }
+    }
+
+    /// A storage error with only a message.
+    pub fn storage(message: impl Into<String>) -> Self {
+        Error::Storage {
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// A storage error caused by `source`.
+    pub fn storage_from(
+        message: impl Into<String>,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        Error::Storage {
+            message: message.into(),
+            source: Some(Box::new(source)),
+        }
+    }
+
+    /// This error and its causes, `: `-separated, for a log line.
+    pub fn chain(&self) -> String {
+        let mut out = self.to_string();
+        let mut source = std::error::Error::source(self);
+        while let Some(s) = source {
+            let text = s.to_string();
+            if !out.contains(&text) {
+                out.push_str(": ");
+                out.push_str(&text);
+            }
+            source = s.source();
+        }
+        out
     }
 
     /// Shorthand for [`Error::NotFound`].

@@ -5,7 +5,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Problem, Result};
 
 /// A subscriber's id (a random UUID, stored as text on every backend).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -45,16 +45,22 @@ impl Username {
         let lower = s.trim().to_ascii_lowercase();
         let len = lower.chars().count();
         if !(4..=64).contains(&len) {
-            return Err(Error::invalid(
+            return Err(Error::refused(
                 "username",
+                if len < 4 {
+                    Problem::TooShort { min: 4 }
+                } else {
+                    Problem::TooLong { max: 64 }
+                },
                 "must be 4 to 64 characters long",
             ));
         }
         if let Some(c) = lower.chars().find(|c| {
             !(c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '.' | '-'))
         }) {
-            return Err(Error::invalid(
+            return Err(Error::refused(
                 "username",
+                Problem::BadFormat,
                 format!("may only contain letters, digits, `_`, `.` and `-` (found `{c}`)"),
             ));
         }
@@ -102,7 +108,13 @@ impl Email {
     /// Validates `s`.
     pub fn try_new(s: &str) -> Result<Self> {
         let s = s.trim().to_lowercase();
-        let bad = || Error::invalid("e-mail", "is not a valid e-mail address");
+        let bad = || {
+            Error::refused(
+                "e-mail",
+                Problem::BadFormat,
+                "is not a valid e-mail address",
+            )
+        };
         let (local, domain) = s.split_once('@').ok_or_else(bad)?;
         let labels: Vec<&str> = domain.split('.').collect();
         let ok = !local.is_empty()
@@ -158,7 +170,7 @@ impl PhoneNumber {
     /// Parses `s`, reading a national number as one of `country_code` (digits, e.g. `"39"`).
     /// Spaces, dashes, dots, slashes and parentheses are ignored.
     pub fn parse_with_country(s: &str, country_code: Option<&str>) -> Result<Self> {
-        let bad = |why: &str| Error::invalid("mobile number", why.to_owned());
+        let bad = |why: &str| Error::refused("mobile number", Problem::BadFormat, why.to_owned());
         let trimmed = s.trim();
         let (plus, rest) = match trimmed.strip_prefix('+') {
             Some(r) => (true, r),

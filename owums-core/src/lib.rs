@@ -51,7 +51,7 @@ pub(crate) const RUNTIME_SETTINGS: &[&[settings::SettingDef]] = &[
 pub use accounting::{AccountingEvent, AccountingSink, AcctStatus, fold_gigawords};
 pub use async_trait::async_trait;
 pub use config::Config;
-pub use error::{Error, ErrorKind, Result};
+pub use error::{Error, ErrorKind, Problem, ResetLinkError, Result};
 pub use ids::{AttributeKind, Email, GroupName, PhoneNumber, RadiusAttribute, UserId, Username};
 pub use plugin::{
     AccountingSinkFactory, BackgroundTask, Challenge, Expiry, Outcome, OutcomeHandler,

@@ -7,6 +7,7 @@ mod access_points;
 pub mod api;
 pub mod cli;
 mod commands;
+mod error;
 mod freeradius;
 mod health;
 pub mod i18n;
@@ -44,7 +45,15 @@ pub fn app(state: AppState) -> impl Endpoint {
         // the configuration was validated at load time; say so if it still fails
         Err(e) => tracing::error!(error = %e, "FreeRADIUS API not started"),
     }
-    route.with(Tracing).data(state).data(web)
+    let pages = web.clone();
+    route
+        .around(move |ep, req| {
+            let web = pages.clone();
+            async move { pages::not_found(&web, ep.as_ref(), req).await }
+        })
+        .with(Tracing)
+        .data(state)
+        .data(web)
 }
 
 /// Connects, migrates (unless told not to), starts plugins' background tasks and serves

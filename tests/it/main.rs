@@ -7,6 +7,7 @@ mod accounting_sinks;
 mod api;
 mod browser;
 mod cli;
+mod errors;
 mod freeradius_rest;
 mod freeradius_rest_e2e;
 mod housekeeping;

@@ -39,7 +39,7 @@ impl AccountingSink for JsonLinesSink {
             serde_json::to_vec(event).map_err(|e| Error::Internal(format!("json: {e}")))?;
         line.push(b'\n');
         let failed = |e: std::io::Error| {
-            Error::Storage(format!("appending to {}: {e}", self.path.display()))
+            Error::storage(format!("appending to {}: {e}", self.path.display()))
         };
         let _guard = self.lock.lock().await;
         let mut file = tokio::fs::OpenOptions::new()
@@ -256,7 +256,7 @@ mod tests {
     #[async_trait::async_trait]
     impl AccountingSink for Down {
         async fn record(&self, _: &AccountingEvent) -> Result<()> {
-            Err(Error::Storage("down".to_owned()))
+            Err(Error::storage("down".to_owned()))
         }
     }
 

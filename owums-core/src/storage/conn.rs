@@ -131,7 +131,7 @@ macro_rules! build_pool {
             .create_timeout(timeout)
             .wait_timeout(timeout)
             .build()
-            .map_err(|e| Error::Storage(format!("cannot build the connection pool: {e}")))?
+            .map_err(|e| Error::storage(format!("cannot build the connection pool: {e}")))?
     }};
 }
 
@@ -144,7 +144,7 @@ impl Pool {
                     .parent()
                     .filter(|d| !d.as_os_str().is_empty());
                 if parent.is_some_and(|dir| !dir.is_dir()) {
-                    return Err(Error::Storage(format!(
+                    return Err(Error::storage(format!(
                         "the directory of {} does not exist",
                         config.url
                     )));
@@ -197,7 +197,7 @@ pub(crate) fn pool_error<E: std::error::Error>(e: E) -> Error {
         msg = s.to_string();
         source = s.source();
     }
-    Error::Storage(format!("no database connection: {msg}"))
+    Error::storage(format!("no database connection: {msg}"))
 }
 
 impl From<DieselError> for Error {
@@ -226,7 +226,7 @@ impl From<DieselError> for Error {
                     });
                 Error::Conflict { entity }
             }
-            _ => Error::Storage(e.to_string()),
+            _ => Error::storage_from(e.to_string(), e),
         }
     }
 }

@@ -26,7 +26,7 @@ where
 {
     let conn: C = super::conn::establish(url, setup)
         .await
-        .map_err(|e| Error::Storage(format!("cannot connect to run migrations: {e}")))?;
+        .map_err(|e| Error::storage(format!("cannot connect to run migrations: {e}")))?;
     let handle = tokio::runtime::Handle::current();
     tokio::task::spawn_blocking(move || {
         let _guard = handle.enter();
@@ -34,7 +34,7 @@ where
         wrapper
             .run_pending_migrations(migrations)
             .map(|versions| versions.into_iter().map(|v| v.to_string()).collect())
-            .map_err(|e| Error::Storage(format!("migration failed: {e}")))
+            .map_err(|e| Error::storage(format!("migration failed: {e}")))
     })
     .await
     .map_err(|e| Error::Internal(format!("migration task: {e}")))?

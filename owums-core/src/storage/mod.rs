@@ -83,7 +83,7 @@ impl Store {
             user_writes: Arc::default(),
         };
         store.ping().await.map_err(|e| {
-            Error::Storage(format!(
+            Error::storage(format!(
                 "cannot connect to the database at {}: {}",
                 redact_url(&config.url),
                 strip(&e)

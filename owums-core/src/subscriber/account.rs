@@ -6,7 +6,7 @@ use std::fmt;
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate};
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Problem, Result};
 use crate::ids::{Email, UserId, Username};
 use crate::settings::Settings;
 use crate::storage::{ProfileChanges, RadAcctRecord, UsageRow, now_utc};
@@ -143,11 +143,16 @@ fn text_field(field: &'static str, value: Option<String>, max: usize) -> Result<
     let Some(value) = value else { return Ok(None) };
     let value = value.trim().to_owned();
     if value.chars().any(char::is_control) {
-        return Err(Error::invalid(field, "may not contain control characters"));
+        return Err(Error::refused(
+            field,
+            Problem::ControlCharacters,
+            "may not contain control characters",
+        ));
     }
     if value.chars().count() > max {
-        return Err(Error::invalid(
+        return Err(Error::refused(
             field,
+            Problem::TooLong { max },
             format!("must be at most {max} characters long"),
         ));
     }
@@ -192,13 +197,18 @@ impl Subscribers {
     /// A page of `username`'s sessions from `radacct`.
     pub async fn sessions(&self, username: &Username, query: SessionQuery) -> Result<SessionPage> {
         if query.page == 0 {
-            return Err(Error::invalid("page", "must be 1 or more"));
+            return Err(Error::refused(
+                "page",
+                Problem::OutOfRange,
+                "must be 1 or more",
+            ));
         }
         let per_page = match query.per_page {
             Some(n) if (1..=MAX_PER_PAGE).contains(&n) => n,
             Some(_) => {
-                return Err(Error::invalid(
+                return Err(Error::refused(
                     "per_page",
+                    Problem::OutOfRange,
                     format!("must be between 1 and {MAX_PER_PAGE}"),
                 ));
             }
@@ -274,8 +284,9 @@ impl Subscribers {
         if let Some(date) = changes.birth_date {
             let earliest = NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or_default();
             if date < earliest || date > now_utc().date() {
-                return Err(Error::invalid(
+                return Err(Error::refused(
                     "birth date",
+                    Problem::OutOfRange,
                     "must be between 1900-01-01 and today",
                 ));
             }
@@ -289,7 +300,11 @@ impl Subscribers {
                     .await?
                     .ok_or_else(|| Error::not_found("user", id.to_string()))?;
                 if !password::verify_password_async(&change.current, &old_hash).await {
-                    return Err(Error::invalid("current password", "is wrong"));
+                    return Err(Error::refused(
+                        "current password",
+                        Problem::Wrong,
+                        "is wrong",
+                    ));
                 }
                 password::validate_password(&change.new)?;
                 changes.password_hash = Some(password::hash_password_async(&change.new).await?);

@@ -21,12 +21,13 @@ pub(crate) mod settings;
 pub(crate) mod user;
 pub(crate) mod web_session;
 
+pub use crate::error::ResetLinkError;
 pub use account::{
     DayUsage, MAX_PER_PAGE, PasswordChange, ProfileUpdate, SessionPage, SessionQuery, SessionSort,
     USAGE_DAYS, UsageHistory,
 };
 pub use password::{MIN_PASSWORD_LEN, PasswordFormat, hash_password, verify_password};
-pub use reset::email::{RESET_TOKEN_TTL_MINUTES, ResetLinkError};
+pub use reset::email::RESET_TOKEN_TTL_MINUTES;
 pub use reset::phone::{
     PhoneRecovery, RESET_TOKEN_LIFETIME, RecoveryRequest, RecoveryStatus, RecoveryTicket,
     ResetToken, is_pending,

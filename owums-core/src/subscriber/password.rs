@@ -6,7 +6,7 @@ use md4::{Digest, Md4};
 use serde::{Deserialize, Serialize};
 use sha_crypt::ShaCrypt;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Problem, Result};
 
 /// Minimum length of a subscriber password.
 pub const MIN_PASSWORD_LEN: usize = 8;
@@ -67,26 +67,32 @@ impl PasswordFormat {
 pub(crate) fn validate_password(password: &str) -> Result<()> {
     let len = password.chars().count();
     if len < MIN_PASSWORD_LEN {
-        return Err(Error::invalid(
+        return Err(Error::refused(
             "password",
+            Problem::TooShort {
+                min: MIN_PASSWORD_LEN,
+            },
             format!("must be at least {MIN_PASSWORD_LEN} characters long"),
         ));
     }
     if len > 128 {
-        return Err(Error::invalid(
+        return Err(Error::refused(
             "password",
+            Problem::TooLong { max: 128 },
             "must be at most 128 characters long",
         ));
     }
     if !password.chars().any(char::is_alphabetic) || !password.chars().any(|c| c.is_ascii_digit()) {
-        return Err(Error::invalid(
+        return Err(Error::refused(
             "password",
+            Problem::NeedsLetterAndDigit,
             "must contain at least one letter and one digit",
         ));
     }
     if password.chars().any(char::is_control) {
-        return Err(Error::invalid(
+        return Err(Error::refused(
             "password",
+            Problem::ControlCharacters,
             "may not contain control characters",
         ));
     }

@@ -1,7 +1,7 @@
 //! Subscriber services: registration and the state transitions of DESIGN §3, each one
 //! transaction, shared by the reference server and integrators.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Problem, Result};
 use crate::ids::{GroupName, UserId, Username};
 use crate::settings::Settings;
 use crate::storage::{NewUserRow, Store};
@@ -46,10 +46,14 @@ impl Subscribers {
         let username = new
             .username
             .clone()
-            .ok_or_else(|| Error::invalid("username", "is required"))?;
+            .ok_or_else(|| Error::refused("username", Problem::Required, "is required"))?;
         password::validate_password(&new.password)?;
         if new.verification_method.is_empty() {
-            return Err(Error::invalid("verification method", "is required"));
+            return Err(Error::refused(
+                "verification method",
+                Problem::Required,
+                "is required",
+            ));
         }
         let mut memberships = Vec::with_capacity(groups.len().max(1));
         let names = if groups.is_empty() {

@@ -1,7 +1,7 @@
 //! The API's errors: `{"error": {"kind", "message"}}` with the right status, the message in
 //! the request's language.
 
-use owums_core::{Error, ErrorKind};
+use owums_core::Error;
 use poem::http::StatusCode;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object};
@@ -92,20 +92,6 @@ fn envelope(kind: &str, message: String, field: Option<&str>) -> Json<ErrorEnvel
     })
 }
 
-/// The message of core field names, as the API's fields are called.
-fn api_field(field: &str) -> &str {
-    match field {
-        "e-mail" => "email",
-        "current password" => "current_password",
-        "username or e-mail" => "username_or_email",
-        "birth date" => "birth_date",
-        "verification method" => "verification_method",
-        "reset link" => "token",
-        "mobile" | "phone number" => "mobile",
-        other => other,
-    }
-}
-
 impl ApiError {
     /// An error of `status` with message `id` of `tr` (and `kind`).
     pub(crate) fn new(tr: &Translator, status: StatusCode, kind: &str, id: &str) -> Self {
@@ -148,73 +134,10 @@ impl ApiError {
         ApiError::RateLimited(envelope("rate_limited", message, None), seconds)
     }
 
-    /// A core error, in the request's language. Storage and internal errors are logged and
-    /// shown as a generic message.
+    /// A core error, in the request's language (see [`crate::error::answer`]; a 5xx is
+    /// logged there).
     pub(crate) fn from_core(tr: &Translator, e: &Error) -> Self {
-        if let Some(problem) = owums_core::subscriber::ResetLinkError::of(e) {
-            use owums_core::subscriber::ResetLinkError as R;
-            let (kind, id) = match problem {
-                R::Unknown => ("reset_link_invalid", "api-reset-link-invalid"),
-                R::Expired => ("reset_link_expired", "api-reset-link-expired"),
-                R::Used => ("reset_link_used", "api-reset-link-used"),
-            };
-            return Self::with_message(StatusCode::FORBIDDEN, kind, tr.t(id), Some("token"));
-        }
-        match (e.kind(), e) {
-            (_, Error::Invalid { field, reason }) => {
-                let field = api_field(field);
-                let id = match (field, reason.as_str()) {
-                    ("current_password", "is wrong") => "api-current-password-wrong",
-                    ("password", r) if r.contains("letter") => "api-password-letter-digit",
-                    ("password", r) if r.contains("at least") => "api-password-short",
-                    ("password", r) if r.contains("at most") => "api-password-long",
-                    ("password", _) => "api-password-control",
-                    _ => "",
-                };
-                let message = if id.is_empty() {
-                    tr.t_with(
-                        "api-invalid-field",
-                        (("field", field.to_owned()), ("reason", reason.clone())),
-                    )
-                } else {
-                    tr.t(id)
-                };
-                Self::with_message(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "invalid",
-                    message,
-                    Some(field),
-                )
-            }
-            (_, Error::InvalidTransition { .. }) => Self::with_message(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_state",
-                tr.t("api-invalid-state"),
-                None,
-            ),
-            (_, Error::Conflict { entity }) => {
-                let field = api_field(entity);
-                let message = tr.t_with("api-conflict", (("field", field.to_owned()),));
-                Self::with_message(StatusCode::CONFLICT, "conflict", message, Some(field))
-            }
-            (ErrorKind::Unauthorized, _) => Self::new(
-                tr,
-                StatusCode::UNAUTHORIZED,
-                "unauthorized",
-                "api-login-failed",
-            ),
-            (ErrorKind::NotFound, _) => {
-                Self::new(tr, StatusCode::NOT_FOUND, "not_found", "api-not-found")
-            }
-            _ => {
-                tracing::error!(error = %e, "API request failed");
-                Self::new(
-                    tr,
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
-                    "error-internal",
-                )
-            }
-        }
+        let a = crate::error::answer(tr, e);
+        Self::with_message(a.status, a.kind, a.message, a.field)
     }
 }

@@ -113,7 +113,7 @@ pub(crate) async fn accounting(req: &Request, body: Body, api: Data<&FreeradiusA
     let recorded = api.accounting.record(&e).await;
     api.authorizer.saw_accounting(&e);
     if let Err(err) = recorded {
-        return internal(&err);
+        return internal(&api, &err);
     }
     if e.status == AcctStatus::Start {
         empty(StatusCode::CREATED)

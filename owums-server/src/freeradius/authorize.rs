@@ -80,7 +80,7 @@ pub(crate) async fn authorize(req: &Request, body: Body, api: Data<&FreeradiusAp
             tracing::debug!(username = %request.username, ?decision, "authorize");
             answer(&api, decision)
         }
-        Err(e) => internal(&e),
+        Err(e) => internal(&api, &e),
     }
 }
 
@@ -118,6 +118,6 @@ pub(crate) async fn postauth(req: &Request, body: Body, api: Data<&FreeradiusApi
         .await
     {
         Ok(()) => empty(StatusCode::CREATED),
-        Err(e) => internal(&e),
+        Err(e) => internal(&api, &e),
     }
 }

@@ -37,6 +37,8 @@ pub(crate) struct FreeradiusApi {
     authorizer: Authorizer,
     accounting: Arc<dyn AccountingSink>,
     store: Store,
+    /// FreeRADIUS logs our error messages: they are in English.
+    english: crate::i18n::Translator,
 }
 
 impl FreeradiusApi {
@@ -70,6 +72,7 @@ impl FreeradiusApi {
             authorizer,
             accounting: Arc::new(accounting),
             store: state.store.clone(),
+            english: crate::i18n::I18n::new()?.translator("en"),
         }))
     }
 
@@ -138,14 +141,11 @@ pub(crate) fn error(status: StatusCode, kind: &str, message: &str) -> Response {
     )
 }
 
-/// A 500 for a failure of ours, logged with its cause.
-pub(crate) fn internal(e: &owums_core::Error) -> Response {
-    tracing::error!(error = %e, "FreeRADIUS API request failed");
-    error(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "internal",
-        "the request could not be processed",
-    )
+/// The answer to a core error, from the server's one error map (FreeRADIUS reads the status;
+/// the message is English, as FreeRADIUS logs it).
+pub(crate) fn internal(api: &FreeradiusApi, e: &owums_core::Error) -> Response {
+    let a = crate::error::answer(&api.english, e);
+    error(a.status, a.kind, &a.message)
 }
 
 /// A JSON response.

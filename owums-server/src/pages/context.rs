@@ -26,7 +26,8 @@ pub(crate) enum Fail {
     RateLimited(u64),
     /// Go elsewhere instead (303).
     Redirect(String),
-    /// An unexpected error of the core (logged, shown as an internal error).
+    /// An error of the core, answered from the server's one error map (a 5xx is logged
+    /// there with its cause chain).
     Core(owums_core::Error),
 }
 
@@ -344,11 +345,8 @@ impl Ctx {
                 return r;
             }
             Fail::Core(e) => {
-                tracing::error!(error = %e, "page failed");
-                (
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    self.tr.t("error-internal"),
-                )
+                let answer = crate::error::answer(&self.tr, &e);
+                (answer.status, answer.message)
             }
         };
         self.error_page(status, &text)

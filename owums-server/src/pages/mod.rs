@@ -21,7 +21,7 @@ use std::sync::Arc;
 use owums_core::config::WebConfig;
 use owums_core::subscriber::{WebSessionKind, WebSessions};
 use poem::http::StatusCode;
-use poem::{Route, get, post};
+use poem::{Request, Response, Route, get, post};
 
 use crate::AppState;
 use crate::i18n::I18n;
@@ -112,3 +112,43 @@ pub(crate) fn mount(route: Route) -> Route {
 
 /// A status and message for a page that could not be shown.
 pub(crate) const NOT_FOUND: Fail = Fail::Status(StatusCode::NOT_FOUND, "error-not-found");
+
+/// Answers what no route matched: under `/api/` the API's JSON error envelope, elsewhere
+/// the styled "page not found" in the visitor's language (poem's own answer would be a bare
+/// `not found` text). Wraps the whole application; the FreeRADIUS endpoints pass straight
+/// through.
+pub(crate) async fn not_found<E: poem::Endpoint + ?Sized>(
+    web: &Web,
+    ep: &E,
+    req: Request,
+) -> poem::Result<Response> {
+    if req.uri().path().starts_with("/api/v1/freeradius/") {
+        return ep.call(req).await.map(poem::IntoResponse::into_response);
+    }
+    // what the answer needs, should nothing match: the request itself goes to the routes
+    let mut probe = Request::builder().uri(req.uri().clone()).finish();
+    *probe.headers_mut() = req.headers().clone();
+    match ep.call(req).await {
+        Err(e) if e.is::<poem::error::NotFoundError>() => {
+            let path = probe.uri().path();
+            if path == "/api" || path.starts_with("/api/") {
+                let accept = probe
+                    .headers()
+                    .get(poem::http::header::ACCEPT_LANGUAGE)
+                    .and_then(|v| v.to_str().ok());
+                let query = crate::i18n::query_locale(&probe);
+                let lang =
+                    crate::i18n::choose(query.as_deref(), None, accept, &web.config.default_locale);
+                let tr = web.i18n.translator(lang);
+                return Ok(crate::freeradius::error(
+                    StatusCode::NOT_FOUND,
+                    "not_found",
+                    &tr.t("api-not-found"),
+                ));
+            }
+            let ctx = Ctx::load(&probe, web).await;
+            Ok(ctx.finish(Err(Fail::Status(StatusCode::NOT_FOUND, "error-not-found"))))
+        }
+        other => other.map(poem::IntoResponse::into_response),
+    }
+}

@@ -151,7 +151,7 @@ impl Store {
                     .optional()?;
                 if active != Some(true) {
                     // Undo the claim: an inactive account's link is simply not valid.
-                    return Err(Error::invalid("reset link", "account inactive"));
+                    return Err(Error::ResetLink(crate::error::ResetLinkError::Unknown));
                 }
                 diesel::update(owums_users::table.filter(owums_users::id.eq(&row.user_id)))
                     .set((
@@ -188,10 +188,7 @@ impl Store {
             .await
         })
         .or_else(|e| match e {
-            Error::Invalid {
-                field: "reset link",
-                ..
-            } => Ok(Err(TokenProblem::Unknown)),
+            Error::ResetLink(_) => Ok(Err(TokenProblem::Unknown)),
             other => Err(other),
         })?;
         self.wrote_users();

@@ -77,8 +77,9 @@ impl Store {
                         .optional()?;
                     return match exists {
                         None => Ok(false),
-                        Some(_) => Err(Error::invalid(
+                        Some(_) => Err(Error::refused(
                             "current password",
+                            crate::error::Problem::Changed,
                             "was changed meanwhile; try again",
                         )),
                     };

@@ -15,7 +15,7 @@
 use chrono::Utc;
 use sha2::{Digest, Sha256};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Problem, ResetLinkError, Result};
 use crate::ids::{Email, UserId, Username};
 use crate::mail::{MailKind, compose, mail_locale};
 use crate::settings::Settings;
@@ -27,44 +27,9 @@ use crate::subscriber::user::UserStatus;
 /// How long a reset link works.
 pub const RESET_TOKEN_TTL_MINUTES: i64 = 10;
 
-/// Why a reset link does not work. Its [`Error`] is `Error::Invalid` with field
-/// `"reset link"` and [`ResetLinkError::reason`] as reason; [`ResetLinkError::of`] gets it
-/// back, so pages can say it in the user's language.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ResetLinkError {
-    /// Never issued, replaced by a newer one, or its account is gone or switched off.
-    Unknown,
-    /// Older than [`RESET_TOKEN_TTL_MINUTES`].
-    Expired,
-    /// Already used to set a password.
-    Used,
-}
-
 impl ResetLinkError {
-    /// The English reason.
-    pub fn reason(self) -> &'static str {
-        match self {
-            ResetLinkError::Unknown => "is not valid; ask for a new one",
-            ResetLinkError::Expired => "has expired; ask for a new one",
-            ResetLinkError::Used => "has already been used; ask for a new one",
-        }
-    }
-
-    /// The reset-link problem `error` reports, if it is one.
-    pub fn of(error: &Error) -> Option<ResetLinkError> {
-        match error {
-            Error::Invalid {
-                field: "reset link",
-                reason,
-            } => [Self::Unknown, Self::Expired, Self::Used]
-                .into_iter()
-                .find(|p| p.reason() == reason),
-            _ => None,
-        }
-    }
-
     fn into_error(self) -> Error {
-        Error::invalid("reset link", self.reason())
+        Error::ResetLink(self)
     }
 }
 
@@ -105,11 +70,16 @@ impl Subscribers {
     ) -> Result<()> {
         let key = username_or_email.trim();
         if key.is_empty() {
-            return Err(Error::invalid("username or e-mail", "is required"));
+            return Err(Error::refused(
+                "username or e-mail",
+                Problem::Required,
+                "is required",
+            ));
         }
         if key.chars().count() > 254 || key.chars().any(char::is_control) {
-            return Err(Error::invalid(
+            return Err(Error::refused(
                 "username or e-mail",
+                Problem::BadFormat,
                 "is not a username or an e-mail address",
             ));
         }

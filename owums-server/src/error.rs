@@ -1,0 +1,132 @@
+//! The one map from a core error to an answer: its status, a stable kind name, the message
+//! in the user's language and the field at fault. The JSON API, the pages and the FreeRADIUS
+//! endpoints all answer from it, so a given failure says the same everywhere, and every 5xx
+//! is logged here, once, with its whole cause chain (never the message shown to the user).
+
+use owums_core::{Error, ErrorKind, Problem, ResetLinkError};
+use poem::http::StatusCode;
+
+use crate::i18n::Translator;
+
+/// How to answer a failed request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Answer {
+    /// The HTTP status.
+    pub(crate) status: StatusCode,
+    /// A stable, machine-readable name (`invalid`, `conflict`, `not_found`, …).
+    pub(crate) kind: &'static str,
+    /// For a human, in the request's language.
+    pub(crate) message: String,
+    /// The field at fault, as the API names it.
+    pub(crate) field: Option<&'static str>,
+}
+
+/// The name the API (and the forms) give to a core field.
+pub(crate) fn field_name(field: &'static str) -> &'static str {
+    match field {
+        "e-mail" => "email",
+        "current password" => "current_password",
+        "username or e-mail" => "username_or_email",
+        "birth date" => "birth_date",
+        "verification method" => "verification_method",
+        "reset link" | "reset token" => "token",
+        "mobile" | "mobile number" | "phone number" => "mobile",
+        other => other,
+    }
+}
+
+/// The message id and arguments saying why a value was refused.
+fn refusal(tr: &Translator, field: &'static str, problem: Problem, reason: &str) -> String {
+    let name = field_name(field);
+    match (name, problem) {
+        ("current_password", Problem::Wrong) => tr.t("api-current-password-wrong"),
+        ("password", Problem::TooShort { .. }) => tr.t("api-password-short"),
+        ("password", Problem::TooLong { .. }) => tr.t("api-password-long"),
+        ("password", Problem::NeedsLetterAndDigit) => tr.t("api-password-letter-digit"),
+        ("password", Problem::ControlCharacters) => tr.t("api-password-control"),
+        (_, Problem::Required) => tr.t_with("error-field-required", (("field", name),)),
+        (_, Problem::TooShort { min }) => tr.t_with(
+            "error-field-too-short",
+            (("field", name), ("min", min as i64)),
+        ),
+        (_, Problem::TooLong { max }) => tr.t_with(
+            "error-field-too-long",
+            (("field", name), ("max", max as i64)),
+        ),
+        (_, Problem::ControlCharacters) => tr.t_with("error-field-control", (("field", name),)),
+        (_, Problem::BadFormat) => tr.t_with("error-field-format", (("field", name),)),
+        (_, Problem::OutOfRange) => tr.t_with("error-field-range", (("field", name),)),
+        (_, Problem::Unknown) => tr.t_with("error-field-unknown", (("field", name),)),
+        (_, Problem::Changed) => tr.t_with("error-field-changed", (("field", name),)),
+        _ => tr.t_with(
+            "api-invalid-field",
+            (("field", name.to_owned()), ("reason", reason.to_owned())),
+        ),
+    }
+}
+
+/// The answer to `e`, in the language of `tr`. A 5xx is logged here with its cause chain.
+pub(crate) fn answer(tr: &Translator, e: &Error) -> Answer {
+    let (status, kind, message, field) = match e {
+        Error::ResetLink(problem) => {
+            let (kind, id) = match problem {
+                ResetLinkError::Unknown => ("reset_link_invalid", "api-reset-link-invalid"),
+                ResetLinkError::Expired => ("reset_link_expired", "api-reset-link-expired"),
+                ResetLinkError::Used => ("reset_link_used", "api-reset-link-used"),
+            };
+            (StatusCode::FORBIDDEN, kind, tr.t(id), Some("token"))
+        }
+        Error::Invalid {
+            field,
+            problem,
+            reason,
+        } => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            refusal(tr, field, *problem, reason),
+            Some(field_name(field)),
+        ),
+        Error::InvalidTransition { .. } => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_state",
+            tr.t("api-invalid-state"),
+            None,
+        ),
+        Error::Conflict { entity } => {
+            let field = field_name(entity);
+            (
+                StatusCode::CONFLICT,
+                "conflict",
+                tr.t_with("api-conflict", (("field", field.to_owned()),)),
+                Some(field),
+            )
+        }
+        _ if e.kind() == ErrorKind::Unauthorized => (
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            tr.t("api-login-failed"),
+            None,
+        ),
+        _ if e.kind() == ErrorKind::NotFound => (
+            StatusCode::NOT_FOUND,
+            "not_found",
+            tr.t("api-not-found"),
+            None,
+        ),
+        _ => {
+            tracing::error!(error = %e.chain(), kind = ?e.kind(), "request failed");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                tr.t("error-internal"),
+                None,
+            )
+        }
+    };
+    Answer {
+        status,
+        kind,
+        message,
+        field,
+    }
+}
