@@ -198,6 +198,12 @@ pub enum GroupCommand {
         #[arg(long, default_value_t = 1)]
         priority: i32,
         /// Check attribute, e.g. 'Auth-Type:=Reject' (repeatable).
+        ///
+        /// The usage limits Max-Daily-Session (seconds), Max-Daily-Session-Traffic and
+        /// Max-Monthly-Session-Traffic (octets), e.g. 'Max-Daily-Session:=10800', are enforced
+        /// by owums in REST mode; FreeRADIUS in SQL mode knows them only through the sqlcounter
+        /// configuration in freeradius/sql/ (see docs/freeradius.md) and, without it, rejects
+        /// every member of the group.
         #[arg(long = "check", value_name = "ATTRIBUTE")]
         checks: Vec<String>,
         /// Reply attribute, e.g. 'Session-Timeout=3600' (repeatable).

@@ -4,6 +4,7 @@ use std::io::BufRead;
 
 use anyhow::{Context, bail};
 use owums_core::config::{self, ConfigPaths};
+use owums_core::radius::default_counters;
 use owums_core::storage::{NewGroup, NewNas};
 use owums_core::{
     AttributeKind, Config, Email, GroupName, NewUser, PhoneNumber, RadiusAttribute, Store,
@@ -243,6 +244,7 @@ async fn group(config: &Config, cmd: GroupCommand) -> anyhow::Result<()> {
                 .iter()
                 .map(|r| RadiusAttribute::parse(AttributeKind::Reply, r))
                 .collect::<Result<Vec<_>, _>>()?;
+            let limits = sql_counter_limits(config, &checks);
             let store = Store::connect_migrated(&config.database).await?;
             let g = store
                 .create_group(NewGroup {
@@ -254,6 +256,15 @@ async fn group(config: &Config, cmd: GroupCommand) -> anyhow::Result<()> {
                 })
                 .await?;
             println!("created group {} (priority {})", g.name, g.priority);
+            if !limits.is_empty() {
+                eprintln!(
+                    "note: FreeRADIUS in SQL mode knows {} only through the sqlcounter \
+                     configuration in freeradius/sql/ (see docs/freeradius.md); without it, it \
+                     rejects every member of {}",
+                    limits.join(", "),
+                    g.name
+                );
+            }
         }
         GroupCommand::List => {
             let store = Store::connect_migrated(&config.database).await?;
@@ -269,6 +280,23 @@ async fn group(config: &Config, cmd: GroupCommand) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The check items among `checks` that owums' counters enforce in REST mode and that
+/// SQL-mode FreeRADIUS knows only from the sqlcounter configuration of `freeradius/sql/`.
+fn sql_counter_limits(config: &Config, checks: &[RadiusAttribute]) -> Vec<String> {
+    let counters = default_counters(&config.freeradius.traffic_reply_attribute);
+    let mut found: Vec<String> = Vec::new();
+    for c in checks {
+        let name = c.attribute.as_str();
+        let counted = counters
+            .iter()
+            .any(|k| k.check_attribute().eq_ignore_ascii_case(name));
+        if counted && !found.iter().any(|f| f.eq_ignore_ascii_case(name)) {
+            found.push(name.to_owned());
+        }
+    }
+    found
 }
 
 async fn nas(config: &Config, cmd: NasCommand) -> anyhow::Result<()> {

@@ -74,6 +74,47 @@ db_test!(user_lifecycle_through_the_command, |db| {
                 && groups.contains("reply  Session-Timeout = 7200"),
             "{groups}"
         );
+        // a limit that SQL-mode FreeRADIUS knows only from freeradius/sql/ gets a note
+        let capped = owums(
+            &d,
+            &url,
+            &[
+                "group",
+                "create",
+                "Capped",
+                "--check",
+                "Max-Daily-Session:=3600",
+                "--check",
+                "Max-Monthly-Session-Traffic:=9000000000",
+                "--check",
+                "Simultaneous-Use:=1",
+            ],
+            "",
+        );
+        assert_eq!(capped.code, 0, "{}", capped.stderr);
+        assert_eq!(capped.stdout, "created group Capped (priority 1)\n");
+        assert!(
+            capped.stderr.starts_with(
+                "note: FreeRADIUS in SQL mode knows Max-Daily-Session, \
+                 Max-Monthly-Session-Traffic only through the sqlcounter configuration in \
+                 freeradius/sql/"
+            ) && capped.stderr.ends_with("rejects every member of Capped\n"),
+            "{}",
+            capped.stderr
+        );
+        let plain = owums(
+            &d,
+            &url,
+            &["group", "create", "Plain", "--reply", "Idle-Timeout=60"],
+            "",
+        );
+        assert_eq!(
+            (plain.code, plain.stderr.as_str()),
+            (0, ""),
+            "no limit, no note"
+        );
+        let help = owums_ok(&d, &url, &["group", "create", "--help"]);
+        assert!(help.contains("freeradius/sql/"), "{help}");
         owums_ok(
             &d,
             &url,

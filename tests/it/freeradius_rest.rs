@@ -14,6 +14,8 @@ use serde_json::{Value, json};
 
 use crate::support::{TestDb, db_test, new_user, subscribers};
 
+mod postauth;
+
 pub(crate) const TOKEN: &str = "s3cret-radius-token";
 
 /// The configuration with the REST API on.
@@ -84,12 +86,12 @@ pub(crate) async fn post(
     .await
 }
 
-fn parsed(body: &str) -> Value {
+pub(crate) fn parsed(body: &str) -> Value {
     serde_json::from_str(body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"))
 }
 
 /// What openwisp-radius' documented `authorize` data template sends.
-fn auth_body(user: &str, password: &str) -> Value {
+pub(crate) fn auth_body(user: &str, password: &str) -> Value {
     json!({"username": user, "password": password, "called_station_id": "AA-AA-AA-AA-AA-AA:hotspot", "calling_station_id": "11-22-33-44-55-66"})
 }
 
@@ -434,29 +436,6 @@ db_test!(authorize_mac_roaming_only_when_enabled, |db| {
     assert_eq!(
         post(&on, "authorize", &stranger).await,
         (StatusCode::OK, String::new())
-    );
-});
-
-db_test!(postauth_never_keeps_an_accepted_password, |db| {
-    let cli = client(&config(&db), &db, "127.0.0.1");
-    let body = |reply: &str| json!({"username": "vera", "password": "password1", "reply": reply, "called_station_id": "", "calling_station_id": ""});
-    assert_eq!(
-        post(&cli, "postauth", &body("Access-Accept")).await,
-        (StatusCode::CREATED, String::new())
-    );
-    assert_eq!(
-        post(&cli, "postauth", &body("Access-Reject")).await.0,
-        StatusCode::CREATED
-    );
-    let rows = db.store.postauth_for_user("vera").await.unwrap();
-    assert_eq!(rows.len(), 2);
-    assert_eq!(
-        (rows[0].reply.as_str(), rows[0].pass.as_str()),
-        ("Access-Reject", "password1")
-    );
-    assert_eq!(
-        (rows[1].reply.as_str(), rows[1].pass.as_str()),
-        ("Access-Accept", "")
     );
 });
 

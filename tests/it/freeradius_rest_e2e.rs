@@ -1,6 +1,7 @@
 //! End to end in REST mode: a real FreeRADIUS with rlm_rest and the repository's
 //! `freeradius/rest/` configuration, asking a running `owums serve`, on SQLite and
-//! PostgreSQL: replies, every reject, counters, Simultaneous-Use, accounting, Accounting-On.
+//! PostgreSQL: replies, every reject, counters, Simultaneous-Use, accounting, Accounting-On,
+//! what radpostauth keeps.
 
 use std::io::{Read, Write};
 use std::process::{Child, Command, Stdio};
@@ -58,6 +59,7 @@ fn serve(db: &TestDb) -> Server {
             "OWUMS_FREERADIUS__TRAFFIC_REPLY_ATTRIBUTE",
             "ChilliSpot-Max-Total-Octets",
         )
+        .env("OWUMS_FREERADIUS__POSTAUTH_KEEP_WRONG_PASSWORDS", "true")
         .env_remove("RUST_LOG")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -303,7 +305,8 @@ async fn scenario(db: TestDb) {
     assert!(v[0].acctstoptime.is_some());
     assert_eq!(v[0].acctterminatecause, "NAS-Reboot");
 
-    // post-auth: accepts without their password, rejects with it
+    // post-auth (postauth_keep_wrong_passwords on): accepts without their password, the
+    // wrong one kept, no correct one of a user refused for another reason
     let log = db.store.postauth_for_user("vera").await.unwrap();
     let accept = log
         .iter()
@@ -315,6 +318,11 @@ async fn scenario(db: TestDb) {
         .find(|r| r.reply == "Access-Reject")
         .expect("reject logged");
     assert_eq!(reject.pass, "wrong-password1");
+    for user in ["umberto", "dina", "ivan", "dora", "tina", "lara"] {
+        let log = db.store.postauth_for_user(user).await.unwrap();
+        assert!(log.iter().any(|r| r.reply == "Access-Reject"), "{log:?}");
+        assert!(log.iter().all(|r| r.pass.is_empty()), "{log:?}");
+    }
     drop(server);
 }
 

@@ -15,6 +15,7 @@ mod mail;
 mod maintenance;
 mod pages;
 mod radius_e2e;
+mod radius_limits_e2e;
 mod recovery;
 mod sessions;
 mod sip;

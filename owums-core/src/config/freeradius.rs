@@ -33,6 +33,9 @@ pub struct FreeradiusConfig {
     /// Milliseconds authorize answers a login name from those reads (0: none). Changes made
     /// by other processes and new accounting reach authorize within this time.
     pub authorize_cache_ms: u64,
+    /// Keep in `radpostauth` the password of a reject when authorize found it wrong (never a
+    /// correct one, whatever else refused the user). Off: no password is ever kept.
+    pub postauth_keep_wrong_passwords: bool,
 }
 
 impl Default for FreeradiusConfig {
@@ -47,6 +50,7 @@ impl Default for FreeradiusConfig {
             credential_cache_ttl_seconds: 300,
             authorize_cache_size: 10_000,
             authorize_cache_ms: 1_000,
+            postauth_keep_wrong_passwords: false,
         }
     }
 }
@@ -73,6 +77,10 @@ impl std::fmt::Debug for FreeradiusConfig {
             )
             .field("authorize_cache_size", &self.authorize_cache_size)
             .field("authorize_cache_ms", &self.authorize_cache_ms)
+            .field(
+                "postauth_keep_wrong_passwords",
+                &self.postauth_keep_wrong_passwords,
+            )
             .finish()
     }
 }

@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::ids::{Email, PhoneNumber, Username};
 use crate::radius::authorize_cache::{AuthorizeCache, Rules, Snapshot};
 use crate::radius::counter::{Counter, CounterUsage};
-use crate::radius::credential_cache::CredentialCache;
+use crate::radius::credential_cache::{CredentialCache, WrongPasswords};
 use crate::storage::{ProfileAttribute, ProfileSource, Store, UsageSums};
 use crate::subscriber::password::{self, PASSWORD_ATTRIBUTES};
 use crate::subscriber::user::{UserRecord, UserStatus};
@@ -97,6 +97,7 @@ pub struct Authorizer {
     store: Store,
     cache: Arc<CredentialCache>,
     reads: Arc<AuthorizeCache>,
+    wrong: Arc<WrongPasswords>,
     counters: Arc<Vec<Arc<dyn Counter>>>,
     mac_roaming: bool,
 }
@@ -134,6 +135,7 @@ impl Authorizer {
             store,
             cache,
             reads: Arc::new(AuthorizeCache::off()),
+            wrong: Arc::new(WrongPasswords::off()),
             counters: Arc::new(counters),
             mac_roaming,
         }
@@ -143,6 +145,13 @@ impl Authorizer {
     /// [`AuthorizeCache`] for how fresh the answers are).
     pub fn with_reads_cache(mut self, reads: AuthorizeCache) -> Self {
         self.reads = Arc::new(reads);
+        self
+    }
+
+    /// Notes in `wrong` each password it finds wrong for a login name (trimmed, as FreeRADIUS
+    /// sent it; an unknown name has no right password). Off by default: nothing is noted.
+    pub fn noting_wrong_passwords(mut self, wrong: Arc<WrongPasswords>) -> Self {
+        self.wrong = wrong;
         self
     }
 
@@ -247,15 +256,23 @@ impl Authorizer {
                 Some(seen) => seen,
                 None => {
                     let _ = password::verify_password_async(&req.password, dummy_hash()).await;
+                    self.wrong.note(name, &req.password);
                     return Ok(Decision::Reject);
                 }
             },
         };
-        if !may_log_in(&seen.user)
-            || !self
-                .password_ok(&seen.user, &req.password, &seen.hash)
-                .await
-        {
+        // checked whether or not the user may log in: every reject costs the same, and the
+        // post-auth log learns which passwords were wrong
+        let password_ok = self
+            .password_ok(&seen.user, &req.password, &seen.hash)
+            .await;
+        if password_ok {
+            // not wrong any more (the password was changed to it since)
+            self.wrong.take(name, &req.password);
+        } else {
+            self.wrong.note(name, &req.password);
+        }
+        if !password_ok || !may_log_in(&seen.user) {
             return Ok(Decision::Reject);
         }
         let username = seen.user.username.as_str();

@@ -11,6 +11,10 @@
 //!
 //! Whether the user may log in at all (verified, active, not deleted) is not cached: the
 //! caller reads the user row on every request and asks the cache only about the password.
+//!
+//! [`WrongPasswords`] is the other side, kept apart: the checks that failed, noted only so
+//! that the post-auth log can tell a wrong password (which it may keep) from a correct one
+//! (which it never keeps) without hashing again. It never lets a check be skipped.
 
 use std::time::{Duration, Instant};
 
@@ -59,13 +63,7 @@ impl CredentialCache {
     }
 
     fn digest(&self, username: &str, password: &str) -> Key {
-        // The key is 32 bytes: HMAC accepts any length, so this cannot fail.
-        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.key)
-            .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
-        mac.update(username.as_bytes());
-        mac.update(&[0]);
-        mac.update(password.as_bytes());
-        mac.finalize().into_bytes().into()
+        digest(&self.key, username, password)
     }
 
     /// Whether `password` of `username` was found good against exactly `stored_hash` less
@@ -122,6 +120,81 @@ impl CredentialCache {
     }
 }
 
+/// HMAC-SHA-256 of `username`, a zero byte and `password` under `key`.
+fn digest(key: &[u8; 32], username: &str, password: &str) -> Key {
+    // The key is 32 bytes: HMAC accepts any length, so this cannot fail.
+    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(key)
+        .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+    mac.update(username.as_bytes());
+    mac.update(&[0]);
+    mac.update(password.as_bytes());
+    mac.finalize().into_bytes().into()
+}
+
+/// Recent failed `(login name, password)` checks, for the post-auth log: authorize notes a
+/// password it found wrong, and the log keeps a rejected password only when it finds that
+/// note. Keyed like [`CredentialCache`] (an HMAC under a per-process key: no password is
+/// held), bounded, and each note is used once.
+pub struct WrongPasswords {
+    key: [u8; 32],
+    ttl: Duration,
+    entries: LruTable<Key, Instant>,
+}
+
+impl std::fmt::Debug for WrongPasswords {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WrongPasswords")
+            .field("ttl", &self.ttl)
+            .field("capacity", &self.entries.capacity())
+            .finish_non_exhaustive()
+    }
+}
+
+impl WrongPasswords {
+    /// At most `capacity` notes, each valid for `ttl` (capacity 0: nothing is noted).
+    pub fn new(capacity: usize, ttl: Duration) -> Self {
+        WrongPasswords {
+            key: rand::random(),
+            ttl,
+            entries: LruTable::new(capacity),
+        }
+    }
+
+    /// Nothing is ever noted.
+    pub fn off() -> Self {
+        Self::new(0, Duration::ZERO)
+    }
+
+    /// Whether it notes anything.
+    pub fn is_on(&self) -> bool {
+        self.entries.is_on()
+    }
+
+    /// Notes that `password` is not the password of `login` (or that there is no such login).
+    pub fn note(&self, login: &str, password: &str) {
+        if !self.entries.is_on() {
+            return;
+        }
+        let key = digest(&self.key, login, password);
+        self.entries
+            .with(|entries| entries.put(key, Instant::now()));
+    }
+
+    /// Whether `password` of `login` was noted wrong less than the TTL ago; the note is used
+    /// up. Nothing is hashed: a pair never noted (checked by another process, or too long ago)
+    /// is not known to be wrong.
+    pub fn take(&self, login: &str, password: &str) -> bool {
+        if !self.entries.is_on() {
+            return false;
+        }
+        let key = digest(&self.key, login, password);
+        self.entries
+            .with(|entries| entries.pop(&key))
+            .flatten()
+            .is_some_and(|at| at.elapsed() < self.ttl)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -152,6 +225,22 @@ mod tests {
         let off = CredentialCache::new(0, Duration::from_secs(60));
         off.remember("a", "p", "h");
         assert!(!off.check("a", "p", "h"));
+    }
+
+    #[test]
+    fn wrong_password_notes_are_used_once_and_expire() {
+        let w = WrongPasswords::new(2, Duration::from_secs(60));
+        w.note("alice", "nope");
+        assert!(!w.take("alice", "pw1"), "another password was not noted");
+        assert!(!w.take("bob", "nope"), "another login was not noted");
+        assert!(w.take("alice", "nope"));
+        assert!(!w.take("alice", "nope"), "used up");
+        let short = WrongPasswords::new(2, Duration::ZERO);
+        short.note("alice", "nope");
+        assert!(!short.take("alice", "nope"), "expired");
+        let off = WrongPasswords::off();
+        off.note("alice", "nope");
+        assert!(!off.is_on() && !off.take("alice", "nope"));
     }
 
     #[test]

@@ -23,4 +23,4 @@ pub use counter::{
     Counter, CounterUsage, CounterWindow, DailySessionCounter, DailyTrafficCounter,
     MonthlyTrafficCounter, default_counters,
 };
-pub use credential_cache::CredentialCache;
+pub use credential_cache::{CredentialCache, WrongPasswords};

@@ -84,7 +84,10 @@ pub(crate) async fn authorize(req: &Request, body: Body, api: Data<&FreeradiusAp
     }
 }
 
-/// Logs an authentication result to `radpostauth` (never the password of an accept).
+/// Logs an authentication result to `radpostauth`. No password is kept, except that of a
+/// reject which authorize (in this process, moments ago) found wrong, when
+/// `freeradius.postauth_keep_wrong_passwords` is on: a correct password — of a user refused
+/// for being unverified, disabled or over a limit — is never kept. Nothing is hashed here.
 #[handler]
 pub(crate) async fn postauth(req: &Request, body: Body, api: Data<&FreeradiusApi>) -> Response {
     let fields = match api.fields(req, body).await {
@@ -101,14 +104,15 @@ pub(crate) async fn postauth(req: &Request, body: Body, api: Data<&FreeradiusApi
         "" => from_query,
         r => r,
     };
-    let pass: String = if reply == "Access-Accept" {
-        String::new()
+    let password = fields.text("password");
+    // used up whatever the reply, so that it cannot outlive its request
+    let wrong = api
+        .wrong_passwords
+        .take(fields.text("username").trim(), password);
+    let pass: String = if wrong && reply != "Access-Accept" {
+        password.chars().take(POSTAUTH_PASS_MAX).collect()
     } else {
-        fields
-            .text("password")
-            .chars()
-            .take(POSTAUTH_PASS_MAX)
-            .collect()
+        String::new()
     };
     let username: String = fields.text("username").chars().take(64).collect();
     let reply: String = reply.chars().take(32).collect();

@@ -15,8 +15,8 @@ use owums_core::accounting::AccountingPipeline;
 use owums_core::config::IpNet;
 use owums_core::radius::AuthorizeCache;
 use owums_core::radius::Authorizer;
-use owums_core::radius::CredentialCache;
 use owums_core::radius::default_counters;
+use owums_core::radius::{CredentialCache, WrongPasswords};
 use owums_core::{AccountingSink, SqlAccountingSink, Store};
 use poem::http::StatusCode;
 use poem::{Body, Endpoint, EndpointExt, Request, Response, Route, post};
@@ -27,6 +27,10 @@ use parse::Fields;
 
 /// Largest request body accepted (rlm_rest sends well under 4 KiB).
 const BODY_LIMIT: usize = 64 * 1024;
+/// Wrong passwords noted for post-auth (`freeradius.postauth_keep_wrong_passwords`), and for
+/// how long: FreeRADIUS' post-auth follows its authorize within the same request.
+const WRONG_PASSWORD_NOTES: usize = 10_000;
+const WRONG_PASSWORD_TTL: Duration = Duration::from_secs(60);
 
 /// What the FreeRADIUS handlers share.
 #[derive(Clone)]
@@ -35,6 +39,8 @@ pub(crate) struct FreeradiusApi {
     networks: Arc<[IpNet]>,
     authorize_reject: bool,
     authorizer: Authorizer,
+    /// What authorize found wrong; off unless `postauth_keep_wrong_passwords`.
+    wrong_passwords: Arc<WrongPasswords>,
     accounting: Arc<dyn AccountingSink>,
     store: Store,
     /// FreeRADIUS logs our error messages: they are in English.
@@ -52,6 +58,11 @@ impl FreeradiusApi {
             config.credential_cache_size,
             Duration::from_secs(config.credential_cache_ttl_seconds),
         );
+        let wrong_passwords = Arc::new(if config.postauth_keep_wrong_passwords {
+            WrongPasswords::new(WRONG_PASSWORD_NOTES, WRONG_PASSWORD_TTL)
+        } else {
+            WrongPasswords::off()
+        });
         let authorizer = Authorizer::new(
             state.store.clone(),
             Arc::new(cache),
@@ -61,7 +72,8 @@ impl FreeradiusApi {
         .with_reads_cache(AuthorizeCache::new(
             config.authorize_cache_size,
             Duration::from_millis(config.authorize_cache_ms),
-        ));
+        ))
+        .noting_wrong_passwords(wrong_passwords.clone());
         let primary =
             Arc::new(SqlAccountingSink::new(state.store.clone()).closing_older_sessions());
         let accounting = AccountingPipeline::from_config(primary, &state.config.accounting);
@@ -70,6 +82,7 @@ impl FreeradiusApi {
             networks: config.allowed_networks()?.into(),
             authorize_reject: config.authorize_reject,
             authorizer,
+            wrong_passwords,
             accounting: Arc::new(accounting),
             store: state.store.clone(),
             english: crate::i18n::I18n::new()?.translator("en"),

@@ -6,9 +6,11 @@
 //! Every [`FreeRadius`] gets a copy of `/etc/freeradius/3.0` in a temporary
 //! directory with: loopback listeners on free UDP ports (no fixed-port
 //! listener anywhere), `sql` in authorize/accounting/post-auth of the default
-//! site, `read_clients = yes` (clients from the `nas` table, read at startup),
-//! no user/group switch, `reject_delay = 0` and logs kept in the temporary
-//! directory. Instances are independent, so tests may run in parallel.
+//! site with the repository's `freeradius/sql/` additions (usage counters,
+//! passwords kept out of radpostauth; see [`super::freeradius_sql`]),
+//! `read_clients = yes` (clients from the `nas` table, read at startup),
+//! no user/group switch, `reject_delay = 0`, `TZ=UTC` and logs kept in the
+//! temporary directory. Instances are independent, so tests may run in parallel.
 //!
 //! Requires the Debian packages `freeradius`, `freeradius-utils` and the
 //! driver package of the backend used (`freeradius-postgresql`,
@@ -18,11 +20,14 @@
 use std::collections::hash_map::RandomState;
 use std::fs;
 use std::hash::{BuildHasher, Hasher};
-use std::io::Write;
 use std::net::UdpSocket;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime};
+
+use super::freeradius_sql;
+use super::radclient::radclient;
+pub(crate) use super::radclient::{RadiusReply, escape};
 
 /// The system configuration the private copies are made from.
 const SYSTEM_RADDB: &str = "/etc/freeradius/3.0";
@@ -91,47 +96,6 @@ pub(crate) struct FreeRadius {
     secret: String,
 }
 
-/// What `radclient` received.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct RadiusReply {
-    /// Reply code ("Access-Accept", "Access-Reject", "Accounting-Response",
-    /// ...), `None` when no (valid) reply arrived.
-    pub(crate) code: Option<String>,
-    /// Reply attributes in order, values without surrounding quotes.
-    pub(crate) attributes: Vec<(String, String)>,
-    /// radclient's stdout and stderr, for assertion messages.
-    pub(crate) raw: String,
-}
-
-impl RadiusReply {
-    /// The value of the first reply attribute called `name`.
-    pub(crate) fn attr(&self, name: &str) -> Option<&str> {
-        self.attributes
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// All values of the reply attributes called `name`.
-    pub(crate) fn attrs(&self, name: &str) -> Vec<&str> {
-        self.attributes
-            .iter()
-            .filter(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-            .collect()
-    }
-
-    /// True for an Access-Accept.
-    pub(crate) fn is_accept(&self) -> bool {
-        self.code.as_deref() == Some("Access-Accept")
-    }
-
-    /// True for an Access-Reject.
-    pub(crate) fn is_reject(&self) -> bool {
-        self.code.as_deref() == Some("Access-Reject")
-    }
-}
-
 impl FreeRadius {
     /// Starts a private FreeRADIUS on `backend` and waits until it is ready.
     /// On failure the error carries the tail of FreeRADIUS' output.
@@ -182,6 +146,8 @@ impl FreeRadius {
         };
         let child = Command::new("freeradius")
             .env("OWUMS_FREERADIUS_TOKEN", token)
+            // counter windows start at midnight UTC, as owums counts
+            .env("TZ", "UTC")
             .args(["-f", "-X", "-d"])
             .arg(&raddb)
             .stdin(Stdio::null())
@@ -308,92 +274,6 @@ impl Drop for FreeRadius {
     }
 }
 
-/// Runs `radclient -x` (one try, 3 s timeout) and parses what it printed.
-fn radclient(server: &str, kind: &str, secret: &str, input: &str) -> RadiusReply {
-    let run = || -> Result<RadiusReply, String> {
-        let mut child = Command::new("radclient")
-            .args(["-x", "-r", "1", "-t", "3", server, kind, secret])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(ctx("spawning radclient"))?;
-        if let Some(mut stdin) = child.stdin.take() {
-            stdin
-                .write_all(input.as_bytes())
-                .map_err(ctx("writing to radclient"))?;
-        }
-        let out = child.wait_with_output().map_err(ctx("running radclient"))?;
-        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
-        Ok(parse_reply(&text(&out.stdout), &text(&out.stderr)))
-    };
-    run().unwrap_or_else(|raw| RadiusReply {
-        raw,
-        ..Default::default()
-    })
-}
-
-/// Parses `radclient -x` output: the "Received <Code> Id ..." line and the
-/// tab-indented attribute lines after it.
-fn parse_reply(stdout: &str, stderr: &str) -> RadiusReply {
-    let mut reply = RadiusReply {
-        raw: format!("{stdout}{stderr}"),
-        ..Default::default()
-    };
-    let mut in_reply = false;
-    for line in stdout.lines() {
-        if let Some(rest) = line.strip_prefix("Received ") {
-            reply.code = rest.split_whitespace().next().map(str::to_owned);
-            reply.attributes.clear();
-            in_reply = true;
-        } else if !line.starts_with(char::is_whitespace) {
-            in_reply = false;
-        } else if in_reply && let Some((name, value)) = line.trim().split_once(" = ") {
-            reply.attributes.push((name.to_owned(), unquote(value)));
-        }
-    }
-    reply
-}
-
-/// Escapes a value for a double-quoted radclient / FreeRADIUS string.
-fn escape(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for c in value.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '"' => out.push_str("\\\""),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// Removes surrounding double quotes and undoes [`escape`].
-fn unquote(value: &str) -> String {
-    let Some(inner) = value.strip_prefix('"').and_then(|v| v.strip_suffix('"')) else {
-        return value.to_owned();
-    };
-    let mut out = String::with_capacity(inner.len());
-    let mut chars = inner.chars();
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            out.push(c);
-            continue;
-        }
-        match chars.next() {
-            Some('n') => out.push('\n'),
-            Some('r') => out.push('\r'),
-            Some('t') => out.push('\t'),
-            Some(other) => out.push(other),
-            None => out.push('\\'),
-        }
-    }
-    out
-}
-
 /// Two distinct UDP ports free on 127.0.0.1 right now.
 fn free_udp_ports() -> Result<(u16, u16), String> {
     let bind = || UdpSocket::bind("127.0.0.1:0").map_err(ctx("probing a free UDP port"));
@@ -403,7 +283,7 @@ fn free_udp_ports() -> Result<(u16, u16), String> {
 }
 
 /// `map_err` helper: "what: error".
-fn ctx<E: std::fmt::Display>(what: &str) -> impl FnOnce(E) -> String + '_ {
+pub(crate) fn ctx<E: std::fmt::Display>(what: &str) -> impl FnOnce(E) -> String + '_ {
     move |e| format!("{what}: {e}")
 }
 
@@ -484,7 +364,15 @@ fn prepare_config(
         }
     }
     if let Mode::Sql(backend) = mode {
-        write(&raddb.join("mods-enabled/sql"), &sql_module(backend))?;
+        write(
+            &raddb.join("mods-enabled/sql"),
+            &freeradius_sql::sql_module(backend),
+        )?;
+        freeradius_sql::install(raddb)?;
+        edit(
+            &raddb.join("sites-enabled/default"),
+            freeradius_sql::wire_site,
+        )?;
     }
     let clients = if opts.local_client {
         format!(
@@ -494,53 +382,6 @@ fn prepare_config(
         String::new()
     };
     write(&raddb.join("clients.conf"), &clients)
-}
-
-/// The `sql` module instance for `backend`.
-fn sql_module(backend: &SqlBackend) -> String {
-    let connection = match backend {
-        SqlBackend::Sqlite { path } => format!(
-            "\tsqlite {{\n\t\tfilename = \"{}\"\n\t\tbusy_timeout = 5000\n\t}}\n",
-            escape(&path.display().to_string())
-        ),
-        SqlBackend::Postgres {
-            host,
-            port,
-            user,
-            password,
-            database,
-        }
-        | SqlBackend::Mysql {
-            host,
-            port,
-            user,
-            password,
-            database,
-        } => format!(
-            "\tserver = \"{}\"\n\tport = {port}\n\tlogin = \"{}\"\n\tpassword = \"{}\"\n\tradius_db = \"{}\"\n",
-            escape(host),
-            escape(user),
-            escape(password),
-            escape(database)
-        ),
-    };
-    let (dialect, driver) = match backend {
-        SqlBackend::Sqlite { .. } => ("sqlite", "rlm_sql_sqlite"),
-        SqlBackend::Postgres { .. } => ("postgresql", "rlm_sql_postgresql"),
-        // no `mysql { tls { ... } }` section: TLS is not required
-        SqlBackend::Mysql { .. } => ("mysql", "rlm_sql_mysql"),
-    };
-    format!(
-        "sql {{\n\tdialect = \"{dialect}\"\n\tdriver = \"{driver}\"\n{connection}\
-         \tacct_table1 = \"radacct\"\n\tacct_table2 = \"radacct\"\n\tpostauth_table = \"radpostauth\"\n\
-         \tauthcheck_table = \"radcheck\"\n\tgroupcheck_table = \"radgroupcheck\"\n\
-         \tauthreply_table = \"radreply\"\n\tgroupreply_table = \"radgroupreply\"\n\
-         \tusergroup_table = \"radusergroup\"\n\tdelete_stale_sessions = yes\n\
-         \tpool {{\n\t\tstart = 1\n\t\tmin = 1\n\t\tmax = 4\n\t\tspare = 1\n\t\tuses = 0\n\
-         \t\tretry_delay = 1\n\t\tlifetime = 0\n\t\tidle_timeout = 60\n\t}}\n\
-         \tread_clients = yes\n\tclient_table = \"nas\"\n\tgroup_attribute = \"SQL-Group\"\n\
-         \t$INCLUDE ${{modconfdir}}/${{.:name}}/main/${{dialect}}/queries.conf\n}}\n"
-    )
 }
 
 /// Removes the top-level `listen { ... }` sections of a site file; the first

@@ -1,5 +1,6 @@
 //! `radpostauth`: the log of authentication results. An accepted password is never kept
-//! (a trigger blanks it, whatever writes the row).
+//! (a trigger blanks it, whatever writes the row); which rejected passwords may be kept is
+//! the writer's decision (owums' REST API keeps only wrong ones, and only when asked to).
 
 use diesel::sql_types::{BigInt, Nullable, Text};
 
@@ -28,7 +29,8 @@ pub struct PostAuthRecord {
 }
 
 impl Store {
-    /// Logs an authentication result.
+    /// Logs an authentication result with `pass` as given (pass `""` to keep none); the
+    /// password of an `Access-Accept` is blanked whatever is given.
     pub async fn record_postauth(
         &self,
         username: &str,
