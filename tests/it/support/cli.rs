@@ -4,21 +4,35 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 
-/// Path of the `owums` binary, built once per test run.
+/// Path of the `owums` binary that cargo built next to this test executable
+/// (`target/<profile>/owums`; the test runs from `target/<profile>/deps/`).
+///
+/// Cargo sets `CARGO_BIN_EXE_owums` only for the tests of the package that owns the binary
+/// (owums-server), not for owums-tests, so the binary is found beside the test executable.
+/// `scripts/test` builds it first; by hand: `cargo build -p owums-server --bin owums`.
 pub(crate) fn owums_bin() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-        let status = Command::new(cargo)
-            .args(["build", "--quiet", "-p", "owums-server", "--bin", "owums"])
-            .current_dir(&root)
-            .status()
-            .expect("cargo runs");
-        assert!(status.success(), "building owums failed");
-        let target =
-            std::env::var("CARGO_TARGET_DIR").map_or_else(|_| root.join("target"), PathBuf::from);
-        target.join("debug").join("owums")
+        let exe = std::env::current_exe().expect("the test executable's path");
+        let profile_dir = exe
+            .parent()
+            .filter(|d| d.ends_with("deps"))
+            .and_then(Path::parent)
+            .unwrap_or_else(|| {
+                panic!(
+                    "{} is not in a cargo target/<profile>/deps directory",
+                    exe.display()
+                )
+            });
+        let bin = profile_dir.join(format!("owums{}", std::env::consts::EXE_SUFFIX));
+        assert!(
+            bin.is_file(),
+            "the owums binary is not at {}: build it before running these tests \
+             (`cargo build -p owums-server --bin owums`, with the same --release/--target \
+             as the tests; `bash scripts/test` does it)",
+            bin.display()
+        );
+        bin
     })
 }
 
