@@ -8,10 +8,10 @@ use clap::{Args, Parser, Subcommand};
 #[derive(Debug, Parser)]
 #[command(name = "owums", version, about)]
 pub struct Cli {
-    /// Configuration file (default: ./owums.toml if present).
+    /// Configuration file, which must exist (default: ./owums.toml if present).
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Plugins file (default: ./plugins.toml if present).
+    /// Plugins file, which must exist (default: ./plugins.toml if present).
     #[arg(long, global = true, value_name = "FILE")]
     pub plugins: Option<PathBuf>,
     /// Database URL (overrides database.url).

@@ -20,6 +20,7 @@ fn load_config(cli: &Cli, listen: Option<&str>) -> anyhow::Result<Config> {
     }
     if let Some(p) = &cli.plugins {
         paths.plugins.clone_from(p);
+        paths.plugins_required = true;
     }
     let mut config = config::load(&paths)?;
     config.apply_overrides(listen, cli.database_url.as_deref())?;
@@ -32,6 +33,8 @@ fn init_tracing(level: &str) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        // colour codes only for a person at a terminal, not in journald or a log file
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .try_init();
 }
 

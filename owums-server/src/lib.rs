@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use owums_core::Config;
-use poem::listener::TcpListener;
+use poem::listener::{Acceptor, Listener, TcpListener};
 use poem::middleware::Tracing;
 use poem::{Endpoint, EndpointExt, Route, get};
 
@@ -61,6 +61,17 @@ pub async fn serve(config: Config, migrate: bool) -> anyhow::Result<()> {
             tracing::info!(?applied, "migrations applied");
         }
     }
+    warn_if_signup_is_off(&state);
+    // Bound before anything starts, so `--listen 127.0.0.1:0` works: the log says the port.
+    let acceptor = TcpListener::bind(config.server.listen.clone())
+        .into_acceptor()
+        .await
+        .with_context(|| format!("serving HTTP on {}", config.server.listen))?;
+    let listen = acceptor
+        .local_addr()
+        .first()
+        .and_then(|a| a.as_socket_addr().map(ToString::to_string))
+        .unwrap_or_else(|| config.server.listen.clone());
     let (stop_tasks, shutdown) = owums_core::Shutdown::channel();
     // A required plugin's background task that fails (the SIP listener cannot bind its
     // port) stops the server: serving on without the verifier would fail every sign-up
@@ -102,13 +113,12 @@ pub async fn serve(config: Config, migrate: bool) -> anyhow::Result<()> {
             }
         }
     };
-    let listener = TcpListener::bind(config.server.listen.clone());
-    tracing::info!(listen = %config.server.listen, backend = state.store.backend().as_str(), "owums serving");
+    tracing::info!(%listen, backend = state.store.backend().as_str(), "owums serving");
     let grace = Duration::from_secs(config.server.shutdown_grace_seconds);
-    poem::Server::new(listener)
+    poem::Server::new_with_acceptor(acceptor)
         .run_with_graceful_shutdown(app(state), stop, Some(grace))
         .await
-        .with_context(|| format!("serving HTTP on {}", config.server.listen))?;
+        .with_context(|| format!("serving HTTP on {listen}"))?;
     let _ = stop_tasks.send(true);
     for t in tasks {
         let _ = tokio::time::timeout(grace, t).await;
@@ -122,6 +132,27 @@ pub async fn serve(config: Config, migrate: bool) -> anyhow::Result<()> {
     }
     tracing::info!("owums stopped");
     Ok(())
+}
+
+/// Says at startup when the sign-up page cannot register anyone: no enabled verification
+/// method is one subscribers complete on their own (the pages then offer only the login).
+fn warn_if_signup_is_off(state: &AppState) {
+    if state.verifiers.iter().any(|v| v.self_service()) {
+        return;
+    }
+    let compiled = plugins::registry().known_ids();
+    let compiled = if compiled.is_empty() {
+        "none".to_owned()
+    } else {
+        compiled.join(", ")
+    };
+    tracing::warn!(
+        plugins_compiled_in = %compiled,
+        "self-service sign-up is off: no enabled verification method lets subscribers sign up \
+         on their own, so /account/signup says sign-up is unavailable and the pages offer only \
+         the login; enable one in plugins.toml (e.g. [plugins.sip] with enabled = true, see \
+         docs/verifiers/sip.md)"
+    );
 }
 
 /// The housekeeper for `state`, with the access-point lookup when one is configured.
