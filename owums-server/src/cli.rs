@@ -182,7 +182,7 @@ pub struct UserCreate {
     /// RADIUS group (repeatable; default: the `default_radius_group` setting).
     #[arg(long = "group", value_name = "GROUP")]
     pub groups: Vec<String>,
-    /// Language (en, it, es).
+    /// Language of the subscriber's pages and mail: en, it or es.
     #[arg(long, default_value = "en")]
     pub locale: String,
 }
@@ -192,7 +192,7 @@ pub struct UserCreate {
 pub enum GroupCommand {
     /// Create a group.
     Create {
-        /// Name.
+        /// Name: 1–64 of A-Z a-z 0-9 _ . - (no spaces), starting with a letter or digit.
         name: String,
         /// Priority of memberships (lower is read first).
         #[arg(long, default_value_t = 1)]

@@ -6,8 +6,8 @@ use anyhow::{Context, bail};
 use owums_core::config::{self, ConfigPaths};
 use owums_core::storage::{NewGroup, NewNas};
 use owums_core::{
-    AttributeKind, Config, Email, GroupName, NewUser, PhoneNumber, RadiusAttribute, Store,
-    Subscribers, UserRecord, Username,
+    AttributeKind, Config, Email, ErrorKind, GroupName, NewUser, PhoneNumber, RadiusAttribute,
+    Store, Subscribers, UserRecord, Username,
 };
 
 use crate::cli::{Cli, Command, GroupCommand, NasCommand, UserCommand, UserCreate};
@@ -132,8 +132,18 @@ fn new_user(args: &UserCreate) -> anyhow::Result<NewUser> {
         // An operator creating a user attests the EULA was accepted (signed at the desk).
         eula_accepted: true,
         privacy_accepted: true,
-        locale: args.locale.clone(),
+        locale: locale(&args.locale)?.to_owned(),
         ..NewUser::default()
+    })
+}
+
+/// `--locale`: one the pages and mails have (`IT`, `it-CH` → `it`).
+fn locale(code: &str) -> anyhow::Result<&'static str> {
+    crate::i18n::supported(code).ok_or_else(|| {
+        anyhow::anyhow!(
+            "invalid locale `{code}`: owums has {}",
+            crate::i18n::LOCALES.join(", ")
+        )
     })
 }
 
@@ -247,15 +257,21 @@ async fn group(config: &Config, cmd: GroupCommand) -> anyhow::Result<()> {
                 .map(|r| RadiusAttribute::parse(AttributeKind::Reply, r))
                 .collect::<Result<Vec<_>, _>>()?;
             let store = Store::connect_migrated(&config.database).await?;
-            let g = store
+            let g = match store
                 .create_group(NewGroup {
-                    name,
+                    name: name.clone(),
                     priority,
                     notes: None,
                     checks,
                     replies,
                 })
-                .await?;
+                .await
+            {
+                Err(e) if e.kind() == ErrorKind::Conflict => {
+                    bail!("group `{name}` already exists")
+                }
+                other => other?,
+            };
             println!("created group {} (priority {})", g.name, g.priority);
         }
         GroupCommand::List => {

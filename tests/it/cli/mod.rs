@@ -37,6 +37,8 @@ db_test!(user_lifecycle_through_the_command, |db| {
                 "c@example.org",
                 "--mobile",
                 "+39 333 1112223",
+                "--locale",
+                "it-IT",
             ],
             "password1\n",
         );
@@ -44,7 +46,9 @@ db_test!(user_lifecycle_through_the_command, |db| {
         assert!(created.stdout.contains("created carla (unverified)"));
         let show = owums_ok(&d, &url, &["user", "show", "CARLA"]);
         assert!(
-            show.contains("status:       unverified") && show.contains("+393331112223"),
+            show.contains("status:       unverified")
+                && show.contains("+393331112223")
+                && show.contains("locale:       it\n"),
             "{show}"
         );
         assert!(owums_ok(&d, &url, &["user", "verify", "carla"]).contains("carla is verified"));
@@ -120,6 +124,7 @@ db_test!(bad_input_is_one_line_and_changes_nothing, |db| {
                 "password1",
             ],
         );
+        owums_ok(&d, &url, &["group", "create", "staff"]);
         for (args, needle) in [
             (
                 vec![
@@ -192,8 +197,26 @@ db_test!(bad_input_is_one_line_and_changes_nothing, |db| {
                 "Nope",
             ),
             (
+                vec![
+                    "user",
+                    "create",
+                    "--username",
+                    "dora5",
+                    "--password",
+                    "password1",
+                    "--locale",
+                    "fr",
+                ],
+                "invalid locale `fr`: owums has en, it, es",
+            ),
+            (
                 vec!["group", "create", "Bad", "--reply", "Session-Timeout==1"],
                 "operator",
+            ),
+            (vec!["group", "create", "Bad Group"], "no spaces"),
+            (
+                vec!["group", "create", "staff"],
+                "group `staff` already exists",
             ),
             (
                 vec!["nas", "add", "--nasname", "nowhere", "--secret", "s"],
