@@ -84,21 +84,28 @@ pub enum RadacctCommand {
     /// Rewrite Called-Station-Id of open sessions to `AP-MAC:original`, asking the access-point
     /// lookup of `[access_points]` which access point each device is on.
     ConvertCalledStationId,
-    /// Delete closed sessions that ended more than DAYS days ago.
-    DeleteOlderThan {
-        /// Days to keep.
-        days: u32,
-    },
+    /// Delete closed sessions that ended more than DAYS days ago (0: every closed session).
+    DeleteOlderThan(Deletion),
+}
+
+/// What to delete and how it is confirmed.
+#[derive(Debug, Args)]
+pub struct Deletion {
+    /// Days to keep.
+    pub days: u32,
+    /// Delete without asking; required when standard input is not a terminal (scripts, cron).
+    #[arg(long, short = 'y', conflicts_with = "dry_run")]
+    pub yes: bool,
+    /// Only print how many rows would be deleted.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// `owums postauth …`.
 #[derive(Debug, Subcommand)]
 pub enum PostauthCommand {
-    /// Delete authentication log rows older than DAYS days.
-    DeleteOlderThan {
-        /// Days to keep.
-        days: u32,
-    },
+    /// Delete authentication log rows older than DAYS days (0: every row).
+    DeleteOlderThan(Deletion),
 }
 
 /// `owums user …`.
