@@ -50,6 +50,7 @@ pub fn app(state: AppState) -> impl Endpoint {
 /// Connects, migrates (unless told not to), starts plugins' background tasks and serves
 /// HTTP until SIGINT or SIGTERM.
 pub async fn serve(config: Config, migrate: bool) -> anyhow::Result<()> {
+    let signalled = shutdown_signal();
     let state = AppState::build(&config).await?;
     if migrate {
         let applied = state
@@ -106,7 +107,7 @@ pub async fn serve(config: Config, migrate: bool) -> anyhow::Result<()> {
         let failure = failure.clone();
         async move {
             tokio::select! {
-                () = shutdown_signal() => {}
+                () = signalled => {}
                 Some(e) = failures.recv() => {
                     *failure.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(e);
                 }
@@ -196,24 +197,46 @@ async fn housekeeping(state: AppState, mut shutdown: owums_core::Shutdown) {
     }
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Resolves on SIGINT or SIGTERM. The handlers are installed when this is called, not when
+/// it is first awaited, so a signal during startup (migrations, plugins) stops the server
+/// cleanly once it runs instead of killing the process.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
+    let (mut int, mut term) = {
+        use tokio::signal::unix::{SignalKind, signal};
+        (
+            signal(SignalKind::interrupt()).ok(),
+            signal(SignalKind::terminate()).ok(),
+        )
     };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
+    async move {
+        #[cfg(unix)]
+        {
+            let int = async {
+                match int.as_mut() {
+                    Some(s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            let term = async {
+                match term.as_mut() {
+                    Some(s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                () = int => {},
+                () = term => {},
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+        tracing::info!("shutting down");
     }
-    tracing::info!("shutting down");
 }

@@ -14,6 +14,7 @@ use poem::test::TestClient;
 use crate::freeradius_rest::{auth_body, client, config, parsed, post};
 use crate::support::{TestDb, db_test, new_user, subscribers};
 
+/// A second `Store` on the same database: what another `owums` process would write with.
 async fn other_process(db: &TestDb) -> owums_core::Subscribers {
     let config = owums_core::config::DatabaseConfig {
         url: db.url.clone(),

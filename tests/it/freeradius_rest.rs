@@ -322,7 +322,6 @@ db_test!(
     }
 );
 
-/// A second `Store` on the same database: what another `owums` process would write with.
 db_test!(authorize_mac_roaming_only_when_enabled, |db| {
     let s = subscribers(&db);
     s.create(new_user("vera"), true, &[]).await.unwrap();

@@ -236,6 +236,7 @@ async fn delete_older_than_asks_on_a_terminal() {
 /// A stand-in for OWMW on loopback: knows one device, checks basic auth.
 async fn lookup_server() -> (String, tokio::task::JoinHandle<()>) {
     use poem::http::StatusCode;
+    use poem::listener::{Acceptor, Listener};
     use poem::{Response, Route, get, handler, web::Path};
 
     #[handler]
@@ -255,20 +256,16 @@ async fn lookup_server() -> (String, tokio::task::JoinHandle<()>) {
         }
     }
 
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    drop(listener);
+    // Bound here and kept: the address is known and listening before the server task runs.
+    let acceptor = poem::listener::TcpListener::bind("127.0.0.1:0")
+        .into_acceptor()
+        .await
+        .unwrap();
+    let addr = *acceptor.local_addr()[0].as_socket_addr().unwrap();
     let app = Route::new().at("/owmw/associated_users/:file", get(associated));
-    let server = poem::Server::new(poem::listener::TcpListener::bind(addr.to_string()));
     let handle = tokio::spawn(async move {
-        let _ = server.run(app).await;
+        let _ = poem::Server::new_with_acceptor(acceptor).run(app).await;
     });
-    for _ in 0..50 {
-        if std::net::TcpStream::connect(addr).is_ok() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
     (format!("http://{addr}/owmw"), handle)
 }
 

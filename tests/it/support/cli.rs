@@ -152,9 +152,12 @@ impl Serving {
         }
     }
 
-    /// The first line from now on that contains `needle`; `None` when the server ended (or
-    /// said nothing like it for a minute) first.
+    /// The first line of its log that contains `needle`, waiting for it if not logged yet;
+    /// `None` when the server ended (or said nothing like it for a minute) first.
     pub(crate) fn wait_line(&mut self, needle: &str) -> Option<String> {
+        if let Some(line) = self.log().lines().find(|l| l.contains(needle)) {
+            return Some(line.to_owned());
+        }
         let deadline = Instant::now() + LOG_WAIT;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
