@@ -230,27 +230,32 @@ impl fmt::Display for PhoneNumber {
     }
 }
 
-/// A RADIUS group name: 1–64 printable characters without quotes.
+/// A RADIUS group name: 1–64 of `A-Z a-z 0-9 _ . -`, starting with a letter or digit, case
+/// kept. FreeRADIUS puts it into SQL (`GroupName = '%{SQL-Group}'`), `radclient` and
+/// `unlang` conditions; a space, quote or other punctuation there needs escaping each peer
+/// does differently, so none is allowed.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct GroupName(String);
 
 impl GroupName {
-    /// Validates `s`.
+    /// Validates `s` (surrounding whitespace is ignored).
     pub fn try_new(s: &str) -> Result<Self> {
         let s = s.trim();
-        if s.is_empty() || s.chars().count() > 64 {
+        if s.is_empty() || s.len() > 64 {
             return Err(Error::invalid(
                 "group name",
-                "must be 1 to 64 characters long",
+                format!("`{s}` must be 1 to 64 characters long"),
             ));
         }
-        if s.chars()
-            .any(|c| c.is_control() || c == '\'' || c == '"' || c == '\\')
-        {
+        let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-');
+        if !s.chars().all(allowed) || !s.starts_with(|c: char| c.is_ascii_alphanumeric()) {
             return Err(Error::invalid(
                 "group name",
-                "may not contain quotes, backslashes or control characters",
+                format!(
+                    "`{s}` may only contain letters A-Z a-z, digits, `_`, `.` and `-`, \
+                     starting with a letter or digit (no spaces)"
+                ),
             ));
         }
         Ok(GroupName(s.to_owned()))
@@ -398,6 +403,36 @@ mod tests {
         assert!(Username::try_new(&"a".repeat(65)).is_err());
         assert!(Username::try_new("a.b-c_1").is_ok());
         assert!(Username::try_new("bob\"e'i;").is_err());
+    }
+
+    #[test]
+    fn group_name_rules() {
+        assert_eq!(
+            GroupName::try_new(" Gold-2.x_y ").unwrap().as_str(),
+            "Gold-2.x_y"
+        );
+        for bad in [
+            "",
+            "Bad Group",
+            "a'b",
+            "a\"b",
+            "a\\b",
+            "-x",
+            ".x",
+            "caffè",
+            "a;b",
+        ] {
+            let e = GroupName::try_new(bad).unwrap_err().to_string();
+            assert!(e.contains("group name"), "{bad}: {e}");
+        }
+        assert!(GroupName::try_new(&"g".repeat(64)).is_ok());
+        assert!(GroupName::try_new(&"g".repeat(65)).is_err());
+        assert!(
+            GroupName::try_new("Bad Group")
+                .unwrap_err()
+                .to_string()
+                .contains("no spaces")
+        );
     }
 
     #[test]

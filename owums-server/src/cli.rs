@@ -8,10 +8,10 @@ use clap::{Args, Parser, Subcommand};
 #[derive(Debug, Parser)]
 #[command(name = "owums", version, about)]
 pub struct Cli {
-    /// Configuration file (default: ./owums.toml if present).
+    /// Configuration file, which must exist (default: ./owums.toml if present).
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Plugins file (default: ./plugins.toml if present).
+    /// Plugins file, which must exist (default: ./plugins.toml if present).
     #[arg(long, global = true, value_name = "FILE")]
     pub plugins: Option<PathBuf>,
     /// Database URL (overrides database.url).
@@ -84,21 +84,28 @@ pub enum RadacctCommand {
     /// Rewrite Called-Station-Id of open sessions to `AP-MAC:original`, asking the access-point
     /// lookup of `[access_points]` which access point each device is on.
     ConvertCalledStationId,
-    /// Delete closed sessions that ended more than DAYS days ago.
-    DeleteOlderThan {
-        /// Days to keep.
-        days: u32,
-    },
+    /// Delete closed sessions that ended more than DAYS days ago (0: every closed session).
+    DeleteOlderThan(Deletion),
+}
+
+/// What to delete and how it is confirmed.
+#[derive(Debug, Args)]
+pub struct Deletion {
+    /// Days to keep.
+    pub days: u32,
+    /// Delete without asking; required when standard input is not a terminal (scripts, cron).
+    #[arg(long, short = 'y', conflicts_with = "dry_run")]
+    pub yes: bool,
+    /// Only print how many rows would be deleted.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// `owums postauth …`.
 #[derive(Debug, Subcommand)]
 pub enum PostauthCommand {
-    /// Delete authentication log rows older than DAYS days.
-    DeleteOlderThan {
-        /// Days to keep.
-        days: u32,
-    },
+    /// Delete authentication log rows older than DAYS days (0: every row).
+    DeleteOlderThan(Deletion),
 }
 
 /// `owums user …`.
@@ -182,7 +189,7 @@ pub struct UserCreate {
     /// RADIUS group (repeatable; default: the `default_radius_group` setting).
     #[arg(long = "group", value_name = "GROUP")]
     pub groups: Vec<String>,
-    /// Language (en, it, es).
+    /// Language of the subscriber's pages and mail: en, it or es.
     #[arg(long, default_value = "en")]
     pub locale: String,
 }
@@ -192,7 +199,7 @@ pub struct UserCreate {
 pub enum GroupCommand {
     /// Create a group.
     Create {
-        /// Name.
+        /// Name: 1–64 of A-Z a-z 0-9 _ . - (no spaces), starting with a letter or digit.
         name: String,
         /// Priority of memberships (lower is read first).
         #[arg(long, default_value_t = 1)]

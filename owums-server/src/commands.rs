@@ -7,8 +7,8 @@ use owums_core::config::{self, ConfigPaths};
 use owums_core::radius::default_counters;
 use owums_core::storage::{NewGroup, NewNas};
 use owums_core::{
-    AttributeKind, Config, Email, GroupName, NewUser, PhoneNumber, RadiusAttribute, Store,
-    Subscribers, UserRecord, Username,
+    AttributeKind, Config, Email, ErrorKind, GroupName, NewUser, PhoneNumber, RadiusAttribute,
+    Store, Subscribers, UserRecord, Username,
 };
 
 use crate::cli::{Cli, Command, GroupCommand, NasCommand, UserCommand, UserCreate};
@@ -21,6 +21,7 @@ fn load_config(cli: &Cli, listen: Option<&str>) -> anyhow::Result<Config> {
     }
     if let Some(p) = &cli.plugins {
         paths.plugins.clone_from(p);
+        paths.plugins_required = true;
     }
     let mut config = config::load(&paths)?;
     config.apply_overrides(listen, cli.database_url.as_deref())?;
@@ -33,6 +34,8 @@ fn init_tracing(level: &str) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        // colour codes only for a person at a terminal, not in journald or a log file
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .try_init();
 }
 
@@ -130,8 +133,18 @@ fn new_user(args: &UserCreate) -> anyhow::Result<NewUser> {
         // An operator creating a user attests the EULA was accepted (signed at the desk).
         eula_accepted: true,
         privacy_accepted: true,
-        locale: args.locale.clone(),
+        locale: locale(&args.locale)?.to_owned(),
         ..NewUser::default()
+    })
+}
+
+/// `--locale`: one the pages and mails have (`IT`, `it-CH` → `it`).
+fn locale(code: &str) -> anyhow::Result<&'static str> {
+    crate::i18n::supported(code).ok_or_else(|| {
+        anyhow::anyhow!(
+            "invalid locale `{code}`: owums has {}",
+            crate::i18n::LOCALES.join(", ")
+        )
     })
 }
 
@@ -246,15 +259,21 @@ async fn group(config: &Config, cmd: GroupCommand) -> anyhow::Result<()> {
                 .collect::<Result<Vec<_>, _>>()?;
             let limits = sql_counter_limits(config, &checks);
             let store = Store::connect_migrated(&config.database).await?;
-            let g = store
+            let g = match store
                 .create_group(NewGroup {
-                    name,
+                    name: name.clone(),
                     priority,
                     notes: None,
                     checks,
                     replies,
                 })
-                .await?;
+                .await
+            {
+                Err(e) if e.kind() == ErrorKind::Conflict => {
+                    bail!("group `{name}` already exists")
+                }
+                other => other?,
+            };
             println!("created group {} (priority {})", g.name, g.priority);
             if !limits.is_empty() {
                 eprintln!(

@@ -22,7 +22,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use owums_core::Config;
-use poem::listener::TcpListener;
+use poem::listener::{Acceptor, Listener, TcpListener};
 use poem::middleware::Tracing;
 use poem::{Endpoint, EndpointExt, Route, get};
 
@@ -59,6 +59,7 @@ pub fn app(state: AppState) -> impl Endpoint {
 /// Connects, migrates (unless told not to), starts plugins' background tasks and serves
 /// HTTP until SIGINT or SIGTERM.
 pub async fn serve(config: Config, migrate: bool) -> anyhow::Result<()> {
+    let signalled = shutdown_signal();
     let state = AppState::build(&config).await?;
     if migrate {
         let applied = state
@@ -70,6 +71,17 @@ pub async fn serve(config: Config, migrate: bool) -> anyhow::Result<()> {
             tracing::info!(?applied, "migrations applied");
         }
     }
+    warn_if_signup_is_off(&state);
+    // Bound before anything starts, so `--listen 127.0.0.1:0` works: the log says the port.
+    let acceptor = TcpListener::bind(config.server.listen.clone())
+        .into_acceptor()
+        .await
+        .with_context(|| format!("serving HTTP on {}", config.server.listen))?;
+    let listen = acceptor
+        .local_addr()
+        .first()
+        .and_then(|a| a.as_socket_addr().map(ToString::to_string))
+        .unwrap_or_else(|| config.server.listen.clone());
     let (stop_tasks, shutdown) = owums_core::Shutdown::channel();
     // A required plugin's background task that fails (the SIP listener cannot bind its
     // port) stops the server: serving on without the verifier would fail every sign-up
@@ -104,20 +116,19 @@ pub async fn serve(config: Config, migrate: bool) -> anyhow::Result<()> {
         let failure = failure.clone();
         async move {
             tokio::select! {
-                () = shutdown_signal() => {}
+                () = signalled => {}
                 Some(e) = failures.recv() => {
                     *failure.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(e);
                 }
             }
         }
     };
-    let listener = TcpListener::bind(config.server.listen.clone());
-    tracing::info!(listen = %config.server.listen, backend = state.store.backend().as_str(), "owums serving");
+    tracing::info!(%listen, backend = state.store.backend().as_str(), "owums serving");
     let grace = Duration::from_secs(config.server.shutdown_grace_seconds);
-    poem::Server::new(listener)
+    poem::Server::new_with_acceptor(acceptor)
         .run_with_graceful_shutdown(app(state), stop, Some(grace))
         .await
-        .with_context(|| format!("serving HTTP on {}", config.server.listen))?;
+        .with_context(|| format!("serving HTTP on {listen}"))?;
     let _ = stop_tasks.send(true);
     for t in tasks {
         let _ = tokio::time::timeout(grace, t).await;
@@ -131,6 +142,27 @@ pub async fn serve(config: Config, migrate: bool) -> anyhow::Result<()> {
     }
     tracing::info!("owums stopped");
     Ok(())
+}
+
+/// Says at startup when the sign-up page cannot register anyone: no enabled verification
+/// method is one subscribers complete on their own (the pages then offer only the login).
+fn warn_if_signup_is_off(state: &AppState) {
+    if state.verifiers.iter().any(|v| v.self_service()) {
+        return;
+    }
+    let compiled = plugins::registry().known_ids();
+    let compiled = if compiled.is_empty() {
+        "none".to_owned()
+    } else {
+        compiled.join(", ")
+    };
+    tracing::warn!(
+        plugins_compiled_in = %compiled,
+        "self-service sign-up is off: no enabled verification method lets subscribers sign up \
+         on their own, so /account/signup says sign-up is unavailable and the pages offer only \
+         the login; enable one in plugins.toml (e.g. [plugins.sip] with enabled = true, see \
+         docs/verifiers/sip.md)"
+    );
 }
 
 /// The housekeeper for `state`, with the access-point lookup when one is configured.
@@ -171,24 +203,46 @@ async fn housekeeping(state: AppState, mut shutdown: owums_core::Shutdown) {
     }
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Resolves on SIGINT or SIGTERM. The handlers are installed when this is called, not when
+/// it is first awaited, so a signal during startup (migrations, plugins) stops the server
+/// cleanly once it runs instead of killing the process.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
+    let (mut int, mut term) = {
+        use tokio::signal::unix::{SignalKind, signal};
+        (
+            signal(SignalKind::interrupt()).ok(),
+            signal(SignalKind::terminate()).ok(),
+        )
     };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
+    async move {
+        #[cfg(unix)]
+        {
+            let int = async {
+                match int.as_mut() {
+                    Some(s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            let term = async {
+                match term.as_mut() {
+                    Some(s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                () = int => {},
+                () = term => {},
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+        tracing::info!("shutting down");
     }
-    tracing::info!("shutting down");
 }

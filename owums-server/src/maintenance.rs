@@ -1,13 +1,13 @@
 //! `owums radacct …` and `owums postauth …`: accounting maintenance with a progress bar on
 //! a terminal and plain counts otherwise.
 
-use std::io::IsTerminal;
+use std::io::{BufRead, IsTerminal};
 
 use indicatif::{ProgressBar, ProgressStyle};
 use owums_core::storage::{STALE_INVALID, STALE_RECALCULATED};
 use owums_core::{Config, Store};
 
-use crate::cli::{PostauthCommand, RadacctCommand};
+use crate::cli::{Deletion, PostauthCommand, RadacctCommand};
 
 const BATCH: u32 = 5_000;
 
@@ -27,6 +27,39 @@ fn progress(what: &'static str) -> (ProgressBar, impl FnMut(u64, u64) + Send) {
         b.set_length(total);
         b.set_position(done);
     })
+}
+
+/// `days` days before `now`, as shown to the operator.
+fn cutoff(days: u32, now: i64) -> String {
+    chrono::DateTime::from_timestamp(now - i64::from(days) * 86_400, 0)
+        .map_or_else(String::new, |t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+}
+
+/// Whether to go on deleting `what`: `--dry-run` prints it and stops, `--yes` goes on, and
+/// otherwise the operator is asked on a terminal; without one (a script) it is an error, so
+/// that a deletion never happens unattended by accident.
+fn confirmed(d: &Deletion, what: &str) -> anyhow::Result<bool> {
+    if d.dry_run {
+        println!("would delete {what}");
+        return Ok(false);
+    }
+    if d.yes {
+        return Ok(true);
+    }
+    if !std::io::stdin().is_terminal() {
+        anyhow::bail!(
+            "not deleting {what} without --yes: standard input is not a terminal to ask on \
+             (--dry-run shows what would go)"
+        );
+    }
+    eprint!("delete {what}? [y/N] ");
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    if matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes") {
+        Ok(true)
+    } else {
+        anyhow::bail!("not confirmed: nothing deleted")
+    }
 }
 
 pub(crate) async fn radacct(config: &Config, cmd: RadacctCommand) -> anyhow::Result<()> {
@@ -61,10 +94,18 @@ pub(crate) async fn radacct(config: &Config, cmd: RadacctCommand) -> anyhow::Res
             let done = done?;
             println!("converted {}, unknown {}", done.converted, done.unknown);
         }
-        RadacctCommand::DeleteOlderThan { days } => {
+        RadacctCommand::DeleteOlderThan(d) => {
+            let count = store.count_radacct_older_than(d.days, now).await?;
+            let what = format!(
+                "{count} radacct rows (sessions that ended before {})",
+                cutoff(d.days, now)
+            );
+            if !confirmed(&d, &what)? {
+                return Ok(());
+            }
             let (bar, mut tick) = progress("deleting sessions");
             let n = store
-                .delete_radacct_older_than(days, now, BATCH, &mut tick)
+                .delete_radacct_older_than(d.days, now, BATCH, &mut tick)
                 .await?;
             bar.finish_and_clear();
             println!("deleted {n} radacct rows");
@@ -77,10 +118,18 @@ pub(crate) async fn postauth(config: &Config, cmd: PostauthCommand) -> anyhow::R
     let store = Store::connect_migrated(&config.database).await?;
     let now = chrono::Utc::now().timestamp();
     match cmd {
-        PostauthCommand::DeleteOlderThan { days } => {
+        PostauthCommand::DeleteOlderThan(d) => {
+            let count = store.count_postauth_older_than(d.days, now).await?;
+            let what = format!(
+                "{count} radpostauth rows (logged before {})",
+                cutoff(d.days, now)
+            );
+            if !confirmed(&d, &what)? {
+                return Ok(());
+            }
             let (bar, mut tick) = progress("deleting authentication log");
             let n = store
-                .delete_postauth_older_than(days, now, BATCH, &mut tick)
+                .delete_postauth_older_than(d.days, now, BATCH, &mut tick)
                 .await?;
             bar.finish_and_clear();
             println!("deleted {n} radpostauth rows");

@@ -4,31 +4,22 @@
 //! what radpostauth keeps.
 
 use std::io::{Read, Write};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use owums_core::storage::NewGroup;
 use owums_core::{AccountingEvent, AccountingSink, AcctStatus, AttributeKind, GroupName};
 use owums_core::{RadiusAttribute, SqlAccountingSink};
 
-use crate::support::cli::owums_bin;
+use crate::support::cli::{Serving, serve_command};
 use crate::support::freeradius::{FreeRadius, FreeRadiusOptions, RadiusReply, RestBackend};
 use crate::support::{Backend, TestDb, new_user, subscribers};
 
 const TOKEN: &str = "e2e-radius-token";
 
-/// `owums serve` on a free port; killed on drop.
+/// `owums serve` on a port of its choosing; killed on drop.
 struct Server {
-    child: Child,
+    _serving: Serving,
     addr: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 fn healthz(addr: &str) -> bool {
@@ -43,35 +34,23 @@ fn healthz(addr: &str) -> bool {
 }
 
 fn serve(db: &TestDb) -> Server {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let addr = format!("127.0.0.1:{port}");
     let dir = std::env::temp_dir();
-    let child = Command::new(owums_bin())
-        .args(["serve", "--listen", &addr])
-        .current_dir(dir)
-        .env("OWUMS_DATABASE__URL", &db.url)
-        .env("OWUMS_FREERADIUS__TOKEN", TOKEN)
-        .env(
-            "OWUMS_FREERADIUS__TRAFFIC_REPLY_ATTRIBUTE",
-            "ChilliSpot-Max-Total-Octets",
-        )
-        .env("OWUMS_FREERADIUS__POSTAUTH_KEEP_WRONG_PASSWORDS", "true")
-        .env_remove("RUST_LOG")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let server = Server { child, addr };
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !healthz(&server.addr) {
-        assert!(Instant::now() < deadline, "owums serve did not come up");
-        std::thread::sleep(Duration::from_millis(100));
+    let mut serving = Serving::spawn(
+        serve_command(&dir)
+            .env("OWUMS_DATABASE__URL", &db.url)
+            .env("OWUMS_FREERADIUS__TOKEN", TOKEN)
+            .env(
+                "OWUMS_FREERADIUS__TRAFFIC_REPLY_ATTRIBUTE",
+                "ChilliSpot-Max-Total-Octets",
+            )
+            .env("OWUMS_FREERADIUS__POSTAUTH_KEEP_WRONG_PASSWORDS", "true"),
+    );
+    let addr = serving.http_addr().to_string();
+    assert!(healthz(&addr), "owums serve is up:\n{}", serving.log());
+    Server {
+        _serving: serving,
+        addr,
     }
-    server
 }
 
 async fn radius<F>(fr: &Arc<FreeRadius>, f: F) -> RadiusReply

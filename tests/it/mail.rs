@@ -10,7 +10,7 @@ use owums_core::mail::Mailer;
 use owums_core::storage::MailState;
 use owums_core::{Settings, Subscribers};
 
-use crate::support::smtp::{SmtpSink, free_port, mail_config};
+use crate::support::smtp::{ClosedPort, SmtpSink, mail_config};
 use crate::support::{db_test, new_user, subscribers};
 
 /// Registers `name` (locale `locale`) and verifies them.
@@ -134,7 +134,8 @@ db_test!(operator_texts_and_the_notification_switch_apply, |db| {
 db_test!(
     smtp_down_keeps_the_mail_and_delivers_it_once_when_back,
     |db| {
-        let port = free_port();
+        let closed = ClosedPort::new();
+        let port = closed.port;
         let s = subscribers(&db);
         // Registration and verification succeed with nothing listening on the SMTP port.
         let user = verified(&s, "gino", "en").await;
@@ -154,7 +155,7 @@ db_test!(
             "retried after the backoff"
         );
 
-        let smtp = SmtpSink::start_on(port);
+        let smtp = closed.start_smtp();
         // Not due yet: nothing is sent before the backoff has passed.
         assert_eq!(mailer.deliver_due_at(t0, 10).await.unwrap().attempted(), 0);
         // Two mailers (two `owums serve` processes) run at once: one of them sends it.
@@ -189,7 +190,8 @@ db_test!(
 db_test!(a_mail_is_given_up_after_max_attempts_and_kept, |db| {
     let s = subscribers(&db);
     verified(&s, "ugo1", "en").await;
-    let mut config = mail_config(free_port());
+    let closed = ClosedPort::new();
+    let mut config = mail_config(closed.port);
     config.max_attempts = 3;
     let mailer = Mailer::new(db.store.clone(), &config).unwrap();
     let mut now = Utc::now().with_nanosecond(0).unwrap();

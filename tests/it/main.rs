@@ -5,6 +5,7 @@
 mod account;
 mod accounting_sinks;
 mod api;
+mod authorize_cache;
 mod browser;
 mod cli;
 mod errors;

@@ -5,8 +5,8 @@ use chrono::{Duration, Utc};
 use owums_core::storage::{STALE_INVALID, STALE_RECALCULATED};
 use owums_core::{AccountingEvent, AccountingSink, AcctStatus, SqlAccountingSink};
 
-use crate::support::cli::owums_ok;
-use crate::support::db_test;
+use crate::support::cli::{owums, owums_ok};
+use crate::support::{Backend, TestDb, db_test};
 
 fn event(
     status: AcctStatus,
@@ -89,30 +89,67 @@ db_test!(maintenance_commands_close_and_delete_the_right_rows, |db| {
 
     let dir = tempfile::tempdir().unwrap();
     let (url, d) = (db.url.clone(), dir.path().to_owned());
-    let outputs = tokio::task::spawn_blocking(move || {
-        [
+    let (refused, outputs) = tokio::task::spawn_blocking(move || {
+        // Deleting needs --yes without a terminal to ask on; --dry-run only counts.
+        let refused = [
+            owums(&d, &url, &["radacct", "delete-older-than", "1"], ""),
+            owums(&d, &url, &["postauth", "delete-older-than", "1"], ""),
+        ];
+        let outputs = [
             owums_ok(&d, &url, &["radacct", "cleanup-stale"]),
             owums_ok(
                 &d,
                 &url,
                 &["radacct", "cleanup-stale", "--older-than-hours", "6"],
             ),
-            owums_ok(&d, &url, &["radacct", "delete-older-than", "30"]),
-            owums_ok(&d, &url, &["postauth", "delete-older-than", "30"]),
+            owums_ok(
+                &d,
+                &url,
+                &["radacct", "delete-older-than", "30", "--dry-run"],
+            ),
+            owums_ok(
+                &d,
+                &url,
+                &["postauth", "delete-older-than", "30", "--dry-run"],
+            ),
+            owums_ok(&d, &url, &["radacct", "delete-older-than", "30", "--yes"]),
+            owums_ok(&d, &url, &["postauth", "delete-older-than", "30", "-y"]),
             owums_ok(&d, &url, &["radacct", "cleanup-stale"]),
-        ]
+        ];
+        (refused, outputs)
     })
     .await
     .unwrap();
+    for (r, what) in refused.iter().zip(["2 radacct rows", "2 radpostauth rows"]) {
+        assert_eq!(r.code, 1, "{}", r.stderr);
+        assert!(
+            r.stderr.starts_with(&format!("error: not deleting {what}"))
+                && r.stderr.contains("without --yes")
+                && r.stderr.trim().lines().count() == 1,
+            "{}",
+            r.stderr
+        );
+        assert!(r.stdout.is_empty(), "{}", r.stdout);
+    }
     assert_eq!(
         outputs[0],
         format!("{STALE_RECALCULATED} 1\n{STALE_INVALID} 1\n")
     );
     assert_eq!(outputs[1], "Session-Timeout 1\n");
-    assert_eq!(outputs[2], "deleted 1 radacct rows\n");
-    assert_eq!(outputs[3], "deleted 1 radpostauth rows\n");
+    assert!(
+        outputs[2].starts_with("would delete 1 radacct rows (sessions that ended before "),
+        "{}",
+        outputs[2]
+    );
+    assert!(
+        outputs[3].starts_with("would delete 1 radpostauth rows (logged before "),
+        "{}",
+        outputs[3]
+    );
+    assert_eq!(outputs[4], "deleted 1 radacct rows\n");
+    assert_eq!(outputs[5], "deleted 1 radpostauth rows\n");
     assert_eq!(
-        outputs[4],
+        outputs[6],
         format!("{STALE_RECALCULATED} 0\n{STALE_INVALID} 0\n"),
         "nothing left to clean"
     );
@@ -141,9 +178,65 @@ db_test!(maintenance_commands_close_and_delete_the_right_rows, |db| {
     assert_eq!(db.store.postauth_for_user("mario").await.unwrap().len(), 2);
 });
 
+/// On a terminal, `delete-older-than` asks (through `script`, which gives it one): only a yes
+/// deletes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delete_older_than_asks_on_a_terminal() {
+    let db = TestDb::new(Backend::Sqlite).await.unwrap();
+    let sink = SqlAccountingSink::new(db.store.clone());
+    let ended = Utc::now() - Duration::days(10);
+    sink.record(&event(AcctStatus::Start, "t1", ended, None))
+        .await
+        .unwrap();
+    sink.record(&event(AcctStatus::Stop, "t1", ended, Some(60)))
+        .await
+        .unwrap();
+    let on_a_terminal = |answer: &'static str| {
+        let url = db.url.clone();
+        tokio::task::spawn_blocking(move || {
+            let dir = tempfile::tempdir().unwrap();
+            let command = format!(
+                "'{}' radacct delete-older-than 1",
+                crate::support::cli::owums_bin().display()
+            );
+            let mut child = std::process::Command::new("script")
+                .args(["-qec", &command, "/dev/null"])
+                .current_dir(dir.path())
+                .env("OWUMS_DATABASE__URL", url)
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("script (util-linux) runs");
+            std::io::Write::write_all(&mut child.stdin.take().unwrap(), answer.as_bytes()).unwrap();
+            let out = child.wait_with_output().unwrap();
+            (
+                out.status.code(),
+                String::from_utf8_lossy(&out.stdout).into_owned(),
+            )
+        })
+    };
+    let (code, shown) = on_a_terminal("n\n").await.unwrap();
+    assert!(
+        shown.contains("delete 1 radacct rows (sessions that ended before "),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("[y/N]") && shown.contains("nothing deleted"),
+        "{shown}"
+    );
+    assert_eq!(code, Some(1), "{shown}");
+    assert!(db.store.radacct_by_unique_id("t1").await.unwrap().is_some());
+    let (code, shown) = on_a_terminal("y\n").await.unwrap();
+    assert!(shown.contains("deleted 1 radacct rows"), "{shown}");
+    assert_eq!(code, Some(0), "{shown}");
+    assert!(db.store.radacct_by_unique_id("t1").await.unwrap().is_none());
+}
+
 /// A stand-in for OWMW on loopback: knows one device, checks basic auth.
 async fn lookup_server() -> (String, tokio::task::JoinHandle<()>) {
     use poem::http::StatusCode;
+    use poem::listener::{Acceptor, Listener};
     use poem::{Response, Route, get, handler, web::Path};
 
     #[handler]
@@ -163,20 +256,16 @@ async fn lookup_server() -> (String, tokio::task::JoinHandle<()>) {
         }
     }
 
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    drop(listener);
+    // Bound here and kept: the address is known and listening before the server task runs.
+    let acceptor = poem::listener::TcpListener::bind("127.0.0.1:0")
+        .into_acceptor()
+        .await
+        .unwrap();
+    let addr = *acceptor.local_addr()[0].as_socket_addr().unwrap();
     let app = Route::new().at("/owmw/associated_users/:file", get(associated));
-    let server = poem::Server::new(poem::listener::TcpListener::bind(addr.to_string()));
     let handle = tokio::spawn(async move {
-        let _ = server.run(app).await;
+        let _ = poem::Server::new_with_acceptor(acceptor).run(app).await;
     });
-    for _ in 0..50 {
-        if std::net::TcpStream::connect(addr).is_ok() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
     (format!("http://{addr}/owmw"), handle)
 }
 

@@ -47,8 +47,10 @@ pub struct ConfigPaths {
     pub config: PathBuf,
     /// `plugins.toml`.
     pub plugins: PathBuf,
-    /// Whether a missing file is an error (the paths were given explicitly).
+    /// Whether a missing `owums.toml` is an error (its path was given explicitly).
     pub required: bool,
+    /// Whether a missing `plugins.toml` is an error (its path was given explicitly).
+    pub plugins_required: bool,
 }
 
 impl Default for ConfigPaths {
@@ -57,6 +59,7 @@ impl Default for ConfigPaths {
             config: "owums.toml".into(),
             plugins: "plugins.toml".into(),
             required: false,
+            plugins_required: false,
         }
     }
 }
@@ -284,6 +287,9 @@ fn check_exists(path: &Path, what: &str) -> Result<()> {
 pub fn load(paths: &ConfigPaths) -> Result<Config> {
     if paths.required {
         check_exists(&paths.config, "configuration file")?;
+    }
+    if paths.plugins_required {
+        check_exists(&paths.plugins, "plugins file")?;
     }
     if paths.plugins.exists() {
         Figment::from(Toml::file(&paths.plugins))

@@ -1,7 +1,12 @@
 //! Masking secrets before configuration is shown.
 
 const SECRET_WORDS: &[&str] = &["secret", "password", "token", "api_key", "private_key"];
+/// Keys named like secrets that only say what kind of secret is meant
+/// (`radius.password_format = "crypt"`): shown as they are.
+const NOT_SECRET_SUFFIXES: &[&str] = &["_format"];
 const MASK: &str = "********";
+/// Shown for a secret that is empty, so an unset secret is not mistaken for a set one.
+pub(crate) const NOT_SET: &str = "(not set)";
 
 /// `scheme://user:********@host/db` for a URL with a password; other strings unchanged.
 pub fn redact_url(url: &str) -> String {
@@ -17,13 +22,28 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
+fn is_secret(key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    SECRET_WORDS.iter().any(|w| key.contains(w))
+        && !NOT_SECRET_SUFFIXES.iter().any(|s| key.ends_with(s))
+}
+
+/// A secret's value as shown: masked, or [`NOT_SET`] when empty.
+fn mask(value: &mut toml::Value) {
+    match value {
+        toml::Value::String(s) if s.is_empty() => *s = NOT_SET.to_owned(),
+        toml::Value::Table(t) => t.iter_mut().for_each(|(_, v)| mask(v)),
+        toml::Value::Array(a) => a.iter_mut().for_each(mask),
+        other => *other = toml::Value::String(MASK.to_owned()),
+    }
+}
+
 pub(crate) fn redact(value: &mut toml::Value) {
     match value {
         toml::Value::Table(t) => {
             for (k, v) in t.iter_mut() {
-                let key = k.to_ascii_lowercase();
-                if SECRET_WORDS.iter().any(|w| key.contains(w)) {
-                    *v = toml::Value::String(MASK.to_owned());
+                if is_secret(k) {
+                    mask(v);
                 } else if let toml::Value::String(s) = v {
                     *s = redact_url(s);
                 } else {

@@ -130,8 +130,27 @@ fn explicit_missing_file_is_an_error() {
             config: "missing.toml".into(),
             plugins: "plugins.toml".into(),
             required: true,
+            plugins_required: false,
         };
         assert!(load(&p).unwrap_err().to_string().contains("missing.toml"));
+        Ok(())
+    });
+}
+
+#[test]
+fn explicit_missing_plugins_file_is_an_error_the_default_one_is_optional() {
+    Jail::expect_with(|_| {
+        let p = ConfigPaths {
+            plugins: "missing-plugins.toml".into(),
+            plugins_required: true,
+            ..ConfigPaths::default()
+        };
+        let e = load(&p).unwrap_err().to_string();
+        assert!(
+            e.contains("plugins file `missing-plugins.toml` does not exist"),
+            "{e}"
+        );
+        assert!(load(&paths()).is_ok(), "no ./plugins.toml: nothing enabled");
         Ok(())
     });
 }
@@ -213,4 +232,23 @@ fn mail_retries_back_off_exponentially() {
     let secs: Vec<u64> = (1..=8).map(|n| m.retry_delay(n).as_secs()).collect();
     assert_eq!(secs, [60, 120, 240, 480, 960, 1920, 3600, 3600]);
     assert_eq!(m.retry_delay(u32::MAX).as_secs(), 3600);
+}
+
+/// `check-config`: `radius.password_format` is not a secret, an empty secret says so.
+#[test]
+fn redaction_shows_formats_and_says_when_a_secret_is_not_set() {
+    Jail::expect_with(|jail| {
+        jail.set_env("OWUMS_MAIL__PASSWORD", "s3cr3t");
+        jail.set_env("OWUMS_RADIUS__PASSWORD_FORMAT", "nt");
+        let shown: toml::Value =
+            toml::from_str(&load(&paths()).unwrap().to_redacted_toml().unwrap()).unwrap();
+        assert_eq!(shown["radius"]["password_format"].as_str(), Some("nt"));
+        assert_eq!(shown["mail"]["password"].as_str(), Some("********"));
+        assert_eq!(shown["freeradius"]["token"].as_str(), Some("(not set)"));
+        assert_eq!(
+            shown["access_points"]["password"].as_str(),
+            Some("(not set)")
+        );
+        Ok(())
+    });
 }

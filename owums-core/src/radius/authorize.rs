@@ -309,7 +309,7 @@ impl Authorizer {
     /// Reads the user, their profile and the usage windows their counters look at `now`.
     async fn read(&self, name: &str, now: DateTime<Utc>) -> Result<Option<Snapshot>> {
         // taken before the reads: a write meanwhile makes what they return stale at once
-        let writes = self.store.user_writes();
+        let (read_at, writes) = (self.reads.now(), self.store.user_writes());
         let Some((user, hash)) = self.find_login(name).await? else {
             return Ok(None);
         };
@@ -319,6 +319,7 @@ impl Authorizer {
                 hash,
                 Rules::default(),
                 vec![],
+                read_at,
                 writes,
             )));
         }
@@ -335,7 +336,9 @@ impl Authorizer {
                 usage.push((since, sums));
             }
         }
-        Ok(Some(Snapshot::new(user, hash, rules, usage, writes)))
+        Ok(Some(Snapshot::new(
+            user, hash, rules, usage, read_at, writes,
+        )))
     }
 
     /// Reads `name` again in the background, into the cache (or out of it, when the user is

@@ -25,6 +25,7 @@ pub(crate) struct Snapshot {
     pub(crate) rules: Rules,
     /// Usage sums by window start, as the counters read them.
     pub(crate) usage: Vec<(i64, UsageSums)>,
+    /// When its reads began, on the cache's clock.
     read_at: Instant,
     /// [`Store::user_writes`](crate::storage::Store::user_writes) before the reads.
     writes: u64,
@@ -33,12 +34,14 @@ pub(crate) struct Snapshot {
 }
 
 impl Snapshot {
-    /// A snapshot of reads that began when the store's write count was `writes`.
+    /// A snapshot of reads that began at `read_at` ([`AuthorizeCache::now`]) when the store's
+    /// write count was `writes`.
     pub(crate) fn new(
         user: UserRecord,
         hash: String,
         rules: Rules,
         usage: Vec<(i64, UsageSums)>,
+        read_at: Instant,
         writes: u64,
     ) -> Self {
         Snapshot {
@@ -46,12 +49,15 @@ impl Snapshot {
             hash,
             rules,
             usage,
-            read_at: Instant::now(),
+            read_at,
             writes,
             refreshing: AtomicBool::new(false),
         }
     }
 }
+
+/// Where a cache reads the time: [`Instant::now`], or a clock a test moves.
+pub type CacheClock = Arc<dyn Fn() -> Instant + Send + Sync>;
 
 /// Recent authorize reads by login name. Cheap to share behind an `Arc`.
 ///
@@ -82,6 +88,7 @@ impl Snapshot {
 /// in flight never all miss at once.
 pub struct AuthorizeCache {
     ttl: Duration,
+    clock: CacheClock,
     entries: LruTable<String, Arc<Snapshot>>,
     /// Names being read now, each with the lock their readers queue on.
     loading: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
@@ -103,9 +110,27 @@ impl AuthorizeCache {
         let entries = LruTable::new(if ttl.is_zero() { 0 } else { capacity });
         AuthorizeCache {
             ttl,
+            clock: Arc::new(Instant::now),
             entries,
             loading: Mutex::default(),
         }
+    }
+
+    /// The same cache reading the time from `clock` (tests move it by hand instead of
+    /// waiting for the TTL).
+    pub fn with_clock(mut self, clock: CacheClock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The time now, on the cache's clock.
+    pub(crate) fn now(&self) -> Instant {
+        (self.clock)()
+    }
+
+    /// How long ago `s`'s reads began.
+    fn age(&self, s: &Snapshot) -> Duration {
+        self.now().saturating_duration_since(s.read_at)
     }
 
     /// A cache that keeps nothing.
@@ -129,7 +154,7 @@ impl AuthorizeCache {
         self.entries.with(|entries| {
             let fresh = entries
                 .get(name)
-                .filter(|s| s.writes == writes && s.read_at.elapsed() < self.ttl)
+                .filter(|s| s.writes == writes && self.age(s) < self.ttl)
                 .cloned();
             if fresh.is_none() {
                 entries.pop(name);
@@ -142,7 +167,7 @@ impl AuthorizeCache {
     /// time, so that a name asked for all the time is read again before it expires (instead
     /// of every request in flight missing at once). True for one caller only.
     pub(crate) fn refresh_due(&self, seen: &Snapshot) -> bool {
-        seen.read_at.elapsed() >= self.ttl / 2 && !seen.refreshing.swap(true, Ordering::AcqRel)
+        self.age(seen) >= self.ttl / 2 && !seen.refreshing.swap(true, Ordering::AcqRel)
     }
 
     /// Keeps `snapshot` for `name`.
@@ -220,31 +245,63 @@ mod tests {
     }
 
     fn snapshot(writes: u64) -> Snapshot {
-        Snapshot::new(user(), "hash".into(), Rules::default(), vec![], writes)
+        Snapshot::new(
+            user(),
+            "hash".into(),
+            Rules::default(),
+            vec![],
+            Instant::now(),
+            writes,
+        )
+    }
+
+    /// A clock that moves only when the test says, and the function that moves it.
+    fn manual_clock() -> (CacheClock, impl Fn(Duration)) {
+        let start = Instant::now();
+        let offset = Arc::new(Mutex::new(Duration::ZERO));
+        let read = offset.clone();
+        let clock: CacheClock = Arc::new(move || start + *read.lock().unwrap());
+        (clock, move |by| *offset.lock().unwrap() += by)
     }
 
     #[test]
     fn a_write_or_the_ttl_makes_an_entry_stale() {
-        let cache = AuthorizeCache::new(8, Duration::from_secs(60));
-        cache.put("alice", Arc::new(snapshot(3)));
+        let (clock, advance) = manual_clock();
+        let cache = AuthorizeCache::new(8, Duration::from_secs(60)).with_clock(clock);
+        let at = |writes| {
+            Arc::new(Snapshot {
+                read_at: cache.now(),
+                ..snapshot(writes)
+            })
+        };
+        cache.put("alice", at(3));
         assert!(cache.get("alice", 3).is_some());
         assert!(cache.get("bob", 3).is_none());
         assert!(cache.get("alice", 4).is_none(), "a write since the reads");
         assert!(cache.is_empty(), "the stale entry is dropped");
 
-        let short = AuthorizeCache::new(8, Duration::from_millis(1));
-        short.put("alice", Arc::new(snapshot(0)));
-        std::thread::sleep(Duration::from_millis(5));
-        assert!(short.get("alice", 0).is_none());
+        cache.put("alice", at(0));
+        advance(Duration::from_secs(59));
+        assert!(cache.get("alice", 0).is_some(), "within the TTL");
+        advance(Duration::from_secs(1));
+        assert!(cache.get("alice", 0).is_none(), "the TTL is up");
     }
 
     #[test]
     fn one_caller_reads_again_past_half_the_time() {
-        let cache = AuthorizeCache::new(8, Duration::from_millis(40));
-        cache.put("alice", Arc::new(snapshot(0)));
+        let (clock, advance) = manual_clock();
+        let cache = AuthorizeCache::new(8, Duration::from_secs(40)).with_clock(clock);
+        cache.put(
+            "alice",
+            Arc::new(Snapshot {
+                read_at: cache.now(),
+                ..snapshot(0)
+            }),
+        );
         let seen = cache.get("alice", 0).unwrap();
+        advance(Duration::from_secs(19));
         assert!(!cache.refresh_due(&seen), "fresh");
-        std::thread::sleep(Duration::from_millis(25));
+        advance(Duration::from_secs(1));
         assert!(cache.refresh_due(&seen));
         assert!(!cache.refresh_due(&seen), "one caller only");
     }

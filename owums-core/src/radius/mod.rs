@@ -18,7 +18,7 @@ pub(crate) mod lru_table;
 pub use authorize::{
     AuthorizeRequest, Authorizer, Decision, Reply, ReplyValue, SIMULTANEOUS_USE_MESSAGE,
 };
-pub use authorize_cache::AuthorizeCache;
+pub use authorize_cache::{AuthorizeCache, CacheClock};
 pub use counter::{
     Counter, CounterUsage, CounterWindow, DailySessionCounter, DailyTrafficCounter,
     MonthlyTrafficCounter, default_counters,

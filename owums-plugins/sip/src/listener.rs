@@ -35,7 +35,9 @@ impl Listener {
         let socket = UdpSocket::bind(addr).await.map_err(|e| {
             owums_core::Error::Config(format!("[plugins.sip] listen: cannot bind {addr}: {e}"))
         })?;
-        tracing::info!(listen = %addr, "SIP busy machine listening (UDP)");
+        // the bound address: port 0 in `listen` gets a free port, which the log then names
+        let bound = socket.local_addr().unwrap_or(addr);
+        tracing::info!(listen = %bound, "SIP busy machine listening (UDP)");
         Ok(Listener { socket, matcher })
     }
 

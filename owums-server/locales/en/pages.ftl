@@ -1,5 +1,6 @@
 home-title = Welcome
 home-intro = Get free Wi-Fi access with your own account.
+home-intro-no-signup = Accounts for this Wi-Fi network are created at the desk: ask the staff for one, then log in here to manage it.
 home-step-signup = Sign up with your details.
 home-step-verify = Verify who you are with one of the offered methods.
 home-step-connect = Connect to the Wi-Fi network with your username and password.

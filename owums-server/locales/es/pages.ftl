@@ -1,5 +1,6 @@
 home-title = Bienvenido
 home-intro = Accede gratis al Wi-Fi con tu propia cuenta.
+home-intro-no-signup = Las cuentas de esta red Wi-Fi se crean en el mostrador: pide una al personal y luego inicia sesión aquí para gestionarla.
 home-step-signup = Regístrate con tus datos.
 home-step-verify = Verifica tu identidad con uno de los métodos ofrecidos.
 home-step-connect = Conéctate a la red Wi-Fi con tu nombre de usuario y tu contraseña.

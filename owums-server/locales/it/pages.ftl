@@ -1,5 +1,6 @@
 home-title = Benvenuto
 home-intro = Accedi gratuitamente al Wi-Fi con il tuo account personale.
+home-intro-no-signup = Gli account di questa rete Wi-Fi si creano allo sportello: chiedine uno al personale, poi accedi qui per gestirlo.
 home-step-signup = Registrati con i tuoi dati.
 home-step-verify = Verifica la tua identità con uno dei metodi proposti.
 home-step-connect = Collegati alla rete Wi-Fi con il tuo nome utente e la tua password.

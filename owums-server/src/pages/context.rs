@@ -245,6 +245,12 @@ impl Ctx {
             .any(|v| v.id() == method && v.self_service())
     }
 
+    /// Whether the sign-up page can register anyone: some enabled verification method is
+    /// one subscribers complete on their own. Pages offer sign-up only then.
+    pub(crate) fn signup_open(&self) -> bool {
+        self.web.state.verifiers.iter().any(|v| v.self_service())
+    }
+
     /// Renders template `name` with `title` (a message id) and `values`.
     pub(crate) fn render(
         &self,
@@ -262,6 +268,7 @@ impl Ctx {
             title => self.tr.t(title),
             csrf,
             logged_in => self.user.is_some(),
+            signup_open => self.signup_open(),
             ..values
         };
         let html = self

@@ -7,8 +7,8 @@ use owums_core::Store;
 use owums_core::config::DatabaseConfig;
 use owums_core::storage::MailState;
 
-use crate::support::cli::{owums, owums_bin};
-use crate::support::smtp::{SmtpSink, free_port};
+use crate::support::cli::{Serving, owums, serve_command};
+use crate::support::smtp::SmtpSink;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_delivers_the_new_account_mail() {
@@ -36,18 +36,15 @@ async fn serve_delivers_the_new_account_mail() {
 
     let smtp = SmtpSink::start();
     let port = smtp.port.to_string();
-    let mut child = std::process::Command::new(owums_bin())
-        .args(["serve", "--listen", &format!("127.0.0.1:{}", free_port())])
-        .current_dir(dir.path())
-        .env("OWUMS_DATABASE__URL", url)
-        .env("OWUMS_MAIL__ENABLED", "true")
-        .env("OWUMS_MAIL__HOST", "127.0.0.1")
-        .env("OWUMS_MAIL__PORT", &port)
-        .env("OWUMS_MAIL__FROM", "wifi@example.net")
-        .env("OWUMS_MAIL__POLL_SECONDS", "1")
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let serving = Serving::spawn(
+        serve_command(dir.path())
+            .env("OWUMS_DATABASE__URL", url)
+            .env("OWUMS_MAIL__ENABLED", "true")
+            .env("OWUMS_MAIL__HOST", "127.0.0.1")
+            .env("OWUMS_MAIL__PORT", &port)
+            .env("OWUMS_MAIL__FROM", "wifi@example.net")
+            .env("OWUMS_MAIL__POLL_SECONDS", "1"),
+    );
     let deadline = Instant::now() + Duration::from_secs(60);
     let got = loop {
         let got = smtp.received();
@@ -56,10 +53,7 @@ async fn serve_delivers_the_new_account_mail() {
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
-    let _ = std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status();
-    let status = child.wait().unwrap();
+    let status = serving.terminate();
     assert_eq!(got.len(), 1, "one mail delivered by serve");
     assert_eq!(got[0].rcpt_tos, ["zoe@example.org"]);
     assert_eq!(got[0].mail_from, "wifi@example.net");

@@ -146,3 +146,28 @@ db_test!(cookies_are_secure_behind_an_https_proxy, |db| {
             .contains("; Secure")
     );
 });
+
+db_test!(pages_offer_sign_up_only_when_a_method_completes_it, |db| {
+    // none enabled, or only a method an operator completes: no sign-up on offer
+    for methods in [&[][..], &["desk"][..]] {
+        let mut b = Browser::new(&db, &config(methods)).await;
+        b.get("/")
+            .await
+            .lacks("/account/signup")
+            .has("ask the staff")
+            .has(r#"<a class="button" href="/account/login">"#);
+        b.get("/account/login").await.lacks("/account/signup");
+        b.get("/account/signup")
+            .await
+            .has("Sign-up is not available at the moment");
+    }
+    let mut b = Browser::new(&db, &config(&["phone", "desk"])).await;
+    b.get("/")
+        .await
+        .has(r#"<a class="button" href="/account/signup">"#)
+        .has(r#"<li><a href="/account/signup">"#)
+        .lacks("ask the staff");
+    b.get("/account/login")
+        .await
+        .has(r#"<a href="/account/signup">"#);
+});

@@ -1,6 +1,6 @@
 //! Headless Chromium driven through WebDriver (the W3C protocol spoken by `chromedriver`).
 //!
-//! [`Browser::start`] launches a private `chromedriver` on a free loopback port in its own
+//! [`Browser::start`] launches a private `chromedriver` on a loopback port it picks in its own
 //! process group, opens one session of headless Chromium with a throw-away profile, emulating
 //! a phone-sized screen, and kills the whole group (driver and browser) on drop. The client is
 //! a thin layer over reqwest: only the commands the tests use.
@@ -9,7 +9,6 @@
 //! `OWUMS_TEST_CHROMIUM` / `OWUMS_TEST_CHROMEDRIVER` override the binaries' paths.
 #![allow(dead_code)]
 
-use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -69,11 +68,26 @@ fn installed(driver: &str, chromium: &str) -> bool {
     false
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free loopback port")
+/// The port chromedriver started with `--port=0` says it took ("ChromeDriver was started
+/// successfully on port 41234."), read from its output; the rest of the output is drained so
+/// it never blocks on a full pipe.
+fn driver_port(stdout: std::process::ChildStdout) -> std::sync::mpsc::Receiver<u16> {
+    use std::io::BufRead as _;
+    let (send, port) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(std::result::Result::ok)
+        {
+            let said = line
+                .strip_prefix("ChromeDriver was started successfully on port ")
+                .and_then(|rest| rest.trim_end_matches('.').parse::<u16>().ok());
+            if let Some(p) = said {
+                let _ = send.send(p);
+            }
+        }
+    });
+    port
 }
 
 impl Browser {
@@ -97,16 +111,16 @@ impl Browser {
 
     async fn try_start(driver_bin: &str, chromium: &str) -> Result<Browser> {
         use std::os::unix::process::CommandExt as _;
-        let port = free_port();
-        let driver = Command::new(driver_bin)
-            .arg(format!("--port={port}"))
+        let mut driver = Command::new(driver_bin)
+            .arg("--port=0")
             .arg("--allowed-ips=127.0.0.1")
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .process_group(0)
             .spawn()
             .map_err(|e| WebDriverError(format!("cannot run {driver_bin}: {e}")))?;
+        let said = driver_port(driver.stdout.take().expect("piped stdout"));
         let profile = tempfile::tempdir().expect("temp dir");
         let mut browser = Browser {
             driver,
@@ -114,6 +128,10 @@ impl Browser {
             session: String::new(),
             _profile: profile,
         };
+        let port = tokio::task::spawn_blocking(move || said.recv_timeout(WAIT))
+            .await
+            .expect("waiting for chromedriver")
+            .map_err(|_| WebDriverError("chromedriver never said its port".to_owned()))?;
         let base = format!("http://127.0.0.1:{port}");
         let deadline = Instant::now() + WAIT;
         loop {

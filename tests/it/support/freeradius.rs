@@ -274,7 +274,10 @@ impl Drop for FreeRadius {
     }
 }
 
-/// Two distinct UDP ports free on 127.0.0.1 right now.
+/// Two distinct UDP ports free on 127.0.0.1 a moment ago. FreeRADIUS cannot be given port 0
+/// (`port = 0` in a `listen` section means the port of `/etc/services`) nor an open socket,
+/// so its ports are chosen before it starts; [`FreeRadius::start`] starts it again on other
+/// ports when another process took one in between (`Failed binding`).
 fn free_udp_ports() -> Result<(u16, u16), String> {
     let bind = || UdpSocket::bind("127.0.0.1:0").map_err(ctx("probing a free UDP port"));
     let (a, b) = (bind()?, bind()?);

@@ -2,18 +2,41 @@
 //! receives as JSON files.
 
 use std::io::{BufRead, BufReader};
-use std::net::TcpListener;
+use std::net::{SocketAddr, TcpListener};
+use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
 use owums_core::config::MailConfig;
 
-/// A free TCP port on 127.0.0.1 (nothing listens on it when this returns).
-pub(crate) fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port()
+/// A port on 127.0.0.1 held by a socket that is bound but does not listen: connections to it
+/// are refused, as when nothing is there, and no other process can take it meanwhile.
+#[derive(Debug)]
+pub(crate) struct ClosedPort {
+    socket: tokio::net::TcpSocket,
+    pub(crate) port: u16,
+}
+
+impl ClosedPort {
+    /// A port nothing answers on.
+    pub(crate) fn new() -> ClosedPort {
+        let socket = tokio::net::TcpSocket::new_v4().expect("a TCP socket");
+        socket
+            .bind(SocketAddr::from(([127, 0, 0, 1], 0)))
+            .expect("a loopback port");
+        let port = socket.local_addr().expect("bound").port();
+        ClosedPort { socket, port }
+    }
+
+    /// An SMTP server starts answering on the port (inside a tokio runtime).
+    pub(crate) fn start_smtp(self) -> SmtpSink {
+        let listener = self
+            .socket
+            .listen(128)
+            .and_then(tokio::net::TcpListener::into_std)
+            .expect("listening on the held port");
+        SmtpSink::start_with(listener)
+    }
 }
 
 /// `[mail]` for an SMTP server on 127.0.0.1:`port`, plain SMTP, delivery on.
@@ -50,19 +73,21 @@ pub(crate) struct SmtpSink {
 }
 
 impl SmtpSink {
-    /// Starts a server on a free port.
+    /// Starts a server on a free port (bound here, handed over as its standard input).
     pub(crate) fn start() -> SmtpSink {
-        Self::start_on(free_port())
+        SmtpSink::start_with(TcpListener::bind("127.0.0.1:0").expect("a loopback port"))
     }
 
-    /// Starts a server on `port` and waits until it accepts connections.
-    pub(crate) fn start_on(port: u16) -> SmtpSink {
+    /// Starts a server on `listener` and waits until it accepts connections.
+    fn start_with(listener: TcpListener) -> SmtpSink {
+        let port = listener.local_addr().expect("bound").port();
         let dir = tempfile::tempdir().expect("temp dir");
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/smtp_sink.py");
         let mut child = Command::new("python3")
             .arg(&script)
-            .arg(port.to_string())
+            .arg("-")
             .arg(dir.path())
+            .stdin(Stdio::from(OwnedFd::from(listener)))
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()

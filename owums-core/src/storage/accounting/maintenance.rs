@@ -137,6 +137,12 @@ impl Store {
         Ok(done)
     }
 
+    /// How many rows [`Store::delete_radacct_older_than`] would delete now.
+    pub async fn count_radacct_older_than(&self, days: u32, now: i64) -> Result<u64> {
+        let (condition, vals) = radacct_older_than(days, now);
+        self.count_where("radacct", condition, &vals).await
+    }
+
     /// Deletes closed sessions that ended more than `days` days before `now`.
     pub async fn delete_radacct_older_than(
         &self,
@@ -145,17 +151,15 @@ impl Store {
         batch: u32,
         progress: &mut (dyn FnMut(u64, u64) + Send),
     ) -> Result<u64> {
-        let cutoff = now - i64::from(days) * 86_400;
-        let condition = "acctstoptime IS NOT NULL AND acctstoptime < {cutoff}";
-        self.delete_in_batches(
-            "radacct",
-            "radacctid",
-            condition,
-            vec![("cutoff", Val::Time(cutoff))],
-            batch,
-            progress,
-        )
-        .await
+        let (condition, vals) = radacct_older_than(days, now);
+        self.delete_in_batches("radacct", "radacctid", condition, vals, batch, progress)
+            .await
+    }
+
+    /// How many rows [`Store::delete_postauth_older_than`] would delete now.
+    pub async fn count_postauth_older_than(&self, days: u32, now: i64) -> Result<u64> {
+        let (condition, vals) = postauth_older_than(days, now);
+        self.count_where("radpostauth", condition, &vals).await
     }
 
     /// Deletes authentication log rows older than `days` days before `now`.
@@ -166,16 +170,26 @@ impl Store {
         batch: u32,
         progress: &mut (dyn FnMut(u64, u64) + Send),
     ) -> Result<u64> {
-        let cutoff = now - i64::from(days) * 86_400;
-        let condition = "authdate < {cutoff}";
-        self.delete_in_batches(
-            "radpostauth",
-            "id",
-            condition,
-            vec![("cutoff", Val::DateTime(cutoff))],
-            batch,
-            progress,
-        )
-        .await
+        let (condition, vals) = postauth_older_than(days, now);
+        self.delete_in_batches("radpostauth", "id", condition, vals, batch, progress)
+            .await
     }
+}
+
+/// Closed sessions that ended more than `days` days before `now`.
+fn radacct_older_than(days: u32, now: i64) -> (&'static str, Vec<(&'static str, Val)>) {
+    let cutoff = now - i64::from(days) * 86_400;
+    (
+        "acctstoptime IS NOT NULL AND acctstoptime < {cutoff}",
+        vec![("cutoff", Val::Time(cutoff))],
+    )
+}
+
+/// Authentication log rows older than `days` days before `now`.
+fn postauth_older_than(days: u32, now: i64) -> (&'static str, Vec<(&'static str, Val)>) {
+    let cutoff = now - i64::from(days) * 86_400;
+    (
+        "authdate < {cutoff}",
+        vec![("cutoff", Val::DateTime(cutoff))],
+    )
 }

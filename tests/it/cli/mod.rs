@@ -1,13 +1,13 @@
 //! The `owums` command: exit codes, one-line errors, nothing changed on bad input.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
-use std::time::{Duration, Instant};
+mod config;
+mod serve;
 
-use crate::support::cli::{owums, owums_bin, owums_ok};
-use crate::support::{Backend, TestDb, db_test};
+use crate::support::cli::{owums, owums_ok};
+use crate::support::db_test;
 
-fn one_line_error(r: &crate::support::cli::Run) {
+/// Standard error is one line starting `error: `, with no panic or backtrace.
+pub(super) fn one_line_error(r: &crate::support::cli::Run) {
     let lines: Vec<&str> = r.stderr.lines().filter(|l| !l.trim().is_empty()).collect();
     assert_eq!(lines.len(), 1, "one line expected, got: {}", r.stderr);
     assert!(lines[0].starts_with("error: "), "{}", r.stderr);
@@ -37,6 +37,8 @@ db_test!(user_lifecycle_through_the_command, |db| {
                 "c@example.org",
                 "--mobile",
                 "+39 333 1112223",
+                "--locale",
+                "it-IT",
             ],
             "password1\n",
         );
@@ -44,7 +46,9 @@ db_test!(user_lifecycle_through_the_command, |db| {
         assert!(created.stdout.contains("created carla (unverified)"));
         let show = owums_ok(&d, &url, &["user", "show", "CARLA"]);
         assert!(
-            show.contains("status:       unverified") && show.contains("+393331112223"),
+            show.contains("status:       unverified")
+                && show.contains("+393331112223")
+                && show.contains("locale:       it\n"),
             "{show}"
         );
         assert!(owums_ok(&d, &url, &["user", "verify", "carla"]).contains("carla is verified"));
@@ -161,6 +165,7 @@ db_test!(bad_input_is_one_line_and_changes_nothing, |db| {
                 "password1",
             ],
         );
+        owums_ok(&d, &url, &["group", "create", "staff"]);
         for (args, needle) in [
             (
                 vec![
@@ -233,8 +238,26 @@ db_test!(bad_input_is_one_line_and_changes_nothing, |db| {
                 "Nope",
             ),
             (
+                vec![
+                    "user",
+                    "create",
+                    "--username",
+                    "dora5",
+                    "--password",
+                    "password1",
+                    "--locale",
+                    "fr",
+                ],
+                "invalid locale `fr`: owums has en, it, es",
+            ),
+            (
                 vec!["group", "create", "Bad", "--reply", "Session-Timeout==1"],
                 "operator",
+            ),
+            (vec!["group", "create", "Bad Group"], "no spaces"),
+            (
+                vec!["group", "create", "staff"],
+                "group `staff` already exists",
             ),
             (
                 vec!["nas", "add", "--nasname", "nowhere", "--secret", "s"],
@@ -282,140 +305,6 @@ fn unreachable_database_is_one_line() {
         assert_eq!(r.code, 1, "{url}: {}", r.stderr);
         one_line_error(&r);
     }
-}
-
-#[test]
-fn unknown_configuration_key_names_file_and_key() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("owums.toml"),
-        "[server]\nlisten = \"127.0.0.1:1\"\nlistn = \"oops\"\n",
-    )
-    .unwrap();
-    let r = owums(dir.path(), "sqlite://owums.db", &["migrate"], "");
-    assert_eq!(r.code, 1);
-    one_line_error(&r);
-    assert!(
-        r.stderr.contains("listn") && r.stderr.contains("owums.toml"),
-        "{}",
-        r.stderr
-    );
-    assert!(!dir.path().join("owums.db").exists(), "nothing was created");
-    std::fs::write(dir.path().join("owums.toml"), "").unwrap();
-    std::fs::write(
-        dir.path().join("plugins.toml"),
-        "[plugins.nosuch]\nenabled = true\n",
-    )
-    .unwrap();
-    let r = owums(dir.path(), "sqlite://owums.db", &["check-config"], "");
-    assert_eq!(r.code, 1);
-    assert!(r.stderr.contains("unknown plugin `nosuch`"), "{}", r.stderr);
-}
-
-#[test]
-fn check_config_redacts_secrets() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("secret"), "mysql://owums:hunter2@db/owums").unwrap();
-    let out = std::process::Command::new(owums_bin())
-        .arg("check-config")
-        .current_dir(dir.path())
-        .env("OWUMS_DATABASE__URL_FILE", "secret")
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success());
-    assert!(
-        text.contains("mysql://owums:********@db/owums") && !text.contains("hunter2"),
-        "{text}"
-    );
-}
-
-fn http_get(addr: &str, path: &str) -> Option<(u16, String)> {
-    let mut s = TcpStream::connect(addr).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )
-    .ok()?;
-    let mut buf = String::new();
-    s.read_to_string(&mut buf).ok()?;
-    let code = buf.split_whitespace().nth(1)?.parse().ok()?;
-    Some((code, buf))
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-#[test]
-fn serve_migrates_answers_healthz_and_stops_on_sigterm() {
-    let dir = tempfile::tempdir().unwrap();
-    let addr = format!("127.0.0.1:{}", free_port());
-    let mut child = std::process::Command::new(owums_bin())
-        .args(["serve", "--listen", &addr])
-        .current_dir(dir.path())
-        .env_remove("OWUMS_DATABASE__URL")
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let reply = loop {
-        if let Some(r) = http_get(&addr, "/healthz") {
-            break r;
-        }
-        assert!(Instant::now() < deadline, "server did not come up");
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    assert_eq!(reply.0, 200, "{}", reply.1);
-    assert!(reply.1.contains("\"database\":\"ok\""));
-    assert!(
-        dir.path().join("owums.db").exists(),
-        "default database created in the working directory"
-    );
-    let kill = std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(kill.success());
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            assert!(status.success(), "clean exit on SIGTERM: {status}");
-            break;
-        }
-        assert!(Instant::now() < deadline, "did not stop on SIGTERM");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    // The database is usable afterwards by the command.
-    let users = owums(dir.path(), "sqlite://owums.db", &["user", "list"], "");
-    assert_eq!(users.code, 0, "{}", users.stderr);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn healthz_is_503_when_the_database_goes_away() {
-    let Some(db) = TestDb::new(Backend::Postgres).await else {
-        return;
-    };
-    let config = owums_core::Config::default();
-    let state = owums_server::AppState::with_store(
-        &config,
-        db.store.clone(),
-        &owums_server::plugins::registry(),
-    )
-    .unwrap();
-    let client = poem::test::TestClient::new(owums_server::app(state));
-    client.get("/healthz").send().await.assert_status_is_ok();
-    drop(db); // DROP DATABASE … WITH (FORCE) closes every connection.
-    client
-        .get("/healthz")
-        .send()
-        .await
-        .assert_status(poem::http::StatusCode::SERVICE_UNAVAILABLE);
 }
 
 #[test]
