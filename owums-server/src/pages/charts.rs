@@ -108,7 +108,7 @@ pub(crate) fn bar_chart(
                 short_number((v * 10.0).round() / 10.0, lang)
             );
         }
-        if (count - 1 - d) % 2 == 0 {
+        if (count - 1 - d).is_multiple_of(2) {
             let _ = write!(
                 svg,
                 r##"<text x="{:.2}%" y="{:.1}" text-anchor="middle" fill="#50575e">{}</text>"##,
