@@ -10,6 +10,8 @@ use crate::support::new_user;
 use crate::support::site::{DESK_MESSAGE, Site};
 use crate::support::smtp::{SmtpSink, mail_config};
 
+mod phone_layout;
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn browser_opens_the_health_check_at_phone_size() {
     let Some(browser) = Browser::start().await else {

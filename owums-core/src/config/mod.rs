@@ -333,6 +333,7 @@ impl Config {
                 self.web.default_locale
             )));
         }
+        self.web.display_time_zone()?;
         if self.web.max_form_bytes < 1024 {
             return Err(Error::Config(
                 "web.max_form_bytes must be at least 1024".to_owned(),

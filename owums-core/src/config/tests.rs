@@ -124,6 +124,29 @@ fn bad_values_are_clear_errors() {
 }
 
 #[test]
+fn display_time_zone_is_an_iana_name() {
+    Jail::expect_with(|jail| {
+        jail.create_file("owums.toml", "[web]\ntime_zone = \"Europe/Roma\"\n")?;
+        let e = load(&paths()).unwrap_err().to_string();
+        assert!(
+            e.contains("web.time_zone `Europe/Roma` is not an IANA time zone name"),
+            "{e}"
+        );
+        Ok(())
+    });
+    Jail::expect_with(|jail| {
+        jail.set_env("OWUMS_WEB__TIME_ZONE", "Europe/Rome");
+        let c = load(&paths()).unwrap();
+        assert_eq!(c.web.display_time_zone().unwrap(), chrono_tz::Europe::Rome);
+        Ok(())
+    });
+    assert_eq!(
+        Config::default().web.display_time_zone().unwrap(),
+        chrono_tz::UTC
+    );
+}
+
+#[test]
 fn explicit_missing_file_is_an_error() {
     Jail::expect_with(|_| {
         let p = ConfigPaths {

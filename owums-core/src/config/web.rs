@@ -21,6 +21,8 @@ pub struct WebConfig {
     pub documents_dir: String,
     /// Minutes a browser session lives without being used.
     pub session_idle_minutes: u64,
+    /// IANA time zone the pages show times in (`"Europe/Rome"`); times are stored in UTC.
+    pub time_zone: String,
     /// Optional sign-up fields.
     pub signup: SignupFields,
     /// Attempt limits.
@@ -36,9 +38,22 @@ impl Default for WebConfig {
             max_form_bytes: 16 * 1024,
             documents_dir: String::new(),
             session_idle_minutes: 24 * 60,
+            time_zone: "UTC".to_owned(),
             signup: SignupFields::default(),
             rate_limits: RateLimitsConfig::default(),
         }
+    }
+}
+
+impl WebConfig {
+    /// The time zone of [`WebConfig::time_zone`], or an error naming the key and the value.
+    pub fn display_time_zone(&self) -> crate::Result<chrono_tz::Tz> {
+        self.time_zone.trim().parse::<chrono_tz::Tz>().map_err(|_| {
+            crate::Error::Config(format!(
+                "web.time_zone `{}` is not an IANA time zone name (such as \"UTC\" or \"Europe/Rome\")",
+                self.time_zone
+            ))
+        })
     }
 }
 

@@ -212,6 +212,11 @@ pub trait Verifier: Send + Sync + 'static {
     fn required_fields(&self) -> Vec<RegistrationField> {
         Vec::new()
     }
+    /// The country code (digits, e.g. `"39"`) that mobile numbers typed without `+` or `00`
+    /// belong to, for a method that asks for one; `None`: only international numbers.
+    fn country_code(&self) -> Option<&str> {
+        None
+    }
     /// What happens to users who never finish.
     fn expiry(&self) -> Expiry;
     /// Begin verifying `user`; returns what the page must show.

@@ -83,6 +83,10 @@ impl Verifier for SipVerifier {
         vec![RegistrationField::Mobile]
     }
 
+    fn country_code(&self) -> Option<&str> {
+        self.matcher.settings.country_code.as_deref()
+    }
+
     fn expiry(&self) -> Expiry {
         Expiry::Delete(self.matcher.settings.registration_expire)
     }

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Local, TimeZone, Utc};
+use chrono::Utc;
 use minijinja::{Value, context};
 use owums_core::subscriber::{PasswordChange, ProfileUpdate, SessionQuery, SessionSort};
 use owums_core::{Email, Error, UserRecord, UserStatus};
@@ -13,6 +13,7 @@ use poem::{Body, Request, Response, handler};
 
 use super::charts::{Series, bar_chart};
 use super::context::redirect;
+use super::format::{self, bytes, duration, epoch};
 use super::signup::{check_new_password, method_label};
 use super::{Ctx, Fail, Form, Web};
 
@@ -68,37 +69,14 @@ async fn page(ctx: &mut Ctx, query: &str) -> Result<Response, Fail> {
     .await
 }
 
-fn when(epoch: Option<i64>) -> String {
-    epoch
-        .and_then(|t| Local.timestamp_opt(t, 0).single())
-        .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
-        .unwrap_or_default()
-}
-
-fn date(t: Option<DateTime<Utc>>) -> Option<String> {
-    t.map(|t| t.with_timezone(&Local).format("%Y-%m-%d %H:%M").to_string())
-}
-
-/// Bytes for people: 1 KB = 1024 bytes, as OWUMS showed them.
-fn bytes(n: i64) -> String {
-    let n = n.max(0) as f64;
-    let units = ["B", "KB", "MB", "GB", "TB"];
-    let mut v = n;
-    let mut u = 0;
-    while v >= 1024.0 && u + 1 < units.len() {
-        v /= 1024.0;
-        u += 1;
-    }
-    if u == 0 {
-        format!("{v:.0} B")
+/// Octets in a day's traffic chart: MiB, or GiB when a day passed 1 GiB.
+fn traffic_unit(max_octets: u64) -> (&'static str, f64) {
+    const MIB: f64 = 1024.0 * 1024.0;
+    if max_octets as f64 >= 1024.0 * MIB {
+        ("GiB", 1024.0 * MIB)
     } else {
-        format!("{v:.1} {}", units[u])
+        ("MiB", MIB)
     }
-}
-
-fn duration(seconds: i64) -> String {
-    let s = seconds.max(0);
-    format!("{}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60)
 }
 
 async fn render(
@@ -129,17 +107,18 @@ async fn render(
         per_page: None,
     };
     let list = subscribers.sessions(&user.username, q).await?;
-    let online = ctx.tr.t("session-online");
+    let tz = ctx.web.tz;
+    let lang = ctx.tr.lang();
     let sessions: Vec<Value> = list
         .sessions
         .iter()
         .map(|s| {
             context! {
-                start => when(s.acctstarttime),
-                stop => if s.acctstoptime.is_some() { when(s.acctstoptime) } else { online.clone() },
+                start => epoch(s.acctstarttime, tz).map(Value::from),
+                stop => epoch(s.acctstoptime, tz).map(Value::from),
                 duration => duration(s.acctsessiontime.unwrap_or(0)),
-                upload => bytes(s.acctinputoctets.unwrap_or(0)),
-                download => bytes(s.acctoutputoctets.unwrap_or(0)),
+                upload => bytes(s.acctinputoctets.unwrap_or(0), lang),
+                download => bytes(s.acctoutputoctets.unwrap_or(0), lang),
                 ip => s.framedipaddress.clone(),
             }
         })
@@ -168,33 +147,46 @@ async fn render(
     .collect();
     let pages = list.pages();
     let usage = subscribers
-        .usage(&user.username, Local::now().fixed_offset())
+        .usage(&user.username, Utc::now().with_timezone(&tz).fixed_offset())
         .await?;
     let labels: Vec<String> = usage
         .days
         .iter()
         .map(|d| d.date.format("%d/%m").to_string())
         .collect();
-    let mb = |n: u64| n as f64 / (1024.0 * 1024.0);
+    let max_octets = usage
+        .days
+        .iter()
+        .map(|d| d.input_octets.max(d.output_octets))
+        .max()
+        .unwrap_or(0);
+    let (unit, per_unit) = traffic_unit(max_octets);
+    let in_unit = |n: u64| n as f64 / per_unit;
+    let traffic_title = ctx.tr.t_with("chart-traffic", (("unit", unit),));
     let upload = ctx.tr.t("chart-upload");
     let download = ctx.tr.t("chart-download");
     let minutes = ctx.tr.t("chart-minutes");
     let traffic_chart = bar_chart(
         "traffic-chart",
-        &ctx.tr.t("chart-traffic"),
+        &traffic_title,
         &labels,
         &[
             Series {
                 name: &upload,
                 color: "#0a5ea8",
-                values: usage.days.iter().map(|d| mb(d.input_octets)).collect(),
+                values: usage.days.iter().map(|d| in_unit(d.input_octets)).collect(),
             },
             Series {
                 name: &download,
                 color: "#00a32a",
-                values: usage.days.iter().map(|d| mb(d.output_octets)).collect(),
+                values: usage
+                    .days
+                    .iter()
+                    .map(|d| in_unit(d.output_octets))
+                    .collect(),
             },
         ],
+        lang,
     );
     let time_chart = bar_chart(
         "time-chart",
@@ -205,6 +197,7 @@ async fn render(
             color: "#8c5e0a",
             values: usage.days.iter().map(|d| d.seconds as f64 / 60.0).collect(),
         }],
+        lang,
     );
     let field = |name: &str, stored: &str| -> String {
         if form.get("csrf_token").is_empty() {
@@ -220,9 +213,9 @@ async fn render(
             surname => user.surname.clone(),
             method => method_label(ctx, &user.verification_method),
             status => ctx.tr.t(&format!("status-{}", user.status().as_str())),
-            created_at => date(Some(user.created_at)),
-            verified_at => date(user.verified_at).unwrap_or_else(|| ctx.tr.t("account-not-verified")),
-            mobile => user.mobile.as_ref().map(|m| m.as_str().to_owned()),
+            created_at => Value::from(format::time(user.created_at, tz)),
+            verified_at => user.verified_at.map(|t| Value::from(format::time(t, tz))),
+            mobile => user.mobile.as_ref().map(|m| Value::from(format::shown_phone(m.as_str(), None))),
         },
         form => context! {
             email => field("email", user.email.as_ref().map_or("", |e| e.as_str())),
@@ -241,8 +234,10 @@ async fn render(
         pages,
         prev_page => (list.page > 1).then(|| list.page - 1),
         next_page => (u64::from(list.page) < pages).then(|| list.page + 1),
+        traffic_title,
         traffic_chart,
         time_chart,
+        zone => tz.name(),
     };
     ctx.render(status, "account.html", "account-title", values)
 }

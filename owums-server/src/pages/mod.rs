@@ -8,6 +8,7 @@ mod captcha;
 mod charts;
 mod context;
 mod form;
+mod format;
 mod home;
 mod login;
 mod phone_reset;
@@ -42,6 +43,8 @@ pub(crate) struct WebInner {
     pub(crate) limiter: RateLimiter,
     pub(crate) sessions: WebSessions,
     pub(crate) config: WebConfig,
+    /// The time zone pages show times in (`[web] time_zone`).
+    pub(crate) tz: chrono_tz::Tz,
 }
 
 impl std::ops::Deref for Web {
@@ -55,6 +58,7 @@ impl Web {
     /// The pages of `state`. Fails only if the embedded templates or messages are broken.
     pub(crate) fn new(state: &AppState, limiter: RateLimiter) -> anyhow::Result<Web> {
         let config = state.config.web.clone();
+        let tz = config.display_time_zone()?;
         let idle = chrono::Duration::minutes(
             i64::try_from(config.session_idle_minutes).unwrap_or(i64::MAX / 120_000),
         );
@@ -67,6 +71,7 @@ impl Web {
             limiter,
             sessions,
             config,
+            tz,
         })))
     }
 }

@@ -14,7 +14,8 @@ use poem::{Body, IntoResponse, Request, Response, handler};
 use serde_json::json;
 
 use super::context::redirect;
-use super::signup::check_new_password;
+use super::signup::{check_new_password, country_code, mobile_hint};
+use super::verification::shown_numbers;
 use super::{Ctx, Fail, Form, Web};
 use crate::ratelimit::{Action, Subject};
 
@@ -67,10 +68,11 @@ async fn show(
     typed: &str,
     errors: &Errors,
 ) -> Result<Response, Fail> {
-    if phone_method(&ctx.web).is_none() {
+    let Some(verifier) = phone_method(&ctx.web) else {
         return unavailable(ctx);
-    }
+    };
     ctx.ensure_session().await?;
+    let hint = mobile_hint(ctx, country_code(&ctx.web, Some(&verifier)).as_deref());
     ctx.render(
         status,
         "reset_phone.html",
@@ -78,6 +80,7 @@ async fn show(
         context! {
             form => context! { mobile => typed },
             errors => super::templates::map(errors),
+            mobile_hint => hint,
         },
     )
 }
@@ -97,9 +100,10 @@ async fn ask(ctx: &mut Ctx, body: Body) -> Result<Response, Fail> {
         return unavailable(ctx);
     };
     let typed = form.get("mobile").to_owned();
+    let cc = country_code(&ctx.web, Some(&verifier));
     let mobile = match typed.as_str() {
         "" => Err("err-required"),
-        t => PhoneNumber::parse(t).map_err(|_| "err-mobile"),
+        t => PhoneNumber::parse_with_country(t, cc.as_deref()).map_err(|_| "err-mobile"),
     };
     let mobile = match mobile {
         Ok(m) => m,
@@ -182,22 +186,26 @@ async fn show_wait(ctx: &mut Ctx) -> Result<Response, Fail> {
     match current(ctx).await? {
         None => gone(ctx, "reset-phone-none"),
         Some((_, RecoveryStatus::Expired)) => gone(ctx, "reset-phone-expired"),
-        Some((_, RecoveryStatus::Proven { .. })) => {
-            render_new(ctx, StatusCode::OK, &Errors::new())
+        Some((_, RecoveryStatus::Proven { .. })) => render_new(ctx, StatusCode::OK, &Errors::new()),
+        Some((saved, RecoveryStatus::Pending { expires_in_seconds })) => {
+            let numbers: Vec<String> = saved["numbers"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|n| n.as_str())
+                        .map(str::to_owned)
+                        .collect()
+                })
+                .unwrap_or_default();
+            let cc = country_code(&ctx.web, phone_method(&ctx.web).as_ref());
+            let (numbers, from) = shown_numbers(&numbers, saved["from"].as_str(), cc.as_deref());
+            ctx.render(
+                StatusCode::OK,
+                "reset_phone_wait.html",
+                "reset-phone-title",
+                context! { numbers, from, remaining => mm_ss(expires_in_seconds) },
+            )
         }
-        Some((saved, RecoveryStatus::Pending { expires_in_seconds })) => ctx.render(
-            StatusCode::OK,
-            "reset_phone_wait.html",
-            "reset-phone-title",
-            context! {
-                numbers => saved["numbers"]
-                    .as_array()
-                    .map(|a| a.iter().filter_map(|n| n.as_str()).map(str::to_owned).collect::<Vec<_>>())
-                    .unwrap_or_default(),
-                from => saved["from"].as_str().unwrap_or_default(),
-                remaining => mm_ss(expires_in_seconds),
-            },
-        ),
     }
 }
 

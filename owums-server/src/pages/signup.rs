@@ -2,6 +2,7 @@
 //! verification started and the browser logged in.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use chrono::{Datelike, NaiveDate};
 use minijinja::{Value, context};
@@ -36,7 +37,63 @@ const MAX_TEXT: usize = 128;
 
 type Errors = BTreeMap<&'static str, String>;
 
-fn self_service(web: &Web) -> Vec<std::sync::Arc<dyn Verifier>> {
+/// What the page asks of one registration field.
+#[derive(Debug, Clone, Default)]
+struct Need {
+    /// The field is on the form.
+    shown: bool,
+    /// The field must be filled (`required`, marked on the form).
+    required: bool,
+    /// When only some of the methods need it: "Needed to verify with: …".
+    needed_for: Option<String>,
+}
+
+impl From<Need> for Value {
+    fn from(n: Need) -> Value {
+        context! { shown => n.shown, required => n.required, needed_for => n.needed_for }
+    }
+}
+
+/// Field `field` for `methods`: shown and required when `on` in `[web.signup]` or when
+/// every method needs it; shown, with the methods that need it, when only some do.
+fn need(ctx: &Ctx, on: bool, field: RegistrationField, methods: &[Arc<dyn Verifier>]) -> Need {
+    let needing: Vec<String> = methods
+        .iter()
+        .filter(|v| v.required_fields().contains(&field))
+        .map(|v| method_label(ctx, v.id()))
+        .collect();
+    let all = !needing.is_empty() && needing.len() == methods.len();
+    Need {
+        shown: on || !needing.is_empty(),
+        required: on || all,
+        needed_for: (!on && !all && !needing.is_empty()).then(|| {
+            ctx.tr
+                .t_with("hint-needed-for", (("methods", needing.join(", ")),))
+        }),
+    }
+}
+
+/// The country code national mobile numbers are read with: `verifier`'s, else the phone
+/// method's (the one password recovery by phone uses).
+pub(crate) fn country_code(web: &Web, verifier: Option<&Arc<dyn Verifier>>) -> Option<String> {
+    verifier
+        .and_then(|v| v.country_code())
+        .map(str::to_owned)
+        .or_else(|| {
+            super::phone_reset::phone_method(web).and_then(|v| v.country_code().map(str::to_owned))
+        })
+}
+
+/// The hint of a mobile-number field: national numbers read as `country_code` when there is
+/// one, else international numbers only.
+pub(crate) fn mobile_hint(ctx: &Ctx, country_code: Option<&str>) -> String {
+    match country_code {
+        Some(cc) => ctx.tr.t_with("hint-mobile-national", (("code", cc),)),
+        None => ctx.tr.t("hint-mobile"),
+    }
+}
+
+fn self_service(web: &Web) -> Vec<Arc<dyn Verifier>> {
     web.state
         .verifiers
         .iter()
@@ -80,9 +137,16 @@ async fn show(
         .iter()
         .map(|v| context! { id => v.id(), label => method_label(ctx, v.id()) })
         .collect();
-    let ask_mobile = verifiers
-        .iter()
-        .any(|v| v.required_fields().contains(&RegistrationField::Mobile));
+    let fields = &ctx.web.config.signup;
+    let cc = country_code(&ctx.web, None);
+    let need = context! {
+        birth_date => Value::from(need(ctx, fields.birth_date, RegistrationField::BirthDate, &verifiers)),
+        address => Value::from(need(ctx, fields.address, RegistrationField::Address, &verifiers)),
+        city => Value::from(need(ctx, fields.city, RegistrationField::Address, &verifiers)),
+        zip => Value::from(need(ctx, fields.zip, RegistrationField::Address, &verifiers)),
+        country => Value::from(need(ctx, fields.country, RegistrationField::Address, &verifiers)),
+        mobile => Value::from(need(ctx, false, RegistrationField::Mobile, &verifiers)),
+    };
     let captcha = Settings::new(ctx.web.state.store.clone())
         .flag("captcha_enabled")
         .await?;
@@ -101,26 +165,25 @@ async fn show(
             methods[0].get_attr("id").unwrap_or_default(),
         );
     }
-    let fields = &ctx.web.config.signup;
+    let today = chrono::Utc::now()
+        .with_timezone(&ctx.web.tz)
+        .date_naive()
+        .format("%Y-%m-%d")
+        .to_string();
     ctx.render(
         status,
         "signup.html",
         "signup-title",
         context! {
             methods,
-            ask_mobile,
+            need,
+            mobile_hint => mobile_hint(ctx, cc.as_deref()),
+            today,
             captcha,
             captcha_nonce => rand::random::<u32>(),
             form => Value::from_pairs(values),
             errors => super::templates::map(errors),
             duplicate,
-            fields => context! {
-                birth_date => fields.birth_date,
-                address => fields.address,
-                city => fields.city,
-                zip => fields.zip,
-                country => fields.country,
-            },
         },
     )
 }
@@ -199,14 +262,31 @@ async fn sign_up(ctx: &mut Ctx, body: Body) -> Result<Response, Fail> {
         errors.insert("verification_method", ctx.tr.t("err-method"));
     }
     let fields = ctx.web.config.signup.clone();
+    let chosen: Vec<Arc<dyn Verifier>> = verifier.iter().cloned().collect();
+    let needs = |on: bool, field: RegistrationField| {
+        on || chosen.iter().any(|v| v.required_fields().contains(&field))
+    };
+    let address = RegistrationField::Address;
     let mut new = NewUser {
         verification_method: method.to_owned(),
         given_name: text(ctx, &form, "given_name", true, &mut errors),
         surname: text(ctx, &form, "surname", true, &mut errors),
-        address: text(ctx, &form, "address", fields.address, &mut errors),
-        city: text(ctx, &form, "city", fields.city, &mut errors),
-        zip: text(ctx, &form, "zip", fields.zip, &mut errors),
-        country: text(ctx, &form, "country", fields.country, &mut errors),
+        address: text(
+            ctx,
+            &form,
+            "address",
+            needs(fields.address, address),
+            &mut errors,
+        ),
+        city: text(ctx, &form, "city", needs(fields.city, address), &mut errors),
+        zip: text(ctx, &form, "zip", needs(fields.zip, address), &mut errors),
+        country: text(
+            ctx,
+            &form,
+            "country",
+            needs(fields.country, address),
+            &mut errors,
+        ),
         eula_accepted: form.checked("eula_acceptance"),
         privacy_accepted: form.checked("privacy_acceptance"),
         locale: ctx.tr.lang().to_owned(),
@@ -214,9 +294,12 @@ async fn sign_up(ctx: &mut Ctx, body: Body) -> Result<Response, Fail> {
         ..NewUser::default()
     };
     let birth = form.get("birth_date");
-    if fields.birth_date || !birth.is_empty() {
+    if needs(fields.birth_date, RegistrationField::BirthDate) || !birth.is_empty() {
         match NaiveDate::parse_from_str(birth, "%Y-%m-%d") {
-            Ok(d) if d.year() >= 1900 && d <= chrono::Utc::now().date_naive() => {
+            Ok(d)
+                if d.year() >= 1900
+                    && d <= chrono::Utc::now().with_timezone(&ctx.web.tz).date_naive() =>
+            {
                 new.birth_date = Some(d);
             }
             _ if birth.is_empty() => {
@@ -238,15 +321,14 @@ async fn sign_up(ctx: &mut Ctx, body: Body) -> Result<Response, Fail> {
             }
         },
     }
-    let needs_mobile = verifier
-        .as_ref()
-        .is_some_and(|v| v.required_fields().contains(&RegistrationField::Mobile));
+    let needs_mobile = needs(false, RegistrationField::Mobile);
+    let cc = country_code(&ctx.web, verifier.as_ref());
     match form.get("mobile") {
         "" if needs_mobile => {
             errors.insert("mobile", ctx.tr.t("err-mobile-required"));
         }
         "" => {}
-        m => match PhoneNumber::parse(m) {
+        m => match PhoneNumber::parse_with_country(m, cc.as_deref()) {
             Ok(m) => new.mobile = Some(m),
             Err(_) => {
                 errors.insert("mobile", ctx.tr.t("err-mobile"));

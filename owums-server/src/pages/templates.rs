@@ -111,8 +111,9 @@ mod tests {
     /// String literals in Rust `text` that look like message ids (`"verify-expired"`).
     fn literal_ids(text: &str) -> Vec<String> {
         const PREFIXES: &[&str] = &[
-            "account", "chart", "col", "doc", "err", "error", "field", "home", "login", "logout",
-            "method", "nav", "pager", "reset", "session", "signup", "status", "verify",
+            "account", "chart", "col", "doc", "err", "error", "field", "form", "hint", "home",
+            "login", "logout", "method", "nav", "pager", "reset", "session", "signup", "status",
+            "verify",
         ];
         text.split('"')
             .skip(1)
@@ -138,6 +139,7 @@ mod tests {
             include_str!("context.rs"),
             include_str!("home.rs"),
             include_str!("login.rs"),
+            include_str!("phone_reset.rs"),
             include_str!("reset.rs"),
             include_str!("signup.rs"),
             include_str!("verification.rs"),

@@ -9,6 +9,7 @@ use poem::{IntoResponse, Request, Response, handler};
 use serde_json::json;
 
 use super::context::{redirect, seconds_left};
+use super::format::{ShownPhone, shown_phone};
 use super::{Ctx, Fail, Web};
 
 /// Session-data key of the challenge the verifier returned.
@@ -105,6 +106,7 @@ async fn show(ctx: &mut Ctx, expired: bool) -> Result<Response, Fail> {
     let remaining = left.map(mm_ss).unwrap_or_default();
     let values = match challenge {
         Challenge::CallNumber { numbers, from, .. } => {
+            let (numbers, from) = shown_numbers(&numbers, from.as_deref(), verifier.country_code());
             context! { kind => "call", numbers, from, remaining }
         }
         Challenge::Redirect { url } => context! { kind => "redirect", url, remaining },
@@ -112,6 +114,23 @@ async fn show(ctx: &mut Ctx, expired: bool) -> Result<Response, Fail> {
         _ => return Ok(redirect("/account")),
     };
     ctx.render(StatusCode::OK, "verification.html", "verify-title", values)
+}
+
+/// The numbers to call and the number to call from, for the page: grouped for reading, E.164
+/// in `tel:` links (national numbers read with `country_code`).
+pub(crate) fn shown_numbers(
+    numbers: &[String],
+    from: Option<&str>,
+    country_code: Option<&str>,
+) -> (Vec<ShownPhone>, Option<ShownPhone>) {
+    (
+        numbers
+            .iter()
+            .map(|n| shown_phone(n, country_code))
+            .collect(),
+        from.filter(|f| !f.is_empty())
+            .map(|f| shown_phone(f, country_code)),
+    )
 }
 
 /// `GET /account/status.json`: `{"is_verified", "is_expired", "remaining_time": "MM:SS" | 0}`;

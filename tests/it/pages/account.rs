@@ -10,11 +10,22 @@ use crate::support::{TestDb, db_test, new_user, subscribers};
 
 /// A verified `name` logged in through the form.
 pub(crate) async fn logged_in(db: &TestDb, name: &str) -> (Browser, owums_core::UserRecord) {
+    logged_in_with(db, name, &config(&["phone"]), None).await
+}
+
+/// A verified `name` (with mobile number `mobile`) logged in through the form of `cfg`.
+async fn logged_in_with(
+    db: &TestDb,
+    name: &str,
+    cfg: &owums_core::Config,
+    mobile: Option<&str>,
+) -> (Browser, owums_core::UserRecord) {
     let user = subscribers(db)
         .create(
             owums_core::NewUser {
                 verification_method: "phone".to_owned(),
                 locale: "en".to_owned(),
+                mobile: mobile.map(crate::support::mobile),
                 ..new_user(name)
             },
             true,
@@ -22,7 +33,7 @@ pub(crate) async fn logged_in(db: &TestDb, name: &str) -> (Browser, owums_core::
         )
         .await
         .unwrap();
-    let mut b = Browser::new(db, &config(&["phone"])).await;
+    let mut b = Browser::new(db, cfg).await;
     let csrf = b.get("/account/login").await.csrf();
     let p = b
         .post(
@@ -48,8 +59,20 @@ async fn session(
     up: u64,
     down: u64,
 ) {
-    let sink = SqlAccountingSink::new(db.store.clone());
     let start = Utc::now() - Duration::days(days_ago) - Duration::minutes(minutes as i64 + 1);
+    session_at(db, user, id, start, minutes, (up, down)).await;
+}
+
+/// A closed session of `user` from `start`, of `minutes` and `(up, down)` octets.
+async fn session_at(
+    db: &TestDb,
+    user: &str,
+    id: &str,
+    start: chrono::DateTime<Utc>,
+    minutes: u64,
+    (up, down): (u64, u64),
+) {
+    let sink = SqlAccountingSink::new(db.store.clone());
     let mut e = AccountingEvent::new(AcctStatus::Start, id, id, user, "10.0.0.1");
     e.event_time = start;
     e.framed_ip_address = "10.1.2.3".to_owned();
@@ -79,19 +102,19 @@ db_test!(account_page_shows_profile_sessions_and_charts, |db| {
         .has("Alice")
         .has(r#"<svg id="traffic-chart""#)
         .has(r#"<svg id="time-chart""#)
-        .has("50.0 MB")
+        .has("50.0 MiB")
         .has("0:30:00")
         .has("Page 1 of 2")
         .has(r#"rel="next""#)
-        .lacks("300.0 MB");
-    // Sorted by upload, largest first: the 300 MB session leads.
+        .lacks("300.0 MiB");
+    // Sorted by upload, largest first: the 300 MiB session leads.
     let p = b.get("/account?sort=upload&dir=desc").await;
-    p.has("300.0 MB").has(r#"aria-sort="descending""#);
-    let first = p.body.find("300.0 MB").unwrap();
-    let second = p.body.find("5.0 MB").unwrap();
+    p.has("300.0 MiB").has(r#"aria-sort="descending""#);
+    let first = p.body.find("300.0 MiB").unwrap();
+    let second = p.body.find("5.0 MiB").unwrap();
     assert!(first < second);
     let p = b.get("/account?sort=upload&dir=asc&page=1").await;
-    p.has("1.0 KB").lacks("300.0 MB");
+    p.has("1.0 KiB").lacks("300.0 MiB");
     let p = b.get("/account?sort=stop&page=2").await;
     p.has("Page 2 of 2").has(r#"rel="prev""#);
     // Italian labels.
@@ -100,6 +123,39 @@ db_test!(account_page_shows_profile_sessions_and_charts, |db| {
         .has("Connessioni")
         .has("Pagina 1 di 2");
 });
+
+db_test!(
+    account_numbers_follow_the_language_and_times_name_their_zone,
+    |db| {
+        let mut cfg = config(&["phone"]);
+        cfg.web.time_zone = "Europe/Rome".to_owned();
+        let (mut b, _user) = logged_in_with(&db, "bruno", &cfg, Some("+393331234567")).await;
+        let winter = chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 1, 15, 10, 0, 0).unwrap();
+        let (mib, gib) = (1024 * 1024, 1024 * 1024 * 1024);
+        session_at(&db, "bruno", "w1", winter, 30, (50 * mib, 3 * gib / 2)).await;
+        session(&db, "bruno", "r1", 1, 10, mib / 2, 0).await;
+        let p = b.get("/account").await;
+        assert_eq!(p.status, StatusCode::OK, "{}", p.body);
+        // Binary units, said so; times in the display zone with its name.
+        p.has("50.0 MiB")
+            .has("1.5 GiB")
+            .has(r#"<time datetime="2026-01-15T10:00:00Z">2026-01-15 11:00 CET</time>"#)
+            .has(r#"<time datetime="2026-01-15T10:30:00Z">2026-01-15 11:30 CET</time>"#)
+            .has("Traffic per day (MiB)")
+            .has(r#"id="profile-mobile">+39 333 123 4567<"#)
+            .lacks("+393331234567")
+            .lacks(" MB<");
+        p.has("<dt>Registered on</dt><dd><time datetime=\"");
+        // Italian and Spanish write a decimal comma, in the table and on the chart's axis.
+        let p = b.get("/account?locale=it").await;
+        p.has("50,0 MiB")
+            .has("1,5 GiB")
+            .has("Traffico al giorno (MiB)")
+            .has(">0,45</text>")
+            .lacks("50.0 MiB");
+        b.get("/account?locale=es").await.has("1,5 GiB");
+    }
+);
 
 db_test!(account_edit_changes_only_what_it_may, |db| {
     let (mut b, user) = logged_in(&db, "carla").await;

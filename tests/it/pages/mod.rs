@@ -6,6 +6,7 @@ mod login;
 mod phone_reset;
 mod reset;
 mod signup;
+mod signup_fields;
 mod site;
 
 use std::collections::BTreeMap;
@@ -42,6 +43,9 @@ impl Verifier for PhoneVerifier {
     fn required_fields(&self) -> Vec<RegistrationField> {
         vec![RegistrationField::Mobile]
     }
+    fn country_code(&self) -> Option<&str> {
+        Some("39")
+    }
     fn expiry(&self) -> Expiry {
         Expiry::Delete(Duration::from_secs(300))
     }
@@ -50,6 +54,33 @@ impl Verifier for PhoneVerifier {
             numbers: vec![CALL_NUMBER.to_owned()],
             from: user.mobile().map(|m| m.as_str().to_owned()),
             expires_in_seconds: 300,
+        })
+    }
+    async fn handle_event(&self, _event: VerifierEvent) -> owums_core::Result<Outcome> {
+        Ok(Outcome::Ignored)
+    }
+}
+
+/// A self-service method like a card payment: needs the birth date and the address.
+struct CardVerifier;
+
+#[owums_core::async_trait]
+impl Verifier for CardVerifier {
+    fn id(&self) -> &'static str {
+        "card"
+    }
+    fn self_service(&self) -> bool {
+        true
+    }
+    fn required_fields(&self) -> Vec<RegistrationField> {
+        vec![RegistrationField::BirthDate, RegistrationField::Address]
+    }
+    fn expiry(&self) -> Expiry {
+        Expiry::Never
+    }
+    async fn start(&self, _user: &dyn User) -> owums_core::Result<Challenge> {
+        Ok(Challenge::Redirect {
+            url: "https://pay.example.org/".to_owned(),
         })
     }
     async fn handle_event(&self, _event: VerifierEvent) -> owums_core::Result<Outcome> {
@@ -91,6 +122,7 @@ impl VerifierFactory for Factory {
     ) -> owums_core::Result<Arc<dyn Verifier>> {
         Ok(match self.0 {
             "phone" => Arc::new(PhoneVerifier),
+            "card" => Arc::new(CardVerifier),
             _ => Arc::new(DeskVerifier),
         })
     }
@@ -114,12 +146,38 @@ pub(crate) fn config(methods: &[&str]) -> Config {
     config
 }
 
-/// The test methods `phone` and `desk`, registered (enable them with [`config`]).
+/// The test methods `phone`, `card` and `desk`, and the real `sip` plugin, registered
+/// (enable them with [`config`]; `sip` needs its settings, see [`sip_config`]).
 pub(crate) fn registry() -> PluginRegistry {
     let mut registry = PluginRegistry::new();
     registry.register_verifier(Box::new(Factory("phone")));
+    registry.register_verifier(Box::new(Factory("card")));
     registry.register_verifier(Box::new(Factory("desk")));
+    owums_plugin_sip::register(&mut registry);
     registry
+}
+
+/// A configuration with the SIP plugin enabled (its listener is not started by the test
+/// app): subscribers call `numbers`, national numbers are of `country_code`.
+pub(crate) fn sip_config(numbers: &[&str], country_code: &str) -> Config {
+    let mut config = Config::default();
+    let settings = serde_json::json!({
+        "listen": "127.0.0.1:5060",
+        "allowed_peers": ["127.0.0.1"],
+        "numbers": numbers,
+        "default_country_code": country_code,
+    });
+    let mut plugins = BTreeMap::new();
+    plugins.insert(
+        "sip".to_owned(),
+        PluginTable {
+            enabled: true,
+            required: true,
+            settings: settings.as_object().cloned().unwrap_or_default(),
+        },
+    );
+    config.plugins = PluginsConfig(plugins);
+    config
 }
 
 /// The app over `db` with `config`.

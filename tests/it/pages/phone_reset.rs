@@ -5,7 +5,7 @@
 use owums_core::{Outcome, OutcomeHandler};
 use poem::http::StatusCode;
 
-use super::{Browser, CALL_NUMBER, Page, config};
+use super::{Browser, CALL_NUMBER, Page, config, sip_config};
 use crate::support::{TestDb, db_test, mobile, new_user, subscribers};
 
 const WAIT: &str = "/account/reset/phone/wait";
@@ -72,8 +72,8 @@ db_test!(phone_recovery_pending_proven_then_one_new_password, |db| {
         b[..at].to_owned()
     };
     assert_eq!(
-        strip(&known_page, "+393331234567"),
-        strip(&unknown_page, "+393339999999")
+        strip(&known_page, "+39 333 123 4567"),
+        strip(&unknown_page, "+39 333 999 9999")
     );
     assert_eq!(status_of(&known.get(STATUS).await), "pending");
     assert_eq!(status_of(&unknown.get(STATUS).await), "pending");
@@ -221,3 +221,48 @@ db_test!(phone_recovery_out_of_time_says_so, |db| {
     assert_eq!(p.status, StatusCode::GONE);
     p.has("il tempo è scaduto");
 });
+
+db_test!(
+    phone_recovery_reads_national_numbers_with_the_sip_country_code,
+    |db| {
+        let mut u = new_user("lucia");
+        u.mobile = Some(mobile("+393341234567"));
+        let user = subscribers(&db).create(u, true, &[]).await.unwrap();
+        // `[plugins.sip] default_country_code = "39"`, the number to call written the national way.
+        let cfg = sip_config(&["02 1234 5678"], "39");
+        let mut b = Browser::new(&db, &cfg).await;
+        let form = b.get("/account/reset/phone").await;
+        assert_eq!(form.status, StatusCode::OK, "{}", form.body);
+        form.has("A number without + or 00 is read as a +39 number");
+        let p = b
+            .post(
+                "/account/reset/phone",
+                &[("csrf_token", &form.csrf()), ("mobile", "334 1234567")],
+            )
+            .await;
+        assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+        let wait = b.get(WAIT).await;
+        assert_eq!(wait.status, StatusCode::OK, "{}", wait.body);
+        wait.has(r#"href="tel:+390212345678">+39 021 234 5678</a>"#)
+            .has("Call from +39 334 123 4567.")
+            .lacks("+393341234567");
+        // The recovery is the subscriber's: their call proves it.
+        subscribers(&db)
+            .apply("sip", Outcome::PasswordRecovered { user: user.id })
+            .await
+            .unwrap();
+        assert_eq!(status_of(&b.get(STATUS).await), "proven");
+        // Without a country code a national number is still refused, saying how to write it.
+        let mut b = Browser::new(&db, &sip_config(&["+39 02 1234 5678"], "")).await;
+        let form = b.get("/account/reset/phone").await;
+        form.has("With the country code");
+        let p = b
+            .post(
+                "/account/reset/phone",
+                &[("csrf_token", &form.csrf()), ("mobile", "334 1234567")],
+            )
+            .await;
+        assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+        p.has("start with + and the country code");
+    }
+);

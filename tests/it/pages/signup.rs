@@ -33,7 +33,7 @@ pub(crate) fn fields<'a>(csrf: &'a str, name: &'a str) -> Vec<(&'a str, &'a str)
     ]
 }
 
-fn with<'a>(
+pub(crate) fn with<'a>(
     mut f: Vec<(&'a str, &'a str)>,
     key: &'a str,
     value: &'a str,
@@ -43,7 +43,7 @@ fn with<'a>(
     f
 }
 
-fn without<'a>(mut f: Vec<(&'a str, &'a str)>, key: &str) -> Vec<(&'a str, &'a str)> {
+pub(crate) fn without<'a>(mut f: Vec<(&'a str, &'a str)>, key: &str) -> Vec<(&'a str, &'a str)> {
     f.retain(|(k, _)| *k != key);
     f
 }
@@ -110,7 +110,7 @@ db_test!(signup_creates_an_unverified_user_and_shows_the_call, |db| {
     let v = b.get("/account/verification").await;
     assert_eq!(v.status, StatusCode::OK);
     v.has(&format!(r#"href="tel:{CALL_NUMBER}""#))
-        .has("+393331234567")
+        .has("+39 333 123 4567")
         .has(r#"src="/assets/status.js""#)
         .has(r#"<noscript><meta http-equiv="refresh""#);
     let s = b.get("/account/status.json").await;
@@ -183,7 +183,7 @@ db_test!(signup_bad_input_is_refused_in_the_users_language, |db| {
         (
             with(ok.clone(), "birth_date", "1990-13-45"),
             "birth_date",
-            "non è una data valida",
+            "non è una data di nascita valida",
         ),
         (
             with(ok.clone(), "username", "ab"),
