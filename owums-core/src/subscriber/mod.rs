@@ -18,6 +18,7 @@ pub(crate) mod password;
 pub(crate) mod reset;
 pub(crate) mod service;
 pub(crate) mod settings;
+pub(crate) mod token;
 pub(crate) mod user;
 pub(crate) mod web_session;
 

@@ -21,12 +21,12 @@ use std::fmt;
 
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 use crate::ids::UserId;
 use crate::storage::Store;
 use crate::storage::subscriber::sessions::{SessionField, SessionRow};
+use crate::subscriber::token;
 
 /// How often at most a session's last use is written.
 pub const TOUCH_INTERVAL_SECONDS: i64 = 60;
@@ -40,7 +40,7 @@ pub struct WebSessionToken(String);
 
 impl WebSessionToken {
     fn generate() -> Self {
-        WebSessionToken(random_hex())
+        WebSessionToken(token::random_secret())
     }
 
     /// The token as sent to the client (cookie value or bearer token).
@@ -55,17 +55,9 @@ impl fmt::Debug for WebSessionToken {
     }
 }
 
-fn random_hex() -> String {
-    let bytes: [u8; 32] = rand::random();
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// The stored id of a session: SHA-256 of its token, in hex.
 fn session_id(token: &str) -> String {
-    Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    token::digest(token)
 }
 
 /// Who holds a session.
@@ -201,7 +193,7 @@ impl WebSessions {
         SessionRow {
             id: session_id(token.as_str()),
             user_id: user.map(|u| u.to_string()),
-            csrf_token: random_hex(),
+            csrf_token: token::random_secret(),
             locale: None,
             kind: kind.as_str().to_owned(),
             data: "{}".to_owned(),

@@ -13,16 +13,15 @@
 //! ```
 
 use chrono::Utc;
-use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Problem, ResetLinkError, Result};
 use crate::ids::{Email, UserId, Username};
 use crate::mail::{MailKind, compose, mail_locale};
 use crate::settings::Settings;
 use crate::storage::{NewMailRow, PasswordWrite, TokenProblem};
-use crate::subscriber::password;
 use crate::subscriber::service::Subscribers;
 use crate::subscriber::user::UserStatus;
+use crate::subscriber::{password, token};
 
 /// How long a reset link works.
 pub const RESET_TOKEN_TTL_MINUTES: i64 = 10;
@@ -46,15 +45,7 @@ impl From<TokenProblem> for ResetLinkError {
 /// SHA-256 of a well-formed token (64 lowercase hex digits), in hex; `None` for anything else.
 fn token_hash(token: &str) -> Option<String> {
     let token = token.trim();
-    let ok = token.len() == 64
-        && token
-            .bytes()
-            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
-    ok.then(|| hex(&Sha256::digest(token.as_bytes())))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    token::is_secret(token).then(|| token::digest(token))
 }
 
 impl Subscribers {
@@ -99,7 +90,7 @@ impl Subscribers {
             tracing::info!("password reset asked for an unknown or inactive account");
             return Ok(());
         };
-        let token = hex(&rand::random::<[u8; 32]>());
+        let token = token::random_secret();
         let locale = mail_locale(
             locale
                 .filter(|l| !l.trim().is_empty())
@@ -119,7 +110,7 @@ impl Subscribers {
             return Ok(());
         };
         let now = Utc::now();
-        let hash = hex(&Sha256::digest(token.as_bytes()));
+        let hash = token::digest(&token);
         store
             .create_password_reset(
                 &hash,
@@ -190,7 +181,7 @@ mod tests {
 
     #[test]
     fn only_well_formed_tokens_are_looked_up() {
-        let token = hex(&[0xab; 32]);
+        let token = "ab".repeat(32);
         assert_eq!(token.len(), 64);
         assert_eq!(token_hash(&token).map(|h| h.len()), Some(64));
         assert_ne!(token_hash(&token).as_deref(), Some(token.as_str()));

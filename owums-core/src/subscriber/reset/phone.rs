@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 use crate::ids::{Email, PhoneNumber, UserId, Username};
@@ -14,6 +13,7 @@ use crate::plugin::PluginStateStore;
 use crate::plugin::verifier::{Challenge, Expiry, Verifier};
 use crate::storage::Store;
 use crate::subscriber::service::Subscribers;
+use crate::subscriber::token;
 use crate::subscriber::user::{User, UserRecord, UserStatus};
 
 /// Plugin-state key under which a password recovery is recorded.
@@ -55,29 +55,6 @@ impl Record {
     }
 }
 
-fn sha256_hex(parts: &[&str]) -> String {
-    let mut h = Sha256::new();
-    for p in parts {
-        h.update(p.as_bytes());
-        h.update([0]);
-    }
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Compares two hex digests without an early exit.
-fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
-}
-
-fn random_secret() -> String {
-    let bytes: [u8; 32] = rand::random();
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// The polling handle of one recovery request: `<user id>.<expiry>.<secret>`, opaque to
 /// clients (put it in the waiting page's URL; it is as sensitive as the reset token).
 #[derive(Clone, PartialEq, Eq)]
@@ -107,7 +84,7 @@ impl FromStr for RecoveryTicket {
         let user = parts.next().ok_or_else(bad)?.parse().map_err(|_| bad())?;
         let expires_at = parts.next().ok_or_else(bad)?.parse().map_err(|_| bad())?;
         let secret = parts.next().ok_or_else(bad)?;
-        if secret.len() != 64 || !secret.bytes().all(|b| b.is_ascii_hexdigit()) {
+        if !token::is_secret(&secret.to_ascii_lowercase()) {
             return Err(bad());
         }
         Ok(RecoveryTicket {
@@ -122,7 +99,7 @@ impl RecoveryTicket {
     fn token(&self) -> ResetToken {
         ResetToken {
             user: self.user,
-            secret: sha256_hex(&["owums-reset", &self.secret]),
+            secret: token::digest_parts(&["owums-reset", &self.secret]),
         }
     }
 }
@@ -151,7 +128,7 @@ impl FromStr for ResetToken {
     fn from_str(s: &str) -> Result<Self> {
         let bad = || Error::invalid("reset token", "is not a valid token");
         let (user, secret) = s.trim().split_once('.').ok_or_else(bad)?;
-        if secret.len() != 64 || !secret.bytes().all(|b| b.is_ascii_hexdigit()) {
+        if !token::is_secret(&secret.to_ascii_lowercase()) {
             return Err(bad());
         }
         Ok(ResetToken {
@@ -288,7 +265,7 @@ impl PhoneRecovery {
         let ticket = RecoveryTicket {
             user: id,
             expires_at,
-            secret: random_secret(),
+            secret: token::random_secret(),
         };
         let stand_in = Caller {
             id,
@@ -306,8 +283,8 @@ impl PhoneRecovery {
             Some(u) if u.active => {
                 let record = Record::Pending {
                     method: verifier.id().to_owned(),
-                    ticket_hash: sha256_hex(&[&ticket.secret]),
-                    token_hash: sha256_hex(&[&ticket.token().secret]),
+                    ticket_hash: token::digest_parts(&[&ticket.secret]),
+                    token_hash: token::digest_parts(&[&ticket.token().secret]),
                     expires_at,
                 };
                 self.store()
@@ -338,7 +315,7 @@ impl PhoneRecovery {
         let left = |until: i64| u64::try_from(until.saturating_sub(now)).unwrap_or(0);
         let record = load(self.store(), ticket.user)
             .await?
-            .filter(|r| same(r.ticket_hash(), &sha256_hex(&[&ticket.secret])));
+            .filter(|r| token::same(r.ticket_hash(), &token::digest_parts(&[&ticket.secret])));
         Ok(match record {
             // Unknown number or a replaced request: pending until the ticket's own expiry,
             // exactly like a real one that nobody calls for.
@@ -388,7 +365,7 @@ impl PhoneRecovery {
         else {
             return Err(Error::Unauthorized);
         };
-        if !same(token_hash, &sha256_hex(&[&token.secret]))
+        if !token::same(token_hash, &token::digest_parts(&[&token.secret]))
             || now.timestamp() >= proven_at + lifetime()
         {
             return Err(Error::Unauthorized);
