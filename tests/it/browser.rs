@@ -12,6 +12,24 @@ use crate::support::smtp::{SmtpSink, mail_config};
 
 mod phone_layout;
 
+/// Logs `name` in with `password` through the login form and waits for the account page.
+async fn log_in(browser: &Browser, site: &Site, name: &str, password: &str) {
+    browser.goto(&site.url("/account/login?locale=en")).await;
+    browser.fill("username", name).await;
+    browser.fill("password", password).await;
+    browser
+        .find("main form button[type=submit]")
+        .await
+        .click()
+        .await;
+    browser
+        .wait_for_script(
+            "the account page",
+            "return location.pathname === '/account';",
+        )
+        .await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn browser_opens_the_health_check_at_phone_size() {
     let Some(browser) = Browser::start().await else {
@@ -190,19 +208,7 @@ async fn signup_verification_login_and_account_charts_on_a_phone() {
     }
     browser.goto(&site.url("/account/login")).await;
     assert_fits_the_phone(&browser).await;
-    browser.fill("username", "MARIA").await;
-    browser.fill("password", "sunny-day-42").await;
-    browser
-        .find("main form button[type=submit]")
-        .await
-        .click()
-        .await;
-    browser
-        .wait_for_script(
-            "the account page",
-            "return location.pathname === '/account';",
-        )
-        .await;
+    log_in(&browser, &site, "MARIA", "sunny-day-42").await;
 
     // The account page: profile, both charts drawn, sessions listed.
     assert_fits_the_phone(&browser).await;

@@ -13,24 +13,6 @@ use crate::support::site::{DESK, Site};
 /// The smallest text size, in CSS pixels as rendered, a phone user should have to read.
 const MIN_TEXT_PX: f64 = 11.0;
 
-/// Logs `name` / `password1` in through the login form and waits for the account page.
-async fn log_in(browser: &Browser, site: &Site, name: &str) {
-    browser.goto(&site.url("/account/login?locale=en")).await;
-    browser.fill("username", name).await;
-    browser.fill("password", "password1").await;
-    browser
-        .find("main form button[type=submit]")
-        .await
-        .click()
-        .await;
-    browser
-        .wait_for_script(
-            "the account page",
-            "return location.pathname === '/account';",
-        )
-        .await;
-}
-
 /// Buttons whose font family or size differs from the page's text: `[text, family]`.
 async fn buttons_in_another_font(browser: &Browser) -> serde_json::Value {
     browser
@@ -65,7 +47,7 @@ async fn account_page_reads_on_a_phone() {
     for (days_ago, minutes, mb) in [(0, 30, 120), (1, 95, 640), (2, 12, 8), (5, 240, 1900)] {
         insert_session(&site, "giulia", days_ago, minutes, mb).await;
     }
-    log_in(&browser, &site, "giulia").await;
+    super::log_in(&browser, &site, "giulia", "password1").await;
     assert_fits_the_phone(&browser).await;
 
     // Every text of both charts, at the size it is drawn on the screen.

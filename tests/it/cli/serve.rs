@@ -1,25 +1,7 @@
 //! `owums serve`: health, signals, what it says at start and what the pages offer.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
-use std::time::Duration;
-
-use crate::support::cli::{Serving, owums, serve_command};
+use crate::support::cli::{Serving, http_get, owums, serve_command};
 use crate::support::{Backend, TestDb};
-
-fn http_get(addr: &str, path: &str) -> Option<(u16, String)> {
-    let mut s = TcpStream::connect(addr).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )
-    .ok()?;
-    let mut buf = String::new();
-    s.read_to_string(&mut buf).ok()?;
-    let code = buf.split_whitespace().nth(1)?.parse().ok()?;
-    Some((code, buf))
-}
 
 #[test]
 fn serve_migrates_answers_healthz_and_stops_on_sigterm() {

@@ -21,17 +21,7 @@ fn plugins_toml(port: u16, peers: &str) -> String {
 
 /// A GET of `path` on `addr`: the status code.
 fn http_status(addr: std::net::SocketAddr, path: &str) -> Option<u16> {
-    use std::io::{Read, Write};
-    let mut s = std::net::TcpStream::connect(addr).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )
-    .ok()?;
-    let mut buf = String::new();
-    s.read_to_string(&mut buf).ok()?;
-    buf.split_whitespace().nth(1)?.parse().ok()
+    crate::support::cli::http_get(&addr.to_string(), path).map(|(code, _)| code)
 }
 
 #[test]
