@@ -56,8 +56,7 @@ impl Snapshot {
     }
 }
 
-/// Where a cache reads the time: [`Instant::now`], or a clock a test moves.
-pub type CacheClock = Arc<dyn Fn() -> Instant + Send + Sync>;
+pub use crate::radius::lru_table::CacheClock;
 
 /// Recent authorize reads by login name. Cheap to share behind an `Arc`.
 ///

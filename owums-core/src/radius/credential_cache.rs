@@ -16,13 +16,14 @@
 //! that the post-auth log can tell a wrong password (which it may keep) from a correct one
 //! (which it never keeps) without hashing again. It never lets a check be skipped.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
-use crate::radius::lru_table::LruTable;
+use crate::radius::lru_table::{CacheClock, LruTable};
 
 type Key = [u8; 32];
 
@@ -36,6 +37,7 @@ pub struct CredentialCache {
     key: [u8; 32],
     ttl: Duration,
     entries: LruTable<Key, Entry>,
+    clock: CacheClock,
 }
 
 impl std::fmt::Debug for CredentialCache {
@@ -54,7 +56,14 @@ impl CredentialCache {
             key: rand::random(),
             ttl,
             entries: LruTable::new(capacity),
+            clock: Arc::new(Instant::now),
         }
+    }
+
+    /// The same cache reading the time from `clock` (tests move it instead of sleeping).
+    pub fn with_clock(mut self, clock: CacheClock) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// The most entries it holds.
@@ -77,7 +86,10 @@ impl CredentialCache {
             .with(|entries| {
                 let found = entries.get(&key).map(|e| {
                     let same = bool::from(e.stored_hash.as_bytes().ct_eq(stored_hash.as_bytes()));
-                    (e.checked_at.elapsed() < self.ttl, same)
+                    (
+                        (self.clock)().saturating_duration_since(e.checked_at) < self.ttl,
+                        same,
+                    )
                 });
                 match found {
                     Some((true, same)) => same,
@@ -98,7 +110,7 @@ impl CredentialCache {
         }
         let entry = Entry {
             stored_hash: stored_hash.to_owned(),
-            checked_at: Instant::now(),
+            checked_at: (self.clock)(),
         };
         let key = self.digest(username, password);
         self.entries.with(|entries| entries.put(key, entry));
@@ -208,6 +220,21 @@ mod tests {
         assert!(!c.check("alice", "pw2", "$h1"), "other password");
         assert!(!c.check("bob", "pw1", "$h1"), "other user");
         assert!(!c.check("alice", "pw1", "$h2"), "password changed");
+    }
+
+    #[test]
+    fn an_entry_lasts_exactly_its_ttl_on_the_caches_clock() {
+        let now = Arc::new(std::sync::Mutex::new(Instant::now()));
+        let read = now.clone();
+        let c = CredentialCache::new(10, Duration::from_secs(60))
+            .with_clock(Arc::new(move || *read.lock().unwrap()));
+        c.remember("alice", "pw1", "$h1");
+        let start = *now.lock().unwrap();
+        *now.lock().unwrap() = start + Duration::from_secs(59);
+        assert!(c.check("alice", "pw1", "$h1"), "59 s after: still good");
+        *now.lock().unwrap() = start + Duration::from_secs(60);
+        assert!(!c.check("alice", "pw1", "$h1"), "60 s after: expired");
+        assert!(c.is_empty(), "the expired entry is dropped");
     }
 
     #[test]

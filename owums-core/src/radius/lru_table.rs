@@ -7,6 +7,9 @@ use std::sync::Mutex;
 
 use lru::LruCache;
 
+/// Where a cache reads the time: [`std::time::Instant::now`], or a clock a test moves.
+pub type CacheClock = std::sync::Arc<dyn Fn() -> std::time::Instant + Send + Sync>;
+
 /// At most `capacity` entries; with capacity 0 it keeps nothing and every call is a no-op.
 pub(crate) struct LruTable<K: Hash + Eq, V>(Option<Mutex<LruCache<K, V>>>);
 
