@@ -9,6 +9,7 @@ pub mod cli;
 mod commands;
 mod error;
 mod freeradius;
+mod headers;
 mod health;
 pub mod i18n;
 mod mail;
@@ -46,11 +47,13 @@ pub fn app(state: AppState) -> impl Endpoint {
         Err(e) => tracing::error!(error = %e, "FreeRADIUS API not started"),
     }
     let pages = web.clone();
+    let trust = state.config.web.trust_proxy_headers;
     route
         .around(move |ep, req| {
             let web = pages.clone();
             async move { pages::not_found(&web, ep.as_ref(), req).await }
         })
+        .around(move |ep, req| async move { headers::secure(ep.as_ref(), req, trust).await })
         .with(Tracing)
         .data(state)
         .data(web)

@@ -11,6 +11,7 @@ mod cli;
 mod errors;
 mod freeradius_rest;
 mod freeradius_rest_e2e;
+mod headers;
 mod housekeeping;
 mod mail;
 mod maintenance;

@@ -1,0 +1,66 @@
+//! Security headers on every answer of the server — pages, 404s, the JSON API and its
+//! document viewer, assets, `/healthz` and the FreeRADIUS endpoints — whoever produced it.
+//! A handler that sets one of them (the pages set a stricter CSP) keeps its own.
+
+use poem::http::{HeaderMap, HeaderValue, header};
+use poem::{Endpoint, IntoResponse, Request, Response};
+
+/// What may run or load on an answer that is not a page: nothing, and no framing.
+const CSP_NONE: &str = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'";
+
+/// The API's document viewer (`/api/v1/docs`) ships its script and style inline.
+const CSP_DOCS: &str = "default-src 'self'; script-src 'self' 'unsafe-inline'; \
+     style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; \
+     base-uri 'none'";
+
+/// One year, as browsers' preload lists expect.
+const HSTS: &str = "max-age=31536000";
+
+/// Whether the client reached us over HTTPS (directly, or as a trusted proxy says).
+pub(crate) fn is_https(req: &Request, trust_proxy_headers: bool) -> bool {
+    *req.scheme() == poem::http::uri::Scheme::HTTPS
+        || (trust_proxy_headers
+            && req
+                .headers()
+                .get("x-forwarded-proto")
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.trim().eq_ignore_ascii_case("https")))
+}
+
+fn set_default(headers: &mut HeaderMap, name: header::HeaderName, value: &'static str) {
+    if !headers.contains_key(&name) {
+        headers.insert(name, HeaderValue::from_static(value));
+    }
+}
+
+/// Runs `ep` and adds the security headers its answer lacks.
+pub(crate) async fn secure<E: Endpoint + ?Sized>(
+    ep: &E,
+    req: Request,
+    trust_proxy_headers: bool,
+) -> poem::Result<Response> {
+    let https = is_https(&req, trust_proxy_headers);
+    let path = req.uri().path();
+    let docs = path.starts_with("/api/v1/docs");
+    let api = path == "/api" || path.starts_with("/api/");
+    let mut resp = match ep.call(req).await {
+        Ok(r) => r.into_response(),
+        Err(e) => e.into_response(),
+    };
+    let headers = resp.headers_mut();
+    set_default(
+        headers,
+        header::CONTENT_SECURITY_POLICY,
+        if docs { CSP_DOCS } else { CSP_NONE },
+    );
+    set_default(headers, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    set_default(headers, header::REFERRER_POLICY, "same-origin");
+    if api {
+        // tokens, personal data and reset links: nothing of the API is kept by caches
+        set_default(headers, header::CACHE_CONTROL, "no-store");
+    }
+    if https {
+        set_default(headers, header::STRICT_TRANSPORT_SECURITY, HSTS);
+    }
+    Ok(resp)
+}
