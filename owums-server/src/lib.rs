@@ -17,6 +17,7 @@ mod maintenance;
 mod pages;
 pub mod plugins;
 pub mod ratelimit;
+mod request_log;
 mod state;
 
 use std::time::Duration;
@@ -24,7 +25,6 @@ use std::time::Duration;
 use anyhow::Context;
 use owums_core::Config;
 use poem::listener::{Acceptor, Listener, TcpListener};
-use poem::middleware::Tracing;
 use poem::{Endpoint, EndpointExt, Route, get};
 
 pub use state::AppState;
@@ -54,7 +54,7 @@ pub fn app(state: AppState) -> impl Endpoint {
             async move { pages::not_found(&web, ep.as_ref(), req).await }
         })
         .around(move |ep, req| async move { headers::secure(ep.as_ref(), req, trust).await })
-        .with(Tracing)
+        .around(|ep, req| async move { request_log::log(ep.as_ref(), req).await })
         .data(state)
         .data(web)
 }

@@ -1,12 +1,10 @@
 //! The server's one error map: unknown URLs, and failures of ours.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use owums_core::test_support::TestDb;
 use poem::http::StatusCode;
 
 use crate::pages::{Browser, config};
+use crate::support::logs::LogCapture;
 use crate::support::{Backend, db_test};
 
 db_test!(
@@ -50,37 +48,18 @@ db_test!(
     }
 );
 
-/// A writer the test reads back: what the server logged.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn an_internal_error_is_one_log_line_with_its_cause_chain() {
     let db = TestDb::new(Backend::Sqlite).await.unwrap();
-    let logs = Captured::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let logs = LogCapture::default();
+    let _guard = logs.install(tracing::Level::INFO);
     let mut b = Browser::new(&db, &config(&["phone"])).await;
     // the database loses a table the login page needs: a failure of ours, not the user's
     db.exec("DROP TABLE owums_sessions").await.unwrap();
     let p = b.get("/account/login?locale=it").await;
     assert_eq!(p.status, StatusCode::INTERNAL_SERVER_ERROR);
     p.has("Si è verificato un errore interno");
-    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    let text = logs.text();
     let errors: Vec<&str> = text.lines().filter(|l| l.contains("ERROR")).collect();
     assert_eq!(errors.len(), 1, "one error line:\n{text}");
     assert!(
@@ -92,4 +71,73 @@ async fn an_internal_error_is_one_log_line_with_its_cause_chain() {
         !p.body.contains("owums_sessions"),
         "the cause stays in the log"
     );
+}
+
+#[tokio::test]
+async fn no_token_or_password_reaches_the_log_at_debug() {
+    let db = TestDb::new(Backend::Sqlite).await.unwrap();
+    crate::support::subscribers(&db)
+        .create(crate::support::new_user("elena"), true, &[])
+        .await
+        .unwrap();
+    let logs = LogCapture::default();
+    let _guard = logs.install(tracing::Level::DEBUG);
+    let mut b = Browser::new(&db, &config(&["phone"])).await;
+    // a password reset by e-mail, through the link
+    let csrf = b.get("/account/reset").await.csrf();
+    b.post(
+        "/account/reset",
+        &[("csrf_token", &csrf), ("username_or_email", "elena")],
+    )
+    .await;
+    let mail = db
+        .store
+        .outbox(10)
+        .await
+        .unwrap()
+        .pop()
+        .expect("the reset mail");
+    let at = mail.body.find("/account/reset/").unwrap() + "/account/reset/".len();
+    let token = mail.body[at..at + 64].to_owned();
+    let form = b.get(&format!("/account/reset/{token}")).await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.body);
+    let csrf = form.csrf();
+    let done = b
+        .post(
+            &format!("/account/reset/{token}"),
+            &[
+                ("csrf_token", &csrf),
+                ("password", "Secr3t-new-pass"),
+                ("password_confirmation", "Secr3t-new-pass"),
+            ],
+        )
+        .await;
+    assert!(
+        done.status.is_success() || done.status.is_redirection(),
+        "{}",
+        done.status
+    );
+    // an API login, whose answer is a bearer token
+    let resp = poem::test::TestClient::new(crate::pages::app(&db, &config(&["phone"])).await)
+        .post("/api/v1/account/token")
+        .body_json(&serde_json::json!({"username": "elena", "password": "Secr3t-new-pass"}))
+        .send()
+        .await;
+    resp.assert_status_is_ok();
+    let bearer = resp.0.into_body().into_string().await.unwrap();
+    let bearer: serde_json::Value = serde_json::from_str(&bearer).unwrap();
+    let bearer = bearer["token"].as_str().unwrap().to_owned();
+    let text = logs.text();
+    assert!(
+        text.contains("/account/reset/[redacted]"),
+        "the requests are logged:\n{text}"
+    );
+    for secret in [
+        token.as_str(),
+        "Secr3t-new-pass",
+        bearer.as_str(),
+        "password1",
+    ] {
+        assert!(!text.contains(secret), "{secret} in the log:\n{text}");
+    }
 }

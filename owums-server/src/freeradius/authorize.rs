@@ -77,7 +77,7 @@ pub(crate) async fn authorize(req: &Request, body: Body, api: Data<&FreeradiusAp
     };
     match api.authorizer.authorize(&request, chrono::Utc::now()).await {
         Ok(decision) => {
-            tracing::debug!(username = %request.username, ?decision, "authorize");
+            tracing::debug!(username = ?request.username, ?decision, "authorize");
             answer(&api, decision)
         }
         Err(e) => internal(&api, &e),

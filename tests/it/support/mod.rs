@@ -6,6 +6,7 @@ pub(crate) mod browser;
 pub(crate) mod cli;
 pub(crate) mod freeradius;
 pub(crate) mod freeradius_sql;
+pub(crate) mod logs;
 pub(crate) mod radclient;
 pub(crate) mod site;
 pub(crate) mod smtp;
