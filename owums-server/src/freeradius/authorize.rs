@@ -95,13 +95,14 @@ pub(crate) async fn postauth(req: &Request, body: Body, api: Data<&FreeradiusApi
         Err(r) => return *r,
     };
     // rlm_rest's own encoding has no reply code: the shipped config puts it in the query
-    let query = req.uri().query().unwrap_or_default();
-    let from_query = query
-        .split('&')
-        .find_map(|kv| kv.strip_prefix("reply="))
+    // (URL-decoded: `?reply=Access%2DAccept` is an Access-Accept)
+    let from_query = req
+        .params::<std::collections::HashMap<String, String>>()
+        .ok()
+        .and_then(|mut q| q.remove("reply"))
         .unwrap_or_default();
     let reply = match fields.text("reply") {
-        "" => from_query,
+        "" => from_query.trim(),
         r => r,
     };
     let password = fields.text("password");

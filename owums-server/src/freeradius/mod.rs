@@ -136,11 +136,18 @@ impl FreeradiusApi {
     async fn fields(&self, req: &Request, body: Body) -> Result<Fields, Box<Response>> {
         self.check_access(req)?;
         let bytes = body.into_bytes_limit(BODY_LIMIT).await.map_err(|e| {
-            Box::new(error(
-                StatusCode::BAD_REQUEST,
-                "invalid",
-                &format!("cannot read the body: {e}"),
-            ))
+            Box::new(match e {
+                poem::error::ReadBodyError::PayloadTooLarge => error(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "payload_too_large",
+                    &format!("the body is larger than {BODY_LIMIT} bytes"),
+                ),
+                e => error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid",
+                    &format!("cannot read the body: {e}"),
+                ),
+            })
         })?;
         Fields::parse(&bytes).map_err(|m| Box::new(error(StatusCode::BAD_REQUEST, "invalid", &m)))
     }

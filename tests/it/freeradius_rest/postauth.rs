@@ -128,3 +128,64 @@ db_test!(postauth_keeps_only_wrong_passwords_when_asked, |db| {
         ""
     );
 });
+
+db_test!(
+    postauth_reads_the_reply_code_of_the_query_url_decoded,
+    |db| {
+        let mut cfg = config(&db);
+        cfg.freeradius.postauth_keep_wrong_passwords = true;
+        let cli = client(&cfg, &db, "127.0.0.1");
+        subscribers(&db)
+            .create(new_user("vera"), true, &[])
+            .await
+            .unwrap();
+        // rlm_rest's own encoding carries no reply code: the shipped site puts it in the query,
+        // and FreeRADIUS URL-encodes it
+        for (query, reply) in [
+            ("reply=Access%2DAccept", "Access-Accept"),
+            ("reply=Access-Reject", "Access-Reject"),
+        ] {
+            post(&cli, "authorize", &auth_body("vera", "wrong-password1")).await;
+            let resp = cli
+                .post(format!("/api/v1/freeradius/postauth/?{query}"))
+                .content_type("application/json")
+                .header(
+                    "Authorization",
+                    format!("Bearer {}", crate::freeradius_rest::TOKEN),
+                )
+                .body(auth_body("vera", "wrong-password1").to_string())
+                .send()
+                .await;
+            resp.assert_status(StatusCode::CREATED);
+            let rows = db.store.postauth_for_user("vera").await.unwrap();
+            assert_eq!(rows[0].reply, reply, "{query}");
+            let kept = if reply == "Access-Accept" {
+                ""
+            } else {
+                "wrong-password1"
+            };
+            assert_eq!(rows[0].pass, kept, "an accept keeps no password: {query}");
+        }
+    }
+);
+
+db_test!(an_oversized_body_is_413_and_writes_nothing, |db| {
+    let cli = client(&config(&db), &db, "127.0.0.1");
+    let big = json!({"username": "x".repeat(70 * 1024), "password": "p"}).to_string();
+    for path in ["authorize", "postauth", "accounting"] {
+        let (status, body) = crate::freeradius_rest::post_raw(
+            &cli,
+            path,
+            Some(&format!("Bearer {}", crate::freeradius_rest::TOKEN)),
+            &big,
+        )
+        .await;
+        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{path}: {body}");
+        assert_eq!(
+            parsed(&body)["error"]["kind"],
+            "payload_too_large",
+            "{path}"
+        );
+    }
+    assert!(db.store.postauth_for_user("x").await.unwrap().is_empty());
+});
