@@ -63,7 +63,8 @@ pub trait PluginStateStore: Send + Sync + 'static {
     /// The state of `plugin` for `user`; `None` when nothing was put (or it was deleted).
     async fn get(&self, plugin: &str, user: UserId) -> Result<Option<serde_json::Value>>;
     /// Replaces the state of `plugin` for `user` with `data` (creating it if there was
-    /// none). The last writer wins.
+    /// none). The last writer wins. The user must exist: state refers to a subscriber and
+    /// goes with them.
     async fn put(&self, plugin: &str, user: UserId, data: serde_json::Value) -> Result<()>;
     /// Removes the state of `plugin` for `user`; removing state that does not exist is not
     /// an error.
