@@ -4,18 +4,7 @@
 //! database keeps only its SHA-256, so a copy of the database does not let anyone take over a
 //! session. A session may be anonymous (it then carries the CSRF token and the language picked
 //! before logging in) or belong to a user. Expiry slides: each use moves it forward, written at
-//! most once a minute.
-//!
-//! ```no_run
-//! use owums_core::subscriber::{WebSessionKind, WebSessions};
-//! # async fn demo(store: owums_core::Store, user: owums_core::UserId) -> owums_core::Result<()> {
-//! let sessions = WebSessions::new(store);
-//! let (token, _) = sessions.create(WebSessionKind::Web, None).await?;      // first visit
-//! let (token, session) = sessions.log_in(Some(token.as_str()), WebSessionKind::Web, user).await?;
-//! assert_eq!(session.user_id, Some(user));
-//! sessions.delete(token.as_str()).await?;                              // log out
-//! # Ok(()) }
-//! ```
+//! most once a minute. [`WebSessions`] shows the calls of a visit, from first page to log out.
 
 use std::fmt;
 
@@ -161,6 +150,17 @@ impl TryFrom<SessionRow> for WebSession {
 /// Cheap to clone. Every `owums serve` process behind a load balancer sees the same
 /// sessions. Methods that take a `token` accept whatever the client sent: an empty, absurdly
 /// long or unknown token is simply no session.
+///
+/// ```no_run
+/// use owums_core::subscriber::{WebSessionKind, WebSessions};
+/// # async fn demo(store: owums_core::Store, user: owums_core::UserId) -> owums_core::Result<()> {
+/// let sessions = WebSessions::new(store);
+/// let (token, _) = sessions.create(WebSessionKind::Web, None).await?;      // first visit
+/// let (token, session) = sessions.log_in(Some(token.as_str()), WebSessionKind::Web, user).await?;
+/// assert_eq!(session.user_id, Some(user));
+/// sessions.delete(token.as_str()).await?;                              // log out
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 pub struct WebSessions {
     store: Store,
