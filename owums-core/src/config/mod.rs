@@ -115,11 +115,11 @@ impl Default for ConfigPaths {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
-    /// The database.
+    /// Which database and how to connect (`[database]`).
     pub database: DatabaseConfig,
-    /// The HTTP server.
+    /// The HTTP listener (`[server]`).
     pub server: ServerConfig,
-    /// What FreeRADIUS gets.
+    /// What FreeRADIUS gets from owums' tables (`[radius]`).
     pub radius: RadiusConfig,
     /// The access-point lookup (`owums radacct convert-called-station-id`).
     pub access_points: AccessPointsConfig,

@@ -80,7 +80,7 @@ impl Job {
 /// What one job did, for a log line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JobReport {
-    /// The job.
+    /// The job that ran (or was skipped).
     pub job: Job,
     /// What it did, for a log line; `None` when another process held its lease.
     pub summary: Option<String>,

@@ -42,7 +42,7 @@ pub const MAX_PER_PAGE: u32 = 100;
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SessionSort {
-    /// Start time.
+    /// Start time (`acctstarttime`), the default: newest first with `descending`.
     #[default]
     Start,
     /// Stop time (open sessions count as the latest).
