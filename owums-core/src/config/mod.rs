@@ -16,7 +16,7 @@
 //!
 //! One module per section that has more than a few keys: `web` (`[web]`, `[web.signup]`,
 //! `[web.rate_limits]`), `mail` (`[mail]`), `freeradius` (`[freeradius]`, `[accounting]`);
-//! the small sections sit here. `redact` masks secrets for `owums config`.
+//! the small sections sit here. `redact` masks secrets for `owums check-config`.
 //!
 //! ```
 //! use owums_core::config::{Config, ConfigPaths};
@@ -218,7 +218,7 @@ pub struct AccessPointsConfig {
     /// HTTP basic-auth user (empty: none).
     pub username: String,
     /// HTTP basic-auth password (`password_file` reads it from a file; masked by
-    /// `owums config`).
+    /// `owums check-config`).
     pub password: String,
     /// Seconds to wait for an answer.
     pub timeout_seconds: u64,
@@ -455,7 +455,7 @@ impl Config {
 
     /// The configuration as TOML with secrets (passwords in URLs, keys named like secrets) masked.
     ///
-    /// What `owums config` prints: safe to paste into a bug report. An empty secret shows
+    /// What `owums check-config` prints: safe to paste into a bug report. An empty secret shows
     /// as `(not set)`, so "no password" and "a password" can be told apart.
     pub fn to_redacted_toml(&self) -> Result<String> {
         let mut value = toml::Value::try_from(self).map_err(|e| Error::Internal(e.to_string()))?;

@@ -1,6 +1,6 @@
 //! Masking secrets before configuration is shown.
 //!
-//! `owums config` prints the effective configuration, and logs name database URLs: both
+//! `owums check-config` prints the effective configuration, and logs name database URLs: both
 //! go through here. A key is a secret when its name contains a secret word (`password`,
 //! `token`, `secret`, …) unless it only names a kind of secret (`password_format`); a URL
 //! anywhere has its password masked.
