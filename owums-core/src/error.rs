@@ -1,6 +1,41 @@
 //! The one error type of owums-core, with a small [`ErrorKind`] that callers map on.
+//!
+//! Every fallible function of the crate returns [`Result`]. An [`Error`] carries three
+//! things a caller may need, each for a different reader:
+//!
+//! - [`Error::kind`] is coarse and stable: the server maps it to an HTTP status or an exit
+//!   code, an integrator to their own error type.
+//! - For refused input, [`Error::Invalid`] names the field and gives a [`Problem`], which the
+//!   pages and the API translate into the user's language; [`Error::ResetLink`] does the
+//!   same for a password-reset link that does not work ([`ResetLinkError`]).
+//! - The English message ([`Display`](std::fmt::Display)) and, for storage failures, the
+//!   driver's error as its [`source`](std::error::Error::source) are for logs; use
+//!   [`Error::chain`] to write the whole chain on one line.
+//!
+//! Messages never contain secrets (passwords, tokens, database passwords), so they may be
+//! logged as they are.
+//!
+//! ```
+//! use owums_core::{Error, ErrorKind, Problem, Username};
+//!
+//! let err = Username::try_new("ab").unwrap_err();
+//! assert_eq!(err.kind(), ErrorKind::Invalid);
+//! match &err {
+//!     Error::Invalid { field, problem, .. } => {
+//!         assert_eq!(*field, "username");
+//!         assert_eq!(*problem, Problem::TooShort { min: 4 });
+//!     }
+//!     other => panic!("unexpected {other}"),
+//! }
+//! assert_eq!(err.to_string(), "invalid username: must be 4 to 64 characters long");
+//! ```
 
 /// What went wrong, coarsely: the server maps these to HTTP statuses and exit codes.
+///
+/// Several [`Error`] variants share a kind (an invalid field, a forbidden state transition
+/// and a dead reset link are all [`ErrorKind::Invalid`]); match on the kind to decide how
+/// to answer, and on the variant only when the details matter. New kinds may be added, so
+/// a `match` needs a fallback arm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ErrorKind {
@@ -26,6 +61,11 @@ pub enum ErrorKind {
 
 /// Why a value was refused. Pages and the API say it in the user's language from this,
 /// never from the English text of the error.
+///
+/// It comes with [`Error::Invalid`], which also names the field; the server's message
+/// catalogue has one entry per problem (with `min` or `max` as a variable where there is
+/// one). [`Problem::Other`] is for refusals that have no translation yet: the pages then
+/// show the English reason.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Problem {
@@ -61,6 +101,14 @@ pub enum Problem {
 }
 
 /// Why a password-reset link does not work.
+///
+/// Reported as [`Error::ResetLink`] by the e-mail reset flow
+/// ([`Subscribers::check_reset_token`](crate::Subscribers::check_reset_token),
+/// [`Subscribers::reset_password`](crate::Subscribers::reset_password)); the pages show a
+/// translated message per variant and offer to ask for a new link. The three cases are told
+/// apart on purpose: a user who clicks an old link learns what to do, and nothing about
+/// other accounts is revealed (an unknown token and a token of a deleted account look the
+/// same).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ResetLinkError {
     /// Never issued, replaced by a newer one, or its account is gone or switched off.
@@ -72,7 +120,7 @@ pub enum ResetLinkError {
 }
 
 impl ResetLinkError {
-    /// The English reason.
+    /// The English reason, completing "reset link …" (used in the error's message and logs).
     pub fn reason(self) -> &'static str {
         match self {
             ResetLinkError::Unknown => "is not valid; ask for a new one",
@@ -81,7 +129,7 @@ impl ResetLinkError {
         }
     }
 
-    /// The reset-link problem `error` reports, if it is one.
+    /// The reset-link problem `error` reports, if it is one; `None` for any other error.
     pub fn of(error: &Error) -> Option<ResetLinkError> {
         match error {
             Error::ResetLink(p) => Some(*p),
@@ -91,9 +139,18 @@ impl ResetLinkError {
 }
 
 /// The cause of a storage error, kept so that logs show the whole chain.
+///
+/// Boxed so that [`Error`] does not depend on the types of diesel, deadpool or the SQL
+/// drivers, which are not part of the public API.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// Errors of owums-core. Messages are one line and never contain secrets.
+///
+/// Build them with the shorthands ([`Error::invalid`], [`Error::refused`],
+/// [`Error::not_found`], [`Error::storage`], [`Error::storage_from`]) rather than by hand.
+/// A plugin reports its own failures as [`Error::Plugin`] or [`Error::Verification`]; a
+/// database error becomes [`Error::Storage`] (or [`Error::Conflict`] when a unique column is
+/// violated, or [`Error::NotFound`]) through a `From` conversion inside the crate.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -127,7 +184,8 @@ pub enum Error {
     /// Wrong credentials, or the account may not log in.
     #[error("wrong username or password")]
     Unauthorized,
-    /// A state transition that the subscriber's current state does not allow.
+    /// A state transition that the subscriber's current state does not allow (verifying an
+    /// inactive user, disabling an unverified one). Nothing was changed.
     #[error("cannot {action} a user who is {state}")]
     InvalidTransition {
         /// The transition asked for.
@@ -135,7 +193,8 @@ pub enum Error {
         /// The state the user is in.
         state: &'static str,
     },
-    /// A verification method failed.
+    /// A verification method failed (the payment was refused, the provider said no); the
+    /// text is the verifier's reason.
     #[error("verification failed: {0}")]
     Verification(String),
     /// A plugin failed.
@@ -164,7 +223,7 @@ pub enum Error {
 }
 
 impl Error {
-    /// The coarse kind of this error.
+    /// The coarse kind of this error: what the server maps to a status code.
     pub fn kind(&self) -> ErrorKind {
         match self {
             Error::NotFound { .. } => ErrorKind::NotFound,
@@ -181,12 +240,21 @@ impl Error {
         }
     }
 
-    /// Shorthand for [`Error::Invalid`] with [`Problem::Other`].
+    /// Shorthand for [`Error::Invalid`] with [`Problem::Other`]: a refusal whose reason has
+    /// no translation (the pages show `reason` in English).
     pub fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
         Self::refused(field, Problem::Other, reason)
     }
 
-    /// Shorthand for [`Error::Invalid`] with a typed problem.
+    /// Shorthand for [`Error::Invalid`] with a typed problem, which pages and the API
+    /// translate; `reason` is the English text for logs and the command line.
+    ///
+    /// ```
+    /// use owums_core::{Error, ErrorKind, Problem};
+    /// let e = Error::refused("zip", Problem::TooLong { max: 20 }, "must be at most 20 characters long");
+    /// assert_eq!(e.kind(), ErrorKind::Invalid);
+    /// assert_eq!(e.to_string(), "invalid zip: must be at most 20 characters long");
+    /// ```
     pub fn refused(field: &'static str, problem: Problem, reason: impl Into<String>) -> Self {
         Error::Invalid {
             field,
@@ -195,7 +263,7 @@ impl Error {
         }
     }
 
-    /// A storage error with only a message.
+    /// A storage error with only a message (when there is no driver error to keep).
     pub fn storage(message: impl Into<String>) -> Self {
         Error::Storage {
             message: message.into(),
@@ -203,7 +271,8 @@ impl Error {
         }
     }
 
-    /// A storage error caused by `source`.
+    /// A storage error caused by `source`, which stays reachable through
+    /// [`std::error::Error::source`] and appears in [`Error::chain`].
     pub fn storage_from(
         message: impl Into<String>,
         source: impl std::error::Error + Send + Sync + 'static,
@@ -214,7 +283,15 @@ impl Error {
         }
     }
 
-    /// This error and its causes, `: `-separated, for a log line.
+    /// This error and its causes, `: `-separated, for a log line. A cause whose text the
+    /// message already contains is not repeated.
+    ///
+    /// ```
+    /// use owums_core::Error;
+    /// let io = std::io::Error::new(std::io::ErrorKind::Other, "disk full");
+    /// let e = Error::storage_from("cannot write radacct", io);
+    /// assert_eq!(e.chain(), "database error: cannot write radacct: disk full");
+    /// ```
     pub fn chain(&self) -> String {
         let mut out = self.to_string();
         let mut source = std::error::Error::source(self);
@@ -229,7 +306,8 @@ impl Error {
         out
     }
 
-    /// Shorthand for [`Error::NotFound`].
+    /// Shorthand for [`Error::NotFound`]: `entity` says what was looked up ("user",
+    /// "RADIUS group"), `key` by which value.
     pub fn not_found(entity: &'static str, key: impl Into<String>) -> Self {
         Error::NotFound {
             entity,
@@ -238,5 +316,5 @@ impl Error {
     }
 }
 
-/// Result with [`Error`] as the default error.
+/// Result with [`Error`] as the default error, used by every fallible function of the crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,4 +1,33 @@
 //! Validated values: a value of these types is always well formed.
+//!
+//! Each type checks its input once, where it enters the system (a form, the API, the
+//! command line, a plugin), and keeps it in one canonical form, so that code further in
+//! never validates again and two spellings of the same value compare equal:
+//!
+//! - [`UserId`]: a subscriber's random UUID.
+//! - [`Username`]: lowercase, so `Alice` and `alice` are one account.
+//! - [`Email`]: lowercase, one `@`, a dotted domain.
+//! - [`PhoneNumber`]: E.164, so `+39 334 …`, `0039 334…` and a national `334…` are one number.
+//! - [`GroupName`]: a RADIUS group name safe to put in FreeRADIUS' SQL and `unlang`.
+//! - [`RadiusAttribute`]: an attribute, an operator allowed for its [`AttributeKind`] and a value.
+//!
+//! Constructors return [`Error::Invalid`] with a [`Problem`] the pages translate. The types
+//! implement `Serialize`/`Deserialize` through their string form, and deserializing
+//! validates too, so a JSON body or a TOML file cannot smuggle in a malformed value.
+//!
+//! ```
+//! use owums_core::{Email, PhoneNumber, Username};
+//!
+//! assert_eq!(Username::try_new(" Alice ")?.as_str(), "alice");
+//! assert_eq!(Email::try_new("Alice@Example.ORG")?.as_str(), "alice@example.org");
+//! let mobile = PhoneNumber::parse_with_country("334 123 4567", Some("39"))?;
+//! assert_eq!(mobile, PhoneNumber::parse("+39 334 1234567")?);
+//!
+//! let from_json: Username = serde_json::from_str(r#""BOB_1""#).unwrap();
+//! assert_eq!(from_json.as_str(), "bob_1");
+//! assert!(serde_json::from_str::<Username>(r#""no spaces""#).is_err());
+//! # Ok::<(), owums_core::Error>(())
+//! ```
 
 use std::fmt;
 use std::str::FromStr;
@@ -8,11 +37,22 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Problem, Result};
 
 /// A subscriber's id (a random UUID, stored as text on every backend).
+///
+/// It never changes, unlike the username an operator may rename, so plugin state, sessions
+/// and group memberships refer to it. It shows and parses as the hyphenated UUID.
+///
+/// ```
+/// use owums_core::UserId;
+/// let id = UserId::random();
+/// assert_eq!(id.to_string().parse::<UserId>()?, id);
+/// assert!("not-a-uuid".parse::<UserId>().is_err());
+/// # Ok::<(), owums_core::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct UserId(pub uuid::Uuid);
 
 impl UserId {
-    /// A new random id.
+    /// A new random (version 4) id; collisions are not a practical concern.
     pub fn random() -> Self {
         UserId(uuid::Uuid::new_v4())
     }
@@ -35,12 +75,28 @@ impl FromStr for UserId {
 
 /// A username: 4–64 characters of `a-z 0-9 _ . -`, stored lowercase so that
 /// uniqueness and login are case-insensitive (no `@`, so realms stay free).
+///
+/// This is the `User-Name` FreeRADIUS sees and logs in `radacct`; keeping it lowercase
+/// means the accounting rows of `Alice` and `alice` are the same user's.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Username(String);
 
 impl Username {
-    /// Validates and lowercases `s`.
+    /// Validates and lowercases `s` (surrounding whitespace is ignored).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`] with [`Problem::TooShort`] / [`Problem::TooLong`] outside 4–64
+    /// characters, or [`Problem::BadFormat`] naming the first character not allowed.
+    ///
+    /// ```
+    /// use owums_core::Username;
+    /// assert_eq!(Username::try_new("Mario.Rossi")?.as_str(), "mario.rossi");
+    /// assert!(Username::try_new("mario@example.org").is_err()); // no `@`
+    /// assert!(Username::try_new("bob").is_err()); // too short
+    /// # Ok::<(), owums_core::Error>(())
+    /// ```
     pub fn try_new(s: &str) -> Result<Self> {
         let lower = s.trim().to_ascii_lowercase();
         let len = lower.chars().count();
@@ -67,7 +123,7 @@ impl Username {
         Ok(Username(lower))
     }
 
-    /// The canonical (lowercase) form.
+    /// The canonical (lowercase) form, as stored and as FreeRADIUS sees it.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -100,12 +156,20 @@ impl FromStr for Username {
 }
 
 /// An e-mail address, lowercased; checked for one `@`, a dotted domain and no spaces.
+///
+/// The check is deliberately loose (it does not try to implement RFC 5322): it refuses
+/// what is surely a typo, and the mail itself proves the rest. At most 254 characters.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Email(String);
 
 impl Email {
-    /// Validates `s`.
+    /// Validates `s` (trimmed, then lowercased).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`] with [`Problem::BadFormat`] when there is no `@`, the domain has
+    /// no dot or an empty label, or the local part has spaces or control characters.
     pub fn try_new(s: &str) -> Result<Self> {
         let s = s.trim().to_lowercase();
         let bad = || {
@@ -127,7 +191,7 @@ impl Email {
         if ok { Ok(Email(s)) } else { Err(bad()) }
     }
 
-    /// The address.
+    /// The address, lowercase.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -154,6 +218,12 @@ impl fmt::Display for Email {
 
 /// A phone number in E.164 form (`+` and 8–15 digits), so that `+39 334…`,
 /// `0039334…` and a national `334…` (with a default country code) are equal.
+///
+/// Phone verification matches the caller ID of an incoming call against the stored mobile
+/// number, so the two must be written the same way: both go through this type. For most
+/// countries the national trunk prefix `0` is dropped (`07700 900123` in the UK is
+/// `+447700900123`); Italy, San Marino and the Vatican keep it, as their numbering plans do
+/// (`06 1234567` in Rome is `+39061234567`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct PhoneNumber(String);
@@ -163,12 +233,29 @@ const KEEP_TRUNK_ZERO: &[&str] = &["39", "378", "379"];
 
 impl PhoneNumber {
     /// Parses an international number (`+…` or `00…`); national numbers are refused.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`] with [`Problem::BadFormat`] for a national number, letters, or a
+    /// length outside 8–15 digits.
     pub fn parse(s: &str) -> Result<Self> {
         Self::parse_with_country(s, None)
     }
 
     /// Parses `s`, reading a national number as one of `country_code` (digits, e.g. `"39"`).
     /// Spaces, dashes, dots, slashes and parentheses are ignored.
+    ///
+    /// The country code usually comes from the verifier
+    /// ([`Verifier::country_code`](crate::Verifier::country_code)): a phone method for an
+    /// Italian WISP lets subscribers type their number as they are used to.
+    ///
+    /// ```
+    /// use owums_core::PhoneNumber;
+    /// let uk = PhoneNumber::parse_with_country("07700 900123", Some("44"))?;
+    /// assert_eq!(uk.as_str(), "+447700900123");
+    /// assert!(PhoneNumber::parse_with_country("07700 900123", None).is_err());
+    /// # Ok::<(), owums_core::Error>(())
+    /// ```
     pub fn parse_with_country(s: &str, country_code: Option<&str>) -> Result<Self> {
         let bad = |why: &str| Error::refused("mobile number", Problem::BadFormat, why.to_owned());
         let trimmed = s.trim();
@@ -205,7 +292,7 @@ impl PhoneNumber {
         Ok(PhoneNumber(format!("+{international}")))
     }
 
-    /// The E.164 form, with the leading `+`.
+    /// The E.164 form, with the leading `+` and no spaces (`+393341234567`).
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -234,12 +321,28 @@ impl fmt::Display for PhoneNumber {
 /// kept. FreeRADIUS puts it into SQL (`GroupName = '%{SQL-Group}'`), `radclient` and
 /// `unlang` conditions; a space, quote or other punctuation there needs escaping each peer
 /// does differently, so none is allowed.
+///
+/// Unlike usernames, group names keep their case (`Gold` and `gold` are two groups), as
+/// FreeRADIUS compares them.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct GroupName(String);
 
 impl GroupName {
     /// Validates `s` (surrounding whitespace is ignored).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`] when empty, longer than 64 characters, or with a character
+    /// other than ASCII letters, digits, `_`, `.` and `-` (or not starting with a letter
+    /// or digit).
+    ///
+    /// ```
+    /// use owums_core::GroupName;
+    /// assert_eq!(GroupName::try_new(" Gold-2 ")?.as_str(), "Gold-2");
+    /// assert!(GroupName::try_new("Gold users").is_err());
+    /// # Ok::<(), owums_core::Error>(())
+    /// ```
     pub fn try_new(s: &str) -> Result<Self> {
         let s = s.trim();
         if s.is_empty() || s.len() > 64 {
@@ -261,7 +364,7 @@ impl GroupName {
         Ok(GroupName(s.to_owned()))
     }
 
-    /// The name.
+    /// The name, case as given.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -287,6 +390,9 @@ impl fmt::Display for GroupName {
 }
 
 /// Whether a RADIUS attribute is a check item or a reply item (they allow different operators).
+///
+/// Check items may compare (`==`, `>=`, `=~`, …) or set control attributes (`:=`); reply
+/// items may only set (`=`, `:=`) or add (`+=`), as in FreeRADIUS' `users` file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AttributeKind {
     /// Compared against the request (`radcheck`, `radgroupcheck`).
@@ -301,6 +407,12 @@ const CHECK_OPS: &[&str] = &[
 const REPLY_OPS: &[&str] = &["=", ":=", "+="];
 
 /// One RADIUS attribute with its operator and value, as FreeRADIUS reads it.
+///
+/// One row of `radcheck`, `radreply`, `radgroupcheck` or `radgroupreply`. Build it with
+/// [`RadiusAttribute::try_new`] or [`RadiusAttribute::parse`], which check the name, the
+/// operator for the [`AttributeKind`] and the value; the fields are public for reading rows
+/// back, and a value built by hand is not checked. The attribute name itself is not looked
+/// up in a dictionary: FreeRADIUS does that when it reads the row.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RadiusAttribute {
     /// Attribute name, e.g. `Session-Timeout`.
@@ -313,6 +425,13 @@ pub struct RadiusAttribute {
 
 impl RadiusAttribute {
     /// Builds and validates an attribute of `kind`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`] when the name is empty, longer than 64 characters or has
+    /// characters other than letters, digits, `-`, `_` and `.`; when `op` is not an
+    /// operator of `kind`; or when the value is longer than 253 characters (a RADIUS
+    /// attribute's limit) or has control characters.
     pub fn try_new(kind: AttributeKind, attribute: &str, op: &str, value: &str) -> Result<Self> {
         let attribute = attribute.trim();
         if attribute.is_empty()
@@ -351,6 +470,21 @@ impl RadiusAttribute {
 
     /// Parses `Attribute<op>Value` (e.g. `Session-Timeout=3600`, `Auth-Type := Reject`); the
     /// value may be double-quoted.
+    ///
+    /// This is the form of the command line (`owums group create --reply
+    /// Session-Timeout=3600`). The longest operator that fits wins, so `>=` is not read as
+    /// `>` followed by a value starting with `=`.
+    ///
+    /// ```
+    /// use owums_core::{AttributeKind, RadiusAttribute};
+    /// let a = RadiusAttribute::parse(AttributeKind::Check, "Max-Daily-Session >= 3600")?;
+    /// assert_eq!((a.attribute.as_str(), a.op.as_str(), a.value.as_str()), ("Max-Daily-Session", ">=", "3600"));
+    /// let r = RadiusAttribute::parse(AttributeKind::Reply, r#"Reply-Message = "Welcome""#)?;
+    /// assert_eq!(r.to_string(), "Reply-Message = Welcome");
+    /// // `==` compares: fine in a check item, meaningless in a reply.
+    /// assert!(RadiusAttribute::parse(AttributeKind::Reply, "Session-Timeout == 3600").is_err());
+    /// # Ok::<(), owums_core::Error>(())
+    /// ```
     pub fn parse(kind: AttributeKind, s: &str) -> Result<Self> {
         let ops = match kind {
             AttributeKind::Check => CHECK_OPS,

@@ -1,37 +1,89 @@
 //! Runtime configuration keys (OWUMS' `configurations`): operators change them while the
 //! server runs; they live in the database with defaults in code.
+//!
+//! owums has two kinds of configuration. Deployment settings (the database URL, the listen
+//! address, SMTP) are read once at startup from files and the environment ([`crate::config`]).
+//! Runtime settings are what an operator tunes while subscribers use the service: the texts
+//! of e-mails, the default RADIUS group, whether the sign-up page shows a captcha, page
+//! sizes. They are stored as text in `owums_settings`; a setting never stored has its
+//! default from the code, so a fresh database works and an upgrade that adds a setting needs
+//! no migration.
+//!
+//! ## How a setting is declared
+//!
+//! Each module declares the settings it reads as typed [`Key`] constants next to the code
+//! that reads them (`subscriber/settings.rs`, `mail/settings.rs`, `jobs/housekeeping.rs`),
+//! lists their definitions in a `SETTINGS` slice, and that slice is named once in the
+//! crate's list of runtime settings in `lib.rs`. [`catalog`] walks that list: it is what an
+//! operator's tool lists, and the only names [`Settings::set`] accepts.
+//!
+//! ```
+//! use owums_core::settings::{Key, SettingKind};
+//!
+//! /// Whether new subscribers get a welcome SMS.
+//! const WELCOME_SMS: Key<bool> = Key::flag("welcome_sms", "false", "SMS after sign-up");
+//!
+//! let def = WELCOME_SMS.def();
+//! assert_eq!((def.name, def.kind, def.default), ("welcome_sms", SettingKind::Bool, "false"));
+//! ```
+//!
+//! ## How a setting is read
+//!
+//! [`Settings::get`] takes a key and returns a value of its type: a stored value that is not
+//! of the type (written by hand into the table) falls back to the default rather than
+//! failing a sign-up. Reads go to the database each time, so a change takes effect on the
+//! next request of every process; the reads are single-row lookups by primary key.
+//!
+//! ```no_run
+//! use owums_core::{Settings, Store};
+//! use owums_core::subscriber::{CAPTCHA_ENABLED, DEFAULT_RADIUS_GROUP};
+//! # async fn demo(store: Store) -> owums_core::Result<()> {
+//! let settings = Settings::new(store);
+//! let group: String = settings.get(DEFAULT_RADIUS_GROUP).await?; // "Users" unless changed
+//! settings.set("captcha_enabled", "false").await?;              // checked against its type
+//! assert!(!settings.get(CAPTCHA_ENABLED).await?);
+//! settings.reset("captcha_enabled").await?;                      // back to the default
+//! # Ok(()) }
+//! ```
 
 use std::marker::PhantomData;
 
 use crate::error::{Error, Result};
 use crate::storage::Store;
 
-/// The type of a setting's value.
+/// The type of a setting's value: what [`Settings::set`] checks a new value against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SettingKind {
-    /// Free text.
+    /// Free text; line breaks and tabs are allowed (templates), other control characters
+    /// are not.
     Text,
-    /// `true` or `false`.
+    /// `true` or `false`, exactly (no `yes`, no `1`).
     Bool,
-    /// A whole number ≥ 0.
+    /// A whole number ≥ 0 that fits in 64 bits.
     Count,
 }
 
-/// A known setting.
+/// A known setting: its name, type, default and a one-line description.
+///
+/// Usually built through a typed [`Key`] and read back with [`Key::def`]; the untyped
+/// constructors exist for settings whose names are computed, like the e-mail templates
+/// (one per kind of mail and language).
 #[derive(Debug, Clone, Copy)]
 pub struct SettingDef {
-    /// Key.
+    /// The setting's name: the row key in `owums_settings` and what operators refer to it
+    /// by, snake_case.
     pub name: &'static str,
-    /// Value type.
+    /// The type every stored value must have.
     pub kind: SettingKind,
-    /// Value when not stored.
+    /// The value when none is stored, as text; it must be of `kind` (a test checks every
+    /// default of the catalogue).
     pub default: &'static str,
-    /// What it does.
+    /// What it does, in a few words, for listings of the settings.
     pub help: &'static str,
 }
 
 impl SettingDef {
-    /// A free-text setting.
+    /// A free-text setting ([`SettingKind::Text`]).
     pub const fn text(name: &'static str, default: &'static str, help: &'static str) -> Self {
         SettingDef {
             name,
@@ -41,7 +93,7 @@ impl SettingDef {
         }
     }
 
-    /// A `true`/`false` setting.
+    /// A `true`/`false` setting ([`SettingKind::Bool`]); `default` is `"true"` or `"false"`.
     pub const fn flag(name: &'static str, default: &'static str, help: &'static str) -> Self {
         SettingDef {
             name,
@@ -51,7 +103,7 @@ impl SettingDef {
         }
     }
 
-    /// A whole-number setting.
+    /// A whole-number setting ([`SettingKind::Count`]); `default` is written in digits.
     pub const fn count(name: &'static str, default: &'static str, help: &'static str) -> Self {
         SettingDef {
             name,
@@ -65,6 +117,10 @@ impl SettingDef {
 /// A typed key of a runtime setting: the module that reads a setting declares it as a
 /// `Key<String>`, `Key<bool>` or `Key<u64>` constant next to the code that uses it, and
 /// reads it with [`Settings::get`], which cannot mix up the type.
+///
+/// Keys are `const`, so a module's list of definitions can be built at compile time from
+/// them (`const SETTINGS: &[SettingDef] = &[MY_KEY.def()]`). The type parameter only marks
+/// what [`Settings::get`] returns; a key holds no value.
 #[derive(Debug)]
 pub struct Key<T> {
     def: SettingDef,
@@ -80,14 +136,14 @@ impl<T> Clone for Key<T> {
 impl<T> Copy for Key<T> {}
 
 impl<T> Key<T> {
-    /// The setting's definition: name, type, default and description.
+    /// The setting's definition: name, type, default and description (usable in `const`).
     pub const fn def(&self) -> SettingDef {
         self.def
     }
 }
 
 impl Key<String> {
-    /// A free-text setting.
+    /// A free-text setting, read as a `String`.
     pub const fn text(name: &'static str, default: &'static str, help: &'static str) -> Self {
         Key {
             def: SettingDef::text(name, default, help),
@@ -97,7 +153,7 @@ impl Key<String> {
 }
 
 impl Key<bool> {
-    /// A `true`/`false` setting.
+    /// A `true`/`false` setting, read as a `bool`.
     pub const fn flag(name: &'static str, default: &'static str, help: &'static str) -> Self {
         Key {
             def: SettingDef::flag(name, default, help),
@@ -107,7 +163,7 @@ impl Key<bool> {
 }
 
 impl Key<u64> {
-    /// A whole-number setting.
+    /// A whole-number setting, read as a `u64`.
     pub const fn count(name: &'static str, default: &'static str, help: &'static str) -> Self {
         Key {
             def: SettingDef::count(name, default, help),
@@ -117,6 +173,9 @@ impl Key<u64> {
 }
 
 /// A type a setting can hold: text, a flag or a count.
+///
+/// Implemented for `String`, `bool` and `u64`, the three [`SettingKind`]s; [`Key`] has a
+/// constructor for each.
 pub trait SettingValue: Sized {
     /// Reads the value from its stored text; `None` when the text is not of this type.
     fn from_setting(text: &str) -> Option<Self>;
@@ -144,12 +203,19 @@ impl SettingValue for u64 {
     }
 }
 
-/// Every runtime setting, as the modules that read them declare them.
+/// Every runtime setting, as the modules that read them declare them, module by module in
+/// declaration order.
+///
+/// ```
+/// let names: Vec<&str> = owums_core::settings::catalog().map(|d| d.name).collect();
+/// assert!(names.contains(&"default_radius_group"));
+/// assert!(names.contains(&"password_reset_email_body_it"));
+/// ```
 pub fn catalog() -> impl Iterator<Item = &'static SettingDef> {
     crate::RUNTIME_SETTINGS.iter().flat_map(|list| list.iter())
 }
 
-/// The definition of setting `name`.
+/// The definition of setting `name`; `None` when no module declares it.
 pub fn setting_def(name: &str) -> Option<&'static SettingDef> {
     catalog().find(|d| d.name == name)
 }
@@ -177,14 +243,17 @@ fn check(def: &SettingDef, value: &str) -> Result<()> {
     }
 }
 
-/// Typed access to the runtime settings.
+/// Typed access to the runtime settings stored in a [`Store`].
+///
+/// Cheap to create and clone (it holds a clone of the store); services make one when they
+/// need a value. Nothing is cached: every read sees what another process wrote last.
 #[derive(Debug, Clone)]
 pub struct Settings {
     store: Store,
 }
 
 impl Settings {
-    /// Settings stored in `store`.
+    /// The settings stored in `store`.
     pub fn new(store: Store) -> Self {
         Settings { store }
     }
@@ -196,6 +265,11 @@ impl Settings {
 
     /// The value of the setting `key` (its default when not stored, or when what is stored
     /// is not of its type).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Storage`] when the database cannot be read; [`Error::Internal`] if the
+    /// key's own default is not of its type (a bug the catalogue test catches).
     pub async fn get<T: SettingValue>(&self, key: Key<T>) -> Result<T> {
         let def = key.def();
         let stored = self.store.setting(def.name).await?;
@@ -206,7 +280,12 @@ impl Settings {
             .ok_or_else(|| Error::Internal(format!("setting `{}` has a bad default", def.name)))
     }
 
-    /// The value of `name` as text (the default when not stored).
+    /// The value of `name` as text (the default when not stored), for settings whose names
+    /// are computed at run time (the mail templates) and for listing.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`] when no module declares `name`.
     pub async fn text(&self, name: &str) -> Result<String> {
         let def = Self::known(name)?;
         Ok(self
@@ -216,12 +295,14 @@ impl Settings {
             .unwrap_or_else(|| def.default.to_owned()))
     }
 
-    /// The value of a boolean setting.
+    /// The value of a boolean setting by name: `true` only when it reads `true`. Prefer
+    /// [`Settings::get`] with a `Key<bool>`.
     pub async fn flag(&self, name: &str) -> Result<bool> {
         Ok(self.text(name).await? == "true")
     }
 
-    /// The value of a count setting.
+    /// The value of a count setting by name (the default when what is stored is not a
+    /// number). Prefer [`Settings::get`] with a `Key<u64>`.
     pub async fn count(&self, name: &str) -> Result<u64> {
         let def = Self::known(name)?;
         let v = self.text(name).await?;
@@ -229,13 +310,20 @@ impl Settings {
             .unwrap_or_else(|_| def.default.parse().unwrap_or(0)))
     }
 
-    /// Stores a new value after checking it against the setting's type.
+    /// Stores a new value after checking it against the setting's type; every process sees
+    /// it on its next read.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`] when `name` is unknown or `value` is not of its type (`yes` for a
+    /// flag, `-1` for a count); nothing is stored then.
     pub async fn set(&self, name: &str, value: &str) -> Result<()> {
         check(Self::known(name)?, value)?;
         self.store.put_setting(name, value).await
     }
 
-    /// Forgets the stored value, so the default applies.
+    /// Forgets the stored value, so the default applies again (also to later releases that
+    /// change the default). Resetting a setting that was never stored is not an error.
     pub async fn reset(&self, name: &str) -> Result<()> {
         Self::known(name)?;
         self.store.delete_setting(name).await.map(|_| ())

@@ -4,6 +4,31 @@
 //!
 //! When a server's URL is not set the test is skipped with a message, unless `CI` is set:
 //! then it fails, so CI never passes by skipping a backend.
+//!
+//! Behind the `test-support` feature; add it to a crate's dev-dependencies:
+//!
+//! ```toml
+//! [dev-dependencies]
+//! owums-core = { workspace = true, features = ["test-support"] }
+//! ```
+//!
+//! A test usually runs once per backend:
+//!
+//! ```no_run
+//! use owums_core::storage::Backend;
+//! use owums_core::test_support::TestDb;
+//!
+//! # async fn demo() -> owums_core::Result<()> {
+//! for backend in [Backend::Sqlite, Backend::Postgres, Backend::Mysql] {
+//!     let Some(db) = TestDb::new(backend).await else { continue }; // not configured here
+//!     db.exec("INSERT INTO nas (nasname, shortname, secret) VALUES ('10.0.0.1', 'ap1', 'x')").await?;
+//!     assert_eq!(db.store.list_nas().await?.len(), 1);
+//! } // each database is dropped here
+//! # Ok(()) }
+//! ```
+//!
+//! The server databases are named `owums_test_<random>`, so tests run in parallel on one
+//! server; the admin URL's user needs the right to create and drop databases.
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
@@ -20,9 +45,13 @@ pub const POSTGRES_URL_VAR: &str = "OWUMS_TEST_POSTGRES_URL";
 pub const MYSQL_URL_VAR: &str = "OWUMS_TEST_MYSQL_URL";
 
 /// A migrated database that exists for one test.
+///
+/// Dropping it deletes the database (the SQLite temp folder, or `DROP DATABASE` on the
+/// server, from a thread of its own since `Drop` cannot await). A test that panics still
+/// drops it.
 #[derive(Debug)]
 pub struct TestDb {
-    /// The store on it.
+    /// The store on it (pool of 4 connections).
     pub store: Store,
     /// Its URL (what FreeRADIUS or the `owums` command should use).
     pub url: String,
@@ -44,20 +73,26 @@ pub enum DbParams {
     },
     /// A server database.
     Server {
-        /// Host.
+        /// Host name or address of the database server, from the admin URL.
         host: String,
-        /// Port.
+        /// TCP port (the URL's, or 5432 for PostgreSQL and 3306 for MySQL).
         port: u16,
-        /// User.
+        /// User name to log in with, from the admin URL.
         user: String,
-        /// Password.
+        /// That user's password (empty when the URL has none).
         password: String,
-        /// Database name.
+        /// The test database's name (`owums_test_<random>`).
         database: String,
     },
 }
 
 /// The admin URL of `backend` from the environment; `None` means skip (outside CI).
+///
+/// SQLite needs no server: it always answers `Some("")`.
+///
+/// # Panics
+///
+/// When the variable is unset and `CI` is set.
 pub fn server_url(backend: Backend) -> Option<String> {
     let var = match backend {
         Backend::Sqlite => return Some(String::new()),
@@ -128,13 +163,19 @@ async fn admin_exec(backend: Backend, admin_url: &str, sql: &str) -> Result<(), 
 impl TestDb {
     /// A fresh migrated database on `backend`, or `None` when the backend is not configured
     /// (outside CI).
+    ///
+    /// # Panics
+    ///
+    /// When the server cannot create the database or a migration fails: a test cannot go
+    /// on without it.
     pub async fn new(backend: Backend) -> Option<TestDb> {
         let db = Self::empty(backend).await?;
         db.store.migrate().await.expect("migrations run");
         Some(db)
     }
 
-    /// A fresh database without migrations.
+    /// A fresh database without migrations, to test the migrations themselves or
+    /// [`Store::connect_migrated`]'s refusal.
     pub async fn empty(backend: Backend) -> Option<TestDb> {
         let admin_url = server_url(backend)?;
         let name = format!("owums_test_{}", uuid::Uuid::new_v4().simple());
@@ -182,7 +223,7 @@ impl TestDb {
         })
     }
 
-    /// The backend.
+    /// The backend this database is on.
     pub fn backend(&self) -> Backend {
         self.backend
     }
@@ -213,14 +254,16 @@ impl Drop for TestDb {
 }
 
 impl TestDb {
-    /// Runs raw SQL (e.g. what FreeRADIUS' stock queries would send).
+    /// Runs raw SQL (e.g. what FreeRADIUS' stock queries would send); several statements
+    /// may be separated by `;`. Nothing is returned: use [`TestDb::strings`] to read.
     pub async fn exec(&self, sql: &str) -> crate::Result<()> {
         crate::storage::conn::db_run!(self.store, c => c.batch_execute(sql).await.map_err(crate::Error::from))
     }
 }
 
 impl TestDb {
-    /// The first column (text, named `v`) of every row `sql` returns.
+    /// The first column (text, named `v`) of every row `sql` returns: write
+    /// `SELECT username AS v FROM …`, casting non-text columns.
     pub async fn strings(&self, sql: &str) -> crate::Result<Vec<String>> {
         #[derive(diesel::QueryableByName)]
         struct Row {

@@ -1,5 +1,10 @@
 //! `[freeradius]` (the REST API FreeRADIUS' `rlm_rest` calls) and `[accounting]` (where
 //! accounting events go besides `radacct`).
+//!
+//! Neither matters in SQL mode, where FreeRADIUS reads and writes the database itself.
+//! In REST mode these keys decide who may call the endpoints, how authorize answers, how
+//! long its caches keep what they read ([`crate::radius`]), and which secondary sinks get a
+//! copy of every accounting event ([`crate::accounting::AccountingPipeline`]).
 
 use std::net::IpAddr;
 
@@ -8,15 +13,19 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 
 /// `[freeradius]`: the REST API for FreeRADIUS' `rlm_rest`. Off while `token` is empty.
+///
+/// Its `Debug` masks the token.
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct FreeradiusConfig {
     /// The bearer token FreeRADIUS sends (`Authorization: Bearer <token>`, or openwisp-radius'
     /// `Bearer <organization-uuid> <token>`). Empty: the endpoints do not exist.
     pub token: String,
-    /// Addresses allowed to call the API: IPs or CIDRs.
+    /// Addresses allowed to call the API: IPs or CIDRs (the local host by default). A
+    /// request from elsewhere is refused before its token is looked at.
     pub allowed_hosts: Vec<String>,
-    /// Reply attribute that carries the remaining traffic of a traffic counter.
+    /// Reply attribute that carries the remaining traffic of a traffic counter
+    /// (`CoovaChilli-Max-Total-Octets` by default; use your NAS's own).
     pub traffic_reply_attribute: String,
     /// A username that is the MAC address of a device with an open session logs in as that
     /// session's user, without a password (openwisp-radius' MAC roaming).
@@ -24,11 +33,14 @@ pub struct FreeradiusConfig {
     /// Answer a failed authorize with 401 `{"control:Auth-Type": "Reject"}` instead of
     /// 200 with an empty body (openwisp-radius' `API_AUTHORIZE_REJECT`).
     pub authorize_reject: bool,
-    /// Entries in the cache of recent successful password checks (0: no cache).
+    /// Entries in the cache of recent successful password checks (0: no cache); see
+    /// [`CredentialCache`](crate::radius::CredentialCache).
     pub credential_cache_size: usize,
-    /// Seconds a cached password check stays valid.
+    /// Seconds a cached password check stays valid (300 by default). A password change
+    /// invalidates it at once whatever this says.
     pub credential_cache_ttl_seconds: u64,
-    /// Login names whose authorize reads (user, RADIUS profile, usage) are kept (0: none).
+    /// Login names whose authorize reads (user, RADIUS profile, usage) are kept (0: none);
+    /// see [`AuthorizeCache`](crate::radius::AuthorizeCache).
     pub authorize_cache_size: usize,
     /// Milliseconds authorize answers a login name from those reads (0: none). Changes made
     /// by other processes and new accounting reach authorize within this time.
@@ -86,12 +98,16 @@ impl std::fmt::Debug for FreeradiusConfig {
 }
 
 impl FreeradiusConfig {
-    /// Whether the REST API is on.
+    /// Whether the REST API is on (a token is set).
     pub fn enabled(&self) -> bool {
         !self.token.is_empty()
     }
 
     /// The allowed networks, parsed.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] naming the first entry that is not an address or a CIDR.
     pub fn allowed_networks(&self) -> Result<Vec<IpNet>> {
         self.allowed_hosts.iter().map(|h| IpNet::parse(h)).collect()
     }
@@ -113,6 +129,16 @@ impl FreeradiusConfig {
 }
 
 /// An IP network (`10.0.0.0/8`, `::1/128`; a bare address is a single host).
+///
+/// ```
+/// use owums_core::config::IpNet;
+/// let lan = IpNet::parse("10.1.0.0/16")?;
+/// assert!(lan.contains("10.1.200.3".parse().unwrap()));
+/// assert!(!lan.contains("10.2.0.1".parse().unwrap()));
+/// // An IPv4 client seen on a dual-stack socket still matches an IPv4 network.
+/// assert!(IpNet::parse("127.0.0.1")?.contains("::ffff:127.0.0.1".parse().unwrap()));
+/// # Ok::<(), owums_core::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct IpNet {
     addr: IpAddr,
@@ -120,7 +146,12 @@ pub struct IpNet {
 }
 
 impl IpNet {
-    /// Parses `address[/prefix]`.
+    /// Parses `address[/prefix]`; bits of the address beyond the prefix are ignored.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] (it reads `freeradius.allowed_hosts`) for anything else, or a
+    /// prefix longer than the address.
     pub fn parse(s: &str) -> Result<IpNet> {
         let bad = || {
             Error::Config(format!(
@@ -170,6 +201,10 @@ fn prefix_eq(a: u128, b: u128, bits: u8, prefix: u8) -> bool {
 }
 
 /// `[accounting]`: secondary sinks that receive every accounting event after `radacct`.
+///
+/// A secondary sink never delays or fails the answer to FreeRADIUS: each has a bounded
+/// queue and retries with backoff (see
+/// [`AccountingPipeline`](crate::accounting::AccountingPipeline)).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct AccountingConfig {
@@ -191,7 +226,13 @@ impl Default for AccountingConfig {
     }
 }
 
-/// One secondary accounting sink.
+/// One secondary accounting sink, `[[accounting.sinks]]` with a `kind`:
+///
+/// ```toml
+/// [[accounting.sinks]]
+/// kind = "json_lines"
+/// path = "/var/log/owums/accounting.jsonl"
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum SinkConfig {

@@ -1,4 +1,8 @@
 //! `[mail]`: the SMTP server subscriber e-mail goes through, and how the outbox retries.
+//!
+//! Mail is written to the outbox whatever this section says; `enabled` only decides
+//! whether `owums serve` delivers it. See [`crate::mail`] for the whole path and
+//! `docs/mail.md` for the operator's view.
 
 use serde::{Deserialize, Serialize};
 
@@ -18,7 +22,9 @@ pub enum MailTls {
     Tls,
 }
 
-/// `[mail]`.
+/// `[mail]`: SMTP delivery of the outbox by [`Mailer`](crate::mail::Mailer).
+///
+/// Its `Debug` masks the password.
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct MailConfig {
@@ -26,7 +32,7 @@ pub struct MailConfig {
     pub enabled: bool,
     /// SMTP server host name (checked against its certificate with TLS).
     pub host: String,
-    /// SMTP server port.
+    /// SMTP server port (25 by default; 587 is usual with `starttls`, 465 with `tls`).
     pub port: u16,
     /// `none`, `starttls` or `tls`.
     pub tls: MailTls,
@@ -45,7 +51,7 @@ pub struct MailConfig {
     pub retry_initial_seconds: u64,
     /// Longest wait between two retries, in seconds.
     pub retry_max_seconds: u64,
-    /// Mails sent per delivery run.
+    /// Most mails sent per delivery run; the rest wait for the next run.
     pub batch_size: u32,
     /// Seconds between delivery runs.
     pub poll_seconds: u64,
@@ -97,6 +103,12 @@ impl std::fmt::Debug for MailConfig {
 
 impl MailConfig {
     /// Checks the values that would only fail later, at the first delivery.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] naming the `mail.` key: a host with spaces, port 0, a `from` that
+    /// is not a mailbox, zero attempts, timeouts or batch sizes, or a first retry longer
+    /// than the longest.
     pub fn validate(&self) -> Result<()> {
         let bad = |what: String| Err(Error::Config(format!("mail.{what}")));
         if self.host.trim().is_empty() || self.host.contains(char::is_whitespace) {
@@ -123,6 +135,17 @@ impl MailConfig {
     }
 
     /// How long to wait after failed attempt number `attempts` (1 = the first).
+    ///
+    /// `retry_initial_seconds`, doubled for each further attempt, at most
+    /// `retry_max_seconds`:
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let mail = owums_core::config::MailConfig::default(); // 60 s, at most 1 hour
+    /// assert_eq!(mail.retry_delay(1), Duration::from_secs(60));
+    /// assert_eq!(mail.retry_delay(3), Duration::from_secs(240));
+    /// assert_eq!(mail.retry_delay(9), Duration::from_secs(3600));
+    /// ```
     pub fn retry_delay(&self, attempts: u32) -> std::time::Duration {
         let doublings = attempts.saturating_sub(1).min(32);
         let secs = self

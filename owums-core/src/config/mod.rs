@@ -3,6 +3,41 @@
 //!
 //! Unknown keys are errors that name the file and key; any key `k` can be read from a file
 //! with `k_file` (`OWUMS_DATABASE__URL_FILE=/run/secrets/db`).
+//!
+//! This is the deployment configuration: what is fixed for the life of a process (where the
+//! database is, what to listen on, how FreeRADIUS reaches owums, which plugins are on).
+//! What operators change while the server runs lives in the database instead
+//! ([`crate::settings`]).
+//!
+//! [`load`] reads and validates everything in one go and returns a [`Config`]; a wrong value
+//! is an [`Error::Config`] naming the key, raised at startup rather than at the first
+//! request that needs it. Every section has defaults that serve a first run on one machine
+//! (SQLite next to the binary, HTTP on `127.0.0.1:8080`), so an empty `owums.toml` is valid.
+//!
+//! One module per section that has more than a few keys: `web` (`[web]`, `[web.signup]`,
+//! `[web.rate_limits]`), `mail` (`[mail]`), `freeradius` (`[freeradius]`, `[accounting]`);
+//! the small sections sit here. `redact` masks secrets for `owums check-config`.
+//!
+//! ```
+//! use owums_core::config::{Config, ConfigPaths};
+//!
+//! // `load` layers the files and the environment; a TOML text shows the same shape.
+//! let config: Config = toml::from_str(r#"
+//!     [database]
+//!     url = "postgres://owums:secret@db.example/owums"
+//!     pool_size = 16
+//!
+//!     [plugins.sip]
+//!     enabled = true
+//!     ring_seconds = 8
+//! "#).unwrap();
+//! config.validate()?;
+//! assert_eq!(config.server.listen, "127.0.0.1:8080"); // a default
+//! assert!(config.plugins.is_enabled("sip"));
+//! assert!(config.to_redacted_toml()?.contains("postgres://owums:********@db.example/owums"));
+//! # let _ = ConfigPaths::default();
+//! # Ok::<(), owums_core::Error>(())
+//! ```
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -27,6 +62,9 @@ pub use redact::redact_url;
 pub use web::{RateLimitsConfig, SignupFields, WebConfig};
 
 /// Top-level sections; `OWUMS_*` variables outside them are reported, not read.
+///
+/// Keep in step with the fields of [`Config`]: an environment variable for a section
+/// missing here is ignored with a warning instead of configuring anything.
 const SECTIONS: &[&str] = &[
     "database",
     "server",
@@ -41,6 +79,10 @@ const SECTIONS: &[&str] = &[
 ];
 
 /// Where the two configuration files are.
+///
+/// The default is `owums.toml` and `plugins.toml` in the working directory, both optional
+/// (a first run needs neither). The command line's `--config` / `--plugins` set a path and
+/// make that file required, so a typo in the path is not mistaken for "no file".
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigPaths {
     /// `owums.toml`.
@@ -65,14 +107,19 @@ impl Default for ConfigPaths {
 }
 
 /// The whole deployment configuration.
+///
+/// One field per top-level section of `owums.toml`. Unknown sections and keys are refused
+/// (`deny_unknown_fields`), missing ones take their defaults. Build it with [`load`]; when
+/// building one by hand (tests, an integrator reading their own format), call
+/// [`Config::validate`] before using it.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
-    /// The database.
+    /// Which database and how to connect (`[database]`).
     pub database: DatabaseConfig,
-    /// The HTTP server.
+    /// The HTTP listener (`[server]`).
     pub server: ServerConfig,
-    /// What FreeRADIUS gets.
+    /// What FreeRADIUS gets from owums' tables (`[radius]`).
     pub radius: RadiusConfig,
     /// The access-point lookup (`owums radacct convert-called-station-id`).
     pub access_points: AccessPointsConfig,
@@ -80,7 +127,7 @@ pub struct Config {
     pub freeradius: FreeradiusConfig,
     /// Where accounting events go besides `radacct`.
     pub accounting: AccountingConfig,
-    /// Logging.
+    /// Logging: the filter of log lines (`[log] level`).
     pub log: LogConfig,
     /// The subscriber pages.
     pub web: WebConfig,
@@ -90,20 +137,29 @@ pub struct Config {
     pub mail: MailConfig,
 }
 
-/// `[database]`.
+/// `[database]`: which database, and how owums connects to it.
+///
+/// The backend is chosen by the URL scheme; see [`crate::storage`] for what owums does on
+/// each. PostgreSQL gets a second pool of the same size for accounting writes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct DatabaseConfig {
     /// `sqlite://owums.db` (relative to the working directory), `sqlite:///var/lib/owums/owums.db`,
     /// `postgres://user:pass@host/db` or `mysql://user:pass@host/db`.
     pub url: String,
-    /// Connections in the pool.
+    /// Connections in the pool (at least 1; 8 by default). On SQLite, writes are serialised
+    /// by the database whatever the size; reads run in parallel.
     pub pool_size: u32,
-    /// Seconds to wait for a connection before giving up.
+    /// Seconds to wait for a connection (opening one, or for a free one in the pool) before
+    /// the request fails with a storage error.
     pub connect_timeout_seconds: u64,
-    /// Run pending migrations when `owums serve` starts.
+    /// Run pending migrations when `owums serve` starts (on by default). Off: run `owums
+    /// migrate` yourself; the other commands refuse to run on a database with pending
+    /// migrations.
     pub migrate_on_start: bool,
-    /// SQLite only: how long a writer waits for the lock, in milliseconds.
+    /// SQLite only: how long a writer waits for the lock, in milliseconds (5000 by
+    /// default). FreeRADIUS writes the same file; set its `busy_timeout` alike
+    /// (docs/freeradius.md).
     pub sqlite_busy_timeout_ms: u32,
 }
 
@@ -119,13 +175,15 @@ impl Default for DatabaseConfig {
     }
 }
 
-/// `[server]`.
+/// `[server]`: the HTTP listener of `owums serve`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ServerConfig {
-    /// Address and port the HTTP server listens on.
+    /// Address and port the HTTP server listens on (`127.0.0.1:8080` by default: put a
+    /// reverse proxy with TLS in front). Port `0` picks a free port, which the log names.
     pub listen: String,
-    /// Seconds to let running requests finish on shutdown.
+    /// Seconds to let running requests and background tasks finish on SIGINT/SIGTERM
+    /// before the process exits anyway.
     pub shutdown_grace_seconds: u64,
 }
 
@@ -138,12 +196,15 @@ impl Default for ServerConfig {
     }
 }
 
-/// `[radius]`.
+/// `[radius]`: what FreeRADIUS gets from owums' tables.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RadiusConfig {
     /// What `radcheck` holds as the password: `crypt` (SHA-512 crypt, PAP), `nt` (NT hash,
     /// PAP and MS-CHAPv2) or `cleartext` (every method, readable passwords).
+    ///
+    /// It applies to passwords set from then on: changing it does not rewrite stored ones,
+    /// so a subscriber keeps the old format until their password changes.
     pub password_format: PasswordFormat,
 }
 
@@ -151,11 +212,13 @@ pub struct RadiusConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct AccessPointsConfig {
-    /// Base URL; the lookup is `GET <lookup_url>/associated_users/<mac>.xml`. Empty: off.
+    /// Base URL; the lookup is `GET <lookup_url>/associated_users/<mac>.xml`. Empty: off,
+    /// and the `convert_called_station_id` job does nothing.
     pub lookup_url: String,
     /// HTTP basic-auth user (empty: none).
     pub username: String,
-    /// HTTP basic-auth password.
+    /// HTTP basic-auth password (`password_file` reads it from a file; masked by
+    /// `owums check-config`).
     pub password: String,
     /// Seconds to wait for an answer.
     pub timeout_seconds: u64,
@@ -172,7 +235,7 @@ impl Default for AccessPointsConfig {
     }
 }
 
-/// `[log]`.
+/// `[log]`: which log lines are written (to standard error, as `tracing` formats them).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct LogConfig {
@@ -189,37 +252,49 @@ impl Default for LogConfig {
 }
 
 /// `[plugins.<id>]` tables, by plugin id.
+///
+/// Usually in `plugins.toml`, which may hold nothing else. Which ids exist is known only
+/// to the [`PluginRegistry`](crate::PluginRegistry), so unknown ids are checked there
+/// ([`PluginRegistry::check_config`](crate::PluginRegistry::check_config)), not here.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct PluginsConfig(pub BTreeMap<String, PluginTable>);
 
 impl PluginsConfig {
-    /// Configured plugin ids.
+    /// Configured plugin ids (enabled or not), sorted.
     pub fn keys(&self) -> impl Iterator<Item = &String> {
         self.0.keys()
     }
 
-    /// The table of plugin `id`.
+    /// The table of plugin `id`; `None` when `plugins.toml` does not mention it.
     pub fn get(&self, id: &str) -> Option<&PluginTable> {
         self.0.get(id)
     }
 
-    /// Whether plugin `id` is enabled.
+    /// Whether plugin `id` has a table with `enabled = true`.
     pub fn is_enabled(&self, id: &str) -> bool {
         self.get(id).is_some_and(|t| t.enabled)
     }
 }
 
-/// One `[plugins.<id>]` table.
+/// One `[plugins.<id>]` table: two keys the host reads, and the plugin's own settings.
+///
+/// ```
+/// use owums_core::config::PluginTable;
+/// let t: PluginTable = toml::from_str("enabled = true\nring_seconds = 8\n").unwrap();
+/// assert!(t.enabled && t.required); // `required` defaults to true
+/// assert_eq!(t.settings_json(), serde_json::json!({ "ring_seconds": 8 }));
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PluginTable {
-    /// Turned on.
+    /// Turned on (off by default: a table alone does not enable a plugin).
     #[serde(default)]
     pub enabled: bool,
     /// Startup fails if the plugin cannot be built (otherwise it is skipped with a warning).
     #[serde(default = "yes")]
     pub required: bool,
-    /// The plugin's own settings.
+    /// The plugin's own settings: every other key of the table, checked by the plugin's
+    /// factory when it is built.
     #[serde(flatten)]
     pub settings: serde_json::Map<String, serde_json::Value>,
 }
@@ -229,7 +304,8 @@ fn yes() -> bool {
 }
 
 impl PluginTable {
-    /// The plugin's own settings as one JSON object.
+    /// The plugin's own settings as one JSON object, as
+    /// [`VerifierFactory::build`](crate::VerifierFactory::build) receives them.
     pub fn settings_json(&self) -> serde_json::Value {
         serde_json::Value::Object(self.settings.clone())
     }
@@ -254,6 +330,10 @@ fn env_provider() -> Env {
 }
 
 /// `OWUMS_*` environment variables that are not configuration (not read; worth a warning).
+///
+/// A variable is configuration when its first level names a section (`OWUMS_DATABASE__URL`);
+/// `OWUMS_DATABSE__URL` or `OWUMS_TEST_POSTGRES_URL` are not, and `owums serve` logs them
+/// so that a typo does not go unnoticed.
 pub fn unknown_env_vars() -> Vec<String> {
     std::env::vars()
         .filter_map(|(k, _)| {
@@ -264,7 +344,9 @@ pub fn unknown_env_vars() -> Vec<String> {
         .collect()
 }
 
-/// The layered figment (without flags).
+/// The layered figment (without flags): defaults, `owums.toml`, `plugins.toml`, then the
+/// `OWUMS_*` environment, each with `*_file` keys read from files. [`load`] extracts and
+/// validates it; use this only to read the layers some other way.
 pub fn figment(paths: &ConfigPaths) -> Figment {
     Figment::from(Serialized::defaults(Config::default()))
         .merge(FileAdapter::wrap(Toml::file(&paths.config)).with_suffix("_file"))
@@ -284,6 +366,12 @@ fn check_exists(path: &Path, what: &str) -> Result<()> {
 }
 
 /// Loads and validates the configuration.
+///
+/// # Errors
+///
+/// [`Error::Config`], in one line: a required file that does not exist, a TOML syntax
+/// error, an unknown key (with the file it is in), a value of the wrong type, or a value
+/// [`Config::validate`] refuses.
 pub fn load(paths: &ConfigPaths) -> Result<Config> {
     if paths.required {
         check_exists(&paths.config, "configuration file")?;
@@ -310,7 +398,13 @@ fn one_line(e: &figment::Error) -> String {
 }
 
 impl Config {
-    /// Cross-field checks.
+    /// Checks the values a type alone cannot: the database URL's scheme, the listen
+    /// address, the pool size, the log filter, the FreeRADIUS and accounting sections, the
+    /// default language, the display time zone, the form size limit and the mail section.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] naming the first key at fault and why.
     pub fn validate(&self) -> Result<()> {
         crate::storage::Backend::from_url(&self.database.url)?;
         self.server.listen.parse::<SocketAddr>().map_err(|_| {
@@ -343,7 +437,8 @@ impl Config {
         Ok(())
     }
 
-    /// Applies command-line overrides (the highest layer).
+    /// Applies command-line overrides (the highest layer): `--listen` and `--database-url`,
+    /// then validates again.
     pub fn apply_overrides(
         &mut self,
         listen: Option<&str>,
@@ -359,6 +454,9 @@ impl Config {
     }
 
     /// The configuration as TOML with secrets (passwords in URLs, keys named like secrets) masked.
+    ///
+    /// What `owums check-config` prints: safe to paste into a bug report. An empty secret shows
+    /// as `(not set)`, so "no password" and "a password" can be told apart.
     pub fn to_redacted_toml(&self) -> Result<String> {
         let mut value = toml::Value::try_from(self).map_err(|e| Error::Internal(e.to_string()))?;
         redact::redact(&mut value);

@@ -1,4 +1,9 @@
 //! Masking secrets before configuration is shown.
+//!
+//! `owums check-config` prints the effective configuration, and logs name database URLs: both
+//! go through here. A key is a secret when its name contains a secret word (`password`,
+//! `token`, `secret`, …) unless it only names a kind of secret (`password_format`); a URL
+//! anywhere has its password masked.
 
 const SECRET_WORDS: &[&str] = &["secret", "password", "token", "api_key", "private_key"];
 /// Keys named like secrets that only say what kind of secret is meant
@@ -9,6 +14,12 @@ const MASK: &str = "********";
 pub(crate) const NOT_SET: &str = "(not set)";
 
 /// `scheme://user:********@host/db` for a URL with a password; other strings unchanged.
+///
+/// ```
+/// use owums_core::config::redact_url;
+/// assert_eq!(redact_url("mysql://radius:s3cret@db/radius"), "mysql://radius:********@db/radius");
+/// assert_eq!(redact_url("sqlite:///var/lib/owums/owums.db"), "sqlite:///var/lib/owums/owums.db");
+/// ```
 pub fn redact_url(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_owned();

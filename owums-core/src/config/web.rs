@@ -1,8 +1,12 @@
 //! `[web]`: the subscriber pages.
+//!
+//! How the pages of `owums serve` behave: their default language, cookies behind a proxy,
+//! form size, the documents they show, session lifetime, the time zone of the times they
+//! show, which optional sign-up fields they ask for, and how many attempts a client gets.
 
 use serde::{Deserialize, Serialize};
 
-/// `[web]`.
+/// `[web]`: the subscriber pages of the reference server.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct WebConfig {
@@ -14,18 +18,21 @@ pub struct WebConfig {
     /// Believe `X-Forwarded-Proto` (a reverse proxy terminates TLS) and `X-Forwarded-For`
     /// (the client address for rate limits).
     pub trust_proxy_headers: bool,
-    /// Largest form body accepted, in bytes.
+    /// Largest form body accepted, in bytes (16 KiB by default, at least 1024); a larger
+    /// one is refused before it is read.
     pub max_form_bytes: usize,
     /// Folder with `<locale>-eula.html` / `<locale>-privacy.html` (or `eula.html`,
     /// `privacy.html`) shown instead of the built-in texts; empty: built-in texts.
     pub documents_dir: String,
-    /// Minutes a browser session lives without being used.
+    /// Minutes a browser session lives without being used (24 hours by default); each
+    /// request moves the expiry forward. See
+    /// [`WebSessions`](crate::subscriber::WebSessions).
     pub session_idle_minutes: u64,
     /// IANA time zone the pages show times in (`"Europe/Rome"`); times are stored in UTC.
     pub time_zone: String,
-    /// Optional sign-up fields.
+    /// Optional sign-up fields (`[web.signup]`).
     pub signup: SignupFields,
-    /// Attempt limits.
+    /// Attempt limits (`[web.rate_limits]`).
     pub rate_limits: RateLimitsConfig,
 }
 
@@ -58,18 +65,22 @@ impl WebConfig {
 }
 
 /// `[web.signup]`: which optional fields the sign-up form shows (and then requires).
+///
+/// All on by default, as OWUMS asked for them. A verification method may still require a
+/// field switched off here (a card payment needs the address): the method's
+/// [`required_fields`](crate::Verifier::required_fields) win.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SignupFields {
-    /// Birth date.
+    /// Ask for the birth date.
     pub birth_date: bool,
-    /// Street address.
+    /// Ask for the street address.
     pub address: bool,
-    /// City.
+    /// Ask for the city.
     pub city: bool,
-    /// Postal code.
+    /// Ask for the postal code.
     pub zip: bool,
-    /// Country.
+    /// Ask for the country.
     pub country: bool,
 }
 
@@ -86,14 +97,20 @@ impl Default for SignupFields {
 }
 
 /// `[web.rate_limits]`: attempts allowed per window; 0 switches a limit off.
+///
+/// Counted in each process's memory: behind a load balancer with several `owums serve`
+/// processes, a client gets the limit once per process. A key that reached its limit is
+/// refused until its window, opened at its first attempt, closes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RateLimitsConfig {
-    /// Window length in seconds.
+    /// Window length in seconds (15 minutes by default), shared by every limit.
     pub window_seconds: u64,
-    /// Login attempts per client address.
+    /// Login attempts per client address (through trusted proxies: see
+    /// [`WebConfig::trust_proxy_headers`]).
     pub login_per_ip: u32,
-    /// Login attempts per account.
+    /// Login attempts per account, whatever the address: slows down guessing one
+    /// subscriber's password from many addresses.
     pub login_per_account: u32,
     /// Sign-ups per client address.
     pub signup_per_ip: u32,

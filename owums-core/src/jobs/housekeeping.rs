@@ -13,7 +13,8 @@ use crate::plugin::verifier::{Expiry, Verifier};
 use crate::settings::{Key, SettingDef, Settings};
 use crate::storage::Store;
 
-/// A scheduled job.
+/// A scheduled job: what it does, how often it runs ([`Job::every`]) and the name of its
+/// lease ([`Job::name`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Job {
     /// Unverified users whose method's expiry has passed are deleted or switched off (every minute).
@@ -30,7 +31,7 @@ pub enum Job {
 }
 
 impl Job {
-    /// Every job.
+    /// Every job, in the order a run goes through them.
     pub const ALL: [Job; 5] = [
         Job::ExpireUnverified,
         Job::RemoveDisabledAccounts,
@@ -39,7 +40,14 @@ impl Job {
         Job::PurgeExpiredSessions,
     ];
 
-    /// Stable name (the lease key).
+    /// Stable name: the key of its lease row and the name in logs. Never rename one: the
+    /// lease of the old name would be forgotten and the job run again at once.
+    ///
+    /// ```
+    /// use owums_core::jobs::Job;
+    /// assert_eq!(Job::PurgeExpiredSessions.name(), "purge_expired_sessions");
+    /// assert_eq!(Job::ExpireUnverified.every().as_secs(), 60);
+    /// ```
     pub fn name(self) -> &'static str {
         match self {
             Job::ExpireUnverified => "expire_unverified",
@@ -50,7 +58,7 @@ impl Job {
         }
     }
 
-    /// How often it runs.
+    /// How often it runs: due again this long after its last successful run.
     pub fn every(self) -> Duration {
         match self {
             Job::ExpireUnverified => Duration::from_secs(60),
@@ -69,16 +77,33 @@ impl Job {
     }
 }
 
-/// What one job did.
+/// What one job did, for a log line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JobReport {
-    /// The job.
+    /// The job that ran (or was skipped).
     pub job: Job,
     /// What it did, for a log line; `None` when another process held its lease.
     pub summary: Option<String>,
 }
 
 /// Runs the housekeeping jobs.
+///
+/// It needs the enabled verifiers, because what happens to subscribers who never finish
+/// verifying is each method's decision ([`Verifier::expiry`]): deleted, switched off, or
+/// kept. Each housekeeper has its own lease-holder name (process id and a random part).
+///
+/// ```no_run
+/// use owums_core::jobs::Housekeeper;
+/// # async fn demo(store: owums_core::Store, verifiers: Vec<std::sync::Arc<dyn owums_core::Verifier>>) -> owums_core::Result<()> {
+/// let housekeeper = Housekeeper::new(store, verifiers);
+/// for report in housekeeper.run_due(chrono::Utc::now()).await? {
+///     match report.summary {
+///         Some(done) => println!("{}: {done}", report.job.name()),
+///         None => println!("{}: another process has it", report.job.name()),
+///     }
+/// }
+/// # Ok(()) }
+/// ```
 #[derive(Clone)]
 pub struct Housekeeper {
     store: Store,
@@ -95,21 +120,28 @@ impl std::fmt::Debug for Housekeeper {
     }
 }
 
-/// Days after which a disabled account is removed (0: never).
+/// Days after which a disabled account is removed (0, the default: never).
+///
+/// Counted from the account's last change. Accounts of a method that keeps its users
+/// ([`Expiry::Deactivate`], e.g. card payments kept for legal records) are switched off
+/// instead of deleted.
 pub const DISABLED_ACCOUNT_EXPIRE_DAYS: Key<u64> = Key::count(
     "disabled_account_expire_days",
     "0",
     "days before disabled accounts are removed (0: never)",
 );
 
-/// The settings this module reads.
+/// The settings this module reads, listed in the crate's catalogue of runtime settings.
 pub(crate) const SETTINGS: &[SettingDef] = &[DISABLED_ACCOUNT_EXPIRE_DAYS.def()];
 
-/// Days after which an open session is stale for [`Job::CleanupStaleSessions`].
+/// Days after which an open session is stale for [`Job::CleanupStaleSessions`]: a NAS that
+/// rebooted or lost its Stop leaves sessions open forever, which would count against
+/// `Simultaneous-Use` and usage limits.
 pub const STALE_SESSION_DAYS: u32 = 3;
 
 impl Housekeeper {
     /// A housekeeper for `store`, knowing the enabled verifiers (their expiry rules).
+    /// Unverified users of a method not in `verifiers` are left alone.
     pub fn new(store: Store, verifiers: Vec<Arc<dyn Verifier>>) -> Self {
         let holder = format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple());
         Housekeeper {
@@ -120,13 +152,23 @@ impl Housekeeper {
         }
     }
 
-    /// Also converts Called-Station-Id with this access-point lookup.
+    /// Also converts Called-Station-Id with this access-point lookup
+    /// ([`Job::ConvertCalledStationIds`]); without one that job does nothing.
     pub fn with_access_point_lookup(mut self, lookup: Arc<dyn AccessPointLookup>) -> Self {
         self.lookup = Some(lookup);
         self
     }
 
     /// Runs the jobs that are due at `now` (not run within their period) and whose lease it gets.
+    ///
+    /// A job whose lease another process holds gets a report with no summary. A job that
+    /// fails releases its lease without recording a run, so it is due again at the next
+    /// call.
+    ///
+    /// # Errors
+    ///
+    /// The first job's failure (the later jobs of this call do not run), or a storage
+    /// error taking or releasing a lease.
     pub async fn run_due(&self, now: DateTime<Utc>) -> Result<Vec<JobReport>> {
         let mut reports = Vec::new();
         for job in Job::ALL {
@@ -143,7 +185,8 @@ impl Housekeeper {
         Ok(reports)
     }
 
-    /// Runs every job now (`owums housekeeping run-once`), each under its lease.
+    /// Runs every job now (`owums housekeeping run-once`), each under its lease, whether due
+    /// or not.
     pub async fn run_all(&self, now: DateTime<Utc>) -> Result<Vec<JobReport>> {
         let mut reports = Vec::new();
         for job in Job::ALL {

@@ -1,4 +1,11 @@
 //! Sending the outbox over SMTP (lettre), with retries and exponential backoff.
+//!
+//! A [`Mailer`] does one delivery run per call of [`Mailer::deliver_due`]; the loop that
+//! calls it (every `poll_seconds`) is the host's (`owums-server/src/mail.rs`). Each mail is
+//! claimed under a lease before it is sent, so several processes may run mailers on one
+//! database, and a mail whose sender died mid-way is tried again when the lease ends. Each
+//! outbox row gets one `Message-ID`, so the rare mail sent twice (a crash between the SMTP
+//! answer and its recording) shows as one message in the recipient's client.
 
 use std::time::Duration;
 
@@ -13,7 +20,7 @@ use crate::error::{Error, Result};
 use crate::settings::Settings;
 use crate::storage::{AttemptResult, OutboxRecord, Store};
 
-/// What one delivery run did.
+/// What one delivery run did, for a log line (`owums serve` logs runs that did anything).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct DeliveryReport {
     /// Mails the SMTP server accepted.
@@ -25,7 +32,7 @@ pub struct DeliveryReport {
 }
 
 impl DeliveryReport {
-    /// Mails attempted in this run.
+    /// Mails attempted in this run (sent, retrying and failed together).
     pub fn attempted(&self) -> usize {
         self.sent + self.retrying + self.failed
     }
@@ -33,6 +40,18 @@ impl DeliveryReport {
 
 /// Sends due outbox mail through the SMTP server of a [`MailConfig`]. Several mailers (in
 /// several processes) may run against one database: each mail is claimed by one of them.
+///
+/// Cheap to clone; the SMTP transport keeps its own connection pool.
+///
+/// ```no_run
+/// use owums_core::{config::MailConfig, mail::Mailer, Store};
+/// # async fn demo(store: Store) -> owums_core::Result<()> {
+/// let config = MailConfig { enabled: true, host: "smtp.example.org".into(), ..Default::default() };
+/// let mailer = Mailer::new(store, &config)?;
+/// let report = mailer.deliver_due(config.batch_size as usize).await?;
+/// println!("sent {}, retrying {}, given up {}", report.sent, report.retrying, report.failed);
+/// # Ok(()) }
+/// ```
 #[derive(Clone)]
 pub struct Mailer {
     store: Store,
@@ -61,6 +80,11 @@ fn one_line(text: &str) -> String {
 
 impl Mailer {
     /// A mailer for `config` (no connection is made until there is mail to send).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] when `config` does not validate or the TLS setup for the host
+    /// cannot be built.
     pub fn new(store: Store, config: &MailConfig) -> Result<Mailer> {
         config.validate()?;
         let builder = match config.tls {
@@ -87,7 +111,7 @@ impl Mailer {
         })
     }
 
-    /// Sends up to `batch` mails that are due now.
+    /// Sends up to `batch` mails that are due now; see [`Mailer::deliver_due_at`].
     pub async fn deliver_due(&self, batch: usize) -> Result<DeliveryReport> {
         self.deliver_due_at(Utc::now(), batch).await
     }
@@ -96,6 +120,13 @@ impl Mailer {
     /// sends it), then sent; a failure is recorded with its error and retried after
     /// `retry_initial_seconds · 2^(attempts−1)` (at most `retry_max_seconds`), until
     /// `max_attempts` attempts have failed: then the mail is kept, marked failed.
+    ///
+    /// An SMTP failure is not an error of this call: it is recorded on the mail and counted
+    /// in the report. A mail whose recipient is not a valid address is given up at once.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Storage`] when the outbox cannot be read or an attempt cannot be recorded.
     pub async fn deliver_due_at(&self, now: DateTime<Utc>, batch: usize) -> Result<DeliveryReport> {
         let mut report = DeliveryReport::default();
         let limit = i64::try_from(batch).unwrap_or(i64::MAX);

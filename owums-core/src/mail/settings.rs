@@ -4,25 +4,32 @@
 use crate::mail::templates as t;
 use crate::settings::{Key, SettingDef};
 
-/// Whether the new-account mail is sent after verification.
+/// Whether the new-account mail is sent after verification (on by default). Off: the
+/// mail is not even queued.
 pub const SEND_EMAIL_NOTIFICATION_TO_USERS: Key<bool> = Key::flag(
     "send_email_notification_to_users",
     "true",
     "new-account e-mail after verification",
 );
-/// The public URL links in e-mails start with.
+/// The public URL links in e-mails start with: where subscribers reach the pages
+/// (`https://wifi.example.org`). A value without a scheme gets `https://`; a trailing `/`
+/// is dropped. The default only suits a test on one machine.
 pub const NOTIFIER_BASE_URL: Key<String> = Key::text(
     "notifier_base_url",
     "http://127.0.0.1:8080",
     "public URL used in e-mail links",
 );
-/// The `From:` of subscriber e-mails.
+/// The `From:` of subscriber e-mails, when `[mail] from` is empty: an address or
+/// `Name <address>`. A value that is not a mailbox makes every delivery fail (and retry)
+/// until it is fixed.
 pub const PASSWORD_RESET_FROM: Key<String> = Key::text(
     "password_reset_from",
     "no-reply@localhost",
     "From: of subscriber e-mails",
 );
 
+/// The definition of one template text: its name, its default and what it is, with a
+/// pointer to the placeholders' documentation.
 macro_rules! template {
     ($name:literal, $default:expr, $what:literal) => {
         SettingDef::text(

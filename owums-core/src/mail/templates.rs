@@ -1,16 +1,41 @@
 //! The subscriber e-mails' default texts per locale and how placeholders are filled in.
 //! Operators override any text with the runtime setting of the same name
 //! (`new_account_email_body_it`, …).
+//!
+//! Mails are plain text. A template is text with placeholders in braces, filled in one pass
+//! by [`render`]; the names are those of [`MailVars`]. An unknown placeholder stays as
+//! typed, so a mistake in an operator's text shows in the mail rather than failing it.
+//!
+//! ```
+//! use owums_core::mail::{MailVars, render};
+//! let vars = MailVars {
+//!     first_name: "Anna".into(),
+//!     username: "anna".into(),
+//!     account_url: "https://wifi.example/account".into(),
+//!     ..MailVars::default()
+//! };
+//! assert_eq!(
+//!     render("Hi {first_name} {last_name}, log in as {username}: {account_url}", &vars),
+//!     "Hi Anna, log in as anna: https://wifi.example/account",
+//! );
+//! ```
 
 use crate::error::Result;
 use crate::settings::Settings;
 use crate::storage::NewMail;
 use crate::subscriber::user::UserRecord;
 
-/// Locales every mail exists in; the first is the fallback.
+/// Locales every mail exists in; the first is the fallback. The pages speak the same three
+/// languages.
 pub const MAIL_LOCALES: [&str; 3] = ["en", "it", "es"];
 
 /// The mail locale for a user's or a page's locale (`it`, `it-IT`, `IT_it`), `en` otherwise.
+///
+/// ```
+/// use owums_core::mail::mail_locale;
+/// assert_eq!(mail_locale("it-IT"), "it");
+/// assert_eq!(mail_locale("de"), "en"); // no German texts: English
+/// ```
 pub fn mail_locale(locale: &str) -> &'static str {
     let lang = locale
         .split(['-', '_'])
@@ -23,7 +48,8 @@ pub fn mail_locale(locale: &str) -> &'static str {
         .unwrap_or(MAIL_LOCALES[0])
 }
 
-/// Which mail.
+/// Which mail: each kind has a subject and a body per language, stored as runtime
+/// settings named `<kind>_email_subject_<locale>` and `<kind>_email_body_<locale>`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MailKind {
     /// Sent once, when a subscriber is verified for the first time.
@@ -40,12 +66,19 @@ impl MailKind {
         }
     }
 
-    /// The setting holding the subject in `locale` (one of [`MAIL_LOCALES`]).
+    /// The setting holding the subject in `locale` (one of [`MAIL_LOCALES`]; any other
+    /// locale is mapped by [`mail_locale`]).
+    ///
+    /// ```
+    /// use owums_core::mail::MailKind;
+    /// assert_eq!(MailKind::PasswordReset.subject_key("es-ES"), "password_reset_email_subject_es");
+    /// ```
     pub fn subject_key(self, locale: &str) -> String {
         format!("{}_subject_{}", self.prefix(), mail_locale(locale))
     }
 
-    /// The setting holding the body in `locale` (one of [`MAIL_LOCALES`]).
+    /// The setting holding the body in `locale` (one of [`MAIL_LOCALES`]; any other locale
+    /// is mapped by [`mail_locale`]).
     pub fn body_key(self, locale: &str) -> String {
         format!("{}_body_{}", self.prefix(), mail_locale(locale))
     }
@@ -53,13 +86,16 @@ impl MailKind {
 
 /// Values for the placeholders `{first_name}`, `{last_name}`, `{username}`,
 /// `{account_url}` and `{password_reset_url}`.
+///
+/// [`compose`] fills it from the subscriber and the `notifier_base_url` setting; build one
+/// by hand to preview an operator's template.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MailVars {
-    /// `{first_name}`.
+    /// `{first_name}`: the subscriber's given name (may be empty).
     pub first_name: String,
-    /// `{last_name}`.
+    /// `{last_name}`: the subscriber's surname (may be empty).
     pub last_name: String,
-    /// `{username}`.
+    /// `{username}`: what the subscriber logs in with, on the pages and on the Wi-Fi.
     pub username: String,
     /// `{account_url}`: `<notifier_base_url>/account`.
     pub account_url: String,
@@ -130,6 +166,13 @@ fn base_url(setting: &str) -> String {
 
 /// The `kind` mail for `user` in `locale`, from the runtime settings; `None` when the user
 /// has no e-mail address. `reset_token` goes at the end of `{password_reset_url}`.
+///
+/// The result is not queued: the caller inserts it in the transaction of the change that
+/// causes it.
+///
+/// # Errors
+///
+/// [`Error::Storage`](crate::Error::Storage) when the settings cannot be read.
 pub async fn compose(
     settings: &Settings,
     kind: MailKind,

@@ -3,24 +3,7 @@
 //! counter measures what was used in the current window, and the rest goes back to the NAS
 //! in a reply attribute. A limit already used up rejects the user with a message.
 //!
-//! A new counter is one small type:
-//!
-//! ```
-//! use owums_core::radius::{Counter, CounterUsage, CounterWindow};
-//! use owums_core::Result;
-//! /// Session time since the start of the month (`Max-Monthly-Session` → `Session-Timeout`).
-//! struct MonthlySession;
-//! #[async_trait::async_trait]
-//! impl Counter for MonthlySession {
-//!     fn check_attribute(&self) -> &str { "Max-Monthly-Session" }
-//!     fn reply_attribute(&self) -> &str { "Session-Timeout" }
-//!     fn reset(&self) -> CounterWindow { CounterWindow::Monthly }
-//!     fn reply_message(&self) -> &str { "Your maximum monthly usage time has been reached" }
-//!     async fn used(&self, usage: &CounterUsage<'_>, since: i64) -> Result<i64> {
-//!         Ok(usage.since(since).await?.session_time)
-//!     }
-//! }
-//! ```
+//! A new counter is one small type: see [`Counter`].
 //!
 //! The counters of one request share a [`CounterUsage`]: the session time and the traffic of a
 //! window are read in one query, once, however many counters look at that window. A counter
@@ -35,6 +18,9 @@ use crate::storage::{Store, UsageSums};
 
 /// The usage of one user, as the counters of one authorize see it: each window's sums are
 /// read from the database once and then shared.
+///
+/// Made by the authorizer for each request (seeded from the authorize cache when it has
+/// the sums); a counter only calls [`CounterUsage::since`].
 pub struct CounterUsage<'a> {
     store: &'a Store,
     username: &'a str,
@@ -50,7 +36,8 @@ impl std::fmt::Debug for CounterUsage<'_> {
 }
 
 impl<'a> CounterUsage<'a> {
-    /// The usage of `username`, read from `store` when asked.
+    /// The usage of `username`, read from `store` when asked (nothing is read until a
+    /// counter asks).
     pub fn new(store: &'a Store, username: &'a str) -> Self {
         CounterUsage {
             store,
@@ -85,6 +72,10 @@ impl<'a> CounterUsage<'a> {
 
     /// Session time and traffic of the sessions that lasted past `since` (Unix seconds); a
     /// session that began before counts its time only from `since` on.
+    ///
+    /// Traffic is counted whole, even for a session that began before `since`: `radacct`
+    /// has no per-window octets. The first call per `since` reads the database; later
+    /// calls for the same `since` reuse the answer.
     pub async fn since(&self, since: i64) -> Result<UsageSums> {
         let known = self
             .read
@@ -103,6 +94,15 @@ impl<'a> CounterUsage<'a> {
 }
 
 /// When a counter starts again from zero (windows are in UTC).
+///
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use owums_core::radius::CounterWindow;
+/// let thursday = Utc.with_ymd_and_hms(2026, 11, 19, 15, 30, 0).unwrap();
+/// let monday = Utc.with_ymd_and_hms(2026, 11, 16, 0, 0, 0).unwrap();
+/// assert_eq!(CounterWindow::Weekly.window_start(thursday), monday.timestamp());
+/// assert_eq!(CounterWindow::Never.window_start(thursday), 0);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CounterWindow {
     /// Every day at 00:00.
@@ -116,7 +116,8 @@ pub enum CounterWindow {
 }
 
 impl CounterWindow {
-    /// Start of the window that contains `now`, in Unix seconds.
+    /// Start of the window that contains `now`, in Unix seconds (0 for
+    /// [`CounterWindow::Never`]).
     pub fn window_start(self, now: DateTime<Utc>) -> i64 {
         let day = now.date_naive();
         let start = match self {
@@ -133,11 +134,41 @@ impl CounterWindow {
 }
 
 /// One usage limit.
+///
+/// The authorizer looks for the counter's [`check_attribute`](Counter::check_attribute) in
+/// the user's profile (their own or their groups' check items); a user without it
+/// is not limited by this counter. With a limit `L` and usage `U` in the current window, a
+/// user with `U >= L` is rejected with [`reply_message`](Counter::reply_message); otherwise
+/// `L - U` goes in [`reply_attribute`](Counter::reply_attribute) (the smallest value wins
+/// when several counters answer in the same attribute). The
+/// [`Authorizer`](crate::radius::Authorizer) takes a list of counters: [`default_counters`]
+/// and any of your own.
+///
+/// A new counter is one small type:
+///
+/// ```
+/// use owums_core::radius::{Counter, CounterUsage, CounterWindow};
+/// use owums_core::Result;
+/// /// Session time since the start of the month (`Max-Monthly-Session` → `Session-Timeout`).
+/// struct MonthlySession;
+/// #[async_trait::async_trait]
+/// impl Counter for MonthlySession {
+///     fn check_attribute(&self) -> &str { "Max-Monthly-Session" }
+///     fn reply_attribute(&self) -> &str { "Session-Timeout" }
+///     fn reset(&self) -> CounterWindow { CounterWindow::Monthly }
+///     fn reply_message(&self) -> &str { "Your maximum monthly usage time has been reached" }
+///     async fn used(&self, usage: &CounterUsage<'_>, since: i64) -> Result<i64> {
+///         Ok(usage.since(since).await?.session_time)
+///     }
+/// }
+/// ```
 #[async_trait::async_trait]
 pub trait Counter: Send + Sync + 'static {
-    /// The check attribute holding the limit (`Max-Daily-Session`).
+    /// The check attribute holding the limit (`Max-Daily-Session`), a whole number in the
+    /// counter's unit.
     fn check_attribute(&self) -> &str;
-    /// The reply attribute that gets what is left (`Session-Timeout`).
+    /// The reply attribute that gets what is left (`Session-Timeout`), so the NAS ends the
+    /// session when the limit is reached.
     fn reply_attribute(&self) -> &str;
     /// When usage starts again from zero.
     fn reset(&self) -> CounterWindow;
@@ -148,7 +179,7 @@ pub trait Counter: Send + Sync + 'static {
     async fn used(&self, usage: &CounterUsage<'_>, since: i64) -> Result<i64>;
 }
 
-/// `Max-Daily-Session` (seconds) → `Session-Timeout`.
+/// `Max-Daily-Session` (seconds) → `Session-Timeout`: connection time per UTC day.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct DailySessionCounter;
 
@@ -171,7 +202,8 @@ impl Counter for DailySessionCounter {
     }
 }
 
-/// `Max-Daily-Session-Traffic` (octets) → the traffic reply attribute.
+/// `Max-Daily-Session-Traffic` (octets) → the traffic reply attribute: upload plus
+/// download per UTC day.
 #[derive(Debug, Clone)]
 pub struct DailyTrafficCounter {
     /// Reply attribute (`CoovaChilli-Max-Total-Octets` by default).
@@ -197,7 +229,8 @@ impl Counter for DailyTrafficCounter {
     }
 }
 
-/// `Max-Monthly-Session-Traffic` (octets) → the traffic reply attribute.
+/// `Max-Monthly-Session-Traffic` (octets) → the traffic reply attribute: upload plus
+/// download per calendar month (UTC).
 #[derive(Debug, Clone)]
 pub struct MonthlyTrafficCounter {
     /// Reply attribute (`CoovaChilli-Max-Total-Octets` by default).
@@ -223,7 +256,14 @@ impl Counter for MonthlyTrafficCounter {
     }
 }
 
-/// The built-in counters, traffic ones answering in `traffic_reply_attribute`.
+/// The built-in counters, traffic ones answering in `traffic_reply_attribute`
+/// (`[freeradius] traffic_reply_attribute`).
+///
+/// ```
+/// let counters = owums_core::radius::default_counters("CoovaChilli-Max-Total-Octets");
+/// let limits: Vec<&str> = counters.iter().map(|c| c.check_attribute()).collect();
+/// assert_eq!(limits, ["Max-Daily-Session", "Max-Daily-Session-Traffic", "Max-Monthly-Session-Traffic"]);
+/// ```
 pub fn default_counters(traffic_reply_attribute: &str) -> Vec<Arc<dyn Counter>> {
     vec![
         Arc::new(DailySessionCounter),

@@ -33,6 +33,19 @@ struct Entry {
 }
 
 /// Recent successful `(username, password)` checks. Cheap to share behind an `Arc`.
+///
+/// Sized by `[freeradius] credential_cache_size` and `credential_cache_ttl_seconds`.
+///
+/// ```
+/// use std::time::Duration;
+/// use owums_core::radius::CredentialCache;
+/// let cache = CredentialCache::new(10_000, Duration::from_secs(300));
+/// let stored = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA"; // as read from the user row
+/// assert!(!cache.check("alice", "s3cret-pass", stored)); // miss: hash the password
+/// cache.remember("alice", "s3cret-pass", stored);        // it matched
+/// assert!(cache.check("alice", "s3cret-pass", stored));  // hit: no argon2id this time
+/// assert!(!cache.check("alice", "s3cret-pass", "$argon2id$…new")); // password changed: miss
+/// ```
 pub struct CredentialCache {
     key: [u8; 32],
     ttl: Duration,
@@ -51,6 +64,7 @@ impl std::fmt::Debug for CredentialCache {
 
 impl CredentialCache {
     /// A cache of at most `capacity` entries valid for `ttl` (capacity 0: nothing is cached).
+    /// Its HMAC key is random, made here: two caches never share keys.
     pub fn new(capacity: usize, ttl: Duration) -> Self {
         CredentialCache {
             key: rand::random(),
@@ -103,7 +117,8 @@ impl CredentialCache {
             .unwrap_or(false)
     }
 
-    /// Records that `password` of `username` matched `stored_hash`.
+    /// Records that `password` of `username` matched `stored_hash`; call it only after a
+    /// real verification succeeded.
     pub fn remember(&self, username: &str, password: &str, stored_hash: &str) {
         if !self.entries.is_on() {
             return;
@@ -116,7 +131,8 @@ impl CredentialCache {
         self.entries.with(|entries| entries.put(key, entry));
     }
 
-    /// Forgets every entry of every user (e.g. after a bulk password change).
+    /// Forgets every entry of every user (e.g. after a bulk password change). Not needed
+    /// after a single change: the stored hash no longer matches.
     pub fn clear(&self) {
         self.entries.clear();
     }

@@ -11,6 +11,9 @@ use lru::LruCache;
 pub type CacheClock = std::sync::Arc<dyn Fn() -> std::time::Instant + Send + Sync>;
 
 /// At most `capacity` entries; with capacity 0 it keeps nothing and every call is a no-op.
+///
+/// One mutex over the whole table: the critical sections are a hash lookup and a list
+/// splice, far shorter than the database reads they save.
 pub(crate) struct LruTable<K: Hash + Eq, V>(Option<Mutex<LruCache<K, V>>>);
 
 impl<K: Hash + Eq, V> LruTable<K, V> {

@@ -8,6 +8,22 @@
 //!   authorize does not pay an argon2id hash.
 //! - [`Counter`]s enforce the limits (`Max-Daily-Session`, `Max-Daily-Session-Traffic`,
 //!   `Max-Monthly-Session-Traffic`) that FreeRADIUS' `sqlcounter` enforces in SQL mode.
+//!
+//! ## One authorize
+//!
+//! The server's `POST /api/v1/freeradius/authorize/` parses what `rlm_rest` posts into an
+//! [`AuthorizeRequest`] and calls [`Authorizer::authorize`]. It finds the user by username,
+//! e-mail or mobile number (through the [`AuthorizeCache`], which keeps the user row, the
+//! RADIUS profile and the counters' usage sums of a login name for a short time, and forgets
+//! them when this process writes users or groups), checks the password (through the
+//! [`CredentialCache`] when the same password matched the same stored hash recently),
+//! refuses users who are not valid RADIUS users or have a reject item, evaluates each
+//! [`Counter`] against its window, and counts open sessions elsewhere for
+//! `Simultaneous-Use`. The [`Decision`] says accept (with the reply items) or reject (with
+//! a message); the server maps it to openwisp-radius' HTTP answers.
+//!
+//! Accounting seen by the server ([`Authorizer::saw_accounting`]) makes the cache forget
+//! that user's usage, so a limit reached in the current session counts at the next request.
 
 pub(crate) mod authorize;
 pub(crate) mod authorize_cache;

@@ -1,5 +1,13 @@
 //! The connection pool over the three backends, and the `db_run!` macro that runs the same
 //! diesel code on whichever one is configured.
+//!
+//! A [`Pool`] is an enum of three deadpool pools, one per connection type. Every new
+//! connection runs its backend's setup first (SQLite pragmas, the session time zone) and
+//! is checked when taken from the pool only where the driver cannot tell by itself that it
+//! was closed (MySQL). Diesel errors become core [`Error`]s here: a unique-constraint
+//! violation is an [`Error::Conflict`] naming the column, `NotFound` an
+//! [`Error::NotFound`], anything else an [`Error::Storage`] that keeps the driver's error
+//! as its source.
 
 use std::time::Duration;
 
@@ -21,9 +29,18 @@ use crate::error::{Error, Result};
 pub(crate) type SqliteConn = SyncConnectionWrapper<SqliteConnection>;
 
 /// Which database engine a URL names.
+///
+/// ```
+/// use owums_core::storage::Backend;
+/// assert_eq!(Backend::from_url("sqlite:///var/lib/owums/owums.db")?, Backend::Sqlite);
+/// assert_eq!(Backend::from_url("mariadb://radius@db/radius")?, Backend::Mysql);
+/// assert!(Backend::from_url("owums.db").is_err()); // a scheme is required
+/// # Ok::<(), owums_core::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Backend {
-    /// Embedded SQLite (`sqlite://path`).
+    /// Embedded SQLite (`sqlite://path`: `sqlite://owums.db` is relative to the working
+    /// directory, `sqlite:///var/lib/owums/owums.db` absolute).
     Sqlite,
     /// PostgreSQL (`postgres://` or `postgresql://`).
     Postgres,
@@ -33,6 +50,10 @@ pub enum Backend {
 
 impl Backend {
     /// Reads the engine from the URL scheme; an explicit scheme is required.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] for any other scheme, naming the URL with its password masked.
     pub fn from_url(url: &str) -> Result<Backend> {
         let scheme = url.split_once("://").map(|(s, _)| s.to_ascii_lowercase());
         match scheme.as_deref() {
@@ -46,7 +67,7 @@ impl Backend {
         }
     }
 
-    /// Lowercase name (`sqlite`, `postgres`, `mysql`).
+    /// Lowercase name (`sqlite`, `postgres`, `mysql`), as logged at startup.
     pub fn as_str(self) -> &'static str {
         match self {
             Backend::Sqlite => "sqlite",
@@ -56,7 +77,7 @@ impl Backend {
     }
 }
 
-/// A pool of one backend's connections.
+/// A pool of one backend's connections; `db_run!` matches on it.
 #[derive(Clone)]
 pub(crate) enum Pool {
     Sqlite(DeadPool<SqliteConn>),
@@ -78,7 +99,8 @@ pub(crate) fn driver_url(backend: Backend, url: &str) -> String {
     }
 }
 
-/// Opens a connection of `backend` and sets the session up the way owums needs it.
+/// Opens a connection of `backend` and sets the session up the way owums needs it
+/// (`setup` is one of the `*_SETUP` batches); used by the pools and by migrations.
 pub(crate) async fn establish<C>(url: &str, setup: &str) -> diesel::ConnectionResult<C>
 where
     C: AsyncConnection + SimpleAsyncConnection,
@@ -90,12 +112,17 @@ where
     Ok(conn)
 }
 
+/// The pragmas of every SQLite connection: wait `busy_timeout_ms` for the write lock
+/// (FreeRADIUS writes the same file), WAL so readers never block the writer, `NORMAL`
+/// synchronisation (safe in WAL mode: a power cut loses at most the last transactions,
+/// never the file), foreign keys enforced (SQLite leaves them off by default).
 pub(crate) fn sqlite_setup(busy_timeout_ms: u32) -> String {
     format!(
         "PRAGMA busy_timeout = {busy_timeout_ms}; PRAGMA journal_mode = WAL; \
          PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;"
     )
 }
+/// The setup of every PostgreSQL session but accounting's: times in UTC.
 pub(crate) const POSTGRES_SETUP: &str = "SET TIME ZONE 'UTC'";
 /// The sessions that write accounting (`Store::accounting_pool`) also plan every prepared
 /// statement for its values and the table as it is when it runs. PostgreSQL otherwise
@@ -109,6 +136,8 @@ pub(crate) const POSTGRES_SETUP: &str = "SET TIME ZONE 'UTC'";
 /// default) to re-plan them as the tables grow.
 pub(crate) const POSTGRES_ACCOUNTING_SETUP: &str =
     "SET TIME ZONE 'UTC'; SET plan_cache_mode = force_custom_plan";
+/// The setup of every MySQL/MariaDB session: times in UTC (`TIMESTAMP` columns are
+/// converted to and from the session's zone).
 pub(crate) const MYSQL_SETUP: &str = "SET time_zone = '+00:00'";
 
 /// Builds a deadpool of connection type `$conn` whose connections run `$setup` first and are
@@ -188,7 +217,8 @@ pub(crate) fn postgres_pool(
     ))
 }
 
-/// Maps a pool error to a one-line storage error.
+/// Maps a pool error to a one-line storage error (the driver's innermost message: "connection
+/// refused", "password authentication failed"), as the pages and the log show it.
 pub(crate) fn pool_error<E: std::error::Error>(e: E) -> Error {
     // deadpool wraps the driver's error; the innermost message is the useful one.
     let mut msg = e.to_string();

@@ -1,4 +1,9 @@
 //! `owums_job_leases`: one row per scheduled job; whoever holds an unexpired lease runs it.
+//!
+//! A lease is a holder name and an expiry. Taking it is a conditional `UPDATE` (free or
+//! already ours), so two processes can never both hold one; releasing it records when the
+//! job last finished, which decides when it is due again ([`crate::jobs`]). A holder that
+//! dies leaves its lease to expire.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::{BoolExpressionMethods, ExpressionMethods, OptionalExtension, QueryDsl};
@@ -79,7 +84,7 @@ impl Store {
         Ok(())
     }
 
-    /// When `job` last finished, if ever.
+    /// When `job` last finished successfully, if ever.
     pub async fn job_last_run(&self, job: &str) -> Result<Option<DateTime<Utc>>> {
         let t: Option<Option<NaiveDateTime>> = db_run!(self, c => owums_job_leases::table
             .filter(owums_job_leases::job.eq(job))

@@ -1,4 +1,9 @@
 //! Migrations embedded in the binary, one folder per backend with identical names.
+//!
+//! `owums-core/migrations/{sqlite,postgres,mysql}/<version>_<name>/{up,down}.sql`. The
+//! folders must list the same migrations (a test checks it): each backend gets the same
+//! schema in its own dialect, including FreeRADIUS' stock tables with their per-dialect
+//! column types and the views FreeRADIUS authorizes from.
 
 use diesel::migration::MigrationSource;
 use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;

@@ -1,5 +1,46 @@
 //! Storage on SQLite, PostgreSQL and MySQL/MariaDB: one schema, migrations per backend,
 //! and a [`Store`] facade whose methods run on whichever backend is configured.
+//!
+//! ## Backends
+//!
+//! The URL scheme picks the [`Backend`]. SQLite (bundled, no server) goes through diesel's
+//! synchronous connection on tokio's blocking pool; its connections run in WAL mode with a
+//! busy timeout and foreign keys on, because FreeRADIUS writes the same file from another
+//! process. PostgreSQL and MySQL go through diesel-async's native drivers (no C client
+//! library to build or install). Sessions on every backend use UTC; times are stored in UTC
+//! and octet counters as 64-bit integers.
+//!
+//! ## Layout
+//!
+//! One file per table or aggregate, grouped like the domain modules, each adding methods
+//! to [`Store`] with `impl Store` blocks:
+//!
+//! - `subscriber/`: users with their RADIUS password (`users`), profile changes
+//!   (`profile`), web sessions (`sessions`), password-reset links (`password_resets`),
+//!   plugin state and the plugin-facing traits (`plugin_state`).
+//! - `radius/`: groups and per-user attributes (`groups`), the reads of REST authorize
+//!   (`authorize`), the views FreeRADIUS reads (`radius_view`), `nas`, `radpostauth`.
+//! - `accounting/`: `radacct`, the SQL accounting sink, accounting in groups per
+//!   transaction (`acct_groups`), maintenance, a subscriber's usage.
+//! - At the root: the pool and `db_run!` (`conn`), migrations, the diesel `schema`, the
+//!   dialect-neutral SQL templates for `radacct`/`radpostauth` (`sql`), runtime settings,
+//!   the mail outbox and job leases.
+//!
+//! Queries are written once in the diesel DSL and compiled per backend by the `db_run!`
+//! macro. FreeRADIUS' own tables whose column types differ per dialect (`radacct`,
+//! `radpostauth`) are reached with SQL templates rendered once per backend. What FreeRADIUS
+//! reads for authorization (`radcheck`, `radreply`, `radusergroup`) are views over owums'
+//! own tables, so a subscriber who stops being valid disappears from them at once.
+//!
+//! ```no_run
+//! use owums_core::{config::DatabaseConfig, Store};
+//! # async fn demo() -> owums_core::Result<()> {
+//! let config = DatabaseConfig { url: "postgres://owums:secret@localhost/owums".into(), ..Default::default() };
+//! let store = Store::connect(&config).await?;          // fails if the server does not answer
+//! let applied = store.migrate().await?;                // versions applied now, if any
+//! assert!(store.pending_migrations().await?.is_empty());
+//! # let _ = applied; Ok(()) }
+//! ```
 
 use std::fmt;
 use std::sync::Arc;
@@ -41,6 +82,16 @@ pub(crate) use subscriber::users::{StateChange, now_utc, to_second};
 use conn::{Pool, SqliteConn};
 
 /// The database: a pool of connections to one backend. Cheap to clone.
+///
+/// Every clone shares the pool, so make one at startup and hand clones to the services
+/// ([`Subscribers`](crate::Subscribers), [`Settings`](crate::Settings),
+/// [`WebSessions`](crate::subscriber::WebSessions), the [`radius::Authorizer`](crate::radius::Authorizer)).
+/// Its methods are grouped by table in the submodules of [`storage`](crate::storage); each one takes
+/// a connection from the pool for the time of its statement or transaction. On
+/// PostgreSQL a second pool carries accounting writes, whose sessions plan each statement
+/// for its values (see `docs/architecture.md`).
+///
+/// `Debug` shows the backend and the URL with its password masked.
 #[derive(Clone)]
 pub struct Store {
     pub(crate) pool: Pool,
@@ -63,6 +114,16 @@ impl fmt::Debug for Store {
 
 impl Store {
     /// Connects to the database of `config` and checks that it answers.
+    ///
+    /// No table is created: a missing SQLite file is created empty by the first
+    /// connection, its tables only by [`Store::migrate`]. Use [`Store::connect_migrated`] when the
+    /// tables must already exist.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] for a URL with an unknown scheme; [`Error::Storage`] when the pool
+    /// cannot be built (the SQLite file's folder does not exist) or the database does not
+    /// answer, with the URL's password masked in the message.
     pub async fn connect(config: &DatabaseConfig) -> Result<Store> {
         let backend = Backend::from_url(&config.url)?;
         let pool = Pool::new(backend, config)?;
@@ -92,7 +153,7 @@ impl Store {
         Ok(store)
     }
 
-    /// The backend in use.
+    /// The backend in use, chosen by the URL's scheme.
     pub fn backend(&self) -> Backend {
         self.backend
     }
@@ -127,13 +188,14 @@ impl Store {
         Ok(rows.into_iter().map(|r| r.v).collect())
     }
 
-    /// Runs a trivial query: `Ok` when the database answers.
+    /// Runs a trivial query: `Ok` when the database answers (`GET /healthz` calls it).
     pub async fn ping(&self) -> Result<()> {
         use diesel_async::SimpleAsyncConnection;
         conn::db_run!(self, c => c.batch_execute("SELECT 1").await.map_err(Error::from))
     }
 
     /// Versions of the migrations this binary has that the database has not applied.
+    /// Every version is pending on a database never migrated.
     pub async fn pending_migrations(&self) -> Result<Vec<String>> {
         #[derive(diesel::QueryableByName)]
         struct Applied {
@@ -174,7 +236,17 @@ impl Store {
         Ok(store)
     }
 
-    /// Applies pending migrations; returns the versions applied.
+    /// Applies pending migrations; returns the versions applied (empty when the database
+    /// was up to date).
+    ///
+    /// Runs on a connection of its own, outside the pool. Migrations are embedded in the
+    /// binary, one folder per backend with the same names (`owums-core/migrations/`), and
+    /// each runs in a transaction where the backend allows DDL in one.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Storage`] when the connection fails or a migration fails; the migrations
+    /// applied before it stay applied.
     pub async fn migrate(&self) -> Result<Vec<String>> {
         let url = conn::driver_url(self.backend, &self.url);
         match self.backend {

@@ -3,6 +3,10 @@
 //! A sender claims one due row at a time with a conditional `UPDATE` that names it in
 //! `claimed_by` and moves `next_attempt_at` past a lease, so several processes never send
 //! the same mail twice, and a mail whose sender died becomes due again when the lease ends.
+//!
+//! Rows are written by the transaction that causes the mail (a verification, a reset
+//! request), read and updated by [`Mailer`](crate::mail::Mailer), and deleted by its purge
+//! once sent or failed for long enough. Nothing here talks SMTP.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::{ExpressionMethods, OptionalExtension, QueryDsl, SelectableHelper};
@@ -15,14 +19,16 @@ use super::subscriber::users::to_second;
 use crate::error::Result;
 use crate::ids::Email;
 
-/// An e-mail to put in the outbox (plain text).
+/// An e-mail to put in the outbox (plain text), as
+/// [`compose`](crate::mail::compose) makes it or an integrator writes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewMail {
     /// Who gets it.
     pub recipient: Email,
-    /// Subject line (one line).
+    /// Subject line; any line breaks or runs of spaces are folded into single spaces when
+    /// it is queued, so a template cannot inject headers.
     pub subject: String,
-    /// Plain-text body.
+    /// Plain-text body, sent as `text/plain`.
     pub body: String,
 }
 
@@ -60,7 +66,7 @@ impl NewMailRow {
     }
 }
 
-/// Where a mail stands.
+/// Where a mail stands, as [`OutboxRecord::state`] derives it from the timestamps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MailState {
     /// Not sent yet; tried again at `next_attempt_at`.
@@ -71,14 +77,14 @@ pub enum MailState {
     Failed,
 }
 
-/// A mail in the outbox.
+/// A mail in the outbox, with its delivery history.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutboxRecord {
-    /// Id.
+    /// A random UUID, also the local part of the mail's `Message-ID`.
     pub id: String,
-    /// Recipient address.
+    /// Recipient address, lowercase.
     pub recipient: String,
-    /// Subject.
+    /// Subject line, as sent.
     pub subject: String,
     /// Plain-text body.
     pub body: String,
@@ -88,7 +94,8 @@ pub struct OutboxRecord {
     pub next_attempt_at: DateTime<Utc>,
     /// Delivery attempts made.
     pub attempts: u32,
-    /// Why the last attempt failed.
+    /// Why the last attempt failed, one line of at most 500 characters (the SMTP server's
+    /// answer, or why the message could not be built).
     pub last_error: Option<String>,
     /// When the SMTP server accepted it.
     pub sent_at: Option<DateTime<Utc>>,
@@ -141,7 +148,7 @@ impl From<MailRow> for OutboxRecord {
     }
 }
 
-/// What became of one delivery attempt.
+/// What became of one delivery attempt, as the mailer records it.
 #[derive(Debug, Clone)]
 pub(crate) enum AttemptResult {
     /// Accepted by the server.
@@ -154,13 +161,17 @@ pub(crate) enum AttemptResult {
 
 impl Store {
     /// Puts one mail in the outbox, due at once; returns its id.
+    ///
+    /// For mail that is not part of a core transaction (an integrator's own notices); the
+    /// core's own mails are inserted together with the change that causes them.
     pub async fn enqueue_mail(&self, mail: NewMail) -> Result<String> {
         let row = NewMailRow::new(mail, Utc::now());
         db_run!(self, c => diesel::insert_into(owums_mail_outbox::table).values(&row).execute(c).await?);
         Ok(row.id)
     }
 
-    /// The newest `limit` mails, newest first.
+    /// The newest `limit` mails, newest first, in any state (for an operator's view or a
+    /// test).
     pub async fn outbox(&self, limit: i64) -> Result<Vec<OutboxRecord>> {
         let rows: Vec<MailRow> = db_run!(self, c => owums_mail_outbox::table
             .order((owums_mail_outbox::created_at.desc(), owums_mail_outbox::id.asc()))
@@ -171,7 +182,7 @@ impl Store {
         Ok(rows.into_iter().map(OutboxRecord::from).collect())
     }
 
-    /// The mail with this id.
+    /// The mail with this id; `None` when unknown or already purged.
     pub async fn find_mail(&self, id: &str) -> Result<Option<OutboxRecord>> {
         let row: Option<MailRow> = db_run!(self, c => owums_mail_outbox::table
             .filter(owums_mail_outbox::id.eq(id))

@@ -1,4 +1,7 @@
 //! `owums_settings`: runtime configuration keys stored as text.
+//!
+//! Raw rows only: names and types are checked by [`Settings`](crate::Settings), which is
+//! what everything else should use.
 
 use diesel::{ExpressionMethods, OptionalExtension, QueryDsl};
 use diesel_async::{AsyncConnection, RunQueryDsl};
@@ -10,7 +13,7 @@ use super::subscriber::users::now_utc;
 use crate::error::{Error, Result};
 
 impl Store {
-    /// The stored value of setting `name`, if any.
+    /// The stored value of setting `name`, if any (no default applied).
     pub async fn setting(&self, name: &str) -> Result<Option<String>> {
         Ok(db_run!(self, c => owums_settings::table
             .filter(owums_settings::name.eq(name))
@@ -20,7 +23,8 @@ impl Store {
             .optional()?))
     }
 
-    /// Every stored setting.
+    /// Every stored setting as `(name, value)`, by name; settings at their default are not
+    /// listed.
     pub async fn all_settings(&self) -> Result<Vec<(String, String)>> {
         Ok(db_run!(self, c => owums_settings::table
             .order(owums_settings::name.asc())

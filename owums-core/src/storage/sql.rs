@@ -20,11 +20,14 @@ use super::Store;
 use super::conn::{Backend, db_run};
 use crate::error::{Error, Result};
 
-/// A parameter value.
+/// A parameter value: how it is bound depends on the variant and the backend.
 #[derive(Debug, Clone)]
 pub(crate) enum Val {
+    /// A text parameter, bound as text everywhere.
     Text(String),
+    /// A 64-bit integer.
     Int(i64),
+    /// A 64-bit integer or SQL `NULL`.
     NullInt(Option<i64>),
     /// Unix seconds, written as the dialect's timestamp (SQLite: an integer, as FreeRADIUS'
     /// accounting queries write it).
@@ -37,6 +40,9 @@ pub(crate) enum Val {
     IpOpt(String),
 }
 
+/// `EPOCH(col)`: a timestamp column as Unix seconds. On SQLite the column may hold an
+/// integer (FreeRADIUS' accounting queries write epochs) or text (`CURRENT_TIMESTAMP`), so
+/// both are read.
 fn epoch(backend: Backend, col: &str) -> String {
     match backend {
         Backend::Postgres => format!("CAST(EXTRACT(EPOCH FROM {col}) AS BIGINT)"),
@@ -48,6 +54,8 @@ fn epoch(backend: Backend, col: &str) -> String {
     }
 }
 
+/// `INT64(col)`: an integer column as a signed 64-bit value, so one Rust type reads it on
+/// every backend.
 fn int64(backend: Backend, col: &str) -> String {
     match backend {
         Backend::Postgres => format!("CAST({col} AS BIGINT)"),
@@ -56,6 +64,8 @@ fn int64(backend: Backend, col: &str) -> String {
     }
 }
 
+/// `IP(col)`: an address column as text, `''` for `NULL` (PostgreSQL's `inet` needs
+/// `host()` to drop the prefix length).
 fn ip(backend: Backend, col: &str) -> String {
     match backend {
         Backend::Postgres => format!("COALESCE(host({col}), '')"),
@@ -63,7 +73,8 @@ fn ip(backend: Backend, col: &str) -> String {
     }
 }
 
-/// Replaces `FUNC(col)` calls of a pseudo-function.
+/// Replaces `FUNC(col)` calls of a pseudo-function with `f(col)`; a name that is the tail
+/// of a longer word (`XEPOCH(`) is left alone. Arguments may not contain parentheses.
 fn expand(sql: &str, func: &str, f: impl Fn(&str) -> String) -> String {
     let pat = format!("{func}(");
     let mut out = String::with_capacity(sql.len());

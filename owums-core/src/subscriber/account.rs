@@ -1,5 +1,22 @@
 //! What a subscriber does with their own account: read their sessions and usage, change their
 //! e-mail, address and password.
+//!
+//! These are methods of [`Subscribers`] that the account page and the API's `/me`
+//! resources call for the logged-in subscriber. Sessions and usage come from `radacct`, by
+//! the exact username FreeRADIUS logged (owums' usernames are lowercase, so it is the
+//! subscriber's). Usage is bucketed by the day a session *started*, as OWUMS did, in the
+//! time zone of the `now` given.
+//!
+//! ```no_run
+//! use owums_core::subscriber::{SessionQuery, SessionSort};
+//! # async fn demo(subscribers: owums_core::Subscribers, user: owums_core::UserRecord) -> owums_core::Result<()> {
+//! let query = SessionQuery { sort: SessionSort::Download, ..SessionQuery::default() };
+//! let page = subscribers.sessions(&user.username, query).await?;
+//! println!("page {} of {}", page.page, page.pages());
+//! let usage = subscribers.usage(&user.username, chrono::Utc::now().fixed_offset()).await?;
+//! println!("today: {} s, {} octets down", usage.today.seconds, usage.today.output_octets);
+//! # Ok(()) }
+//! ```
 
 use std::fmt;
 
@@ -17,7 +34,7 @@ use crate::subscriber::user::UserRecord;
 /// Days [`Subscribers::usage`] reports, today included.
 pub const USAGE_DAYS: usize = 14;
 
-/// Most sessions one page may hold.
+/// Most sessions one page may hold; a larger `per_page` is refused.
 pub const MAX_PER_PAGE: u32 = 100;
 
 /// What a session list is sorted by (OWUMS' `acct_start_time`, `acct_stop_time`,
@@ -25,7 +42,7 @@ pub const MAX_PER_PAGE: u32 = 100;
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SessionSort {
-    /// Start time.
+    /// Start time (`acctstarttime`), the default: newest first with `descending`.
     #[default]
     Start,
     /// Stop time (open sessions count as the latest).
@@ -39,11 +56,11 @@ pub enum SessionSort {
 /// Which page of a subscriber's sessions, sorted how.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SessionQuery {
-    /// Sort key.
+    /// What the sessions are sorted by (ties by the row id, in the same direction).
     pub sort: SessionSort,
-    /// Largest first.
+    /// Largest (or latest) first.
     pub descending: bool,
-    /// Page number, from 1.
+    /// Page number, from 1; a page past the last is empty, not an error.
     pub page: u32,
     /// Sessions per page (1–100); `None`: the `default_radacct_results_per_page` setting.
     pub per_page: Option<u32>,
@@ -61,16 +78,16 @@ impl Default for SessionQuery {
     }
 }
 
-/// One page of a subscriber's sessions.
+/// One page of a subscriber's sessions, with what a pager needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionPage {
     /// The sessions on this page.
     pub sessions: Vec<RadAcctRecord>,
     /// This page's number, from 1.
     pub page: u32,
-    /// Page size.
+    /// Page size actually used (the setting's value when the query gave none).
     pub per_page: u32,
-    /// Sessions in all pages.
+    /// Sessions in all pages, counted in the same call.
     pub total: u64,
 }
 
@@ -84,13 +101,13 @@ impl SessionPage {
 /// Connection time and traffic of the sessions that started on one day.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DayUsage {
-    /// The day.
+    /// The day, in the time zone of the `now` given to [`Subscribers::usage`].
     pub date: NaiveDate,
     /// Seconds connected (open sessions count up to now).
     pub seconds: u64,
-    /// Octets uploaded by the user.
+    /// Octets uploaded by the user (`acctinputoctets`, the NAS's input).
     pub input_octets: u64,
-    /// Octets downloaded by the user.
+    /// Octets downloaded by the user (`acctoutputoctets`, the NAS's output).
     pub output_octets: u64,
 }
 
@@ -104,11 +121,13 @@ pub struct UsageHistory {
 }
 
 /// A password change: the current password proves it is the user.
+///
+/// Its `Debug` hides both passwords.
 #[derive(Clone, Default)]
 pub struct PasswordChange {
-    /// The password now.
+    /// The password now, checked against the stored hash.
     pub current: String,
-    /// The new password.
+    /// The new password, checked against the password rules.
     pub new: String,
 }
 
@@ -122,19 +141,19 @@ impl fmt::Debug for PasswordChange {
 /// username and verification method cannot be changed.
 #[derive(Debug, Clone, Default)]
 pub struct ProfileUpdate {
-    /// New e-mail (unique).
+    /// New e-mail (unique among subscribers).
     pub email: Option<Email>,
-    /// Street address.
+    /// Street address, at most 200 characters (trimmed).
     pub address: Option<String>,
-    /// City.
+    /// City, at most 100 characters (trimmed).
     pub city: Option<String>,
-    /// Postal code.
+    /// Postal code, at most 20 characters (trimmed).
     pub zip: Option<String>,
-    /// Country.
+    /// Country, at most 100 characters (trimmed).
     pub country: Option<String>,
     /// Birth date (from 1900-01-01 to today).
     pub birth_date: Option<NaiveDate>,
-    /// New password.
+    /// New password, with the current one as proof.
     pub password: Option<PasswordChange>,
 }
 
@@ -195,6 +214,11 @@ fn per_day(rows: &[UsageRow], now: DateTime<FixedOffset>, days: usize) -> Vec<Da
 
 impl Subscribers {
     /// A page of `username`'s sessions from `radacct`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`] with [`Problem::OutOfRange`] for page 0 or a `per_page` outside
+    /// 1–[`MAX_PER_PAGE`].
     pub async fn sessions(&self, username: &Username, query: SessionQuery) -> Result<SessionPage> {
         if query.page == 0 {
             return Err(Error::refused(
@@ -243,6 +267,9 @@ impl Subscribers {
 
     /// `username`'s connection time and traffic per day for the [`USAGE_DAYS`] days ending
     /// at `now` (days as seen in `now`'s time zone), counted by the day each session started.
+    ///
+    /// Open sessions count their time up to `now`. The pages pass now in the display time
+    /// zone (`[web] time_zone`), so that "today" is the subscriber's today; the API in UTC.
     pub async fn usage(
         &self,
         username: &Username,
@@ -265,6 +292,16 @@ impl Subscribers {
     /// Changes `id`'s e-mail, address fields and password, all or nothing. A password change
     /// needs the current password and ends the user's other sessions (all but the session of
     /// `keep_session`, a session token).
+    ///
+    /// Returns the subscriber as stored afterwards.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`] for a field that is too long or has control characters, a birth
+    /// date outside 1900-01-01 to today, a wrong current password ([`Problem::Wrong`]), a new
+    /// password the rules refuse, or a password changed by another request meanwhile
+    /// ([`Problem::Changed`]); [`Error::Conflict`] for an e-mail another subscriber has;
+    /// [`Error::NotFound`] when the user is gone. Nothing is written in any of these cases.
     pub async fn update_profile(
         &self,
         id: UserId,

@@ -11,6 +11,26 @@
 //! - `reset` holds the two ways to recover a forgotten password: a link by e-mail and a
 //!   call from the subscriber's mobile phone.
 //! - `password` hashes web passwords (argon2id) and encodes the value FreeRADIUS checks.
+//! - `outcome` decides what a verifier's [`Outcome`](crate::Outcome) means for the
+//!   subscriber now (it implements [`OutcomeHandler`](crate::OutcomeHandler) for
+//!   [`Subscribers`]).
+//! - `settings` declares the runtime settings of sign-up and the subscriber pages
+//!   ([`DEFAULT_RADIUS_GROUP`], [`CAPTCHA_ENABLED`], …).
+//!
+//! ## States
+//!
+//! | state | stored flags | valid RADIUS user? |
+//! |---|---|---|
+//! | unverified | `verified = false`, no `verified_at`, `active` | no |
+//! | verified | `verified = true`, `active` | yes, if the EULA was accepted |
+//! | disabled | `verified = false`, `verified_at` kept, `active` | no |
+//! | inactive | `active = false` | no |
+//!
+//! Each transition of [`Subscribers`] is one transaction that checks the current state
+//! first; a transition the state does not allow is an
+//! [`Error::InvalidTransition`](crate::Error::InvalidTransition) and changes nothing.
+//! FreeRADIUS reads views that show only valid users, so every transition takes effect on
+//! the subscriber's next Access-Request, in SQL and in REST mode alike.
 
 pub(crate) mod account;
 pub(crate) mod outcome;

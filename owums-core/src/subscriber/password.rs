@@ -1,4 +1,11 @@
 //! Passwords: the argon2id hash for the web login and the value FreeRADIUS gets.
+//!
+//! Every subscriber password is stored twice, written together in one transaction: an
+//! argon2id hash for the pages and the API (and for REST-mode authorize), and one check row
+//! in the format FreeRADIUS needs in SQL mode ([`PasswordFormat`], chosen by
+//! `[radius] password_format`). Hashing takes tens of milliseconds of CPU and 19 MiB, so
+//! the async paths run it on the blocking pool, at most one hash per CPU at a time: a
+//! burst of logins queues instead of stalling the async workers.
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier, phc::PasswordHash};
@@ -8,7 +15,8 @@ use sha_crypt::ShaCrypt;
 
 use crate::error::{Error, Problem, Result};
 
-/// Minimum length of a subscriber password.
+/// Minimum length of a subscriber password, in characters (the maximum is 128). A password
+/// also needs a letter and a digit and may not contain control characters.
 pub const MIN_PASSWORD_LEN: usize = 8;
 
 /// Check attributes that carry a password; a user's password row is managed by owums.
@@ -20,6 +28,17 @@ pub(crate) const PASSWORD_ATTRIBUTES: &[&str] = &[
 ];
 
 /// What FreeRADIUS reads from `radcheck` as the user's password (`[radius] password_format`).
+///
+/// The choice is a trade-off between the authentication methods FreeRADIUS can offer and
+/// what a stolen database reveals:
+///
+/// ```
+/// use owums_core::PasswordFormat;
+/// assert_eq!(PasswordFormat::Nt.attribute(), "NT-Password");
+/// assert_eq!(PasswordFormat::Nt.encode("clientPass")?, "44EBBA8D5312B8D611474411F56989AE");
+/// assert!(PasswordFormat::Crypt.encode("s3cret-pass")?.starts_with("$6$")); // salted: differs each time
+/// # Ok::<(), owums_core::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PasswordFormat {
@@ -34,7 +53,8 @@ pub enum PasswordFormat {
 }
 
 impl PasswordFormat {
-    /// The RADIUS attribute FreeRADIUS expects for this format.
+    /// The RADIUS check attribute FreeRADIUS expects for this format (`Crypt-Password`,
+    /// `NT-Password`, `Cleartext-Password`).
     pub fn attribute(self) -> &'static str {
         match self {
             PasswordFormat::Crypt => "Crypt-Password",
@@ -43,7 +63,12 @@ impl PasswordFormat {
         }
     }
 
-    /// The value to store for `password` in this format.
+    /// The value to store for `password` in this format: a SHA-512 crypt string with a
+    /// random salt, the NT hash in upper-case hex, or the password itself.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Internal`] if the crypt library fails (it does not for valid input).
     pub fn encode(self, password: &str) -> Result<String> {
         match self {
             PasswordFormat::Crypt => {
@@ -100,6 +125,10 @@ pub(crate) fn validate_password(password: &str) -> Result<()> {
 }
 
 /// Hashes a web password with argon2id (random salt, PHC string).
+///
+/// Blocking and CPU-heavy: in async code the services use a variant that runs it on the
+/// blocking pool. Call it directly only outside a runtime's workers (a command-line tool, a
+/// benchmark).
 pub fn hash_password(password: &str) -> Result<String> {
     Argon2::default()
         .hash_password(password.as_bytes())
@@ -108,6 +137,16 @@ pub fn hash_password(password: &str) -> Result<String> {
 }
 
 /// Whether `password` matches an argon2id PHC `hash`; a malformed hash never matches.
+///
+/// ```
+/// use owums_core::subscriber::{hash_password, verify_password};
+/// let hash = hash_password("s3cret-pass")?;
+/// assert!(hash.starts_with("$argon2id$"));
+/// assert!(verify_password("s3cret-pass", &hash));
+/// assert!(!verify_password("s3cret-pasS", &hash));
+/// assert!(!verify_password("s3cret-pass", "not a hash"));
+/// # Ok::<(), owums_core::Error>(())
+/// ```
 pub fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash)
         .map(|h| {

@@ -3,16 +3,19 @@
 
 use crate::settings::{Key, SettingDef};
 
-/// The RADIUS group new subscribers join.
+/// The RADIUS group new subscribers join (`Users`, created by the migrations). Registration
+/// fails with a not-found error while the group named here does not exist.
 pub const DEFAULT_RADIUS_GROUP: Key<String> = Key::text(
     "default_radius_group",
     "Users",
     "RADIUS group new subscribers join",
 );
-/// Whether the sign-up page asks for a captcha.
+/// Whether the sign-up page asks for a captcha (on by default): a picture of characters,
+/// checked once per sign-up attempt.
 pub const CAPTCHA_ENABLED: Key<bool> =
     Key::flag("captcha_enabled", "true", "captcha on the sign-up page");
-/// How many sessions a page of the account's session list shows.
+/// How many sessions a page of the account's session list shows when the request does not
+/// say (clamped to 1–[`MAX_PER_PAGE`](crate::subscriber::MAX_PER_PAGE)).
 pub const DEFAULT_RADACCT_RESULTS_PER_PAGE: Key<u64> = Key::count(
     "default_radacct_results_per_page",
     "20",
@@ -24,13 +27,16 @@ pub const DEFAULT_USER_SEARCH_RESULTS_PER_PAGE: Key<u64> = Key::count(
     "20",
     "users per page in the console",
 );
-/// Whether a phone sign-up uses the mobile number as the username.
+/// Whether a phone sign-up uses the mobile number as the username (off by default; OWUMS'
+/// setting of the same name).
 pub const USE_MOBILE_PHONE_AS_USERNAME: Key<bool> = Key::flag(
     "use_mobile_phone_as_username",
     "false",
     "username = mobile number for phone sign-ups",
 );
-/// Extra HTML on the home page in English.
+/// Extra HTML on the home page in English: the operator's own instructions (how to connect,
+/// whom to call). The page inserts it unescaped, so only operators may set it; the other
+/// languages fall back to it when empty.
 pub const CUSTOM_ACCOUNT_INSTRUCTIONS_EN: Key<String> = Key::text(
     "custom_account_instructions_en",
     "",
@@ -49,7 +55,7 @@ pub const CUSTOM_ACCOUNT_INSTRUCTIONS_ES: Key<String> = Key::text(
     "extra HTML on the home page in Spanish (empty: the English one)",
 );
 
-/// The settings this module reads.
+/// The settings this module reads, listed in the crate's catalogue of runtime settings.
 pub(crate) const SETTINGS: &[SettingDef] = &[
     DEFAULT_RADIUS_GROUP.def(),
     CAPTCHA_ENABLED.def(),

@@ -1,4 +1,8 @@
 //! Subscribers: the [`User`] trait, the stored [`UserRecord`] and its [`UserStatus`].
+//!
+//! [`NewUser`] is what registration takes; [`UserRecord`] is what every lookup returns. The
+//! trait [`User`] is the narrow view plugins get, so a verifier can be tested with a
+//! hand-made user and never depends on the stored shape.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -21,7 +25,16 @@ pub enum UserStatus {
 }
 
 impl UserStatus {
-    /// Derives the state from the stored flags (OWUMS' rules).
+    /// Derives the state from the stored flags (OWUMS' rules): inactive wins over
+    /// everything, then verified, then "verified once" (disabled) versus never (unverified).
+    ///
+    /// ```
+    /// use owums_core::UserStatus;
+    /// let once = Some(chrono::Utc::now());
+    /// assert_eq!(UserStatus::from_flags(false, None, true), UserStatus::Unverified);
+    /// assert_eq!(UserStatus::from_flags(false, once, true), UserStatus::Disabled);
+    /// assert_eq!(UserStatus::from_flags(true, once, false), UserStatus::Inactive);
+    /// ```
     pub fn from_flags(verified: bool, verified_at: Option<DateTime<Utc>>, active: bool) -> Self {
         match (active, verified, verified_at) {
             (false, _, _) => UserStatus::Inactive,
@@ -31,7 +44,8 @@ impl UserStatus {
         }
     }
 
-    /// Lowercase name, as printed and serialised.
+    /// Lowercase name, as printed and serialised (`unverified`, `verified`, `disabled`,
+    /// `inactive`).
     pub fn as_str(self) -> &'static str {
         match self {
             UserStatus::Unverified => "unverified",
@@ -69,7 +83,8 @@ pub trait User: Send + Sync {
     fn email(&self) -> Option<&Email>;
     /// The mobile number in E.164, if given.
     fn mobile(&self) -> Option<&PhoneNumber>;
-    /// The verification method's plugin id (`sip`, `id_card`, …).
+    /// The verification method's plugin id (`sip`, `id_card`, …), or `none` for users an
+    /// operator created verified.
     fn verification_method(&self) -> &str;
     /// The current state.
     fn status(&self) -> UserStatus;
@@ -80,9 +95,13 @@ pub trait User: Send + Sync {
 }
 
 /// A stored subscriber (everything but the password hashes).
+///
+/// A snapshot: it is not updated when the row changes. Services return a fresh one after
+/// each change. Use [`UserRecord::status`] rather than reading the flags, and
+/// [`UserRecord::is_radius_valid`] to know whether FreeRADIUS accepts the subscriber.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UserRecord {
-    /// Id.
+    /// The subscriber's permanent id.
     pub id: UserId,
     /// Username, lowercase, unique.
     pub username: Username,
@@ -90,23 +109,23 @@ pub struct UserRecord {
     pub email: Option<Email>,
     /// Mobile number in E.164, unique when present.
     pub mobile: Option<PhoneNumber>,
-    /// Given name.
+    /// Given name (empty when the sign-up did not ask for it).
     pub given_name: String,
-    /// Surname.
+    /// Family name (empty when the sign-up did not ask for it).
     pub surname: String,
-    /// Birth date.
+    /// Birth date, when asked for.
     pub birth_date: Option<NaiveDate>,
-    /// Street address.
+    /// Street address (empty when not asked for).
     pub address: String,
-    /// City.
+    /// City or town (empty when not asked for).
     pub city: String,
-    /// Postal code.
+    /// Postal code, as typed (empty when not asked for).
     pub zip: String,
-    /// Country.
+    /// Country, as typed (empty when not asked for); free text, not a code.
     pub country: String,
-    /// Verification method (plugin id).
+    /// Verification method: the id of the plugin that verifies this subscriber, or `none`.
     pub verification_method: String,
-    /// Currently verified.
+    /// Currently verified (see [`UserRecord::status`] for what the flags mean together).
     pub verified: bool,
     /// When first verified; kept when disabled ("was verified once").
     pub verified_at: Option<DateTime<Utc>>,
@@ -116,13 +135,14 @@ pub struct UserRecord {
     pub eula_accepted: bool,
     /// The privacy policy was accepted.
     pub privacy_accepted: bool,
-    /// Preferred language (`en`, `it`, `es`).
+    /// Preferred language (`en`, `it`, `es`): of their mail, and of the pages when the
+    /// browser names none.
     pub locale: String,
-    /// Operator notes.
+    /// Free text operators keep about the subscriber; never shown to them.
     pub notes: Option<String>,
-    /// Created (the start of the verification countdown).
+    /// When the subscriber registered (the start of the verification countdown), UTC.
     pub created_at: DateTime<Utc>,
-    /// Last changed.
+    /// When the row last changed (a state change, a profile edit, a password), UTC.
     pub updated_at: DateTime<Utc>,
 }
 
@@ -132,7 +152,7 @@ impl UserRecord {
         self.verified && self.active && self.eula_accepted
     }
 
-    /// The current state.
+    /// The current state, from the stored flags.
     pub fn status(&self) -> UserStatus {
         UserStatus::from_flags(self.verified, self.verified_at, self.active)
     }
@@ -163,40 +183,50 @@ impl User for UserRecord {
 }
 
 /// What is needed to register a subscriber.
+///
+/// Fill what the sign-up form asked for and leave the rest at its default (`..Default::default()`).
+/// The service checks what types cannot: a username is required, the password must follow
+/// the rules (at least [`MIN_PASSWORD_LEN`](crate::subscriber::MIN_PASSWORD_LEN) characters,
+/// a letter and a digit), the verification method must be given.
+///
+/// Its `Debug` shows the password: do not log it.
 #[derive(Debug, Clone, Default)]
 pub struct NewUser {
-    /// Username.
+    /// Username; required (an `Option` so that a form can be read into it before the
+    /// service reports the missing field).
     pub username: Option<Username>,
     /// Password in clear (hashed by the service; never stored as given unless
     /// `password_format = "cleartext"`).
     pub password: String,
-    /// E-mail.
+    /// E-mail address, unique among subscribers; needed for the mails and for password
+    /// reset by e-mail.
     pub email: Option<Email>,
-    /// Mobile number.
+    /// Mobile number, unique among subscribers; needed by phone verification and password
+    /// recovery by phone.
     pub mobile: Option<PhoneNumber>,
     /// Given name.
     pub given_name: String,
-    /// Surname.
+    /// Family name.
     pub surname: String,
     /// Birth date.
     pub birth_date: Option<NaiveDate>,
     /// Street address.
     pub address: String,
-    /// City.
+    /// City or town.
     pub city: String,
     /// Postal code.
     pub zip: String,
-    /// Country.
+    /// Country, free text.
     pub country: String,
-    /// Verification method (plugin id, or `none` for operator-created users).
+    /// Verification method (plugin id, or `none` for operator-created users); required.
     pub verification_method: String,
-    /// EULA accepted.
+    /// The EULA was accepted; without it the subscriber never becomes a valid RADIUS user.
     pub eula_accepted: bool,
-    /// Privacy policy accepted.
+    /// The privacy policy was accepted.
     pub privacy_accepted: bool,
-    /// Language.
+    /// Language (`en`, `it`, `es`); empty means `en`.
     pub locale: String,
-    /// Operator notes.
+    /// Free text for operators.
     pub notes: Option<String>,
 }
 

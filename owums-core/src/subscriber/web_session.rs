@@ -4,18 +4,7 @@
 //! database keeps only its SHA-256, so a copy of the database does not let anyone take over a
 //! session. A session may be anonymous (it then carries the CSRF token and the language picked
 //! before logging in) or belong to a user. Expiry slides: each use moves it forward, written at
-//! most once a minute.
-//!
-//! ```no_run
-//! use owums_core::subscriber::{WebSessionKind, WebSessions};
-//! # async fn demo(store: owums_core::Store, user: owums_core::UserId) -> owums_core::Result<()> {
-//! let sessions = WebSessions::new(store);
-//! let (token, _) = sessions.create(WebSessionKind::Web, None).await?;      // first visit
-//! let (token, session) = sessions.log_in(Some(token.as_str()), WebSessionKind::Web, user).await?;
-//! assert_eq!(session.user_id, Some(user));
-//! sessions.delete(token.as_str()).await?;                              // log out
-//! # Ok(()) }
-//! ```
+//! most once a minute. [`WebSessions`] shows the calls of a visit, from first page to log out.
 
 use std::fmt;
 
@@ -28,13 +17,17 @@ use crate::storage::Store;
 use crate::storage::subscriber::sessions::{SessionField, SessionRow};
 use crate::subscriber::token;
 
-/// How often at most a session's last use is written.
+/// How often at most a session's last use is written, in seconds: a burst of requests
+/// (a page and its assets) costs one write, and reads stay reads.
 pub const TOUCH_INTERVAL_SECONDS: i64 = 60;
 
 /// Longest token accepted from a client (real ones are 64 characters).
 const MAX_TOKEN_LEN: usize = 128;
 
 /// The secret a client presents. Its `Debug` does not show it.
+///
+/// 32 random bytes as 64 lowercase hex characters. Only [`WebSessions`] makes one; send it
+/// to the client once (a `HttpOnly` cookie or a bearer token) and never log it.
 #[derive(Clone, PartialEq, Eq)]
 pub struct WebSessionToken(String);
 
@@ -60,7 +53,8 @@ fn session_id(token: &str) -> String {
     token::digest(token)
 }
 
-/// Who holds a session.
+/// Who holds a session: they differ in how the token travels and how long an unused
+/// session lives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum WebSessionKind {
@@ -88,7 +82,8 @@ impl WebSessionKind {
     }
 }
 
-/// A live session.
+/// A live session, as read from the database (a snapshot: changes made through
+/// [`WebSessions`] are not reflected in it).
 #[derive(Clone, PartialEq)]
 pub struct WebSession {
     /// Browser or API client.
@@ -99,9 +94,9 @@ pub struct WebSession {
     pub csrf_token: String,
     /// The language chosen in this session, if any.
     pub locale: Option<String>,
-    /// Free-form data (e.g. the answer to a captcha).
+    /// Free-form data (e.g. the answer to a captcha): a JSON object, `{}` when new.
     pub data: serde_json::Value,
-    /// Created.
+    /// When the session began; kept when the token is rotated.
     pub created_at: DateTime<Utc>,
     /// Last use written (at most once a minute).
     pub last_seen_at: DateTime<Utc>,
@@ -143,6 +138,21 @@ impl TryFrom<SessionRow> for WebSession {
 }
 
 /// Sessions stored in the database.
+///
+/// Cheap to clone. Every `owums serve` process behind a load balancer sees the same
+/// sessions. Methods that take a `token` accept whatever the client sent: an empty, absurdly
+/// long or unknown token is simply no session.
+///
+/// ```no_run
+/// use owums_core::subscriber::{WebSessionKind, WebSessions};
+/// # async fn demo(store: owums_core::Store, user: owums_core::UserId) -> owums_core::Result<()> {
+/// let sessions = WebSessions::new(store);
+/// let (token, _) = sessions.create(WebSessionKind::Web, None).await?;      // first visit
+/// let (token, session) = sessions.log_in(Some(token.as_str()), WebSessionKind::Web, user).await?;
+/// assert_eq!(session.user_id, Some(user));
+/// sessions.delete(token.as_str()).await?;                              // log out
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 pub struct WebSessions {
     store: Store,
@@ -203,7 +213,8 @@ impl WebSessions {
         }
     }
 
-    /// Starts a session, anonymous or for `user`.
+    /// Starts a session, anonymous or for `user`, with a fresh CSRF token; returns the token
+    /// to hand to the client and the session.
     pub async fn create(
         &self,
         kind: WebSessionKind,
@@ -215,7 +226,8 @@ impl WebSessions {
         Ok((token, WebSession::try_from(row)?))
     }
 
-    /// The live session of `token`; `None` when unknown or expired.
+    /// The live session of `token`; `None` when unknown or expired. Does not extend it:
+    /// call [`WebSessions::touch`] for that.
     pub async fn get(&self, token: &str) -> Result<Option<WebSession>> {
         if token.is_empty() || token.len() > MAX_TOKEN_LEN {
             return Ok(None);
@@ -282,7 +294,12 @@ impl WebSessions {
             .await
     }
 
-    /// Records the language chosen in the session.
+    /// Records the language chosen in the session (`None` forgets it); `false` when the
+    /// session is unknown or expired.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`] for an empty code or one longer than 8 characters.
     pub async fn set_locale(&self, token: &str, locale: Option<&str>) -> Result<bool> {
         if locale.is_some_and(|l| l.is_empty() || l.len() > 8) {
             return Err(Error::invalid(
@@ -296,7 +313,8 @@ impl WebSessions {
             .await
     }
 
-    /// Replaces the session's free-form data.
+    /// Replaces the session's free-form data; `false` when the session is unknown or
+    /// expired.
     pub async fn set_data(&self, token: &str, data: &serde_json::Value) -> Result<bool> {
         let field = SessionField::Data(data.to_string());
         self.store
@@ -333,7 +351,7 @@ impl WebSessions {
             .await
     }
 
-    /// Deletes expired sessions; returns how many.
+    /// Deletes sessions expired at `at`; returns how many (the hourly housekeeping job).
     pub async fn purge_expired(&self, at: DateTime<Utc>) -> Result<usize> {
         self.store
             .purge_sessions(crate::storage::to_second(at))

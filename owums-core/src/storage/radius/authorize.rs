@@ -1,5 +1,9 @@
 //! Reads for the REST authorize: a user's RADIUS profile in one query, usage counters,
 //! open sessions.
+//!
+//! Each read is one statement, because authorize runs on every Access-Request and its
+//! latency is what a subscriber waits for at the captive portal. The SQL is written once
+//! per dialect and kept prepared on each connection.
 
 use std::sync::LazyLock;
 
@@ -11,7 +15,8 @@ use crate::storage::Store;
 use crate::storage::conn::Backend;
 use crate::storage::sql::Val;
 
-/// Where a profile attribute comes from.
+/// Where a profile attribute comes from: FreeRADIUS' order of evaluation puts the user's
+/// own items before their groups', and check items decide while reply items are sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProfileSource {
     /// The user's own check items.
@@ -24,7 +29,7 @@ pub enum ProfileSource {
     GroupReply,
 }
 
-/// One attribute of a user's RADIUS profile.
+/// One attribute of a user's RADIUS profile, as [`Store::radius_profile`] returns it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProfileAttribute {
     /// Where it comes from.
@@ -35,7 +40,7 @@ pub struct ProfileAttribute {
     pub attribute: String,
     /// Operator (`:=`, `=`, `==`, `+=`, ...).
     pub op: String,
-    /// Value.
+    /// Value, as stored (quotes are not added or removed).
     pub value: String,
 }
 
@@ -67,12 +72,14 @@ struct UsageRow {
     octets: i64,
 }
 
-/// What a user used in a window, for the counters.
+/// What a user used in a window, for the counters ([`crate::radius::Counter`]).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct UsageSums {
-    /// Seconds online.
+    /// Seconds online in the window (sessions still open count up to their last
+    /// Interim-Update); never negative.
     pub session_time: i64,
-    /// Octets in + out.
+    /// Octets uploaded plus downloaded (`acctinputoctets + acctoutputoctets`, gigawords
+    /// folded in when the row was written); never negative.
     pub octets: i64,
 }
 
@@ -96,7 +103,8 @@ struct TextRow {
     value: String,
 }
 
-/// The user's own items first, then each group's in membership priority order.
+/// The user's own items first, then each group's in membership priority order. The `kind`
+/// column says which of the four sources a row is (see [`ProfileSource`]).
 const PROFILE: &str = "SELECT INT64(0) AS kind, INT64(0) AS prio, '' AS grp, attribute, op, value, INT64(id) AS id \
       FROM owums_radius_checks WHERE user_id = {id} \
     UNION ALL SELECT INT64(1), INT64(0), '', attribute, op, value, INT64(id) \
@@ -119,6 +127,11 @@ fn int_type(backend: Backend) -> &'static str {
 impl Store {
     /// The user's check and reply items, their own and their groups' (password rows included;
     /// the caller ignores them).
+    ///
+    /// In the order FreeRADIUS would evaluate them: the user's check items, their reply
+    /// items, then each group's check and reply items by membership priority (lowest
+    /// first), each source in insertion order. The user's state is not looked at: the
+    /// caller decides whether the user may log in at all.
     pub async fn radius_profile(&self, user: UserId) -> Result<Vec<ProfileAttribute>> {
         let rows: Vec<ProfileRow> = self
             .load_sql(PROFILE, &[("id", Val::Text(user.to_string()))])
@@ -190,6 +203,9 @@ impl Store {
 
     /// The username of the newest open session of the device with MAC address `mac`
     /// (lowercase, `:`-separated; stored ids with `-` or upper case match too).
+    ///
+    /// Used by MAC roaming (`[freeradius] mac_roaming`): a device already logged in at one
+    /// access point is let in at the next one as the same subscriber.
     pub async fn open_session_user_by_mac(&self, mac: &str) -> Result<Option<String>> {
         let rows: Vec<TextRow> = self
             .load_sql(

@@ -1,4 +1,12 @@
 //! RADIUS groups with their check and reply attributes, memberships, and per-user attributes.
+//!
+//! A group is a row of `owums_radius_groups` (name, default priority, notes) with its items
+//! in FreeRADIUS' own `radgroupcheck` and `radgroupreply` tables, which FreeRADIUS reads
+//! unchanged; renaming or deleting a group cascades to them. Memberships
+//! (`owums_user_groups`) and per-user items (`owums_radius_checks`, `owums_radius_replies`)
+//! are owums' tables, shown to FreeRADIUS through the `radusergroup`, `radcheck` and
+//! `radreply` views. Every write here bumps [`Store::user_writes`], so the authorize cache
+//! of this process reads again.
 
 use diesel::{ExpressionMethods, OptionalExtension, QueryDsl};
 use diesel_async::{AsyncConnection, RunQueryDsl};
@@ -14,35 +22,38 @@ use crate::storage::schema::{
 use crate::storage::subscriber::users::now_utc;
 use crate::subscriber::password::PASSWORD_ATTRIBUTES;
 
-/// A RADIUS group as stored.
+/// A RADIUS group as stored, with its check and reply items.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GroupRecord {
-    /// Id.
+    /// The row id, assigned by the database; the name is what everything refers to.
     pub id: i32,
     /// Name (what FreeRADIUS sees as `GroupName`).
     pub name: GroupName,
     /// Default priority of new memberships (lower is read first).
     pub priority: i32,
-    /// Notes.
+    /// Free text for operators ("students, 2 GB a day"); FreeRADIUS never sees it.
     pub notes: Option<String>,
-    /// Check attributes.
+    /// Check items (`radgroupcheck`), in insertion order: limits such as
+    /// `Max-Daily-Session`, or `Auth-Type := Reject` to lock the group out.
     pub checks: Vec<RadiusAttribute>,
-    /// Reply attributes.
+    /// Reply items (`radgroupreply`), in insertion order: what the NAS is told for every
+    /// member, such as `Session-Timeout` or bandwidth attributes.
     pub replies: Vec<RadiusAttribute>,
 }
 
 /// A group to create.
 #[derive(Debug, Clone)]
 pub struct NewGroup {
-    /// Name.
+    /// The group's name, unique (case-sensitive, as FreeRADIUS compares names).
     pub name: GroupName,
-    /// Priority.
+    /// Default priority of memberships in it (lower is read first when a user is in
+    /// several groups).
     pub priority: i32,
-    /// Notes.
+    /// Free text for operators.
     pub notes: Option<String>,
-    /// Check attributes.
+    /// Check items, validated as [`AttributeKind::Check`].
     pub checks: Vec<RadiusAttribute>,
-    /// Reply attributes.
+    /// Reply items, validated as [`AttributeKind::Reply`].
     pub replies: Vec<RadiusAttribute>,
 }
 
@@ -61,6 +72,10 @@ fn to_attrs(rows: &[AttrRow], group: &str) -> Vec<RadiusAttribute> {
 
 impl Store {
     /// Creates a group with its attributes in one transaction.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Conflict`] when a group of that name exists; nothing is written then.
     pub async fn create_group(&self, group: NewGroup) -> Result<GroupRecord> {
         let now = now_utc();
         let g = &group;
@@ -109,7 +124,8 @@ impl Store {
             .ok_or_else(|| Error::Internal("created group vanished".to_owned()))
     }
 
-    /// Every group with its attributes, by priority then name.
+    /// Every group with its attributes, by priority then name (three queries whatever the
+    /// number of groups).
     pub async fn list_groups(&self) -> Result<Vec<GroupRecord>> {
         let groups: Vec<(i32, String, i32, Option<String>)> = db_run!(self, c => owums_radius_groups::table
             .order((owums_radius_groups::priority.asc(), owums_radius_groups::name.asc()))
@@ -144,7 +160,7 @@ impl Store {
             .collect()
     }
 
-    /// The group named `name`.
+    /// The group named `name` with its attributes; `None` when there is none.
     pub async fn find_group(&self, name: &GroupName) -> Result<Option<GroupRecord>> {
         Ok(self
             .list_groups()
@@ -164,7 +180,12 @@ impl Store {
             .optional()?))
     }
 
-    /// Adds `user` to group `group` (or changes the membership's priority).
+    /// Adds `user` to group `group` (or changes the membership's priority), effective on
+    /// the user's next Access-Request.
+    ///
+    /// # Errors
+    ///
+    /// A storage error when the user or the group does not exist (a foreign key).
     pub async fn add_user_to_group(
         &self,
         user: UserId,
@@ -198,7 +219,7 @@ impl Store {
         Ok(())
     }
 
-    /// The user's groups with membership priorities, in priority order.
+    /// The user's groups with membership priorities, in priority order (then by name).
     pub async fn user_groups(&self, user: UserId) -> Result<Vec<(GroupName, i32)>> {
         let key = user.to_string();
         let rows: Vec<(String, i32)> = db_run!(self, c => owums_user_groups::table
@@ -214,6 +235,12 @@ impl Store {
 
     /// Adds a per-user check or reply attribute (passwords are set with
     /// [`Subscribers::set_password`](crate::Subscribers::set_password), not here).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`] for a password attribute (`Crypt-Password`, `NT-Password`,
+    /// `Cleartext-Password`, `User-Password`): owums keeps exactly one password row per
+    /// user and replaces it itself.
     pub async fn add_user_attribute(
         &self,
         user: UserId,
@@ -257,7 +284,7 @@ impl Store {
         Ok(())
     }
 
-    /// The user's own check or reply attributes (without the password).
+    /// The user's own check or reply attributes (without the password), in insertion order.
     pub async fn user_attributes(
         &self,
         user: UserId,

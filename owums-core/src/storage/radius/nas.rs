@@ -1,5 +1,8 @@
 //! FreeRADIUS' `nas` table: the RADIUS clients (access points, controllers) it accepts when
 //! `read_clients = yes`.
+//!
+//! The table keeps FreeRADIUS' stock columns. FreeRADIUS reads it only when it starts, so a
+//! client added here is known after FreeRADIUS restarts (`owums nas add` says so).
 
 use std::net::IpAddr;
 
@@ -11,45 +14,49 @@ use crate::storage::Store;
 use crate::storage::conn::db_run;
 use crate::storage::schema::nas;
 
-/// A RADIUS client to add.
+/// A RADIUS client to add (`owums nas add`).
 #[derive(Debug, Clone)]
 pub struct NewNas {
-    /// IP address or CIDR network.
+    /// IP address or CIDR network the client's requests come from; unique.
     pub nasname: String,
-    /// Short name (defaults to the address).
+    /// Short name (defaults to the address, cut to 32 characters).
     pub shortname: Option<String>,
     /// Type (FreeRADIUS `nastype`, `other` by default).
     pub nas_type: Option<String>,
-    /// Shared secret.
+    /// Shared secret: 1–60 characters without quotes or control characters (FreeRADIUS'
+    /// limit for secrets it reads from SQL).
     pub secret: String,
-    /// Description.
+    /// Free text (defaults to `RADIUS Client`, as FreeRADIUS' schema does).
     pub description: Option<String>,
 }
 
-/// A stored RADIUS client.
+/// A stored RADIUS client: one row of `nas` with FreeRADIUS' columns.
+///
+/// Its `Debug` shows the shared secret: do not log it.
 #[derive(Debug, Clone, PartialEq, Eq, diesel::Queryable)]
 pub struct NasRecord {
-    /// Id.
+    /// The row id (`id`).
     pub id: i32,
-    /// IP address or CIDR network.
+    /// IP address or CIDR network (`nasname`).
     pub nasname: String,
-    /// Short name.
+    /// Short name (`shortname`), used in FreeRADIUS' logs.
     pub shortname: Option<String>,
-    /// Type.
+    /// FreeRADIUS' `type` column (`other`, `cisco`, …), used by `checkrad`.
     pub nas_type: Option<String>,
-    /// Ports.
+    /// Number of ports (`ports`); owums does not use it.
     pub ports: Option<i32>,
-    /// Shared secret.
+    /// Shared secret (`secret`).
     pub secret: String,
-    /// Virtual server.
+    /// Virtual server the client's requests go to (`server`); `None`: the default one.
     pub server: Option<String>,
-    /// SNMP community.
+    /// SNMP community (`community`), for `checkrad`.
     pub community: Option<String>,
-    /// Description.
+    /// Free text (`description`).
     pub description: Option<String>,
 }
 
-/// Checks that `s` is an IP address or an `address/prefix` network.
+/// Checks that `s` is an IP address or an `address/prefix` network (the only forms
+/// FreeRADIUS accepts in `nasname`).
 pub(crate) fn validate_nasname(s: &str) -> Result<()> {
     let bad = || {
         Error::invalid(
@@ -96,6 +103,11 @@ impl NewNas {
 
 impl Store {
     /// Adds a RADIUS client (FreeRADIUS loads clients when it starts).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`] for a bad address, secret, short name or type;
+    /// [`Error::Conflict`] when a client with that `nasname` exists.
     pub async fn add_nas(&self, new: &NewNas) -> Result<NasRecord> {
         new.validate()?;
         let existing = self.list_nas().await?;
@@ -128,7 +140,7 @@ impl Store {
             .ok_or_else(|| Error::Internal("added NAS vanished".to_owned()))
     }
 
-    /// Every RADIUS client, by id.
+    /// Every RADIUS client, by id (secrets included).
     pub async fn list_nas(&self) -> Result<Vec<NasRecord>> {
         Ok(db_run!(self, c => nas::table.order(nas::id.asc()).load::<NasRecord>(c).await?))
     }

@@ -8,13 +8,13 @@ use crate::error::Result;
 use crate::storage::Store;
 use crate::storage::sql::Val;
 
-/// One `radpostauth` row.
+/// One `radpostauth` row, with FreeRADIUS' column names.
 #[derive(Debug, Clone, PartialEq, Eq, diesel::QueryableByName)]
 pub struct PostAuthRecord {
-    /// `id`.
+    /// `id`, growing: newer rows have larger ids.
     #[diesel(sql_type = BigInt)]
     pub id: i64,
-    /// `username`.
+    /// `username`: the `User-Name` as the NAS sent it (not necessarily a subscriber's).
     #[diesel(sql_type = Text)]
     pub username: String,
     /// `pass` (empty for an Access-Accept).
@@ -31,6 +31,10 @@ pub struct PostAuthRecord {
 impl Store {
     /// Logs an authentication result with `pass` as given (pass `""` to keep none); the
     /// password of an `Access-Accept` is blanked whatever is given.
+    ///
+    /// `when` is Unix seconds. The REST post-auth endpoint calls it; in SQL mode
+    /// FreeRADIUS writes the table itself, and a database trigger blanks accepted
+    /// passwords there too.
     pub async fn record_postauth(
         &self,
         username: &str,

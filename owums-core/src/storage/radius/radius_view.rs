@@ -8,7 +8,8 @@ use crate::ids::RadiusAttribute;
 use crate::storage::Store;
 use crate::storage::sql::Val;
 
-/// A view FreeRADIUS reads.
+/// A view FreeRADIUS reads. The two user views show only subscribers who are valid RADIUS
+/// users (verified, active, EULA accepted); the group views show every group's items.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RadiusView {
     /// `radcheck` by user name.
@@ -39,6 +40,10 @@ struct GroupRow {
 
 impl Store {
     /// Rows of `view` for `key` (a user name or a group name), in FreeRADIUS' order.
+    ///
+    /// The same `SELECT` as FreeRADIUS' stock `authorize_*_query`, so an operator sees what
+    /// FreeRADIUS will see; an empty list for a user means FreeRADIUS does not know them
+    /// (not valid, or no such user).
     pub async fn radius_view(&self, view: RadiusView, key: &str) -> Result<Vec<RadiusAttribute>> {
         let q = match view {
             RadiusView::Check => {
@@ -67,7 +72,8 @@ impl Store {
             .collect())
     }
 
-    /// The groups FreeRADIUS finds for `username` in `radusergroup`, in priority order.
+    /// The groups FreeRADIUS finds for `username` in `radusergroup`, in priority order
+    /// (empty for a subscriber who is not a valid RADIUS user).
     pub async fn radius_user_groups(&self, username: &str) -> Result<Vec<String>> {
         let rows: Vec<GroupRow> = self
             .load_sql(

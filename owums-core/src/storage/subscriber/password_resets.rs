@@ -1,5 +1,9 @@
 //! `owums_password_resets`: single-use password-reset links, stored as the SHA-256 of the
 //! token only.
+//!
+//! The flow is in `subscriber/reset/email.rs`. Here: creating a link together with its mail
+//! (so a link exists exactly when its mail was queued), and consuming it together with the
+//! new password (so a link works once, and only while its account is active).
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::{ExpressionMethods, OptionalExtension, QueryDsl};
@@ -16,7 +20,8 @@ use crate::storage::schema::{
 use crate::storage::subscriber::users::to_second;
 use crate::subscriber::password::PASSWORD_ATTRIBUTES;
 
-/// Why a reset token cannot be used.
+/// Why a reset token cannot be used; the public face of it is
+/// [`ResetLinkError`](crate::ResetLinkError).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum TokenProblem {
     Unknown,
@@ -24,7 +29,7 @@ pub(crate) enum TokenProblem {
     Used,
 }
 
-/// A stored reset link.
+/// A stored reset link: whose, until when, and whether it was used.
 #[derive(Debug, Clone, diesel::Queryable)]
 pub(crate) struct ResetRow {
     pub(crate) user_id: String,
@@ -45,7 +50,8 @@ impl ResetRow {
     }
 }
 
-/// The new password, ready to store.
+/// The new password, ready to store: the argon2id hash for the web login and the RADIUS
+/// check row (`attribute := radius_password`) in the configured format.
 #[derive(Debug)]
 pub(crate) struct PasswordWrite<'a> {
     pub(crate) hash: &'a str,
@@ -94,7 +100,7 @@ impl Store {
         })
     }
 
-    /// The reset link with this token hash.
+    /// The reset link with this token hash, used or not; `None` when unknown.
     pub(crate) async fn password_reset(&self, token_hash: &str) -> Result<Option<ResetRow>> {
         Ok(db_run!(self, c => owums_password_resets::table
             .filter(owums_password_resets::token_hash.eq(token_hash))

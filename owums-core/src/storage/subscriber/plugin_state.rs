@@ -1,4 +1,10 @@
 //! `owums_plugin_state`, and the narrow traits plugins see the store through.
+//!
+//! [`Store`] implements [`PluginStateStore`] (one JSON text per `(plugin id, user id)`,
+//! the primary key) and [`UserDirectory`] (the subscriber lookups of `users`), so the host
+//! passes clones of its store as a plugin's [`PluginContext`](crate::PluginContext).
+//! Stored JSON that no longer parses is an [`Error::Internal`] naming the plugin rather
+//! than a silent `None`.
 
 use diesel::{ExpressionMethods, OptionalExtension, QueryDsl};
 use diesel_async::{AsyncConnection, RunQueryDsl};
@@ -88,6 +94,22 @@ impl Store {
     /// Replaces the state of `plugin` for `user` with `new` only if it still holds exactly
     /// `expected`; true when this call replaced it (so a single-use record is consumed
     /// once, even when two requests race).
+    ///
+    /// The comparison is on the stored JSON text, so pass `expected` as it was read (or
+    /// put), not rebuilt by hand. Password recovery by phone uses it to spend its reset
+    /// token exactly once.
+    ///
+    /// ```no_run
+    /// use serde_json::json;
+    /// # async fn demo(store: owums_core::Store, user: owums_core::UserId) -> owums_core::Result<()> {
+    /// use owums_core::PluginStateStore;
+    /// let pending = json!({ "status": "pending", "code": "4711" });
+    /// store.put("sms", user, pending.clone()).await?;
+    /// let won = store.swap_plugin_state("sms", user, &pending, &json!({ "status": "used" })).await?;
+    /// let again = store.swap_plugin_state("sms", user, &pending, &json!({ "status": "used" })).await?;
+    /// assert!(won && !again);
+    /// # Ok(()) }
+    /// ```
     pub async fn swap_plugin_state(
         &self,
         plugin: &str,

@@ -1,4 +1,10 @@
 //! The fields a subscriber may change on their own account, written in one transaction.
+//!
+//! Validation is the caller's
+//! ([`Subscribers::update_profile`](crate::Subscribers::update_profile)); this module makes
+//! the write safe against a race: a password change applies only if the stored hash is
+//! still the one the current password was checked against, and then replaces the RADIUS
+//! password row and ends the user's other sessions in the same transaction.
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::{ExpressionMethods, OptionalExtension, QueryDsl};
@@ -11,7 +17,7 @@ use crate::storage::conn::db_run;
 use crate::storage::schema::{owums_radius_checks, owums_sessions, owums_users};
 use crate::subscriber::password::PASSWORD_ATTRIBUTES;
 
-/// Columns to change (`None`: unchanged).
+/// Columns of `owums_users` to change (`None`: unchanged), as diesel's changeset.
 #[derive(Debug, Clone, Default, diesel::AsChangeset)]
 #[diesel(table_name = owums_users)]
 pub(crate) struct ProfileChanges {
@@ -37,7 +43,8 @@ pub(crate) struct PasswordRows {
 }
 
 impl Store {
-    /// The web password hash of `id`.
+    /// The web password hash (argon2id PHC string) of `id`; `None` when there is no such
+    /// user.
     pub(crate) async fn password_hash(&self, id: UserId) -> Result<Option<String>> {
         let key = id.to_string();
         Ok(db_run!(self, c => owums_users::table

@@ -1,4 +1,9 @@
 //! `owums_sessions`: server-side sessions, keyed by the SHA-256 of their token.
+//!
+//! The rules (token generation, sliding expiry, rotation at login) are in
+//! [`WebSessions`](crate::subscriber::WebSessions); these are its statements. Every read
+//! and update filters on `expires_at > now`, so an expired session is dead at once even
+//! before the hourly purge deletes its row.
 
 use chrono::NaiveDateTime;
 use diesel::{ExpressionMethods, OptionalExtension, QueryDsl, SelectableHelper};
@@ -9,7 +14,8 @@ use crate::storage::Store;
 use crate::storage::conn::db_run;
 use crate::storage::schema::owums_sessions;
 
-/// One stored session.
+/// One stored session: `id` is the SHA-256 of the token in hex, times are UTC to the
+/// second, `data` is a JSON object as text.
 #[derive(Debug, Clone, diesel::Queryable, diesel::Selectable, diesel::Insertable)]
 #[diesel(table_name = owums_sessions)]
 pub(crate) struct SessionRow {
@@ -24,7 +30,7 @@ pub(crate) struct SessionRow {
     pub(crate) expires_at: NaiveDateTime,
 }
 
-/// A change to one column of a session.
+/// A change to one column of a session: who it belongs to, its language, or its data.
 #[derive(Debug, Clone)]
 pub(crate) enum SessionField {
     User(Option<String>),
@@ -33,6 +39,7 @@ pub(crate) enum SessionField {
 }
 
 impl Store {
+    /// Stores a new session.
     pub(crate) async fn insert_session(&self, row: &SessionRow) -> Result<()> {
         db_run!(self, c => diesel::insert_into(owums_sessions::table).values(row).execute(c).await?);
         Ok(())
@@ -134,6 +141,7 @@ impl Store {
         Ok(n > 0)
     }
 
+    /// Deletes the session `id` (log out); `false` when there was none.
     pub(crate) async fn delete_session(&self, id: &str) -> Result<bool> {
         let n = db_run!(self, c => diesel::delete(owums_sessions::table.filter(owums_sessions::id.eq(id))).execute(c).await?);
         Ok(n > 0)

@@ -23,7 +23,8 @@ use crate::subscriber::service::Subscribers;
 use crate::subscriber::user::UserStatus;
 use crate::subscriber::{password, token};
 
-/// How long a reset link works.
+/// How long a reset link works, in minutes, from when it was asked for. The default mail
+/// texts say "within 10 minutes": change them with it.
 pub const RESET_TOKEN_TTL_MINUTES: i64 = 10;
 
 impl ResetLinkError {
@@ -42,7 +43,8 @@ impl From<TokenProblem> for ResetLinkError {
     }
 }
 
-/// SHA-256 of a well-formed token (64 lowercase hex digits), in hex; `None` for anything else.
+/// SHA-256 of a well-formed token (64 lowercase hex digits), in hex; `None` for anything else,
+/// so a malformed token never reaches the database.
 fn token_hash(token: &str) -> Option<String> {
     let token = token.trim();
     token::is_secret(token).then(|| token::digest(token))
@@ -126,6 +128,9 @@ impl Subscribers {
 
     /// The user a reset link belongs to, if it can still be used (to show the new-password
     /// form); a [`ResetLinkError`] otherwise.
+    ///
+    /// Nothing changes: the link stays usable. A link whose account was switched off or
+    /// deleted meanwhile is [`ResetLinkError::Unknown`].
     pub async fn check_reset_token(&self, token: &str) -> Result<UserId> {
         let Some(hash) = token_hash(token) else {
             return Err(ResetLinkError::Unknown.into_error());
@@ -148,6 +153,14 @@ impl Subscribers {
     /// Sets `new_password` (checked against the password rules first) with a reset link: the
     /// password is written and the link used up in one transaction. An unknown, expired or
     /// used link, or a password the rules refuse, changes nothing.
+    ///
+    /// The user's other unused links stop working too; their web sessions are left as
+    /// they are.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ResetLink`] for a link that does not work, [`Error::Invalid`] for a
+    /// password the rules refuse (the link stays usable then).
     pub async fn reset_password(&self, token: &str, new_password: &str) -> Result<UserId> {
         let Some(hash) = token_hash(token) else {
             return Err(ResetLinkError::Unknown.into_error());

@@ -1,4 +1,13 @@
 //! Password recovery by phone; the steps are documented on [`PhoneRecovery`].
+//!
+//! It reuses the phone verification method: the same numbers to call, the same caller-ID
+//! match. The verifier only has to report [`Outcome::PasswordRecovered`] instead of
+//! [`Outcome::Verified`] when [`is_pending`] says the caller asked to recover their
+//! password; the rest (tickets, tokens, expiry, setting the password once) is here, kept in
+//! the plugin-state table under the key `password_recovery`.
+//!
+//! [`Outcome::PasswordRecovered`]: crate::Outcome::PasswordRecovered
+//! [`Outcome::Verified`]: crate::Outcome::Verified
 
 use std::fmt;
 use std::str::FromStr;
@@ -16,16 +25,19 @@ use crate::subscriber::service::Subscribers;
 use crate::subscriber::token;
 use crate::subscriber::user::{User, UserRecord, UserStatus};
 
-/// Plugin-state key under which a password recovery is recorded.
+/// Plugin-state key under which a password recovery is recorded (in the place of a plugin
+/// id, so it never collides with a plugin's own state).
 pub(crate) const RECOVERY_STATE: &str = "password_recovery";
 
-/// How long the "choose a new password" step stays open after the call.
+/// How long the "choose a new password" step stays open after the call (10 minutes).
 pub const RESET_TOKEN_LIFETIME: Duration = Duration::from_secs(600);
 
-/// The recovery window when the verifier keeps unfinished users forever.
+/// The recovery window when the verifier keeps unfinished users forever ([`Expiry::Never`]);
+/// otherwise the window is the verifier's own expiry.
 const DEFAULT_WINDOW: Duration = Duration::from_secs(300);
 
-/// What is stored per user.
+/// What is stored per user: a pending request, a proven one (the call came), or a spent
+/// one. Only hashes of the ticket and token are kept.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 enum Record {
@@ -57,6 +69,10 @@ impl Record {
 
 /// The polling handle of one recovery request: `<user id>.<expiry>.<secret>`, opaque to
 /// clients (put it in the waiting page's URL; it is as sensitive as the reset token).
+///
+/// It shows and parses as text (`Display`/`FromStr`); its `Debug` hides it. A ticket is
+/// issued even for a number that is no subscriber's, with a random user id, and then stays
+/// pending until it expires: a poller cannot tell the difference.
 #[derive(Clone, PartialEq, Eq)]
 pub struct RecoveryTicket {
     user: UserId,
@@ -105,6 +121,9 @@ impl RecoveryTicket {
 }
 
 /// The single-use "choose a new password" token: `<user id>.<secret>`, for a URL.
+///
+/// Derived from the ticket's secret, so only the holder of the ticket learns it, and only
+/// once the call came. Its `Debug` hides it.
 #[derive(Clone, PartialEq, Eq)]
 pub struct ResetToken {
     user: UserId,
@@ -196,8 +215,6 @@ impl User for Caller {
     }
 }
 
-/// Password recovery by phone.
-///
 /// Password recovery by phone (OWUMS' "mobile phone password reset"): the subscriber gives
 /// their mobile number, calls one of the verification numbers from it, and once the call
 /// proved they own the number, chooses a new password once.
@@ -218,7 +235,21 @@ impl User for Caller {
 ///    the token is consumed, a second use is refused with [`Error::Unauthorized`].
 ///
 /// Tickets and tokens are random secrets; only their SHA-256 hashes are stored, in the
-/// plugin-state table under [`RECOVERY_STATE`].
+/// plugin-state table under the key `password_recovery`.
+///
+/// ```no_run
+/// use owums_core::subscriber::{PhoneRecovery, RecoveryStatus};
+/// use owums_core::{PhoneNumber, Subscribers, Verifier};
+/// # async fn demo(subscribers: Subscribers, phone: &dyn Verifier) -> owums_core::Result<()> {
+/// let recovery = PhoneRecovery::new(subscribers);
+/// let mobile = PhoneNumber::parse("+39 334 1234567")?;
+/// let request = recovery.request(&mobile, phone).await?;     // show request.challenge
+/// // … the subscriber calls; the phone verifier reports the outcome …
+/// if let RecoveryStatus::Proven { token, .. } = recovery.status(&request.ticket).await? {
+///     recovery.reset_password(&token, "n3w-password").await?;
+/// }
+/// # Ok(()) }
+/// ```
 ///
 /// [`Outcome::PasswordRecovered`]: crate::plugin::verifier::Outcome::PasswordRecovered
 #[derive(Debug, Clone)]
@@ -227,7 +258,8 @@ pub struct PhoneRecovery {
 }
 
 impl PhoneRecovery {
-    /// Recovery over `subscribers` (which sets the new password in both forms).
+    /// Recovery over `subscribers` (which sets the new password in both forms: the web
+    /// hash and the RADIUS row).
     pub fn new(subscribers: Subscribers) -> Self {
         PhoneRecovery { subscribers }
     }
@@ -239,6 +271,13 @@ impl PhoneRecovery {
     /// Step 1: the subscriber with `mobile` wants to recover their password by calling
     /// through `verifier` (the phone method). Records a pending recovery that expires after
     /// the verifier's window; a new request replaces an older one.
+    ///
+    /// The answer has the same shape for any number: a subscriber who is not active, or no
+    /// subscriber at all, gets a ticket that simply never becomes proven.
+    ///
+    /// # Errors
+    ///
+    /// What the verifier's `start` returns, or a storage error.
     pub async fn request(
         &self,
         mobile: &PhoneNumber,
@@ -300,7 +339,8 @@ impl PhoneRecovery {
         Ok(RecoveryRequest { ticket, challenge })
     }
 
-    /// Step 3: where the recovery of `ticket` stands.
+    /// Step 3: where the recovery of `ticket` stands. Cheap (one read): meant to be polled
+    /// every few seconds by the waiting page.
     pub async fn status(&self, ticket: &RecoveryTicket) -> Result<RecoveryStatus> {
         self.status_at(ticket, Utc::now()).await
     }
@@ -414,6 +454,9 @@ async fn load(state: &dyn PluginStateStore, user: UserId) -> Result<Option<Recor
 /// For verifiers: whether `user` asked to recover their password and has not proven it yet
 /// (a call from their number should then report [`Outcome::PasswordRecovered`]).
 ///
+/// Reads only through a [`PluginStateStore`], so a plugin calls it with its
+/// [`PluginContext::state`](crate::PluginContext::state).
+///
 /// [`Outcome::PasswordRecovered`]: crate::plugin::verifier::Outcome::PasswordRecovered
 pub async fn is_pending(state: &dyn PluginStateStore, user: UserId) -> Result<bool> {
     let now = Utc::now().timestamp();
@@ -424,7 +467,8 @@ pub async fn is_pending(state: &dyn PluginStateStore, user: UserId) -> Result<bo
 }
 
 /// Marks the pending recovery of `user` proven by `verifier`; false (and nothing changes)
-/// when there is none, it expired, or it was asked for another method.
+/// when there is none, it expired, or it was asked for another method. Called by the
+/// outcome handler for [`Outcome::PasswordRecovered`](crate::Outcome::PasswordRecovered).
 pub(crate) async fn mark_proven(store: &Store, user: UserId, verifier: &str) -> Result<bool> {
     let now = Utc::now().timestamp();
     match load(store, user).await? {
