@@ -62,8 +62,8 @@ pub use plugin::{
 pub use settings::Settings;
 pub use storage::{SqlAccountingSink, Store};
 pub use subscriber::{
-    DayUsage, NewUser, PasswordChange, PasswordFormat, ProfileUpdate, Registered,
-    RegistrationForm, Registrations, SessionPage, SessionQuery, SessionSort, Subscribers,
-    UsageHistory, User, UserRecord, UserStatus, VerificationView, WebSession, WebSessionKind,
-    WebSessionToken, WebSessions,
+    DayUsage, NewUser, PasswordChange, PasswordFormat, ProfileUpdate, Registered, RegistrationForm,
+    Registrations, SessionPage, SessionQuery, SessionSort, Subscribers, UsageHistory, User,
+    UserRecord, UserStatus, VerificationView, WebSession, WebSessionKind, WebSessionToken,
+    WebSessions,
 };

@@ -110,7 +110,9 @@ pub(crate) fn answer(tr: &Translator, e: &Error) -> Answer {
         };
         let (field, message) = fields
             .first()
-            .map_or((None, tr.t("error-internal")), |(f, m)| (Some(*f), m.clone()));
+            .map_or((None, tr.t("error-internal")), |(f, m)| {
+                (Some(*f), m.clone())
+            });
         return Answer {
             status,
             kind,

@@ -278,8 +278,15 @@ impl Registrations {
             ..NewUser::default()
         };
         let today = Utc::now().with_timezone(&self.time_zone).date_naive();
-        match (form.birth_date.trim(), self.is_required("birth_date", verifier)) {
-            ("", true) => errors.push(FieldError::new("birth_date", Problem::Required, "is required")),
+        match (
+            form.birth_date.trim(),
+            self.is_required("birth_date", verifier),
+        ) {
+            ("", true) => errors.push(FieldError::new(
+                "birth_date",
+                Problem::Required,
+                "is required",
+            )),
             ("", false) => {}
             (text, _) => match NaiveDate::parse_from_str(text, "%Y-%m-%d") {
                 Ok(d) if d.year() >= 1900 && d <= today => new.birth_date = Some(d),
@@ -316,7 +323,11 @@ impl Registrations {
             },
         }
         match form.username.trim() {
-            "" => errors.push(FieldError::new("username", Problem::Required, "is required")),
+            "" => errors.push(FieldError::new(
+                "username",
+                Problem::Required,
+                "is required",
+            )),
             u => match Username::try_new(u) {
                 Ok(u) => new.username = Some(u),
                 Err(e) => errors.push(refused("username", &e)),
@@ -339,7 +350,11 @@ impl Registrations {
             }
         }
         if !form.eula_accepted {
-            errors.push(FieldError::new("eula_accepted", Problem::Required, "must be accepted"));
+            errors.push(FieldError::new(
+                "eula_accepted",
+                Problem::Required,
+                "must be accepted",
+            ));
         }
         if !form.privacy_accepted {
             errors.push(FieldError::new(
@@ -384,23 +399,19 @@ impl Registrations {
     /// [`Registrations::start`] may try again (the view says `started: false`).
     pub async fn register(&self, form: RegistrationForm) -> Result<Registered> {
         let new = self.check(&form).await?;
-        let user = self
-            .subscribers
-            .register(new)
-            .await
-            .map_err(|e| match e {
-                // Someone else took it between the check and the insert.
-                Error::Conflict { entity } => Error::Fields(vec![FieldError::new(
-                    match entity {
-                        "e-mail" => "email",
-                        "mobile" => "mobile",
-                        _ => "username",
-                    },
-                    Problem::Taken,
-                    "is already registered",
-                )]),
-                e => e,
-            })?;
+        let user = self.subscribers.register(new).await.map_err(|e| match e {
+            // Someone else took it between the check and the insert.
+            Error::Conflict { entity } => Error::Fields(vec![FieldError::new(
+                match entity {
+                    "e-mail" => "email",
+                    "mobile" => "mobile",
+                    _ => "username",
+                },
+                Problem::Taken,
+                "is already registered",
+            )]),
+            e => e,
+        })?;
         let view = match self.start(&user).await {
             Ok(view) => view,
             Err(e) => {
@@ -483,7 +494,11 @@ impl Registrations {
         match self.verifier(&user.verification_method)?.expiry() {
             Expiry::Delete(d) | Expiry::Deactivate(d) => {
                 let d = chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX);
-                Some(user.created_at.checked_add_signed(d).unwrap_or(DateTime::<Utc>::MAX_UTC))
+                Some(
+                    user.created_at
+                        .checked_add_signed(d)
+                        .unwrap_or(DateTime::<Utc>::MAX_UTC),
+                )
             }
             Expiry::Never => None,
         }

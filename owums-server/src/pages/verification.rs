@@ -81,10 +81,7 @@ async fn show(ctx: &mut Ctx, expired: bool) -> Result<Response, Fail> {
             None,
         );
     };
-    let remaining = view
-        .seconds_left(now)
-        .map(mm_ss)
-        .unwrap_or_default();
+    let remaining = view.seconds_left(now).map(mm_ss).unwrap_or_default();
     let values = match challenge {
         Challenge::CallNumber { numbers, from, .. } => {
             let (numbers, from) = shown_numbers(&numbers, from.as_deref(), verifier.country_code());
