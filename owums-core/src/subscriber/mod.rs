@@ -23,6 +23,7 @@ pub(crate) mod reset;
 pub(crate) mod service;
 pub(crate) mod settings;
 pub(crate) mod user;
+pub(crate) mod verification;
 pub(crate) mod web_session;
 
 pub use crate::error::ResetLinkError;
@@ -33,9 +34,7 @@ pub use account::{
 pub use password::{
     MIN_PASSWORD_LEN, PasswordFormat, hash_password, validate_password, verify_password,
 };
-pub use registration::{
-    MAX_TEXT_LEN, Registered, RegistrationForm, Registrations, VerificationView,
-};
+pub use registration::{MAX_TEXT_LEN, Registered, RegistrationForm, Registrations};
 pub use reset::email::RESET_TOKEN_TTL_MINUTES;
 pub use reset::phone::{
     PhoneRecovery, RESET_TOKEN_LIFETIME, RecoveryRequest, RecoveryStatus, RecoveryTicket,
@@ -48,6 +47,7 @@ pub use settings::{
     DEFAULT_USER_SEARCH_RESULTS_PER_PAGE, USE_MOBILE_PHONE_AS_USERNAME,
 };
 pub use user::{NewUser, User, UserRecord, UserStatus};
+pub use verification::VerificationView;
 pub use web_session::{
     TOUCH_INTERVAL_SECONDS, WebSession, WebSessionKind, WebSessionToken, WebSessions,
 };

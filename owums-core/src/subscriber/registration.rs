@@ -4,17 +4,16 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Datelike, NaiveDate, Utc};
-use serde::{Deserialize, Serialize};
+use chrono::{Datelike, NaiveDate, Utc};
 
 use crate::config::SignupFields;
 use crate::error::{Error, FieldError, Problem, Result};
 use crate::ids::{Email, PhoneNumber, Username};
-use crate::plugin::PluginStateStore;
-use crate::plugin::verifier::{Challenge, Expiry, RegistrationField, Verifier};
+use crate::plugin::verifier::{RegistrationField, Verifier};
 use crate::subscriber::password::validate_password;
 use crate::subscriber::service::Subscribers;
-use crate::subscriber::user::{NewUser, UserRecord, UserStatus};
+use crate::subscriber::user::{NewUser, UserRecord};
+use crate::subscriber::verification::VerificationView;
 
 /// Longest free-text field (names, address, city, zip, country), in characters.
 pub const MAX_TEXT_LEN: usize = 128;
@@ -70,35 +69,6 @@ impl std::fmt::Debug for RegistrationForm {
     }
 }
 
-/// What the verification page (or an API client polling it) must show now, and until when.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct VerificationView {
-    /// Where the subscriber stands.
-    pub status: UserStatus,
-    /// What to show: [`Challenge::Done`] once verified; the recorded challenge while
-    /// unverified (or disabled: proving it again re-enables); `None` when there is nothing
-    /// to show (the method is not enabled or not self-service, the account is switched off,
-    /// the deadline passed, or the verification could not be started yet).
-    pub challenge: Option<Challenge>,
-    /// When an unfinished registration is deleted or switched off; `None`: never.
-    pub deadline: Option<DateTime<Utc>>,
-    /// Whether the verification was started (and its challenge recorded).
-    pub started: bool,
-}
-
-impl VerificationView {
-    /// Whole seconds left before the deadline at `now` (negative once it passed); `None`
-    /// without a deadline.
-    pub fn seconds_left(&self, now: DateTime<Utc>) -> Option<i64> {
-        self.deadline.map(|d| (d - now).num_seconds())
-    }
-
-    /// Whether the deadline has passed at `now`.
-    pub fn is_expired(&self, now: DateTime<Utc>) -> bool {
-        self.seconds_left(now).is_some_and(|s| s <= 0)
-    }
-}
-
 /// A subscriber just registered, and what to show them.
 #[derive(Debug, Clone)]
 pub struct Registered {
@@ -106,13 +76,6 @@ pub struct Registered {
     pub user: UserRecord,
     /// What their verification page shows now.
     pub view: VerificationView,
-}
-
-/// What is recorded once a verification started.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct Started {
-    challenge: Challenge,
-    started_at: DateTime<Utc>,
 }
 
 /// The registration service: checks sign-ups against the chosen method's
@@ -124,7 +87,7 @@ struct Started {
 /// `Registrations::new(subscribers, verifiers, config.web.signup.clone())`.
 #[derive(Clone)]
 pub struct Registrations {
-    subscribers: Subscribers,
+    pub(super) subscribers: Subscribers,
     verifiers: Vec<Arc<dyn Verifier>>,
     signup: SignupFields,
     time_zone: chrono_tz::Tz,
@@ -421,108 +384,7 @@ impl Registrations {
         };
         Ok(Registered { user, view })
     }
-
-    /// Starts verifying `user` with their method unless it was started already (then it
-    /// only answers the view): [`Verifier::start`] runs at most once per registration, and
-    /// its challenge is recorded for [`Registrations::view`].
-    pub async fn start(&self, user: &UserRecord) -> Result<VerificationView> {
-        let view = self.view(user).await?;
-        let waiting = matches!(view.status, UserStatus::Unverified | UserStatus::Disabled);
-        if view.started || !waiting || view.is_expired(Utc::now()) {
-            return Ok(view);
-        }
-        let Some(verifier) = self
-            .verifier(&user.verification_method)
-            .filter(|v| v.self_service())
-        else {
-            return Ok(view);
-        };
-        let challenge = verifier.start(user).await?;
-        let record = Started {
-            challenge,
-            started_at: Utc::now(),
-        };
-        let json = serde_json::to_value(&record)
-            .map_err(|e| Error::Internal(format!("verification record: {e}")))?;
-        self.subscribers
-            .store()
-            .put(STARTED_STATE, user.id, json)
-            .await?;
-        tracing::info!(user = %user.username, method = verifier.id(), "verification started");
-        self.view(user).await
-    }
-
-    /// What to show `user` now, and until when; reads only, so it is safe on every poll.
-    pub async fn view(&self, user: &UserRecord) -> Result<VerificationView> {
-        let status = user.status();
-        let deadline = self.deadline(user);
-        let recorded: Option<Started> = self
-            .subscribers
-            .store()
-            .get(STARTED_STATE, user.id)
-            .await?
-            .and_then(|v| serde_json::from_value(v).ok());
-        let started = recorded.is_some();
-        let now = Utc::now();
-        let offered = self
-            .verifier(&user.verification_method)
-            .is_some_and(|v| v.self_service());
-        let challenge = match status {
-            UserStatus::Verified => Some(Challenge::Done),
-            UserStatus::Unverified | UserStatus::Disabled
-                if offered && !deadline.is_some_and(|d| (d - now).num_seconds() <= 0) =>
-            {
-                recorded.map(|r| refreshed(r.challenge, deadline, now))
-            }
-            _ => None,
-        };
-        Ok(VerificationView {
-            status,
-            challenge,
-            deadline,
-            started,
-        })
-    }
-
-    /// When `user`'s unfinished registration is deleted or switched off: their registration
-    /// time plus the [`Verifier::expiry`] of their method; `None` when they are not
-    /// unverified or the method keeps them forever. The one place this is computed.
-    pub fn deadline(&self, user: &UserRecord) -> Option<DateTime<Utc>> {
-        if user.status() != UserStatus::Unverified {
-            return None;
-        }
-        match self.verifier(&user.verification_method)?.expiry() {
-            Expiry::Delete(d) | Expiry::Deactivate(d) => {
-                let d = chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX);
-                Some(
-                    user.created_at
-                        .checked_add_signed(d)
-                        .unwrap_or(DateTime::<Utc>::MAX_UTC),
-                )
-            }
-            Expiry::Never => None,
-        }
-    }
 }
-
-/// The recorded challenge with its countdown brought to `now`.
-fn refreshed(
-    mut challenge: Challenge,
-    deadline: Option<DateTime<Utc>>,
-    now: DateTime<Utc>,
-) -> Challenge {
-    if let (
-        Challenge::CallNumber {
-            expires_in_seconds, ..
-        },
-        Some(d),
-    ) = (&mut challenge, deadline)
-    {
-        *expires_in_seconds = u64::try_from((d - now).num_seconds()).unwrap_or(0);
-    }
-    challenge
-}
-
 /// A field error from a value type's refusal (its typed problem and English reason).
 fn refused(field: &'static str, e: &Error) -> FieldError {
     match e {

@@ -241,7 +241,7 @@ impl User for Caller {
 ///    the token is consumed, a second use is refused with [`Error::Unauthorized`].
 ///
 /// Tickets and tokens are random secrets; only their SHA-256 hashes are stored, in the
-/// plugin-state table under [`RECOVERY_STATE`].
+/// plugin-state table under the key `password_recovery`.
 ///
 /// [`Outcome::PasswordRecovered`]: crate::plugin::verifier::Outcome::PasswordRecovered
 #[derive(Debug, Clone)]
