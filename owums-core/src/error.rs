@@ -96,8 +96,42 @@ pub enum Problem {
     Unknown,
     /// Outside the range allowed (a date, a page number).
     OutOfRange,
+    /// Already registered to another account (a username, an e-mail address, a mobile
+    /// number).
+    Taken,
+    /// Does not match the value it must repeat (a password typed twice).
+    Mismatch,
     /// Anything else; the English reason says what.
     Other,
+}
+
+/// One refused field of a form that is checked as a whole (a registration), so that every
+/// mistake can be shown next to its input at once instead of one per attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    /// The field, by the name the JSON API and the forms give it (`email`, `birth_date`).
+    pub field: &'static str,
+    /// Why it was refused, as a type the pages and the API translate.
+    pub problem: Problem,
+    /// Why, in English (for logs and the command line).
+    pub reason: String,
+}
+
+impl FieldError {
+    /// A refusal of `field` because of `problem`, explained in English by `reason`.
+    pub fn new(field: &'static str, problem: Problem, reason: impl Into<String>) -> Self {
+        FieldError {
+            field,
+            problem,
+            reason: reason.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for FieldError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.field, self.reason)
+    }
 }
 
 /// Why a password-reset link does not work.
@@ -178,6 +212,10 @@ pub enum Error {
         /// Why, in English (for logs and the command line).
         reason: String,
     },
+    /// Several fields of one form were refused; every one of them is listed, in the order
+    /// of the form. It is a conflict when one of them is [`Problem::Taken`].
+    #[error("invalid fields: {}", fields_text(.0))]
+    Fields(Vec<FieldError>),
     /// A password-reset link (or phone-recovery token) does not work.
     #[error("reset link {}", .0.reason())]
     ResetLink(ResetLinkError),
@@ -231,6 +269,10 @@ impl Error {
             Error::Invalid { .. } | Error::InvalidTransition { .. } | Error::ResetLink(_) => {
                 ErrorKind::Invalid
             }
+            Error::Fields(fields) if fields.iter().any(|f| f.problem == Problem::Taken) => {
+                ErrorKind::Conflict
+            }
+            Error::Fields(_) => ErrorKind::Invalid,
             Error::Unauthorized => ErrorKind::Unauthorized,
             Error::Verification(_) => ErrorKind::Verification,
             Error::Plugin { .. } => ErrorKind::Plugin,
@@ -314,6 +356,14 @@ impl Error {
             key: key.into(),
         }
     }
+}
+
+fn fields_text(fields: &[FieldError]) -> String {
+    fields
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// Result with [`Error`] as the default error, used by every fallible function of the crate.

@@ -105,7 +105,7 @@ pub(crate) const RUNTIME_SETTINGS: &[&[settings::SettingDef]] = &[
 pub use accounting::{AccountingEvent, AccountingSink, AcctStatus, fold_gigawords};
 pub use async_trait::async_trait;
 pub use config::Config;
-pub use error::{Error, ErrorKind, Problem, ResetLinkError, Result};
+pub use error::{Error, ErrorKind, FieldError, Problem, ResetLinkError, Result};
 pub use ids::{AttributeKind, Email, GroupName, PhoneNumber, RadiusAttribute, UserId, Username};
 pub use plugin::{
     AccountingSinkFactory, BackgroundTask, Challenge, Expiry, Outcome, OutcomeHandler,
@@ -116,7 +116,8 @@ pub use plugin::{
 pub use settings::Settings;
 pub use storage::{SqlAccountingSink, Store};
 pub use subscriber::{
-    DayUsage, NewUser, PasswordChange, PasswordFormat, ProfileUpdate, SessionPage, SessionQuery,
-    SessionSort, Subscribers, UsageHistory, User, UserRecord, UserStatus, WebSession,
-    WebSessionKind, WebSessionToken, WebSessions,
+    DayUsage, NewUser, PasswordChange, PasswordFormat, ProfileUpdate, Registered, RegistrationForm,
+    Registrations, SessionPage, SessionQuery, SessionSort, Subscribers, UsageHistory, User,
+    UserRecord, UserStatus, VerificationView, WebSession, WebSessionKind, WebSessionToken,
+    WebSessions,
 };

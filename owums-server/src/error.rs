@@ -3,7 +3,7 @@
 //! endpoints all answer from it, so a given failure says the same everywhere, and every 5xx
 //! is logged here, once, with its whole cause chain (never the message shown to the user).
 
-use owums_core::{Error, ErrorKind, Problem, ResetLinkError};
+use owums_core::{Error, ErrorKind, FieldError, Problem, ResetLinkError};
 use poem::http::StatusCode;
 
 use crate::i18n::Translator;
@@ -19,6 +19,35 @@ pub(crate) struct Answer {
     pub(crate) message: String,
     /// The field at fault, as the API names it.
     pub(crate) field: Option<&'static str>,
+    /// Every field at fault with its message, when a whole form was refused
+    /// ([`Error::Fields`]); the first is `field` and `message`.
+    pub(crate) fields: Vec<(&'static str, String)>,
+}
+
+/// The message saying why a field of a form checked as a whole (a registration) was
+/// refused: the same words on the sign-up page and in the API.
+pub(crate) fn field_message(tr: &Translator, f: &FieldError) -> String {
+    match (f.field, f.problem) {
+        ("password", _) => refusal(tr, f.field, f.problem, &f.reason),
+        ("password_confirmation", _) => tr.t("err-password-mismatch"),
+        ("verification_method", _) => tr.t("err-method"),
+        ("eula_accepted", _) => tr.t("err-eula"),
+        ("privacy_accepted", _) => tr.t("err-privacy"),
+        (field @ ("username" | "email" | "mobile"), Problem::Taken) => {
+            tr.t(&format!("err-taken-{field}"))
+        }
+        ("username", Problem::TooShort { .. } | Problem::TooLong { .. }) => {
+            tr.t("err-username-length")
+        }
+        ("username", Problem::BadFormat) => tr.t("err-username-chars"),
+        ("email", Problem::BadFormat) => tr.t("err-email"),
+        ("mobile", Problem::Required) => tr.t("err-mobile-required"),
+        ("mobile", Problem::BadFormat) => tr.t("err-mobile"),
+        ("birth_date", Problem::BadFormat | Problem::OutOfRange) => tr.t("err-date"),
+        (_, Problem::Required) => tr.t("err-required"),
+        (_, Problem::TooLong { .. } | Problem::ControlCharacters) => tr.t("err-too-long"),
+        _ => refusal(tr, f.field, f.problem, &f.reason),
+    }
 }
 
 /// The name the API (and the forms) give to a core field.
@@ -58,6 +87,8 @@ fn refusal(tr: &Translator, field: &'static str, problem: Problem, reason: &str)
         (_, Problem::OutOfRange) => tr.t_with("error-field-range", (("field", name),)),
         (_, Problem::Unknown) => tr.t_with("error-field-unknown", (("field", name),)),
         (_, Problem::Changed) => tr.t_with("error-field-changed", (("field", name),)),
+        (_, Problem::Taken) => tr.t_with("api-conflict", (("field", name),)),
+        (_, Problem::Mismatch) => tr.t("err-password-mismatch"),
         _ => tr.t_with(
             "api-invalid-field",
             (("field", name.to_owned()), ("reason", reason.to_owned())),
@@ -67,6 +98,29 @@ fn refusal(tr: &Translator, field: &'static str, problem: Problem, reason: &str)
 
 /// The answer to `e`, in the language of `tr`. A 5xx is logged here with its cause chain.
 pub(crate) fn answer(tr: &Translator, e: &Error) -> Answer {
+    if let Error::Fields(list) = e {
+        let fields: Vec<(&'static str, String)> = list
+            .iter()
+            .map(|f| (f.field, field_message(tr, f)))
+            .collect();
+        let (status, kind) = if e.kind() == ErrorKind::Conflict {
+            (StatusCode::CONFLICT, "conflict")
+        } else {
+            (StatusCode::UNPROCESSABLE_ENTITY, "invalid")
+        };
+        let (field, message) = fields
+            .first()
+            .map_or((None, tr.t("error-internal")), |(f, m)| {
+                (Some(*f), m.clone())
+            });
+        return Answer {
+            status,
+            kind,
+            message,
+            field,
+            fields,
+        };
+    }
     let (status, kind, message, field) = match e {
         Error::ResetLink(problem) => {
             let (kind, id) = match problem {
@@ -128,5 +182,6 @@ pub(crate) fn answer(tr: &Translator, e: &Error) -> Answer {
         kind,
         message,
         field,
+        fields: Vec::new(),
     }
 }

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use anyhow::Context;
-use owums_core::{Config, PluginContext, Store, Subscribers, Verifier};
+use owums_core::{Config, PluginContext, Registrations, Store, Subscribers, Verifier};
 
 /// Shared application state; cheap to clone.
 #[derive(Clone)]
@@ -14,6 +14,8 @@ pub struct AppState {
     pub subscribers: Subscribers,
     /// Enabled verification methods.
     pub verifiers: Vec<Arc<dyn Verifier>>,
+    /// Self-service registration and verification (pages and API both call it).
+    pub registrations: Registrations,
     /// The configuration it was built from.
     pub config: Arc<Config>,
 }
@@ -52,10 +54,17 @@ impl AppState {
         let verifiers = registry
             .build_verifiers(&config.plugins, &ctx)
             .context("starting plugins")?;
+        let registrations = Registrations::new(
+            subscribers.clone(),
+            verifiers.clone(),
+            config.web.signup.clone(),
+        )
+        .with_time_zone(config.web.display_time_zone().unwrap_or(chrono_tz::UTC));
         Ok(AppState {
             store,
             subscribers,
             verifiers,
+            registrations,
             config: Arc::new(config.clone()),
         })
     }

@@ -109,7 +109,8 @@ fn registration(name: &str) -> Value {
     json!({
         "username": name, "password": "password1", "verification_method": "phone",
         "mobile": "+39 334 1234567", "email": format!("{name}@example.org"),
-        "given_name": "Anna", "surname": "Bianchi",
+        "given_name": "Anna", "surname": "Bianchi", "birth_date": "1990-05-17",
+        "address": "Via Roma 1", "city": "Roma", "zip": "00100", "country": "Italia",
         "eula_accepted": true, "privacy_accepted": true
     })
 }
@@ -153,7 +154,7 @@ db_test!(api_register_login_profile_logout, |db| {
         .await;
     assert_eq!(
         it.expect(StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
-        "Questo indirizzo e-mail non è valido."
+        "Questo non è un indirizzo e-mail valido."
     );
     let mut weak = registration("anna");
     weak["password"] = json!("abcdefgh");

@@ -19,6 +19,7 @@ mod pages;
 mod radius_e2e;
 mod radius_limits_e2e;
 mod recovery;
+mod registration;
 mod sessions;
 mod sip;
 mod storage;

@@ -100,6 +100,14 @@ pub enum Outcome {
         /// Who.
         user: UserId,
     },
+    /// The owner of mobile number `number` proved it (they called from it, or answered a
+    /// code sent to it). The verifier only reports the proof; the core decides what it means
+    /// for the subscriber with that number now: complete a pending password recovery by
+    /// phone, verify an unverified account, re-enable a disabled one, or nothing.
+    PhoneProven {
+        /// The number, in E.164.
+        number: PhoneNumber,
+    },
     /// Verification failed.
     Failed {
         /// Who, if known.

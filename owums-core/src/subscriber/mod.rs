@@ -5,6 +5,9 @@
 //!   DESIGN §3 (unverified, verified, disabled, inactive).
 //! - [`Subscribers`] is the service that registers subscribers and moves them between
 //!   states, one transaction per change; the reference server and integrators both call it.
+//! - [`Registrations`] is self-service sign-up on top of it: one check of a whole form
+//!   against the chosen method and `[web.signup]`, verification started once, and what the
+//!   verification page shows until when ([`VerificationView`]).
 //! - `account` is the self-service side: the sessions page, the 14-day usage history,
 //!   profile and password changes.
 //! - [`WebSessions`] are the server-side sessions of browsers and API clients.
@@ -35,11 +38,13 @@
 pub(crate) mod account;
 pub(crate) mod outcome;
 pub(crate) mod password;
+pub(crate) mod registration;
 pub(crate) mod reset;
 pub(crate) mod service;
 pub(crate) mod settings;
 pub(crate) mod token;
 pub(crate) mod user;
+pub(crate) mod verification;
 pub(crate) mod web_session;
 
 pub use crate::error::ResetLinkError;
@@ -47,7 +52,10 @@ pub use account::{
     DayUsage, MAX_PER_PAGE, PasswordChange, ProfileUpdate, SessionPage, SessionQuery, SessionSort,
     USAGE_DAYS, UsageHistory,
 };
-pub use password::{MIN_PASSWORD_LEN, PasswordFormat, hash_password, verify_password};
+pub use password::{
+    MIN_PASSWORD_LEN, PasswordFormat, hash_password, validate_password, verify_password,
+};
+pub use registration::{MAX_TEXT_LEN, Registered, RegistrationForm, Registrations};
 pub use reset::email::RESET_TOKEN_TTL_MINUTES;
 pub use reset::phone::{
     PhoneRecovery, RESET_TOKEN_LIFETIME, RecoveryRequest, RecoveryStatus, RecoveryTicket,
@@ -60,6 +68,7 @@ pub use settings::{
     DEFAULT_USER_SEARCH_RESULTS_PER_PAGE, USE_MOBILE_PHONE_AS_USERNAME,
 };
 pub use user::{NewUser, User, UserRecord, UserStatus};
+pub use verification::VerificationView;
 pub use web_session::{
     TOUCH_INTERVAL_SECONDS, WebSession, WebSessionKind, WebSessionToken, WebSessions,
 };

@@ -88,8 +88,11 @@ impl PasswordFormat {
     }
 }
 
-/// Checks a new subscriber password: at least 8 characters, at most 128, with a letter and a digit.
-pub(crate) fn validate_password(password: &str) -> Result<()> {
+/// Checks a new subscriber password: at least 8 characters, at most 128, with a letter and a
+/// digit, no control characters. The one statement of the password rules: sign-up, password
+/// changes and both kinds of reset call it, and the refusal's [`Problem`] says which rule
+/// was broken.
+pub fn validate_password(password: &str) -> Result<()> {
     let len = password.chars().count();
     if len < MIN_PASSWORD_LEN {
         return Err(Error::refused(

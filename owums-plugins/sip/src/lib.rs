@@ -113,7 +113,7 @@ impl Verifier for SipVerifier {
     }
 
     /// A [`VerifierEvent::Call`] (from another call source than the built-in listener):
-    /// applied like a SIP call; returns the first outcome.
+    /// applied like a SIP call; returns the proof reported.
     async fn handle_event(&self, event: VerifierEvent) -> Result<Outcome> {
         let VerifierEvent::Call { caller, callee } = event else {
             return Ok(Outcome::Ignored);
@@ -124,8 +124,7 @@ impl Verifier for SipVerifier {
         if !ours {
             return Ok(Outcome::Ignored);
         }
-        let outcomes = self.matcher.apply_call(&caller).await?;
-        Ok(outcomes.into_iter().next().unwrap_or(Outcome::Ignored))
+        self.matcher.apply_call(&caller).await
     }
 
     fn background_tasks(&self) -> Vec<BackgroundTask> {

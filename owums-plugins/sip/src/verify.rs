@@ -1,6 +1,7 @@
-//! What a call means: which subscriber it proves, and what happens to them.
+//! What a call proves: that the caller owns the calling number (the host decides what that
+//! means for the subscriber with it).
 
-use owums_core::{Outcome, PhoneNumber, PluginContext, Result, UserStatus};
+use owums_core::{Outcome, PhoneNumber, PluginContext, Result};
 
 use crate::caller;
 use crate::config::Settings;
@@ -44,41 +45,14 @@ impl Matcher {
         }
     }
 
-    /// Decides and applies what a call from `from` means; returns the outcomes applied.
-    pub(crate) async fn apply_call(&self, from: &PhoneNumber) -> Result<Vec<Outcome>> {
-        let outcomes = self.outcomes(from).await?;
-        for outcome in &outcomes {
-            self.ctx.outcomes.apply(crate::ID, outcome.clone()).await?;
-        }
-        Ok(outcomes)
-    }
-
-    async fn outcomes(&self, from: &PhoneNumber) -> Result<Vec<Outcome>> {
-        let Some(user) = self.ctx.users.find_by_mobile(from).await? else {
-            tracing::info!("call from a number no subscriber has; busy, nothing changes");
-            return Ok(Vec::new());
+    /// Reports what a call from `from` proves — that its caller owns the number — to the
+    /// host, which decides what that means for the subscriber (verify, re-enable, complete a
+    /// password recovery, or nothing); returns the outcome reported.
+    pub(crate) async fn apply_call(&self, from: &PhoneNumber) -> Result<Outcome> {
+        let outcome = Outcome::PhoneProven {
+            number: from.clone(),
         };
-        let mut out = Vec::new();
-        match user.status() {
-            UserStatus::Inactive => {
-                return Ok(vec![Outcome::Failed {
-                    user: Some(user.id),
-                    reason: "the account was switched off by an operator".to_owned(),
-                }]);
-            }
-            UserStatus::Unverified | UserStatus::Disabled
-                if user.verification_method == crate::ID =>
-            {
-                out.push(Outcome::Verified { user: user.id });
-            }
-            _ => {}
-        }
-        if owums_core::subscriber::is_pending(&*self.ctx.state, user.id).await? {
-            out.push(Outcome::PasswordRecovered { user: user.id });
-        }
-        if out.is_empty() {
-            tracing::info!(user = %user.id, "call from a subscriber with nothing pending");
-        }
-        Ok(out)
+        self.ctx.outcomes.apply(crate::ID, outcome.clone()).await?;
+        Ok(outcome)
     }
 }

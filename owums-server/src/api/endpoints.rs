@@ -3,8 +3,7 @@
 use chrono::Utc;
 use owums_core::subscriber::{WebSession, WebSessionKind};
 use owums_core::{
-    Email, NewUser, PasswordChange, PhoneNumber, ProfileUpdate, RegistrationField, SessionQuery,
-    SessionSort, UserRecord, UserStatus, Username,
+    Email, PasswordChange, ProfileUpdate, RegistrationForm, SessionQuery, SessionSort, UserRecord,
 };
 use poem::Request;
 use poem::http::StatusCode;
@@ -194,81 +193,32 @@ impl Endpoints {
             &[Subject::Ip(api.client_ip(req))],
         )?;
         let b = body.0;
-        let verifier = api
-            .state
-            .verifiers
-            .iter()
-            .find(|v| v.self_service() && v.id() == b.verification_method)
-            .ok_or_else(|| ApiError::invalid(&tr, "verification_method", "api-method-unknown"))?;
-        if !b.eula_accepted {
-            return Err(ApiError::invalid(&tr, "eula_accepted", "api-eula-required"));
-        }
-        if !b.privacy_accepted {
-            return Err(ApiError::invalid(
-                &tr,
-                "privacy_accepted",
-                "api-privacy-required",
-            ));
-        }
-        let core = |e: owums_core::Error| ApiError::from_core(&tr, &e);
-        let username = Username::try_new(&b.username)
-            .map_err(|_| ApiError::invalid(&tr, "username", "api-username-format"))?;
-        let email = b
-            .email
-            .as_deref()
-            .filter(|e| !e.trim().is_empty())
-            .map(|e| Email::try_new(e.trim()))
-            .transpose()
-            .map_err(|_| ApiError::invalid(&tr, "email", "api-email-format"))?;
-        let mobile = b
-            .mobile
-            .as_deref()
-            .filter(|m| !m.trim().is_empty())
-            .map(PhoneNumber::parse)
-            .transpose()
-            .map_err(|_| ApiError::invalid(&tr, "mobile", "api-mobile-format"))?;
-        for field in verifier.required_fields() {
-            let missing = match field {
-                RegistrationField::Mobile => mobile.is_none().then_some("mobile"),
-                RegistrationField::Email => email.is_none().then_some("email"),
-                RegistrationField::Names => {
-                    (b.given_name.as_deref().unwrap_or("").trim().is_empty()
-                        || b.surname.as_deref().unwrap_or("").trim().is_empty())
-                    .then_some("given_name")
-                }
-                RegistrationField::BirthDate => b.birth_date.is_none().then_some("birth_date"),
-                RegistrationField::Address => {
-                    (b.address.as_deref().unwrap_or("").trim().is_empty()
-                        || b.city.as_deref().unwrap_or("").trim().is_empty())
-                    .then_some("address")
-                }
-            };
-            if let Some(field) = missing {
-                return Err(ApiError::invalid(&tr, field, "api-field-required"));
-            }
-        }
-        let new = NewUser {
-            username: Some(username),
+        let form = RegistrationForm {
+            username: b.username,
             password: b.password,
-            email,
-            mobile,
-            given_name: text(b.given_name).trim().to_owned(),
-            surname: text(b.surname).trim().to_owned(),
-            birth_date: b.birth_date,
+            password_confirmation: None,
+            verification_method: b.verification_method,
+            email: text(b.email),
+            mobile: text(b.mobile),
+            given_name: text(b.given_name),
+            surname: text(b.surname),
+            birth_date: b.birth_date.map(|d| d.to_string()).unwrap_or_default(),
             address: text(b.address),
             city: text(b.city),
             zip: text(b.zip),
             country: text(b.country),
-            verification_method: b.verification_method,
-            eula_accepted: true,
-            privacy_accepted: true,
+            eula_accepted: b.eula_accepted,
+            privacy_accepted: b.privacy_accepted,
             locale: tr.lang().to_owned(),
-            notes: None,
         };
-        let user = api.state.subscribers.register(new).await.map_err(core)?;
-        if let Err(e) = verifier.start(&user).await {
-            tracing::warn!(user = %user.username, error = %e, "verification did not start");
-        }
+        let core = |e: owums_core::Error| ApiError::from_core(&tr, &e);
+        let user = api
+            .state
+            .registrations
+            .register(form)
+            .await
+            .map_err(core)?
+            .user;
         let (token, session) = api
             .sessions
             .create(WebSessionKind::Api, Some(user.id))
@@ -504,35 +454,22 @@ impl Endpoints {
         let (token, cookie) = auth.token();
         let me = self.me(&api, req, token, cookie).await?;
         let user = &me.user;
-        let verifier = api
+        let view = api
             .state
-            .verifiers
-            .iter()
-            .find(|v| v.id() == user.verification_method);
-        let left = verifier.and_then(|v| match v.expiry() {
-            owums_core::Expiry::Delete(d) | owums_core::Expiry::Deactivate(d)
-                if user.status() == UserStatus::Unverified =>
-            {
-                let elapsed = (Utc::now() - user.created_at).num_seconds();
-                Some(i64::try_from(d.as_secs()).unwrap_or(i64::MAX) - elapsed)
-            }
-            _ => None,
-        });
-        let is_expired = left.is_some_and(|s| s <= 0);
-        let remaining_time = match left {
+            .registrations
+            .view(user)
+            .await
+            .map_err(|e| ApiError::from_core(&me.tr, &e))?;
+        let now = Utc::now();
+        let is_expired = view.is_expired(now);
+        let remaining_time = match view.seconds_left(now) {
             Some(s) if s > 0 => serde_json::json!(format!("{:02}:{:02}", s / 60, s % 60)),
             _ => serde_json::json!(0),
         };
-        let challenge = match verifier {
-            Some(v) if !is_expired => match v.start(user).await {
-                Ok(c) => serde_json::to_value(c).ok(),
-                Err(e) => {
-                    tracing::warn!(user = %user.username, error = %e, "verifier could not say what to do");
-                    None
-                }
-            },
-            _ => None,
-        };
+        let challenge = view
+            .challenge
+            .as_ref()
+            .and_then(|c| serde_json::to_value(c).ok());
         Ok(Json(VerificationStatus {
             is_verified: user.verified,
             is_expired,

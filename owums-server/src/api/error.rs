@@ -15,9 +15,22 @@ pub(crate) struct ErrorBody {
     pub(crate) kind: String,
     /// For a human, in the request's language.
     pub(crate) message: String,
-    /// The request field at fault, when there is one.
+    /// The request field at fault, when there is one (the first, when there are several).
     #[oai(skip_serializing_if_is_none)]
     pub(crate) field: Option<String>,
+    /// Every field at fault with its message, when a whole form was checked at once
+    /// (registration): the first is `field` and `message`.
+    #[oai(skip_serializing_if_is_none)]
+    pub(crate) fields: Option<Vec<FieldProblem>>,
+}
+
+/// One refused field of a request checked as a whole.
+#[derive(Debug, Clone, Object)]
+pub(crate) struct FieldProblem {
+    /// The request field.
+    pub(crate) field: String,
+    /// Why it was refused, in the request's language.
+    pub(crate) message: String,
 }
 
 /// The body of every error answer.
@@ -88,6 +101,7 @@ fn envelope(kind: &str, message: String, field: Option<&str>) -> Json<ErrorEnvel
             kind: kind.to_owned(),
             message,
             field: field.map(str::to_owned),
+            fields: None,
         },
     })
 }
@@ -138,6 +152,20 @@ impl ApiError {
     /// logged there).
     pub(crate) fn from_core(tr: &Translator, e: &Error) -> Self {
         let a = crate::error::answer(tr, e);
-        Self::with_message(a.status, a.kind, a.message, a.field)
+        let mut error = Self::with_message(a.status, a.kind, a.message, a.field);
+        if !a.fields.is_empty()
+            && let ApiError::Invalid(body) | ApiError::Conflict(body) = &mut error
+        {
+            body.0.error.fields = Some(
+                a.fields
+                    .into_iter()
+                    .map(|(field, message)| FieldProblem {
+                        field: field.to_owned(),
+                        message,
+                    })
+                    .collect(),
+            );
+        }
+        error
     }
 }

@@ -14,23 +14,24 @@ pub(crate) struct RegisterRequest {
     pub(crate) password: String,
     /// A self-service verification method enabled on this server (e.g. `sip`).
     pub(crate) verification_method: String,
-    /// E-mail address (required by some methods).
+    /// E-mail address (required).
     pub(crate) email: Option<String>,
-    /// Mobile number in international form (required by phone verification).
+    /// Mobile number, international, or national when the method has a country code
+    /// (required by phone verification).
     pub(crate) mobile: Option<String>,
-    /// Given name.
+    /// Given name (required).
     pub(crate) given_name: Option<String>,
-    /// Surname.
+    /// Surname (required).
     pub(crate) surname: Option<String>,
-    /// Birth date.
+    /// Birth date (required when `[web.signup] birth_date` is on or the method needs it).
     pub(crate) birth_date: Option<NaiveDate>,
-    /// Street address.
+    /// Street address (required when `[web.signup] address` is on or the method needs it).
     pub(crate) address: Option<String>,
-    /// City.
+    /// City (required when `[web.signup] city` is on or the method needs the address).
     pub(crate) city: Option<String>,
-    /// Postal code.
+    /// Postal code (required when `[web.signup] zip` is on or the method needs the address).
     pub(crate) zip: Option<String>,
-    /// Country.
+    /// Country (required when `[web.signup] country` is on or the method needs the address).
     pub(crate) country: Option<String>,
     /// The EULA was accepted (must be true).
     pub(crate) eula_accepted: bool,

@@ -6,7 +6,6 @@ use std::net::IpAddr;
 use minijinja::Value;
 use minijinja::context;
 use owums_core::UserRecord;
-use owums_core::UserStatus;
 use owums_core::subscriber::{WebSession, WebSessionKind};
 use poem::http::{HeaderValue, StatusCode, header};
 use poem::{IntoResponse, Request, Response};
@@ -376,23 +375,4 @@ pub(crate) fn redirect(to: &str) -> Response {
         .status(StatusCode::SEE_OTHER)
         .header(header::LOCATION, to)
         .finish()
-}
-
-/// Seconds left for an unverified `user` whose method deletes or switches off unfinished
-/// registrations; `None` when there is no deadline.
-pub(crate) fn seconds_left(web: &Web, user: &UserRecord) -> Option<i64> {
-    if user.status() != UserStatus::Unverified {
-        return None;
-    }
-    let verifier = web
-        .state
-        .verifiers
-        .iter()
-        .find(|v| v.id() == user.verification_method)?;
-    let after = match verifier.expiry() {
-        owums_core::Expiry::Delete(d) | owums_core::Expiry::Deactivate(d) => d,
-        owums_core::Expiry::Never => return None,
-    };
-    let elapsed = (chrono::Utc::now() - user.created_at).num_seconds();
-    Some(i64::try_from(after.as_secs()).unwrap_or(i64::MAX) - elapsed)
 }

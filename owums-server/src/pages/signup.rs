@@ -4,17 +4,14 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use chrono::{Datelike, NaiveDate};
 use minijinja::{Value, context};
-use owums_core::{
-    Email, Error, NewUser, PhoneNumber, RegistrationField, Settings, Username, Verifier,
-};
+use owums_core::{Error, RegistrationField, RegistrationForm, Settings, Verifier};
 use poem::http::StatusCode;
 use poem::web::Data;
 use poem::{Body, Request, Response, handler};
 
 use super::context::redirect;
-use super::{Ctx, Fail, Form, Web, captcha, verification};
+use super::{Ctx, Fail, Form, Web, captcha};
 use crate::ratelimit::{Action, Subject};
 
 /// Text fields kept when the form is shown again (never passwords or the captcha).
@@ -31,9 +28,6 @@ const KEPT: &[&str] = &[
     "mobile",
     "username",
 ];
-
-/// Longest free-text field.
-const MAX_TEXT: usize = 128;
 
 type Errors = BTreeMap<&'static str, String>;
 
@@ -76,12 +70,9 @@ fn need(ctx: &Ctx, on: bool, field: RegistrationField, methods: &[Arc<dyn Verifi
 /// The country code national mobile numbers are read with: `verifier`'s, else the phone
 /// method's (the one password recovery by phone uses).
 pub(crate) fn country_code(web: &Web, verifier: Option<&Arc<dyn Verifier>>) -> Option<String> {
-    verifier
-        .and_then(|v| v.country_code())
-        .map(str::to_owned)
-        .or_else(|| {
-            super::phone_reset::phone_method(web).and_then(|v| v.country_code().map(str::to_owned))
-        })
+    web.state
+        .registrations
+        .country_code(verifier.map(|v| v.as_ref()))
 }
 
 /// The hint of a mobile-number field: national numbers read as `country_code` when there is
@@ -196,42 +187,23 @@ pub(crate) async fn submit(req: &Request, web: Data<&Web>, body: Body) -> Respon
     ctx.finish(r)
 }
 
-/// The message id for a password that breaks the rules (the core's rules).
-pub(crate) fn password_problem(password: &str) -> Option<&'static str> {
-    let len = password.chars().count();
-    if len < owums_core::subscriber::MIN_PASSWORD_LEN {
-        Some("err-password-short")
-    } else if len > 128 {
-        Some("err-password-long")
-    } else if !password.chars().any(char::is_alphabetic)
-        || !password.chars().any(|c| c.is_ascii_digit())
-    {
-        Some("err-password-letter-digit")
-    } else if password.chars().any(char::is_control) {
-        Some("err-password-control")
-    } else {
-        None
-    }
-}
-
-/// Checks a new password and its confirmation into `errors`.
+/// Checks a new password (the core's one set of rules) and its confirmation into `errors`.
 pub(crate) fn check_new_password(ctx: &Ctx, form: &Form, errors: &mut Errors) {
     let password = form.raw("password");
-    if let Some(id) = password_problem(password) {
-        errors.insert("password", ctx.tr.t(id));
+    if let Err(e) = owums_core::subscriber::validate_password(password) {
+        errors.insert("password", crate::error::answer(&ctx.tr, &e).message);
     } else if password != form.raw("password_confirmation") {
         errors.insert("password_confirmation", ctx.tr.t("err-password-mismatch"));
     }
 }
 
-fn text(ctx: &Ctx, form: &Form, name: &'static str, required: bool, errors: &mut Errors) -> String {
-    let v = form.get(name);
-    if required && v.is_empty() {
-        errors.insert(name, ctx.tr.t("err-required"));
-    } else if v.chars().count() > MAX_TEXT || v.chars().any(char::is_control) {
-        errors.insert(name, ctx.tr.t("err-too-long"));
+/// The form's name of a registration field the core refused.
+fn form_field(field: &'static str) -> &'static str {
+    match field {
+        "eula_accepted" => "eula_acceptance",
+        "privacy_accepted" => "privacy_acceptance",
+        other => other,
     }
-    v.to_owned()
 }
 
 async fn sign_up(ctx: &mut Ctx, body: Body) -> Result<Response, Fail> {
@@ -244,8 +216,7 @@ async fn sign_up(ctx: &mut Ctx, body: Body) -> Result<Response, Fail> {
         .limiter
         .attempt(Action::Signup, &[Subject::Ip(ctx.ip)])
         .map_err(|r| Fail::RateLimited(r.0))?;
-    let verifiers = self_service(&ctx.web);
-    if verifiers.is_empty() {
+    if self_service(&ctx.web).is_empty() {
         return show(
             ctx,
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -255,100 +226,25 @@ async fn sign_up(ctx: &mut Ctx, body: Body) -> Result<Response, Fail> {
         )
         .await;
     }
-    let mut errors = Errors::new();
-    let method = form.get("verification_method");
-    let verifier = verifiers.iter().find(|v| v.id() == method).cloned();
-    if verifier.is_none() {
-        errors.insert("verification_method", ctx.tr.t("err-method"));
-    }
-    let fields = ctx.web.config.signup.clone();
-    let chosen: Vec<Arc<dyn Verifier>> = verifier.iter().cloned().collect();
-    let needs = |on: bool, field: RegistrationField| {
-        on || chosen.iter().any(|v| v.required_fields().contains(&field))
-    };
-    let address = RegistrationField::Address;
-    let mut new = NewUser {
-        verification_method: method.to_owned(),
-        given_name: text(ctx, &form, "given_name", true, &mut errors),
-        surname: text(ctx, &form, "surname", true, &mut errors),
-        address: text(
-            ctx,
-            &form,
-            "address",
-            needs(fields.address, address),
-            &mut errors,
-        ),
-        city: text(ctx, &form, "city", needs(fields.city, address), &mut errors),
-        zip: text(ctx, &form, "zip", needs(fields.zip, address), &mut errors),
-        country: text(
-            ctx,
-            &form,
-            "country",
-            needs(fields.country, address),
-            &mut errors,
-        ),
+    let registration = RegistrationForm {
+        username: form.get("username").to_owned(),
+        password: form.raw("password").to_owned(),
+        password_confirmation: Some(form.raw("password_confirmation").to_owned()),
+        verification_method: form.get("verification_method").to_owned(),
+        email: form.get("email").to_owned(),
+        mobile: form.get("mobile").to_owned(),
+        given_name: form.get("given_name").to_owned(),
+        surname: form.get("surname").to_owned(),
+        birth_date: form.get("birth_date").to_owned(),
+        address: form.get("address").to_owned(),
+        city: form.get("city").to_owned(),
+        zip: form.get("zip").to_owned(),
+        country: form.get("country").to_owned(),
         eula_accepted: form.checked("eula_acceptance"),
         privacy_accepted: form.checked("privacy_acceptance"),
         locale: ctx.tr.lang().to_owned(),
-        password: form.raw("password").to_owned(),
-        ..NewUser::default()
     };
-    let birth = form.get("birth_date");
-    if needs(fields.birth_date, RegistrationField::BirthDate) || !birth.is_empty() {
-        match NaiveDate::parse_from_str(birth, "%Y-%m-%d") {
-            Ok(d)
-                if d.year() >= 1900
-                    && d <= chrono::Utc::now().with_timezone(&ctx.web.tz).date_naive() =>
-            {
-                new.birth_date = Some(d);
-            }
-            _ if birth.is_empty() => {
-                errors.insert("birth_date", ctx.tr.t("err-required"));
-            }
-            _ => {
-                errors.insert("birth_date", ctx.tr.t("err-date"));
-            }
-        }
-    }
-    match form.get("email") {
-        "" => {
-            errors.insert("email", ctx.tr.t("err-required"));
-        }
-        e => match Email::try_new(e) {
-            Ok(e) => new.email = Some(e),
-            Err(_) => {
-                errors.insert("email", ctx.tr.t("err-email"));
-            }
-        },
-    }
-    let needs_mobile = needs(false, RegistrationField::Mobile);
-    let cc = country_code(&ctx.web, verifier.as_ref());
-    match form.get("mobile") {
-        "" if needs_mobile => {
-            errors.insert("mobile", ctx.tr.t("err-mobile-required"));
-        }
-        "" => {}
-        m => match PhoneNumber::parse_with_country(m, cc.as_deref()) {
-            Ok(m) => new.mobile = Some(m),
-            Err(_) => {
-                errors.insert("mobile", ctx.tr.t("err-mobile"));
-            }
-        },
-    }
-    let username = form.get("username");
-    match Username::try_new(username) {
-        Ok(u) => new.username = Some(u),
-        Err(_) if username.is_empty() => {
-            errors.insert("username", ctx.tr.t("err-required"));
-        }
-        Err(_) if !(4..=64).contains(&username.chars().count()) => {
-            errors.insert("username", ctx.tr.t("err-username-length"));
-        }
-        Err(_) => {
-            errors.insert("username", ctx.tr.t("err-username-chars"));
-        }
-    }
-    check_new_password(ctx, &form, &mut errors);
+    let mut errors = Errors::new();
     if Settings::new(ctx.web.state.store.clone())
         .flag("captcha_enabled")
         .await?
@@ -356,66 +252,26 @@ async fn sign_up(ctx: &mut Ctx, body: Body) -> Result<Response, Fail> {
     {
         errors.insert("captcha", ctx.tr.t("err-captcha"));
     }
-    if !new.eula_accepted {
-        errors.insert("eula_acceptance", ctx.tr.t("err-eula"));
-    }
-    if !new.privacy_accepted {
-        errors.insert("privacy_acceptance", ctx.tr.t("err-privacy"));
-    }
-    let duplicate = taken(ctx, &new, &mut errors).await?;
-    if !errors.is_empty() {
-        let status = if duplicate {
-            StatusCode::CONFLICT
-        } else {
-            StatusCode::UNPROCESSABLE_ENTITY
-        };
-        return show(ctx, status, &form, &errors, duplicate).await;
-    }
-    let user = match ctx.web.state.subscribers.register(new).await {
-        Ok(u) => u,
-        Err(Error::Conflict { entity }) => {
-            let field = conflict_field(entity);
-            errors.insert(field, ctx.tr.t(&format!("err-taken-{field}")));
-            return show(ctx, StatusCode::CONFLICT, &form, &errors, true).await;
-        }
-        Err(e) => return Err(e.into()),
+    let registrations = &ctx.web.state.registrations;
+    let outcome = if errors.is_empty() {
+        registrations.register(registration).await.map(Some)
+    } else {
+        registrations.check(&registration).await.map(|_| None)
     };
-    ctx.log_in(user.clone()).await?;
-    if let Some(v) = verifier {
-        verification::start(ctx, v.as_ref(), &user).await?;
+    match outcome {
+        Ok(Some(registered)) => {
+            ctx.log_in(registered.user).await?;
+            Ok(redirect("/account/verification"))
+        }
+        Ok(None) => show(ctx, StatusCode::UNPROCESSABLE_ENTITY, &form, &errors, false).await,
+        Err(e @ Error::Fields(_)) => {
+            let answer = crate::error::answer(&ctx.tr, &e);
+            for (field, message) in answer.fields {
+                errors.insert(form_field(field), message);
+            }
+            let duplicate = answer.status == StatusCode::CONFLICT;
+            show(ctx, answer.status, &form, &errors, duplicate).await
+        }
+        Err(e) => Err(e.into()),
     }
-    Ok(redirect("/account/verification"))
-}
-
-fn conflict_field(entity: &str) -> &'static str {
-    match entity {
-        "e-mail" => "email",
-        "mobile" => "mobile",
-        _ => "username",
-    }
-}
-
-/// Marks the username, e-mail and mobile already registered; whether any was.
-async fn taken(ctx: &Ctx, new: &NewUser, errors: &mut Errors) -> Result<bool, Fail> {
-    let store = &ctx.web.state.store;
-    let mut found = Vec::new();
-    if let Some(u) = &new.username
-        && store.find_user_by_username(u).await?.is_some()
-    {
-        found.push("username");
-    }
-    if let Some(e) = &new.email
-        && store.find_user_by_email(e).await?.is_some()
-    {
-        found.push("email");
-    }
-    if let Some(m) = &new.mobile
-        && store.find_user_by_mobile(m).await?.is_some()
-    {
-        found.push("mobile");
-    }
-    for field in &found {
-        errors.insert(field, ctx.tr.t(&format!("err-taken-{field}")));
-    }
-    Ok(!found.is_empty())
 }

@@ -2,32 +2,15 @@
 //! `/account/status.json` (OWUMS' shape).
 
 use minijinja::context;
-use owums_core::{Challenge, UserRecord, UserStatus, Verifier};
+use owums_core::{Challenge, UserStatus};
 use poem::http::StatusCode;
 use poem::web::{Data, Json};
 use poem::{IntoResponse, Request, Response, handler};
 use serde_json::json;
 
-use super::context::{redirect, seconds_left};
+use super::context::redirect;
 use super::format::{ShownPhone, shown_phone};
 use super::{Ctx, Fail, Web};
-
-/// Session-data key of the challenge the verifier returned.
-const CHALLENGE: &str = "challenge";
-
-/// Starts verifying `user` with `verifier` and keeps the challenge in the session.
-pub(crate) async fn start(
-    ctx: &mut Ctx,
-    verifier: &dyn Verifier,
-    user: &UserRecord,
-) -> Result<Challenge, Fail> {
-    let challenge = verifier.start(user).await?;
-    let mut data = ctx.data();
-    data[CHALLENGE] = serde_json::to_value(&challenge)
-        .map_err(|e| owums_core::Error::Internal(format!("challenge: {e}")))?;
-    ctx.set_data(data).await?;
-    Ok(challenge)
-}
 
 /// `MM:SS`.
 fn mm_ss(seconds: i64) -> String {
@@ -58,8 +41,10 @@ async fn show(ctx: &mut Ctx, expired: bool) -> Result<Response, Fail> {
     if user.status() == UserStatus::Verified {
         return Ok(redirect("/account"));
     }
-    let left = seconds_left(&ctx.web, &user);
-    if left.is_some_and(|s| s <= 0) {
+    let registrations = ctx.web.state.registrations.clone();
+    let mut view = registrations.view(&user).await?;
+    let now = chrono::Utc::now();
+    if view.is_expired(now) {
         return ctx.message(
             StatusCode::GONE,
             "verify-title",
@@ -67,12 +52,9 @@ async fn show(ctx: &mut Ctx, expired: bool) -> Result<Response, Fail> {
             Some(("/account/signup", "nav-signup")),
         );
     }
-    let verifier = ctx
-        .web
-        .state
-        .verifiers
-        .iter()
-        .find(|v| v.id() == user.verification_method && v.self_service())
+    let verifier = registrations
+        .offered()
+        .find(|v| v.id() == user.verification_method)
         .cloned();
     let Some(verifier) = verifier else {
         return ctx.message(
@@ -82,28 +64,24 @@ async fn show(ctx: &mut Ctx, expired: bool) -> Result<Response, Fail> {
             None,
         );
     };
-    let stored = ctx
-        .data()
-        .get(CHALLENGE)
-        .cloned()
-        .and_then(|c| serde_json::from_value::<Challenge>(c).ok());
-    let challenge = match stored {
-        Some(c) => c,
-        None => match start(ctx, verifier.as_ref(), &user).await {
-            Ok(c) => c,
-            Err(Fail::Core(e)) => {
+    if !view.started {
+        // The start at registration failed (or the account predates it): try once more.
+        match registrations.start(&user).await {
+            Ok(v) => view = v,
+            Err(e) => {
                 tracing::warn!(error = %e, user = %user.username, "verification did not start");
-                return ctx.message(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "verify-title",
-                    "verify-start-failed",
-                    None,
-                );
             }
-            Err(f) => return Err(f),
-        },
+        }
+    }
+    let Some(challenge) = view.challenge.clone() else {
+        return ctx.message(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "verify-title",
+            "verify-start-failed",
+            None,
+        );
     };
-    let remaining = left.map(mm_ss).unwrap_or_default();
+    let remaining = view.seconds_left(now).map(mm_ss).unwrap_or_default();
     let values = match challenge {
         Challenge::CallNumber { numbers, from, .. } => {
             let (numbers, from) = shown_numbers(&numbers, from.as_deref(), verifier.country_code());
@@ -141,7 +119,12 @@ pub(crate) async fn status(req: &Request, web: Data<&Web>) -> Response {
     let body = match &ctx.user {
         None => json!({ "is_verified": false, "is_expired": true, "remaining_time": 0 }),
         Some(user) => {
-            let left = seconds_left(&ctx.web, user);
+            let left = ctx
+                .web
+                .state
+                .registrations
+                .deadline(user)
+                .map(|d| (d - chrono::Utc::now()).num_seconds());
             let remaining = match left {
                 Some(s) if s > 0 => json!(mm_ss(s)),
                 _ => json!(0),
