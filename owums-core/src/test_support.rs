@@ -215,7 +215,7 @@ impl Drop for TestDb {
 impl TestDb {
     /// Runs raw SQL (e.g. what FreeRADIUS' stock queries would send).
     pub async fn exec(&self, sql: &str) -> crate::Result<()> {
-        crate::storage::conn::db_run!(self.store, c => c.batch_execute(sql).await.map_err(crate::Error::from))
+        crate::storage::conn::db_run!(self.store, untracked c => c.batch_execute(sql).await.map_err(crate::Error::from))
     }
 }
 

@@ -66,7 +66,7 @@ impl Store {
     ) -> Result<()> {
         let key = user.to_string();
         let (now, expires_at) = (to_second(now), to_second(expires_at));
-        db_run!(self, c => {
+        db_run!(self, untracked c => {
             c.transaction::<_, Error, _>(async |c| {
                 diesel::delete(
                     owums_password_resets::table
@@ -96,7 +96,7 @@ impl Store {
 
     /// The reset link with this token hash.
     pub(crate) async fn password_reset(&self, token_hash: &str) -> Result<Option<ResetRow>> {
-        Ok(db_run!(self, c => owums_password_resets::table
+        Ok(db_run!(self, untracked c => owums_password_resets::table
             .filter(owums_password_resets::token_hash.eq(token_hash))
             .select((
                 owums_password_resets::user_id,
@@ -191,7 +191,6 @@ impl Store {
             Error::ResetLink(_) => Ok(Err(TokenProblem::Unknown)),
             other => Err(other),
         })?;
-        self.wrote_users();
         match outcome {
             Ok(id) => Ok(Ok(id.parse()?)),
             Err(problem) => Ok(Err(problem)),
@@ -201,7 +200,7 @@ impl Store {
     /// Deletes links that expired or were used before `cutoff`; returns how many.
     pub(crate) async fn purge_password_resets(&self, cutoff: DateTime<Utc>) -> Result<usize> {
         let cutoff = to_second(cutoff);
-        Ok(db_run!(self, c => {
+        Ok(db_run!(self, untracked c => {
             let expired = diesel::delete(
                 owums_password_resets::table.filter(owums_password_resets::expires_at.le(cutoff)),
             )

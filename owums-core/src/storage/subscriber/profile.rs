@@ -40,7 +40,7 @@ impl Store {
     /// The web password hash of `id`.
     pub(crate) async fn password_hash(&self, id: UserId) -> Result<Option<String>> {
         let key = id.to_string();
-        Ok(db_run!(self, c => owums_users::table
+        Ok(db_run!(self, untracked c => owums_users::table
             .filter(owums_users::id.eq(&key))
             .select(owums_users::password_hash)
             .first::<String>(c)
@@ -114,7 +114,6 @@ impl Store {
             })
             .await
         })?;
-        self.wrote_users();
         Ok(changed)
     }
 }

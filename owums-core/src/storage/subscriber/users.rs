@@ -200,7 +200,6 @@ impl Store {
             })
             .await
         })?;
-        self.wrote_users();
         self.find_user(id.parse()?)
             .await?
             .ok_or_else(|| Error::Internal("inserted user vanished".to_owned()))
@@ -208,7 +207,7 @@ impl Store {
 
     /// The user whose `key` column equals `value`.
     async fn find_user_by(&self, key: Key, value: &str) -> Result<Option<UserRecord>> {
-        let row: Option<UserRow> = db_run!(self, c => {
+        let row: Option<UserRow> = db_run!(self, untracked c => {
             let q = owums_users::table.select(UserRow::as_select()).into_boxed();
             let q = match key {
                 Key::Id => q.filter(owums_users::id.eq(value)),
@@ -243,7 +242,7 @@ impl Store {
 
     /// Users by username, `limit` from `offset`.
     pub async fn list_users(&self, offset: i64, limit: i64) -> Result<Vec<UserRecord>> {
-        let rows: Vec<UserRow> = db_run!(self, c => owums_users::table
+        let rows: Vec<UserRow> = db_run!(self, untracked c => owums_users::table
             .order(owums_users::username.asc())
             .offset(offset)
             .limit(limit)
@@ -256,7 +255,7 @@ impl Store {
     /// The user and their web password hash, for a login.
     pub async fn find_login(&self, username: &Username) -> Result<Option<(UserRecord, String)>> {
         let name = username.as_str();
-        let row: Option<(UserRow, String)> = db_run!(self, c => owums_users::table
+        let row: Option<(UserRow, String)> = db_run!(self, untracked c => owums_users::table
             .filter(owums_users::username.eq(name))
             .select((UserRow::as_select(), owums_users::password_hash))
             .first(c)
@@ -323,7 +322,6 @@ impl Store {
             })
             .await
         })?;
-        self.wrote_users();
         tracing::debug!(user = %id, action, found, "state change");
         if found {
             self.find_user(id).await
@@ -371,7 +369,6 @@ impl Store {
             })
             .await
         })?;
-        self.wrote_users();
         Ok(changed)
     }
 
@@ -379,7 +376,6 @@ impl Store {
     pub async fn delete_user(&self, id: UserId) -> Result<bool> {
         let key = id.to_string();
         let n = db_run!(self, c => diesel::delete(owums_users::table.filter(owums_users::id.eq(&key))).execute(c).await?);
-        self.wrote_users();
         Ok(n > 0)
     }
 
@@ -406,7 +402,6 @@ impl Store {
                 diesel::update(q).set((owums_users::active.eq(false), owums_users::updated_at.eq(now))).execute(c).await?
             }
         });
-        self.wrote_users();
         Ok(n)
     }
 
@@ -437,12 +432,11 @@ impl Store {
                 .await?;
             (deleted, deactivated)
         });
-        self.wrote_users();
         Ok(counts)
     }
 
     /// Number of users.
     pub async fn count_users(&self) -> Result<i64> {
-        Ok(db_run!(self, c => owums_users::table.count().get_result::<i64>(c).await?))
+        Ok(db_run!(self, untracked c => owums_users::table.count().get_result::<i64>(c).await?))
     }
 }
