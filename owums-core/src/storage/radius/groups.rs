@@ -11,7 +11,7 @@ use crate::storage::schema::{
     owums_radius_checks, owums_radius_groups, owums_radius_replies, owums_user_groups,
     radgroupcheck, radgroupreply,
 };
-use crate::storage::subscriber::users::now_utc;
+use crate::storage::subscriber::users::{Membership, now_utc};
 use crate::subscriber::password::PASSWORD_ATTRIBUTES;
 
 /// A RADIUS group as stored.
@@ -181,14 +181,8 @@ impl Store {
                 )
                 .execute(c)
                 .await?;
-                diesel::insert_into(owums_user_groups::table)
-                    .values((
-                        owums_user_groups::user_id.eq(&key),
-                        owums_user_groups::group_name.eq(name),
-                        owums_user_groups::priority.eq(priority),
-                    ))
-                    .execute(c)
-                    .await?;
+                let row = Membership { user_id: &key, group_name: name, priority };
+                diesel::insert_into(owums_user_groups::table).values(&row).execute(c).await?;
                 Ok(())
             })
             .await

@@ -10,11 +10,8 @@ use crate::ids::UserId;
 use crate::storage::Store;
 use crate::storage::conn::db_run;
 use crate::storage::outbox::NewMailRow;
-use crate::storage::schema::{
-    owums_mail_outbox, owums_password_resets, owums_radius_checks, owums_users,
-};
-use crate::storage::subscriber::users::to_second;
-use crate::subscriber::password::PASSWORD_ATTRIBUTES;
+use crate::storage::schema::{owums_mail_outbox, owums_password_resets, owums_users};
+use crate::storage::subscriber::users::{radius_password, to_second};
 
 /// Why a reset token cannot be used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -160,22 +157,7 @@ impl Store {
                     ))
                     .execute(c)
                     .await?;
-                diesel::delete(
-                    owums_radius_checks::table
-                        .filter(owums_radius_checks::user_id.eq(&row.user_id))
-                        .filter(owums_radius_checks::attribute.eq_any(PASSWORD_ATTRIBUTES)),
-                )
-                .execute(c)
-                .await?;
-                diesel::insert_into(owums_radius_checks::table)
-                    .values((
-                        owums_radius_checks::user_id.eq(&row.user_id),
-                        owums_radius_checks::attribute.eq(password.attribute),
-                        owums_radius_checks::op.eq(":="),
-                        owums_radius_checks::value.eq(password.radius_password),
-                    ))
-                    .execute(c)
-                    .await?;
+                radius_password!(replace c, &row.user_id, password.attribute, password.radius_password);
                 diesel::delete(
                     owums_password_resets::table
                         .filter(owums_password_resets::user_id.eq(&row.user_id))

@@ -8,8 +8,8 @@ use crate::error::{Error, Result};
 use crate::ids::UserId;
 use crate::storage::Store;
 use crate::storage::conn::db_run;
-use crate::storage::schema::{owums_radius_checks, owums_sessions, owums_users};
-use crate::subscriber::password::PASSWORD_ATTRIBUTES;
+use crate::storage::schema::{owums_sessions, owums_users};
+use crate::storage::subscriber::users::radius_password;
 
 /// Columns to change (`None`: unchanged).
 #[derive(Debug, Clone, Default, diesel::AsChangeset)]
@@ -85,22 +85,7 @@ impl Store {
                     };
                 }
                 if let Some(p) = &password {
-                    diesel::delete(
-                        owums_radius_checks::table
-                            .filter(owums_radius_checks::user_id.eq(&key))
-                            .filter(owums_radius_checks::attribute.eq_any(PASSWORD_ATTRIBUTES)),
-                    )
-                    .execute(c)
-                    .await?;
-                    diesel::insert_into(owums_radius_checks::table)
-                        .values((
-                            owums_radius_checks::user_id.eq(&key),
-                            owums_radius_checks::attribute.eq(p.attribute),
-                            owums_radius_checks::op.eq(":="),
-                            owums_radius_checks::value.eq(&p.radius_value),
-                        ))
-                        .execute(c)
-                        .await?;
+                    radius_password!(replace c, &key, p.attribute, &p.radius_value);
                     let keep = p.keep_session.clone().unwrap_or_default();
                     diesel::delete(
                         owums_sessions::table
