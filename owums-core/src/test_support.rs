@@ -257,7 +257,7 @@ impl TestDb {
     /// Runs raw SQL (e.g. what FreeRADIUS' stock queries would send); several statements
     /// may be separated by `;`. Nothing is returned: use [`TestDb::strings`] to read.
     pub async fn exec(&self, sql: &str) -> crate::Result<()> {
-        crate::storage::conn::db_run!(self.store, c => c.batch_execute(sql).await.map_err(crate::Error::from))
+        crate::storage::conn::db_run!(self.store, untracked c => c.batch_execute(sql).await.map_err(crate::Error::from))
     }
 }
 

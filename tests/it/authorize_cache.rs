@@ -68,6 +68,26 @@ db_test!(
     }
 );
 
+db_test!(authorize_cache_sees_a_write_of_any_storage_method, |db| {
+    // `Store::add_user_to_group` says nothing to the cache: the store counts its write
+    let s = subscribers(&db);
+    let vera = s.create(new_user("vera"), true, &[]).await.unwrap();
+    let mut long = config(&db);
+    long.freeradius.authorize_cache_ms = 60_000;
+    let cli = client(&long, &db, "127.0.0.1");
+    let accepted = async || {
+        let (_, body) = post(&cli, "authorize", &auth_body("vera", "password1")).await;
+        !body.is_empty() && parsed(&body)["control:Auth-Type"] == "Accept"
+    };
+    assert!(accepted().await);
+    let disabled = owums_core::GroupName::try_new("Disabled").unwrap();
+    db.store
+        .add_user_to_group(vera.id, &disabled, 0)
+        .await
+        .unwrap();
+    assert!(!accepted().await, "the membership is seen at once");
+});
+
 /// A clock that moves only when the test says, and the function that moves it.
 fn manual_clock() -> (CacheClock, impl Fn(Duration)) {
     let start = Instant::now();

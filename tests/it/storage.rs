@@ -594,6 +594,64 @@ db_test!(accounting_sink_writes_radacct_idempotently, |db| {
     );
 });
 
+db_test!(accounting_sink_cuts_values_to_the_column_widths, |db| {
+    // what an integrator calling the sink directly sends: no HTTP adapter in between
+    let sink = SqlAccountingSink::new(db.store.clone()).closing_older_sessions();
+    let long = |c: &str, n: usize| c.repeat(n);
+    let mut start = AccountingEvent::new(
+        AcctStatus::Start,
+        &long("u", 40),
+        &long("s", 80),
+        &long("ä", 70),
+        "10.0.0.1",
+    );
+    start.realm = long("r", 70);
+    start.nas_port_id = long("p", 40);
+    start.nas_port_type = long("t", 40);
+    start.called_station_id = long("A", 60);
+    start.calling_station_id = long("B", 60);
+    start.service_type = long("v", 40);
+    start.framed_protocol = long("f", 40);
+    start.authentic = long("a", 40);
+    start.connect_info = long("c", 200);
+    sink.record(&start).await.unwrap();
+    let mut stop = start.clone();
+    stop.status = AcctStatus::Stop;
+    stop.session_time = Some(60);
+    stop.terminate_cause = long("x", 40);
+    sink.record(&stop).await.unwrap();
+    // the unique id is cut too (another issue makes long ids distinct): the Stop found it
+    let r = db
+        .store
+        .radacct_by_unique_id(&long("u", 32))
+        .await
+        .unwrap()
+        .expect("the session under its id cut to 32 characters");
+    assert_eq!(r.acctsessionid, long("s", 64));
+    assert_eq!(r.username, long("ä", 64));
+    assert_eq!(r.calledstationid, long("A", 50));
+    assert_eq!(r.callingstationid, long("B", 50));
+    assert_eq!(r.acctterminatecause, long("x", 32));
+    assert_eq!(r.acctsessiontime, Some(60));
+    assert!(r.acctstoptime.is_some());
+    for (column, width) in [
+        ("realm", 64),
+        ("nasportid", 32),
+        ("nasporttype", 32),
+        ("servicetype", 32),
+        ("framedprotocol", 32),
+        ("acctauthentic", 32),
+        ("connectinfo_start", 128),
+    ] {
+        let v = db
+            .strings(&format!("SELECT {column} AS v FROM radacct"))
+            .await
+            .unwrap();
+        assert_eq!(v.len(), 1);
+        assert_eq!(v[0].chars().count(), width, "{column}");
+    }
+});
+
 db_test!(radpostauth_never_keeps_an_accepted_password, |db| {
     db.store
         .record_postauth("alice", "secret1", "Access-Accept", 1_700_000_000)

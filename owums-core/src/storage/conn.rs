@@ -263,8 +263,15 @@ impl From<DieselError> for Error {
 
 /// Runs `$body` with `$conn` bound to a pooled connection of whichever backend `$store` uses.
 /// The body is compiled once per backend, so it must be plain diesel DSL.
+///
+/// The cache of authorize reads learns of this process's writes here: unless the call says
+/// `untracked`, the store's [`user_writes`](super::Store::user_writes) count goes up once the
+/// body is done, however it ended (after its transaction committed or rolled back). A new
+/// write method is counted without doing anything; `untracked` is for reads and for writes
+/// to what authorize never reads (web sessions, mail, plugin state, leases, settings, the
+/// FreeRADIUS tables). A read left tracked costs the cache its entries, never freshness.
 macro_rules! db_run {
-    ($store:expr, $conn:ident => $body:expr) => {{
+    ($store:expr, untracked $conn:ident => $body:expr) => {{
         use $crate::storage::conn::{Pool, pool_error};
         match &$store.pool {
             Pool::Sqlite(p) => {
@@ -283,6 +290,10 @@ macro_rules! db_run {
                 $body
             }
         }
+    }};
+    ($store:expr, $conn:ident => $body:expr) => {{
+        let _counted = $store.user_write();
+        $crate::storage::conn::db_run!($store, untracked $conn => $body)
     }};
 }
 pub(crate) use db_run;

@@ -29,7 +29,7 @@ impl Store {
     ) -> Result<bool> {
         let (now, until) = (to_second(now), to_second(now + ttl));
         let epoch = DateTime::<Utc>::UNIX_EPOCH.naive_utc();
-        let acquired = db_run!(self, c => {
+        let acquired = db_run!(self, untracked c => {
             // Make sure the row exists (a lost race here is harmless: the row is there).
             let exists: Option<String> = owums_job_leases::table
                 .filter(owums_job_leases::job.eq(job))
@@ -71,7 +71,7 @@ impl Store {
         ran_at: Option<DateTime<Utc>>,
     ) -> Result<()> {
         let epoch = DateTime::<Utc>::UNIX_EPOCH.naive_utc();
-        db_run!(self, c => {
+        db_run!(self, untracked c => {
             let q = owums_job_leases::table.filter(owums_job_leases::job.eq(job)).filter(owums_job_leases::holder.eq(holder));
             match ran_at {
                 Some(t) => diesel::update(q)
@@ -86,7 +86,7 @@ impl Store {
 
     /// When `job` last finished successfully, if ever.
     pub async fn job_last_run(&self, job: &str) -> Result<Option<DateTime<Utc>>> {
-        let t: Option<Option<NaiveDateTime>> = db_run!(self, c => owums_job_leases::table
+        let t: Option<Option<NaiveDateTime>> = db_run!(self, untracked c => owums_job_leases::table
             .filter(owums_job_leases::job.eq(job))
             .select(owums_job_leases::last_run_at)
             .first(c)

@@ -99,7 +99,8 @@ pub struct Store {
     pub(crate) accounting_pool: Option<DeadPool<AsyncPgConnection>>,
     backend: Backend,
     url: String,
-    /// Bumped after every write of this process to users, their RADIUS items or groups.
+    /// Bumped after every write of this process to users, their RADIUS items or groups
+    /// (by `conn::db_run!`).
     user_writes: Arc<AtomicU64>,
 }
 
@@ -165,9 +166,10 @@ impl Store {
         self.user_writes.load(Ordering::Acquire)
     }
 
-    /// Counts one write to users or groups (after it committed).
-    pub(crate) fn wrote_users(&self) {
-        self.user_writes.fetch_add(1, Ordering::AcqRel);
+    /// Counts one write to users or groups when dropped, after the write is done: what
+    /// `db_run!` holds around its body.
+    pub(crate) fn user_write(&self) -> UserWrite<'_> {
+        UserWrite(&self.user_writes)
     }
 
     /// The first column (text, named `v`) of every row `sql` returns, run on a connection of
@@ -191,7 +193,7 @@ impl Store {
     /// Runs a trivial query: `Ok` when the database answers (`GET /healthz` calls it).
     pub async fn ping(&self) -> Result<()> {
         use diesel_async::SimpleAsyncConnection;
-        conn::db_run!(self, c => c.batch_execute("SELECT 1").await.map_err(Error::from))
+        conn::db_run!(self, untracked c => c.batch_execute("SELECT 1").await.map_err(Error::from))
     }
 
     /// Versions of the migrations this binary has that the database has not applied.
@@ -270,10 +272,76 @@ impl Store {
     }
 }
 
+/// Counts one write to what authorize reads when dropped ([`Store::user_write`]).
+pub(crate) struct UserWrite<'a>(&'a AtomicU64);
+
+impl Drop for UserWrite<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::AcqRel);
+    }
+}
+
 fn strip(e: &Error) -> String {
     let s = e.to_string();
     let s = s.strip_prefix("database error: ").unwrap_or(&s);
     s.strip_prefix("no database connection: ")
         .unwrap_or(s)
         .replace('\n', " ")
+}
+
+#[cfg(test)]
+mod tests {
+    use diesel::ExpressionMethods;
+    use diesel_async::RunQueryDsl;
+
+    use super::*;
+    use crate::storage::conn::db_run;
+    use crate::storage::schema::owums_users;
+
+    impl Store {
+        /// A write no method of the crate makes, with nothing in it about the cache.
+        async fn note_everyone(&self) -> Result<usize> {
+            Ok(db_run!(self, c => diesel::update(owums_users::table)
+                .set(owums_users::notes.eq("seen"))
+                .execute(c)
+                .await?))
+        }
+
+        /// A read.
+        async fn count_notes(&self) -> Result<i64> {
+            use diesel::QueryDsl;
+            Ok(db_run!(self, untracked c => owums_users::table
+                .filter(owums_users::notes.is_not_null())
+                .count()
+                .get_result(c)
+                .await?))
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn every_write_is_counted_by_the_store_itself() {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        let path = std::env::temp_dir().join(format!("owums-writes-{nanos}.db"));
+        let config = DatabaseConfig {
+            url: format!("sqlite://{}", path.display()),
+            ..DatabaseConfig::default()
+        };
+        let store = Store::connect(&config).await.unwrap();
+        store.migrate().await.unwrap();
+        let before = store.user_writes();
+        assert_eq!(store.count_notes().await.unwrap(), 0);
+        assert_eq!(store.user_writes(), before, "a read is not a write");
+        store.note_everyone().await.unwrap();
+        assert_eq!(store.user_writes(), before + 1, "counted once it is done");
+        let clone = store.clone();
+        clone.note_everyone().await.unwrap();
+        assert_eq!(store.user_writes(), before + 2, "clones share the count");
+        drop((store, clone));
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
+    }
 }

@@ -166,14 +166,14 @@ impl Store {
     /// core's own mails are inserted together with the change that causes them.
     pub async fn enqueue_mail(&self, mail: NewMail) -> Result<String> {
         let row = NewMailRow::new(mail, Utc::now());
-        db_run!(self, c => diesel::insert_into(owums_mail_outbox::table).values(&row).execute(c).await?);
+        db_run!(self, untracked c => diesel::insert_into(owums_mail_outbox::table).values(&row).execute(c).await?);
         Ok(row.id)
     }
 
     /// The newest `limit` mails, newest first, in any state (for an operator's view or a
     /// test).
     pub async fn outbox(&self, limit: i64) -> Result<Vec<OutboxRecord>> {
-        let rows: Vec<MailRow> = db_run!(self, c => owums_mail_outbox::table
+        let rows: Vec<MailRow> = db_run!(self, untracked c => owums_mail_outbox::table
             .order((owums_mail_outbox::created_at.desc(), owums_mail_outbox::id.asc()))
             .limit(limit)
             .select(MailRow::as_select())
@@ -184,7 +184,7 @@ impl Store {
 
     /// The mail with this id; `None` when unknown or already purged.
     pub async fn find_mail(&self, id: &str) -> Result<Option<OutboxRecord>> {
-        let row: Option<MailRow> = db_run!(self, c => owums_mail_outbox::table
+        let row: Option<MailRow> = db_run!(self, untracked c => owums_mail_outbox::table
             .filter(owums_mail_outbox::id.eq(id))
             .select(MailRow::as_select())
             .first(c)
@@ -196,7 +196,7 @@ impl Store {
     /// Ids of up to `limit` mails due at `now`, oldest first.
     pub(crate) async fn due_mail_ids(&self, now: DateTime<Utc>, limit: i64) -> Result<Vec<String>> {
         let now = to_second(now);
-        Ok(db_run!(self, c => owums_mail_outbox::table
+        Ok(db_run!(self, untracked c => owums_mail_outbox::table
             .filter(owums_mail_outbox::sent_at.is_null())
             .filter(owums_mail_outbox::failed_at.is_null())
             .filter(owums_mail_outbox::next_attempt_at.le(now))
@@ -217,7 +217,7 @@ impl Store {
         until: DateTime<Utc>,
     ) -> Result<Option<OutboxRecord>> {
         let (now, until) = (to_second(now), to_second(until));
-        let n = db_run!(self, c => diesel::update(
+        let n = db_run!(self, untracked c => diesel::update(
             owums_mail_outbox::table
                 .filter(owums_mail_outbox::id.eq(id))
                 .filter(owums_mail_outbox::sent_at.is_null())
@@ -246,7 +246,7 @@ impl Store {
         result: &AttemptResult,
     ) -> Result<bool> {
         let now = to_second(now);
-        let n = db_run!(self, c => {
+        let n = db_run!(self, untracked c => {
             let q = owums_mail_outbox::table
                 .filter(owums_mail_outbox::id.eq(id))
                 .filter(owums_mail_outbox::claimed_by.eq(holder))
@@ -285,7 +285,7 @@ impl Store {
     /// Deletes sent and failed mail finished before `cutoff`; returns how many.
     pub(crate) async fn purge_outbox(&self, cutoff: DateTime<Utc>) -> Result<usize> {
         let cutoff = to_second(cutoff);
-        Ok(db_run!(self, c => {
+        Ok(db_run!(self, untracked c => {
             let sent = diesel::delete(owums_mail_outbox::table.filter(owums_mail_outbox::sent_at.le(cutoff)))
                 .execute(c)
                 .await?;

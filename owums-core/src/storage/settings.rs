@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 impl Store {
     /// The stored value of setting `name`, if any (no default applied).
     pub async fn setting(&self, name: &str) -> Result<Option<String>> {
-        Ok(db_run!(self, c => owums_settings::table
+        Ok(db_run!(self, untracked c => owums_settings::table
             .filter(owums_settings::name.eq(name))
             .select(owums_settings::value)
             .first::<String>(c)
@@ -26,7 +26,7 @@ impl Store {
     /// Every stored setting as `(name, value)`, by name; settings at their default are not
     /// listed.
     pub async fn all_settings(&self) -> Result<Vec<(String, String)>> {
-        Ok(db_run!(self, c => owums_settings::table
+        Ok(db_run!(self, untracked c => owums_settings::table
             .order(owums_settings::name.asc())
             .select((owums_settings::name, owums_settings::value))
             .load(c)
@@ -36,7 +36,7 @@ impl Store {
     /// Stores `value` for setting `name` (no validation: see [`crate::Settings::set`]).
     pub(crate) async fn put_setting(&self, name: &str, value: &str) -> Result<()> {
         let now = now_utc();
-        db_run!(self, c => {
+        db_run!(self, untracked c => {
             c.transaction::<_, Error, _>(async |c| {
                 let n = diesel::update(owums_settings::table.filter(owums_settings::name.eq(name)))
                     .set((owums_settings::value.eq(value), owums_settings::updated_at.eq(now)))
@@ -60,7 +60,7 @@ impl Store {
 
     /// Removes a stored setting (its default applies again).
     pub(crate) async fn delete_setting(&self, name: &str) -> Result<bool> {
-        let n = db_run!(self, c => diesel::delete(owums_settings::table.filter(owums_settings::name.eq(name))).execute(c).await?);
+        let n = db_run!(self, untracked c => diesel::delete(owums_settings::table.filter(owums_settings::name.eq(name))).execute(c).await?);
         Ok(n > 0)
     }
 }

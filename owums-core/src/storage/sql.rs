@@ -277,7 +277,7 @@ impl Store {
             plan: &plan,
             binds: &binds,
         };
-        Ok(db_run!(self, c => q.execute(c).await?))
+        Ok(db_run!(self, untracked c => q.execute(c).await?))
     }
 
     /// Runs statement templates in order in one transaction (all with the same values);
@@ -294,7 +294,7 @@ impl Store {
             plans.push((plan, binds));
         }
         let plans = &plans;
-        db_run!(self, c => {
+        db_run!(self, untracked c => {
             c.transaction::<_, Error, _>(async |c| {
                 let mut touched = Vec::with_capacity(plans.len());
                 for (plan, binds) in plans {
@@ -321,7 +321,7 @@ impl Store {
             plan: &plan,
             binds: &binds,
         };
-        Ok(db_run!(self, c => q.load::<T>(c).await?))
+        Ok(db_run!(self, untracked c => q.load::<T>(c).await?))
     }
 }
 

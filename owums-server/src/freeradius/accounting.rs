@@ -53,28 +53,29 @@ fn event(f: &Fields, now: DateTime<Utc>) -> Result<AccountingEvent, String> {
         );
     }
     let event_time = event_time(f.text("event_timestamp")).unwrap_or(now);
-    let clip = |name: &str, max: usize| -> String { f.text(name).chars().take(max).collect() };
+    // storage cuts values to the column widths
+    let text = |name: &str| f.text(name).to_owned();
     Ok(AccountingEvent {
         status,
-        session_id: clip("session_id", 64),
-        unique_id: clip("unique_id", 32),
-        username: clip("username", 64),
-        realm: clip("realm", 64),
+        session_id: text("session_id"),
+        unique_id: text("unique_id"),
+        username: text("username"),
+        realm: text("realm"),
         nas_ip_address: nas,
-        nas_port_id: clip("nas_port_id", 32),
-        nas_port_type: clip("nas_port_type", 32),
+        nas_port_id: text("nas_port_id"),
+        nas_port_type: text("nas_port_type"),
         event_time,
         session_time: f.number("session_time")?,
         input_octets: octets(f, "input_octets", "input_gigawords")?,
         output_octets: octets(f, "output_octets", "output_gigawords")?,
-        called_station_id: clip("called_station_id", 50),
-        calling_station_id: clip("calling_station_id", 50),
-        terminate_cause: clip("terminate_cause", 32),
-        service_type: clip("service_type", 32),
-        framed_protocol: clip("framed_protocol", 32),
+        called_station_id: text("called_station_id"),
+        calling_station_id: text("calling_station_id"),
+        terminate_cause: text("terminate_cause"),
+        service_type: text("service_type"),
+        framed_protocol: text("framed_protocol"),
         framed_ip_address: f.ip("framed_ip_address")?,
-        authentic: clip("authentication", 32),
-        connect_info: clip("connection_info_start", 128),
+        authentic: text("authentication"),
+        connect_info: text("connection_info_start"),
     })
 }
 

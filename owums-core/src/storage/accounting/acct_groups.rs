@@ -23,10 +23,10 @@ use diesel_async::pooled_connection::deadpool::Object;
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
 
-use crate::accounting::AccountingEvent;
 use crate::error::{Error, Result};
 use crate::storage::Store;
-use crate::storage::accounting::radacct::{SqliteWrite, pg_write};
+use crate::storage::accounting::plan::Plan;
+use crate::storage::accounting::write::{SqliteWrite, pg_write};
 use crate::storage::conn::{Pool, pool_error};
 
 /// Most events in one transaction.
@@ -39,7 +39,7 @@ fn lanes() -> usize {
 }
 
 struct Pending {
-    event: AccountingEvent,
+    plan: Arc<Plan>,
     done: oneshot::Sender<Result<()>>,
 }
 
@@ -52,7 +52,7 @@ fn next_group(queue: &mut VecDeque<Pending>) -> Vec<Pending> {
     let n = queue
         .iter()
         .take(MAX_GROUP)
-        .take_while(|p| sessions.insert(p.event.unique_id.clone()))
+        .take_while(|p| sessions.insert(p.plan.unique_id()))
         .count();
     queue.drain(..n).collect()
 }
@@ -76,7 +76,6 @@ impl Lane {
 /// The lanes of events waiting for a group.
 pub(crate) struct Groups {
     store: Store,
-    close_older: bool,
     lanes: Vec<Lane>,
 }
 
@@ -87,7 +86,7 @@ impl std::fmt::Debug for Groups {
 }
 
 impl Groups {
-    pub(crate) fn new(store: Store, close_older: bool) -> Self {
+    pub(crate) fn new(store: Store) -> Self {
         let lanes = match store.pool {
             Pool::Sqlite(_) => 1,
             _ => lanes(),
@@ -98,24 +97,18 @@ impl Groups {
                 writer: Arc::new(Semaphore::new(1)),
             })
             .collect();
-        Groups {
-            store,
-            close_older,
-            lanes,
-        }
+        Groups { store, lanes }
     }
 
-    /// Writes `event` with whatever else is waiting; returns once its group committed.
-    pub(crate) async fn record(self: &Arc<Self>, event: &AccountingEvent) -> Result<()> {
+    /// Writes one session's `plan` with whatever else is waiting; returns once its group
+    /// committed.
+    pub(crate) async fn record(self: &Arc<Self>, plan: Arc<Plan>) -> Result<()> {
         let (done, answer) = oneshot::channel();
         let mut hasher = std::hash::DefaultHasher::new();
-        event.unique_id.hash(&mut hasher);
+        plan.unique_id().hash(&mut hasher);
         let lanes = self.lanes.len() as u64;
         let lane = usize::try_from(hasher.finish() % lanes).unwrap_or(0);
-        self.lanes[lane].queue().push_back(Pending {
-            event: event.clone(),
-            done,
-        });
+        self.lanes[lane].queue().push_back(Pending { plan, done });
         if let Some(permit) = self.lanes[lane].try_write() {
             // a task of its own: a request that goes away must not take others' events along
             tokio::spawn(Arc::clone(self).write_lane(lane, permit));
@@ -160,35 +153,29 @@ impl Groups {
             }
         }
         for p in group {
-            let result = self.write_alone(&p.event).await;
+            let result = self.write_alone(&p.plan).await;
             let _ = p.done.send(result);
         }
     }
 
-    async fn write_alone(&self, event: &AccountingEvent) -> Result<()> {
+    async fn write_alone(&self, plan: &Arc<Plan>) -> Result<()> {
         match &self.store.pool {
             Pool::Postgres(_) => {
                 let conn = self.pg_connection().await?;
-                pg_write(&conn, event, self.close_older).await
+                pg_write(&conn, plan).await
             }
-            Pool::Sqlite(_) => {
-                self.write_sqlite(vec![SqliteWrite::new(event, self.close_older)?])
-                    .await
-            }
+            Pool::Sqlite(_) => self.write_sqlite(vec![SqliteWrite::new(plan)?]).await,
             Pool::Mysql(_) => Err(not_grouped()),
         }
     }
 
     async fn write_together(&self, group: &[Pending]) -> Result<()> {
-        let close_older = self.close_older;
         match &self.store.pool {
             Pool::Postgres(_) => {
                 let mut conn = self.pg_connection().await?;
                 conn.transaction::<_, Error, _>(async |conn| {
                     let shared: &AsyncPgConnection = conn;
-                    let writes = group
-                        .iter()
-                        .map(|p| pg_write(shared, &p.event, close_older));
+                    let writes = group.iter().map(|p| pg_write(shared, &p.plan));
                     futures_util::future::join_all(writes)
                         .await
                         .into_iter()
@@ -200,7 +187,7 @@ impl Groups {
             Pool::Sqlite(_) => {
                 let writes = group
                     .iter()
-                    .map(|p| SqliteWrite::new(&p.event, close_older))
+                    .map(|p| SqliteWrite::new(&p.plan))
                     .collect::<Result<Vec<_>>>()?;
                 self.write_sqlite(writes).await
             }
@@ -240,19 +227,23 @@ fn not_grouped() -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::accounting::AcctStatus;
+    use crate::accounting::{AccountingEvent, AcctStatus};
 
     #[test]
     fn a_group_holds_one_event_per_session() {
         let mut queue: VecDeque<Pending> = ["a", "b", "a", "c"]
             .into_iter()
             .map(|uid| Pending {
-                event: AccountingEvent::new(AcctStatus::InterimUpdate, uid, uid, "u", "10.0.0.1"),
+                plan: Arc::new(Plan::new(
+                    &AccountingEvent::new(AcctStatus::InterimUpdate, uid, uid, "u", "10.0.0.1"),
+                    false,
+                )),
                 done: oneshot::channel().0,
             })
             .collect();
-        let ids =
-            |g: Vec<Pending>| -> Vec<String> { g.into_iter().map(|p| p.event.unique_id).collect() };
+        let ids = |g: Vec<Pending>| -> Vec<String> {
+            g.iter().map(|p| p.plan.unique_id().to_owned()).collect()
+        };
         assert_eq!(ids(next_group(&mut queue)), ["a", "b"]);
         assert_eq!(ids(next_group(&mut queue)), ["a", "c"]);
         assert!(next_group(&mut queue).is_empty());

@@ -139,8 +139,8 @@ impl Store {
 
     /// How many rows [`Store::delete_radacct_older_than`] would delete now.
     pub async fn count_radacct_older_than(&self, days: u32, now: i64) -> Result<u64> {
-        let (condition, vals) = radacct_older_than(days, now);
-        self.count_where("radacct", condition, &vals).await
+        let (old, vals) = Old::Sessions.rows(days, now);
+        self.count_where(old.table, old.condition, &vals).await
     }
 
     /// Deletes closed sessions that ended more than `days` days before `now`.
@@ -151,15 +151,14 @@ impl Store {
         batch: u32,
         progress: &mut (dyn FnMut(u64, u64) + Send),
     ) -> Result<u64> {
-        let (condition, vals) = radacct_older_than(days, now);
-        self.delete_in_batches("radacct", "radacctid", condition, vals, batch, progress)
+        self.delete_old(Old::Sessions, days, now, batch, progress)
             .await
     }
 
     /// How many rows [`Store::delete_postauth_older_than`] would delete now.
     pub async fn count_postauth_older_than(&self, days: u32, now: i64) -> Result<u64> {
-        let (condition, vals) = postauth_older_than(days, now);
-        self.count_where("radpostauth", condition, &vals).await
+        let (old, vals) = Old::PostAuth.rows(days, now);
+        self.count_where(old.table, old.condition, &vals).await
     }
 
     /// Deletes authentication log rows older than `days` days before `now`.
@@ -170,26 +169,61 @@ impl Store {
         batch: u32,
         progress: &mut (dyn FnMut(u64, u64) + Send),
     ) -> Result<u64> {
-        let (condition, vals) = postauth_older_than(days, now);
-        self.delete_in_batches("radpostauth", "id", condition, vals, batch, progress)
+        self.delete_old(Old::PostAuth, days, now, batch, progress)
+            .await
+    }
+
+    async fn delete_old(
+        &self,
+        old: Old,
+        days: u32,
+        now: i64,
+        batch: u32,
+        progress: &mut (dyn FnMut(u64, u64) + Send),
+    ) -> Result<u64> {
+        let (old, vals) = old.rows(days, now);
+        self.delete_in_batches(old.table, old.key, old.condition, vals, batch, progress)
             .await
     }
 }
 
-/// Closed sessions that ended more than `days` days before `now`.
-fn radacct_older_than(days: u32, now: i64) -> (&'static str, Vec<(&'static str, Val)>) {
-    let cutoff = now - i64::from(days) * 86_400;
-    (
-        "acctstoptime IS NOT NULL AND acctstoptime < {cutoff}",
-        vec![("cutoff", Val::Time(cutoff))],
-    )
+/// Old rows that housekeeping deletes.
+#[derive(Debug, Clone, Copy)]
+enum Old {
+    /// Closed sessions that ended more than the days before now.
+    Sessions,
+    /// Authentication log rows older than the days before now.
+    PostAuth,
 }
 
-/// Authentication log rows older than `days` days before `now`.
-fn postauth_older_than(days: u32, now: i64) -> (&'static str, Vec<(&'static str, Val)>) {
-    let cutoff = now - i64::from(days) * 86_400;
-    (
-        "authdate < {cutoff}",
-        vec![("cutoff", Val::DateTime(cutoff))],
-    )
+/// Where old rows are and which they are.
+struct OldRows {
+    table: &'static str,
+    key: &'static str,
+    condition: &'static str,
+}
+
+impl Old {
+    /// The rows older than `days` days before `now`, and the values their condition reads.
+    fn rows(self, days: u32, now: i64) -> (OldRows, Vec<(&'static str, Val)>) {
+        let cutoff = now - i64::from(days) * 86_400;
+        match self {
+            Old::Sessions => (
+                OldRows {
+                    table: "radacct",
+                    key: "radacctid",
+                    condition: "acctstoptime IS NOT NULL AND acctstoptime < {cutoff}",
+                },
+                vec![("cutoff", Val::Time(cutoff))],
+            ),
+            Old::PostAuth => (
+                OldRows {
+                    table: "radpostauth",
+                    key: "id",
+                    condition: "authdate < {cutoff}",
+                },
+                vec![("cutoff", Val::DateTime(cutoff))],
+            ),
+        }
+    }
 }

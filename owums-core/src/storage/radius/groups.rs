@@ -19,7 +19,7 @@ use crate::storage::schema::{
     owums_radius_checks, owums_radius_groups, owums_radius_replies, owums_user_groups,
     radgroupcheck, radgroupreply,
 };
-use crate::storage::subscriber::users::now_utc;
+use crate::storage::subscriber::users::{Membership, now_utc};
 use crate::subscriber::password::PASSWORD_ATTRIBUTES;
 
 /// A RADIUS group as stored, with its check and reply items.
@@ -118,7 +118,6 @@ impl Store {
             })
             .await
         })?;
-        self.wrote_users();
         self.find_group(&group.name)
             .await?
             .ok_or_else(|| Error::Internal("created group vanished".to_owned()))
@@ -127,12 +126,12 @@ impl Store {
     /// Every group with its attributes, by priority then name (three queries whatever the
     /// number of groups).
     pub async fn list_groups(&self) -> Result<Vec<GroupRecord>> {
-        let groups: Vec<(i32, String, i32, Option<String>)> = db_run!(self, c => owums_radius_groups::table
+        let groups: Vec<(i32, String, i32, Option<String>)> = db_run!(self, untracked c => owums_radius_groups::table
             .order((owums_radius_groups::priority.asc(), owums_radius_groups::name.asc()))
             .select((owums_radius_groups::id, owums_radius_groups::name, owums_radius_groups::priority, owums_radius_groups::notes))
             .load(c)
             .await?);
-        let (checks, replies): (Vec<AttrRow>, Vec<AttrRow>) = db_run!(self, c => {
+        let (checks, replies): (Vec<AttrRow>, Vec<AttrRow>) = db_run!(self, untracked c => {
             let checks = radgroupcheck::table
                 .order(radgroupcheck::id.asc())
                 .select((radgroupcheck::groupname, radgroupcheck::attribute, radgroupcheck::op, radgroupcheck::value))
@@ -172,7 +171,7 @@ impl Store {
     /// The default membership priority of the group named `name`, if it exists.
     pub async fn group_priority(&self, name: &GroupName) -> Result<Option<i32>> {
         let n = name.as_str();
-        Ok(db_run!(self, c => owums_radius_groups::table
+        Ok(db_run!(self, untracked c => owums_radius_groups::table
             .filter(owums_radius_groups::name.eq(n))
             .select(owums_radius_groups::priority)
             .first(c)
@@ -203,26 +202,19 @@ impl Store {
                 )
                 .execute(c)
                 .await?;
-                diesel::insert_into(owums_user_groups::table)
-                    .values((
-                        owums_user_groups::user_id.eq(&key),
-                        owums_user_groups::group_name.eq(name),
-                        owums_user_groups::priority.eq(priority),
-                    ))
-                    .execute(c)
-                    .await?;
+                let row = Membership { user_id: &key, group_name: name, priority };
+                diesel::insert_into(owums_user_groups::table).values(&row).execute(c).await?;
                 Ok(())
             })
             .await
         })?;
-        self.wrote_users();
         Ok(())
     }
 
     /// The user's groups with membership priorities, in priority order (then by name).
     pub async fn user_groups(&self, user: UserId) -> Result<Vec<(GroupName, i32)>> {
         let key = user.to_string();
-        let rows: Vec<(String, i32)> = db_run!(self, c => owums_user_groups::table
+        let rows: Vec<(String, i32)> = db_run!(self, untracked c => owums_user_groups::table
             .filter(owums_user_groups::user_id.eq(&key))
             .order((owums_user_groups::priority.asc(), owums_user_groups::group_name.asc()))
             .select((owums_user_groups::group_name, owums_user_groups::priority))
@@ -280,7 +272,6 @@ impl Store {
                 .execute(c)
                 .await?,
         });
-        self.wrote_users();
         Ok(())
     }
 
@@ -291,7 +282,7 @@ impl Store {
         kind: AttributeKind,
     ) -> Result<Vec<RadiusAttribute>> {
         let key = user.to_string();
-        let rows: Vec<(String, String, String)> = db_run!(self, c => match kind {
+        let rows: Vec<(String, String, String)> = db_run!(self, untracked c => match kind {
             AttributeKind::Check => owums_radius_checks::table
                 .filter(owums_radius_checks::user_id.eq(&key))
                 .filter(owums_radius_checks::attribute.ne_all(PASSWORD_ATTRIBUTES))

@@ -123,7 +123,7 @@ impl Store {
             .description
             .clone()
             .unwrap_or_else(|| "RADIUS Client".to_owned());
-        db_run!(self, c => diesel::insert_into(nas::table)
+        db_run!(self, untracked c => diesel::insert_into(nas::table)
             .values((
                 nas::nasname.eq(&new.nasname),
                 nas::shortname.eq(&shortname),
@@ -142,6 +142,8 @@ impl Store {
 
     /// Every RADIUS client, by id (secrets included).
     pub async fn list_nas(&self) -> Result<Vec<NasRecord>> {
-        Ok(db_run!(self, c => nas::table.order(nas::id.asc()).load::<NasRecord>(c).await?))
+        Ok(
+            db_run!(self, untracked c => nas::table.order(nas::id.asc()).load::<NasRecord>(c).await?),
+        )
     }
 }

@@ -14,11 +14,8 @@ use crate::ids::UserId;
 use crate::storage::Store;
 use crate::storage::conn::db_run;
 use crate::storage::outbox::NewMailRow;
-use crate::storage::schema::{
-    owums_mail_outbox, owums_password_resets, owums_radius_checks, owums_users,
-};
-use crate::storage::subscriber::users::to_second;
-use crate::subscriber::password::PASSWORD_ATTRIBUTES;
+use crate::storage::schema::{owums_mail_outbox, owums_password_resets, owums_users};
+use crate::storage::subscriber::users::{radius_password, to_second};
 
 /// Why a reset token cannot be used; the public face of it is
 /// [`ResetLinkError`](crate::ResetLinkError).
@@ -72,7 +69,7 @@ impl Store {
     ) -> Result<()> {
         let key = user.to_string();
         let (now, expires_at) = (to_second(now), to_second(expires_at));
-        db_run!(self, c => {
+        db_run!(self, untracked c => {
             c.transaction::<_, Error, _>(async |c| {
                 diesel::delete(
                     owums_password_resets::table
@@ -102,7 +99,7 @@ impl Store {
 
     /// The reset link with this token hash, used or not; `None` when unknown.
     pub(crate) async fn password_reset(&self, token_hash: &str) -> Result<Option<ResetRow>> {
-        Ok(db_run!(self, c => owums_password_resets::table
+        Ok(db_run!(self, untracked c => owums_password_resets::table
             .filter(owums_password_resets::token_hash.eq(token_hash))
             .select((
                 owums_password_resets::user_id,
@@ -166,22 +163,7 @@ impl Store {
                     ))
                     .execute(c)
                     .await?;
-                diesel::delete(
-                    owums_radius_checks::table
-                        .filter(owums_radius_checks::user_id.eq(&row.user_id))
-                        .filter(owums_radius_checks::attribute.eq_any(PASSWORD_ATTRIBUTES)),
-                )
-                .execute(c)
-                .await?;
-                diesel::insert_into(owums_radius_checks::table)
-                    .values((
-                        owums_radius_checks::user_id.eq(&row.user_id),
-                        owums_radius_checks::attribute.eq(password.attribute),
-                        owums_radius_checks::op.eq(":="),
-                        owums_radius_checks::value.eq(password.radius_password),
-                    ))
-                    .execute(c)
-                    .await?;
+                radius_password!(replace c, &row.user_id, password.attribute, password.radius_password);
                 diesel::delete(
                     owums_password_resets::table
                         .filter(owums_password_resets::user_id.eq(&row.user_id))
@@ -197,7 +179,6 @@ impl Store {
             Error::ResetLink(_) => Ok(Err(TokenProblem::Unknown)),
             other => Err(other),
         })?;
-        self.wrote_users();
         match outcome {
             Ok(id) => Ok(Ok(id.parse()?)),
             Err(problem) => Ok(Err(problem)),
@@ -207,7 +188,7 @@ impl Store {
     /// Deletes links that expired or were used before `cutoff`; returns how many.
     pub(crate) async fn purge_password_resets(&self, cutoff: DateTime<Utc>) -> Result<usize> {
         let cutoff = to_second(cutoff);
-        Ok(db_run!(self, c => {
+        Ok(db_run!(self, untracked c => {
             let expired = diesel::delete(
                 owums_password_resets::table.filter(owums_password_resets::expires_at.le(cutoff)),
             )

@@ -22,7 +22,7 @@ use crate::subscriber::user::UserRecord;
 impl PluginStateStore for Store {
     async fn get(&self, plugin: &str, user: UserId) -> Result<Option<serde_json::Value>> {
         let key = user.to_string();
-        let data: Option<String> = db_run!(self, c => owums_plugin_state::table
+        let data: Option<String> = db_run!(self, untracked c => owums_plugin_state::table
             .filter(owums_plugin_state::plugin_id.eq(plugin))
             .filter(owums_plugin_state::user_id.eq(&key))
             .select(owums_plugin_state::data)
@@ -40,7 +40,7 @@ impl PluginStateStore for Store {
         let key = user.to_string();
         let text = data.to_string();
         let now = now_utc();
-        db_run!(self, c => {
+        db_run!(self, untracked c => {
             c.transaction::<_, Error, _>(async |c| {
                 diesel::delete(
                     owums_plugin_state::table
@@ -66,7 +66,7 @@ impl PluginStateStore for Store {
 
     async fn delete(&self, plugin: &str, user: UserId) -> Result<()> {
         let key = user.to_string();
-        db_run!(self, c => diesel::delete(
+        db_run!(self, untracked c => diesel::delete(
             owums_plugin_state::table
                 .filter(owums_plugin_state::plugin_id.eq(plugin))
                 .filter(owums_plugin_state::user_id.eq(&key)),
@@ -120,7 +120,7 @@ impl Store {
         let key = user.to_string();
         let (old, new) = (expected.to_string(), new.to_string());
         let now = now_utc();
-        let changed = db_run!(self, c => diesel::update(
+        let changed = db_run!(self, untracked c => diesel::update(
             owums_plugin_state::table
                 .filter(owums_plugin_state::plugin_id.eq(plugin))
                 .filter(owums_plugin_state::user_id.eq(&key))

@@ -14,8 +14,8 @@ use crate::error::{Error, Result};
 use crate::ids::UserId;
 use crate::storage::Store;
 use crate::storage::conn::db_run;
-use crate::storage::schema::{owums_radius_checks, owums_sessions, owums_users};
-use crate::subscriber::password::PASSWORD_ATTRIBUTES;
+use crate::storage::schema::{owums_sessions, owums_users};
+use crate::storage::subscriber::users::radius_password;
 
 /// Columns of `owums_users` to change (`None`: unchanged), as diesel's changeset.
 #[derive(Debug, Clone, Default, diesel::AsChangeset)]
@@ -47,7 +47,7 @@ impl Store {
     /// user.
     pub(crate) async fn password_hash(&self, id: UserId) -> Result<Option<String>> {
         let key = id.to_string();
-        Ok(db_run!(self, c => owums_users::table
+        Ok(db_run!(self, untracked c => owums_users::table
             .filter(owums_users::id.eq(&key))
             .select(owums_users::password_hash)
             .first::<String>(c)
@@ -92,22 +92,7 @@ impl Store {
                     };
                 }
                 if let Some(p) = &password {
-                    diesel::delete(
-                        owums_radius_checks::table
-                            .filter(owums_radius_checks::user_id.eq(&key))
-                            .filter(owums_radius_checks::attribute.eq_any(PASSWORD_ATTRIBUTES)),
-                    )
-                    .execute(c)
-                    .await?;
-                    diesel::insert_into(owums_radius_checks::table)
-                        .values((
-                            owums_radius_checks::user_id.eq(&key),
-                            owums_radius_checks::attribute.eq(p.attribute),
-                            owums_radius_checks::op.eq(":="),
-                            owums_radius_checks::value.eq(&p.radius_value),
-                        ))
-                        .execute(c)
-                        .await?;
+                    radius_password!(replace c, &key, p.attribute, &p.radius_value);
                     let keep = p.keep_session.clone().unwrap_or_default();
                     diesel::delete(
                         owums_sessions::table
@@ -121,7 +106,6 @@ impl Store {
             })
             .await
         })?;
-        self.wrote_users();
         Ok(changed)
     }
 }

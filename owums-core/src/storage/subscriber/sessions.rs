@@ -41,7 +41,7 @@ pub(crate) enum SessionField {
 impl Store {
     /// Stores a new session.
     pub(crate) async fn insert_session(&self, row: &SessionRow) -> Result<()> {
-        db_run!(self, c => diesel::insert_into(owums_sessions::table).values(row).execute(c).await?);
+        db_run!(self, untracked c => diesel::insert_into(owums_sessions::table).values(row).execute(c).await?);
         Ok(())
     }
 
@@ -51,7 +51,7 @@ impl Store {
         id: &str,
         now: NaiveDateTime,
     ) -> Result<Option<SessionRow>> {
-        Ok(db_run!(self, c => owums_sessions::table
+        Ok(db_run!(self, untracked c => owums_sessions::table
             .filter(owums_sessions::id.eq(id))
             .filter(owums_sessions::expires_at.gt(now))
             .select(SessionRow::as_select())
@@ -69,7 +69,7 @@ impl Store {
         user: Option<Option<String>>,
     ) -> Result<Option<SessionRow>> {
         let now = new.last_seen_at;
-        db_run!(self, c => {
+        db_run!(self, untracked c => {
             c.transaction::<_, Error, _>(async |c| {
                 // Write first, so that on SQLite the transaction holds the write lock from the
                 // start (waiting on busy_timeout) rather than failing "database is locked" when
@@ -108,7 +108,7 @@ impl Store {
         now: NaiveDateTime,
         field: SessionField,
     ) -> Result<bool> {
-        let n = db_run!(self, c => {
+        let n = db_run!(self, untracked c => {
             let target = owums_sessions::table
                 .filter(owums_sessions::id.eq(id))
                 .filter(owums_sessions::expires_at.gt(now));
@@ -129,7 +129,7 @@ impl Store {
         seen_before: NaiveDateTime,
         expires_at: NaiveDateTime,
     ) -> Result<bool> {
-        let n = db_run!(self, c => diesel::update(
+        let n = db_run!(self, untracked c => diesel::update(
                 owums_sessions::table
                     .filter(owums_sessions::id.eq(id))
                     .filter(owums_sessions::expires_at.gt(now))
@@ -143,7 +143,7 @@ impl Store {
 
     /// Deletes the session `id` (log out); `false` when there was none.
     pub(crate) async fn delete_session(&self, id: &str) -> Result<bool> {
-        let n = db_run!(self, c => diesel::delete(owums_sessions::table.filter(owums_sessions::id.eq(id))).execute(c).await?);
+        let n = db_run!(self, untracked c => diesel::delete(owums_sessions::table.filter(owums_sessions::id.eq(id))).execute(c).await?);
         Ok(n > 0)
     }
 
@@ -154,7 +154,7 @@ impl Store {
         keep: Option<&str>,
     ) -> Result<usize> {
         let keep = keep.unwrap_or("");
-        Ok(db_run!(self, c => diesel::delete(
+        Ok(db_run!(self, untracked c => diesel::delete(
                 owums_sessions::table
                     .filter(owums_sessions::user_id.eq(user))
                     .filter(owums_sessions::id.ne(keep)),
@@ -166,7 +166,7 @@ impl Store {
     /// Deletes sessions that expired at or before `now`.
     pub(crate) async fn purge_sessions(&self, now: NaiveDateTime) -> Result<usize> {
         Ok(
-            db_run!(self, c => diesel::delete(owums_sessions::table.filter(owums_sessions::expires_at.le(now))).execute(c).await?),
+            db_run!(self, untracked c => diesel::delete(owums_sessions::table.filter(owums_sessions::expires_at.le(now))).execute(c).await?),
         )
     }
 }

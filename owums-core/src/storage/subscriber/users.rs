@@ -9,10 +9,7 @@ use crate::ids::{Email, GroupName, PhoneNumber, UserId, Username};
 use crate::storage::Store;
 use crate::storage::conn::db_run;
 use crate::storage::outbox::NewMailRow;
-use crate::storage::schema::{
-    owums_mail_outbox, owums_radius_checks, owums_user_groups, owums_users,
-};
-use crate::subscriber::password::PASSWORD_ATTRIBUTES;
+use crate::storage::schema::{owums_mail_outbox, owums_user_groups, owums_users};
 use crate::subscriber::user::UserRecord;
 
 /// `t` in UTC without fractions of a second (what every backend stores exactly).
@@ -26,8 +23,9 @@ pub(crate) fn now_utc() -> NaiveDateTime {
     to_second(Utc::now())
 }
 
-/// A user row ready to insert (password already hashed).
-#[derive(Debug, Clone, diesel::Insertable)]
+/// A row of `owums_users`: what is inserted (password already hashed) and, the one list of
+/// its fields, what reads load.
+#[derive(Debug, Clone, diesel::Insertable, diesel::Queryable, diesel::Selectable)]
 #[diesel(table_name = owums_users)]
 pub struct NewUserRow {
     /// Id.
@@ -76,31 +74,8 @@ pub struct NewUserRow {
     pub updated_at: NaiveDateTime,
 }
 
-#[derive(diesel::Queryable, diesel::Selectable)]
-#[diesel(table_name = owums_users)]
-struct UserRow {
-    id: String,
-    username: String,
-    email: Option<String>,
-    mobile: Option<String>,
-    given_name: String,
-    surname: String,
-    birth_date: Option<NaiveDate>,
-    address: String,
-    city: String,
-    zip: String,
-    country: String,
-    verification_method: String,
-    verified: bool,
-    verified_at: Option<NaiveDateTime>,
-    active: bool,
-    eula_accepted: bool,
-    privacy_accepted: bool,
-    locale: String,
-    notes: Option<String>,
-    created_at: NaiveDateTime,
-    updated_at: NaiveDateTime,
-}
+/// What reads load: the whole row, as inserted.
+type UserRow = NewUserRow;
 
 fn utc(t: NaiveDateTime) -> DateTime<Utc> {
     t.and_utc()
@@ -147,6 +122,44 @@ impl TryFrom<UserRow> for UserRecord {
     }
 }
 
+/// Runs, on connection `$c` inside the caller's transaction, the writes of a user's RADIUS
+/// password: `insert` adds the one `:=` check row of `$attribute`; `replace` first removes
+/// the password rows the user had.
+macro_rules! radius_password {
+    (insert $c:expr, $user:expr, $attribute:expr, $value:expr) => {
+        diesel::insert_into($crate::storage::schema::owums_radius_checks::table)
+            .values((
+                $crate::storage::schema::owums_radius_checks::user_id.eq($user),
+                $crate::storage::schema::owums_radius_checks::attribute.eq($attribute),
+                $crate::storage::schema::owums_radius_checks::op.eq(":="),
+                $crate::storage::schema::owums_radius_checks::value.eq($value),
+            ))
+            .execute($c)
+            .await?
+    };
+    (replace $c:expr, $user:expr, $attribute:expr, $value:expr) => {{
+        use $crate::storage::schema::owums_radius_checks as checks;
+        diesel::delete(
+            checks::table
+                .filter(checks::user_id.eq($user))
+                .filter(checks::attribute.eq_any($crate::subscriber::password::PASSWORD_ATTRIBUTES)),
+        )
+        .execute($c)
+        .await?;
+        $crate::storage::subscriber::users::radius_password!(insert $c, $user, $attribute, $value)
+    }};
+}
+pub(crate) use radius_password;
+
+/// A row of `owums_user_groups`.
+#[derive(diesel::Insertable)]
+#[diesel(table_name = owums_user_groups)]
+pub(crate) struct Membership<'a> {
+    pub(crate) user_id: &'a str,
+    pub(crate) group_name: &'a str,
+    pub(crate) priority: i32,
+}
+
 /// A unique column users are looked up by.
 #[derive(Debug, Clone, Copy)]
 enum Key {
@@ -177,30 +190,15 @@ impl Store {
         db_run!(self, c => {
             c.transaction::<_, Error, _>(async |c| {
                 diesel::insert_into(owums_users::table).values(&row).execute(c).await?;
-                diesel::insert_into(owums_radius_checks::table)
-                    .values((
-                        owums_radius_checks::user_id.eq(&id),
-                        owums_radius_checks::attribute.eq(radius_password.0),
-                        owums_radius_checks::op.eq(":="),
-                        owums_radius_checks::value.eq(radius_password.1),
-                    ))
-                    .execute(c)
-                    .await?;
+                radius_password!(insert c, &id, radius_password.0, radius_password.1);
                 for (group, priority) in groups {
-                    diesel::insert_into(owums_user_groups::table)
-                        .values((
-                            owums_user_groups::user_id.eq(&id),
-                            owums_user_groups::group_name.eq(group.as_str()),
-                            owums_user_groups::priority.eq(priority),
-                        ))
-                        .execute(c)
-                        .await?;
+                    let row = Membership { user_id: &id, group_name: group.as_str(), priority: *priority };
+                    diesel::insert_into(owums_user_groups::table).values(&row).execute(c).await?;
                 }
                 Ok(())
             })
             .await
         })?;
-        self.wrote_users();
         self.find_user(id.parse()?)
             .await?
             .ok_or_else(|| Error::Internal("inserted user vanished".to_owned()))
@@ -208,7 +206,7 @@ impl Store {
 
     /// The user whose `key` column equals `value`.
     async fn find_user_by(&self, key: Key, value: &str) -> Result<Option<UserRecord>> {
-        let row: Option<UserRow> = db_run!(self, c => {
+        let row: Option<UserRow> = db_run!(self, untracked c => {
             let q = owums_users::table.select(UserRow::as_select()).into_boxed();
             let q = match key {
                 Key::Id => q.filter(owums_users::id.eq(value)),
@@ -243,7 +241,7 @@ impl Store {
 
     /// Users by username, `limit` from `offset`.
     pub async fn list_users(&self, offset: i64, limit: i64) -> Result<Vec<UserRecord>> {
-        let rows: Vec<UserRow> = db_run!(self, c => owums_users::table
+        let rows: Vec<UserRow> = db_run!(self, untracked c => owums_users::table
             .order(owums_users::username.asc())
             .offset(offset)
             .limit(limit)
@@ -256,14 +254,17 @@ impl Store {
     /// The user and their web password hash, for a login.
     pub async fn find_login(&self, username: &Username) -> Result<Option<(UserRecord, String)>> {
         let name = username.as_str();
-        let row: Option<(UserRow, String)> = db_run!(self, c => owums_users::table
+        let row: Option<UserRow> = db_run!(self, untracked c => owums_users::table
             .filter(owums_users::username.eq(name))
-            .select((UserRow::as_select(), owums_users::password_hash))
+            .select(UserRow::as_select())
             .first(c)
             .await
             .optional()?);
-        row.map(|(r, h)| Ok((UserRecord::try_from(r)?, h)))
-            .transpose()
+        row.map(|mut r| {
+            let hash = std::mem::take(&mut r.password_hash);
+            Ok((UserRecord::try_from(r)?, hash))
+        })
+        .transpose()
     }
 
     /// Writes state columns of `id` if its current state satisfies `expected(verified, verified_at, active)`
@@ -323,7 +324,6 @@ impl Store {
             })
             .await
         })?;
-        self.wrote_users();
         tracing::debug!(user = %id, action, found, "state change");
         if found {
             self.find_user(id).await
@@ -351,27 +351,11 @@ impl Store {
                 if n == 0 {
                     return Ok(false);
                 }
-                diesel::delete(
-                    owums_radius_checks::table
-                        .filter(owums_radius_checks::user_id.eq(&key))
-                        .filter(owums_radius_checks::attribute.eq_any(PASSWORD_ATTRIBUTES)),
-                )
-                .execute(c)
-                .await?;
-                diesel::insert_into(owums_radius_checks::table)
-                    .values((
-                        owums_radius_checks::user_id.eq(&key),
-                        owums_radius_checks::attribute.eq(attribute),
-                        owums_radius_checks::op.eq(":="),
-                        owums_radius_checks::value.eq(radius_password),
-                    ))
-                    .execute(c)
-                    .await?;
+                radius_password!(replace c, &key, attribute, radius_password);
                 Ok(true)
             })
             .await
         })?;
-        self.wrote_users();
         Ok(changed)
     }
 
@@ -379,7 +363,6 @@ impl Store {
     pub async fn delete_user(&self, id: UserId) -> Result<bool> {
         let key = id.to_string();
         let n = db_run!(self, c => diesel::delete(owums_users::table.filter(owums_users::id.eq(&key))).execute(c).await?);
-        self.wrote_users();
         Ok(n > 0)
     }
 
@@ -406,7 +389,6 @@ impl Store {
                 diesel::update(q).set((owums_users::active.eq(false), owums_users::updated_at.eq(now))).execute(c).await?
             }
         });
-        self.wrote_users();
         Ok(n)
     }
 
@@ -437,12 +419,11 @@ impl Store {
                 .await?;
             (deleted, deactivated)
         });
-        self.wrote_users();
         Ok(counts)
     }
 
     /// Number of users.
     pub async fn count_users(&self) -> Result<i64> {
-        Ok(db_run!(self, c => owums_users::table.count().get_result::<i64>(c).await?))
+        Ok(db_run!(self, untracked c => owums_users::table.count().get_result::<i64>(c).await?))
     }
 }
