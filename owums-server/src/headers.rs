@@ -3,7 +3,7 @@
 //! A handler that sets one of them (the pages set a stricter CSP) keeps its own.
 
 use poem::http::{HeaderMap, HeaderValue, header};
-use poem::{Endpoint, IntoResponse, Request, Response};
+use poem::{IntoResponse, Request, Response};
 
 /// What may run or load on an answer that is not a page: nothing, and no framing.
 const CSP_NONE: &str = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'";
@@ -33,17 +33,21 @@ fn set_default(headers: &mut HeaderMap, name: header::HeaderName, value: &'stati
     }
 }
 
-/// Runs `ep` and adds the security headers its answer lacks.
-pub(crate) async fn secure<E: Endpoint + ?Sized>(
-    ep: &E,
+/// Runs `next` on `req` and adds the security headers its answer lacks.
+pub(crate) async fn secure<F, Fut>(
     req: Request,
     trust_proxy_headers: bool,
-) -> poem::Result<Response> {
+    next: F,
+) -> poem::Result<Response>
+where
+    F: FnOnce(Request) -> Fut,
+    Fut: Future<Output = poem::Result<Response>>,
+{
     let https = is_https(&req, trust_proxy_headers);
     let path = req.uri().path();
     let docs = path.starts_with("/api/v1/docs");
     let api = path == "/api" || path.starts_with("/api/");
-    let mut resp = match ep.call(req).await {
+    let mut resp = match next(req).await {
         Ok(r) => r.into_response(),
         Err(e) => e.into_response(),
     };

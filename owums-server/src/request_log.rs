@@ -6,7 +6,7 @@
 
 use std::time::Instant;
 
-use poem::{Endpoint, IntoResponse, Request, Response};
+use poem::{IntoResponse, Request, Response};
 use tracing::Instrument;
 
 /// Query parameters whose values are secrets.
@@ -58,8 +58,15 @@ pub(crate) fn loggable_uri(path: &str, query: Option<&str>) -> String {
     out.chars().flat_map(char::escape_debug).collect::<String>()
 }
 
-/// Logs `req` and its answer around `ep`.
-pub(crate) async fn log<E: Endpoint + ?Sized>(ep: &E, req: Request) -> poem::Result<Response> {
+/// Logs `req` and its answer around `next`; with INFO off it costs nothing.
+pub(crate) async fn log<F, Fut>(req: Request, next: F) -> poem::Result<Response>
+where
+    F: FnOnce(Request) -> Fut,
+    Fut: Future<Output = poem::Result<Response>>,
+{
+    if !tracing::enabled!(tracing::Level::INFO) {
+        return next(req).await;
+    }
     let uri = loggable_uri(req.uri().path(), req.uri().query());
     let span = tracing::info_span!(
         "request",
@@ -69,7 +76,7 @@ pub(crate) async fn log<E: Endpoint + ?Sized>(ep: &E, req: Request) -> poem::Res
     );
     async move {
         let started = Instant::now();
-        let resp = match ep.call(req).await {
+        let resp = match next(req).await {
             Ok(r) => r.into_response(),
             Err(e) => e.into_response(),
         };
