@@ -594,6 +594,9 @@ db_test!(accounting_sink_writes_radacct_idempotently, |db| {
     );
 });
 
+/// A change that makes an event bad.
+type Change = fn(&mut AccountingEvent);
+
 db_test!(
     accounting_sink_refuses_values_longer_than_their_columns,
     |db| {
@@ -602,7 +605,7 @@ db_test!(
         let long = |c: &str, n: usize| c.repeat(n);
         let start =
             AccountingEvent::new(AcctStatus::Start, &long("u", 40), "s", "alice", "10.0.0.1");
-        let cases: [(&str, fn(&mut AccountingEvent)); 12] = [
+        let cases: [(&str, Change); 12] = [
             ("session_id", |e| e.session_id = "s".repeat(65)),
             ("username", |e| e.username = "ä".repeat(65)),
             ("realm", |e| e.realm = "r".repeat(65)),

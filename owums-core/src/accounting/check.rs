@@ -225,9 +225,11 @@ mod tests {
         assert_eq!(refused(&e), "session_time");
     }
 
+    type Change = fn(&mut AccountingEvent);
+
     #[test]
     fn each_bound_names_its_field() {
-        let cases: [(&str, fn(&mut AccountingEvent)); 12] = [
+        let cases: [(&str, Change); 12] = [
             ("username", |e| e.username = "a\0b".into()),
             ("username", |e| e.username = "a".repeat(65)),
             ("called_station_id", |e| e.called_station_id = "a\nb".into()),

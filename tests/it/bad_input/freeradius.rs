@@ -392,7 +392,7 @@ db_test!(freeradius_bad_input_is_refused_and_changes_nothing, |db| {
     assert_eq!(status.as_u16(), 201);
 
     let watched = watched(h.db.backend());
-    let mut total = super::Tally::default();
+    let mut total = crate::bad_input::Tally::default();
     for (corpus, cases) in [
         ("freeradius authorize", authorize_cases()),
         ("freeradius postauth", postauth_cases()),
