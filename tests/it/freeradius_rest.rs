@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 
 use crate::support::{TestDb, db_test, new_user, subscribers};
 
+mod hardening;
 mod postauth;
 
 pub(crate) const TOKEN: &str = "s3cret-radius-token";
@@ -104,7 +105,7 @@ pub(crate) fn acct_body(status: &str, uid: &str, user: &str) -> Value {
         "terminate_cause": "", "service_type": "Login-User", "framed_protocol": "", "framed_ip_address": ""})
 }
 
-async fn limited_group(db: &TestDb) {
+pub(crate) async fn limited_group(db: &TestDb) {
     let check = |t| RadiusAttribute::parse(AttributeKind::Check, t).unwrap();
     let reply = |t| RadiusAttribute::parse(AttributeKind::Reply, t).unwrap();
     db.store

@@ -6,6 +6,7 @@ mod account;
 mod accounting_sinks;
 mod api;
 mod authorize_cache;
+mod bad_input;
 mod browser;
 mod cli;
 mod errors;

@@ -594,63 +594,75 @@ db_test!(accounting_sink_writes_radacct_idempotently, |db| {
     );
 });
 
-db_test!(accounting_sink_cuts_values_to_the_column_widths, |db| {
-    // what an integrator calling the sink directly sends: no HTTP adapter in between
-    let sink = SqlAccountingSink::new(db.store.clone()).closing_older_sessions();
-    let long = |c: &str, n: usize| c.repeat(n);
-    let mut start = AccountingEvent::new(
-        AcctStatus::Start,
-        &long("u", 40),
-        &long("s", 80),
-        &long("ä", 70),
-        "10.0.0.1",
-    );
-    start.realm = long("r", 70);
-    start.nas_port_id = long("p", 40);
-    start.nas_port_type = long("t", 40);
-    start.called_station_id = long("A", 60);
-    start.calling_station_id = long("B", 60);
-    start.service_type = long("v", 40);
-    start.framed_protocol = long("f", 40);
-    start.authentic = long("a", 40);
-    start.connect_info = long("c", 200);
-    sink.record(&start).await.unwrap();
-    let mut stop = start.clone();
-    stop.status = AcctStatus::Stop;
-    stop.session_time = Some(60);
-    stop.terminate_cause = long("x", 40);
-    sink.record(&stop).await.unwrap();
-    // the unique id is cut too (another issue makes long ids distinct): the Stop found it
-    let r = db
-        .store
-        .radacct_by_unique_id(&long("u", 32))
-        .await
-        .unwrap()
-        .expect("the session under its id cut to 32 characters");
-    assert_eq!(r.acctsessionid, long("s", 64));
-    assert_eq!(r.username, long("ä", 64));
-    assert_eq!(r.calledstationid, long("A", 50));
-    assert_eq!(r.callingstationid, long("B", 50));
-    assert_eq!(r.acctterminatecause, long("x", 32));
-    assert_eq!(r.acctsessiontime, Some(60));
-    assert!(r.acctstoptime.is_some());
-    for (column, width) in [
-        ("realm", 64),
-        ("nasportid", 32),
-        ("nasporttype", 32),
-        ("servicetype", 32),
-        ("framedprotocol", 32),
-        ("acctauthentic", 32),
-        ("connectinfo_start", 128),
-    ] {
-        let v = db
-            .strings(&format!("SELECT {column} AS v FROM radacct"))
+/// A change that makes an event bad.
+type Change = fn(&mut AccountingEvent);
+
+db_test!(
+    accounting_sink_refuses_values_longer_than_their_columns,
+    |db| {
+        // what an integrator calling the sink directly sends: no HTTP adapter in between
+        let sink = SqlAccountingSink::new(db.store.clone()).closing_older_sessions();
+        let long = |c: &str, n: usize| c.repeat(n);
+        let start =
+            AccountingEvent::new(AcctStatus::Start, &long("u", 40), "s", "alice", "10.0.0.1");
+        let cases: [(&str, Change); 12] = [
+            ("session_id", |e| e.session_id = "s".repeat(65)),
+            ("username", |e| e.username = "ä".repeat(65)),
+            ("realm", |e| e.realm = "r".repeat(65)),
+            ("nas_port_id", |e| e.nas_port_id = "p".repeat(33)),
+            ("nas_port_type", |e| e.nas_port_type = "t".repeat(33)),
+            ("called_station_id", |e| {
+                e.called_station_id = "A".repeat(51)
+            }),
+            ("calling_station_id", |e| {
+                e.calling_station_id = "B".repeat(51)
+            }),
+            ("service_type", |e| e.service_type = "v".repeat(33)),
+            ("framed_protocol", |e| e.framed_protocol = "f".repeat(33)),
+            ("authentic", |e| e.authentic = "a".repeat(33)),
+            ("connect_info", |e| e.connect_info = "c".repeat(129)),
+            ("terminate_cause", |e| e.terminate_cause = "x".repeat(33)),
+        ];
+        for (field, change) in cases {
+            let mut e = start.clone();
+            change(&mut e);
+            match sink.record(&e).await {
+                Err(owums_core::Error::Invalid { field: f, .. }) => assert_eq!(f, field),
+                other => panic!("{field}: {other:?}"),
+            }
+        }
+        assert!(
+            db.strings("SELECT acctuniqueid AS v FROM radacct")
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        // at the widths, everything is kept whole; the 40-character unique id is a digest
+        let mut start = start;
+        start.username = long("ä", 64);
+        start.called_station_id = long("A", 50);
+        start.connect_info = long("c", 128);
+        sink.record(&start).await.unwrap();
+        let mut stop = start.clone();
+        stop.status = AcctStatus::Stop;
+        stop.session_time = Some(60);
+        stop.terminate_cause = long("x", 32);
+        sink.record(&stop).await.unwrap();
+        let r = db
+            .store
+            .radacct_by_unique_id(&long("u", 40))
             .await
-            .unwrap();
-        assert_eq!(v.len(), 1);
-        assert_eq!(v[0].chars().count(), width, "{column}");
+            .unwrap()
+            .expect("the session under its whole id");
+        assert_eq!(r.acctuniqueid.len(), 32);
+        assert_ne!(r.acctuniqueid, long("u", 32), "a digest, not a cut");
+        assert_eq!(r.username, long("ä", 64));
+        assert_eq!(r.calledstationid, long("A", 50));
+        assert_eq!(r.acctterminatecause, long("x", 32));
+        assert_eq!(r.acctsessiontime, Some(60));
+        assert!(r.acctstoptime.is_some());
     }
-});
+);
 
 db_test!(radpostauth_never_keeps_an_accepted_password, |db| {
     db.store

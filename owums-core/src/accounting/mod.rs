@@ -6,13 +6,22 @@
 //!   ([`crate::storage::SqlAccountingSink`]); sinks compose, so an integrator can also stream
 //!   events to their own system ([`AccountingPipeline`], [`JsonLinesSink`],
 //!   [`RetryingSink`]).
+//! - [`AccountingEvent::check`] holds an event to the bounds a NAS may send (text without
+//!   control characters and no longer than its column, IPv4 addresses, event times from
+//!   1970-01-02 to 2100, 32-bit session times); storage clamps traffic counters to
+//!   [`MAX_SESSION_OCTETS`].
 //! - `access_point` maps the NAS' `Called-Station-Id` to the access point a subscriber
 //!   stood at, as OWUMS' `convert_called_station_id` did.
 
 pub(crate) mod access_point;
+pub(crate) mod check;
 pub(crate) mod event;
 pub(crate) mod sink;
 
 pub use access_point::{AccessPointLookup, ConvertReport, convert_called_station_ids};
+pub use check::{
+    EARLIEST_EVENT_TIME, LATEST_EVENT_TIME, MAX_ATTRIBUTE_BYTES, MAX_SESSION_OCTETS,
+    MAX_SESSION_TIME, check_nas_text,
+};
 pub use event::{AccountingEvent, AccountingSink, AcctStatus, fold_gigawords};
 pub use sink::{AccountingPipeline, JsonLinesSink, RetryingSink};

@@ -44,6 +44,50 @@ impl std::fmt::Debug for AuthorizeRequest {
     }
 }
 
+/// The longest `User-Password` RADIUS carries (RFC 2865 §5.2), in bytes.
+pub const MAX_PASSWORD_BYTES: usize = 128;
+
+impl AuthorizeRequest {
+    /// Checks what the NAS sent: no control characters in any field, a password of at most
+    /// [`MAX_PASSWORD_BYTES`], the other fields at most
+    /// [`MAX_ATTRIBUTE_BYTES`](crate::accounting::MAX_ATTRIBUTE_BYTES). The error names
+    /// the field ([`Error::Invalid`]); [`Authorizer::authorize`] refuses such a request
+    /// before reading anything.
+    ///
+    /// ```
+    /// use owums_core::radius::AuthorizeRequest;
+    /// let mut req = AuthorizeRequest { username: "alice".into(), ..Default::default() };
+    /// assert!(req.check().is_ok());
+    /// req.calling_station_id = "11-22\0".into();
+    /// assert!(req.check().unwrap_err().to_string().contains("calling_station_id"));
+    /// ```
+    pub fn check(&self) -> Result<()> {
+        use crate::accounting::{MAX_ATTRIBUTE_BYTES, check_nas_text};
+        check_nas_text("username", &self.username, MAX_ATTRIBUTE_BYTES)?;
+        // never echoed: the message says only what is wrong
+        check_nas_text("password", &self.password, MAX_PASSWORD_BYTES)?;
+        if self.password.len() > MAX_PASSWORD_BYTES {
+            return Err(Error::refused(
+                "password",
+                crate::error::Problem::TooLong {
+                    max: MAX_PASSWORD_BYTES,
+                },
+                format!("must be at most {MAX_PASSWORD_BYTES} bytes long"),
+            ));
+        }
+        check_nas_text(
+            "called_station_id",
+            &self.called_station_id,
+            MAX_ATTRIBUTE_BYTES,
+        )?;
+        check_nas_text(
+            "calling_station_id",
+            &self.calling_station_id,
+            MAX_ATTRIBUTE_BYTES,
+        )
+    }
+}
+
 /// A reply value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReplyValue {
@@ -233,6 +277,7 @@ impl Authorizer {
 
     /// Decides one request at time `now`.
     pub async fn authorize(&self, req: &AuthorizeRequest, now: DateTime<Utc>) -> Result<Decision> {
+        req.check()?;
         let name = req.username.trim();
         if name.is_empty() {
             return Ok(Decision::Reject);
@@ -399,7 +444,7 @@ impl Authorizer {
             let used = counter
                 .used(usage, counter.reset().window_start(now))
                 .await?;
-            let left = max - used;
+            let left = super::counter::remaining(max, used);
             if left <= 0 {
                 return Ok(Decision::QuotaReached {
                     message: counter.reply_message().to_owned(),

@@ -256,6 +256,20 @@ impl Counter for MonthlyTrafficCounter {
     }
 }
 
+/// What is left of `limit` after `used`, saturating: never wraps or panics, whatever the
+/// limit (a check item may hold any 64-bit number) and whatever the usage (a sum that
+/// saturated at `i64::MAX`). Zero or less means the limit is reached.
+///
+/// ```
+/// use owums_core::radius::remaining;
+/// assert_eq!(remaining(3_000, 1_000), 2_000);
+/// assert_eq!(remaining(-5, i64::MAX), i64::MIN);
+/// assert!(remaining(3_000_000_000, i64::MAX) <= 0);
+/// ```
+pub fn remaining(limit: i64, used: i64) -> i64 {
+    limit.saturating_sub(used)
+}
+
 /// The built-in counters, traffic ones answering in `traffic_reply_attribute`
 /// (`[freeradius] traffic_reply_attribute`).
 ///
@@ -279,6 +293,17 @@ pub fn default_counters(traffic_reply_attribute: &str) -> Vec<Arc<dyn Counter>> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn remaining_saturates() {
+        assert_eq!(remaining(10, 3), 7);
+        assert_eq!(remaining(10, 10), 0);
+        assert_eq!(remaining(i64::MAX, 0), i64::MAX);
+        assert_eq!(remaining(i64::MIN, 1), i64::MIN);
+        assert_eq!(remaining(-1, i64::MAX), i64::MIN);
+        assert_eq!(remaining(0, i64::MIN), i64::MAX);
+        assert!(remaining(3_000_000_000, i64::MAX) < 0);
+    }
 
     #[test]
     fn windows() {

@@ -32,11 +32,12 @@ pub(crate) mod credential_cache;
 pub(crate) mod lru_table;
 
 pub use authorize::{
-    AuthorizeRequest, Authorizer, Decision, Reply, ReplyValue, SIMULTANEOUS_USE_MESSAGE,
+    AuthorizeRequest, Authorizer, Decision, MAX_PASSWORD_BYTES, Reply, ReplyValue,
+    SIMULTANEOUS_USE_MESSAGE,
 };
 pub use authorize_cache::{AuthorizeCache, CacheClock};
 pub use counter::{
     Counter, CounterUsage, CounterWindow, DailySessionCounter, DailyTrafficCounter,
-    MonthlyTrafficCounter, default_counters,
+    MonthlyTrafficCounter, default_counters, remaining,
 };
 pub use credential_cache::{CredentialCache, WrongPasswords};

@@ -205,9 +205,15 @@ fn per_day(rows: &[UsageRow], now: DateTime<FixedOffset>, days: usize) -> Vec<Da
         let Some(slot) = out.get_mut(i) else { continue };
         let end = r.stop.unwrap_or_else(|| now.timestamp());
         let positive = |v: i64| u64::try_from(v).unwrap_or(0);
-        slot.seconds += positive(end - start.timestamp());
-        slot.input_octets += positive(r.input.unwrap_or(0));
-        slot.output_octets += positive(r.output.unwrap_or(0));
+        slot.seconds = slot
+            .seconds
+            .saturating_add(positive(end.saturating_sub(start.timestamp())));
+        slot.input_octets = slot
+            .input_octets
+            .saturating_add(positive(r.input.unwrap_or(0)));
+        slot.output_octets = slot
+            .output_octets
+            .saturating_add(positive(r.output.unwrap_or(0)));
     }
     out
 }

@@ -1,15 +1,19 @@
 //! `POST /api/v1/freeradius/authorize/` and `/postauth/`.
 
+use owums_core::accounting::check_nas_text;
 use owums_core::radius::{AuthorizeRequest, Decision, ReplyValue, SIMULTANEOUS_USE_MESSAGE};
 use poem::http::StatusCode;
 use poem::web::Data;
 use poem::{Body, Request, Response, handler};
 use serde_json::{Map, Value, json};
 
-use super::{FreeradiusApi, empty, internal};
+use super::{FreeradiusApi, empty, internal, refused};
 
 /// Longest password kept in `radpostauth` for a rejected login (the column's size).
 const POSTAUTH_PASS_MAX: usize = 64;
+/// Longest `username` and `reply` of `radpostauth` (the stock columns' sizes).
+const POSTAUTH_USERNAME_MAX: usize = 64;
+const POSTAUTH_REPLY_MAX: usize = 32;
 
 fn reject_body(message: Option<&str>) -> Value {
     let mut body = Map::new();
@@ -75,6 +79,9 @@ pub(crate) async fn authorize(req: &Request, body: Body, api: Data<&FreeradiusAp
         called_station_id: fields.text("called_station_id").to_owned(),
         calling_station_id: fields.text("calling_station_id").to_owned(),
     };
+    if let Err(e) = request.check() {
+        return refused(&e);
+    }
     match api.authorizer.authorize(&request, chrono::Utc::now()).await {
         Ok(decision) => {
             tracing::debug!(username = ?request.username, ?decision, "authorize");
@@ -105,24 +112,42 @@ pub(crate) async fn postauth(req: &Request, body: Body, api: Data<&FreeradiusApi
         "" => from_query.trim(),
         r => r,
     };
-    let password = fields.text("password");
+    let request = AuthorizeRequest {
+        username: fields.text("username").to_owned(),
+        password: fields.text("password").to_owned(),
+        called_station_id: fields.text("called_station_id").to_owned(),
+        calling_station_id: fields.text("calling_station_id").to_owned(),
+    };
+    // `reply` is one of a few names: longer than its column is refused. A `User-Name`
+    // longer than the column is cut (this is a log: refusing it would make FreeRADIUS turn
+    // an Access-Accept into a reject)
+    let checked = request
+        .check()
+        .and_then(|()| check_nas_text("reply", reply, POSTAUTH_REPLY_MAX));
+    if let Err(e) = checked {
+        return refused(&e);
+    }
+    let username: String = request
+        .username
+        .chars()
+        .take(POSTAUTH_USERNAME_MAX)
+        .collect();
+    let password = request.password.as_str();
     // used up whatever the reply, so that it cannot outlive its request
-    let wrong = api
-        .wrong_passwords
-        .take(fields.text("username").trim(), password);
+    let wrong = api.wrong_passwords.take(&request.username, password);
+    // a wrong password is kept for the operator's eyes only: cut to the column
     let pass: String = if wrong && reply != "Access-Accept" {
         password.chars().take(POSTAUTH_PASS_MAX).collect()
     } else {
         String::new()
     };
-    let username: String = fields.text("username").chars().take(64).collect();
-    let reply: String = reply.chars().take(32).collect();
     match api
         .store
-        .record_postauth(&username, &pass, &reply, chrono::Utc::now().timestamp())
+        .record_postauth(&username, &pass, reply, chrono::Utc::now().timestamp())
         .await
     {
         Ok(()) => empty(StatusCode::CREATED),
+        Err(e) if e.kind() == owums_core::ErrorKind::Invalid => refused(&e),
         Err(e) => internal(&api, &e),
     }
 }

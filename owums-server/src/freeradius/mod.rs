@@ -161,6 +161,28 @@ pub(crate) fn error(status: StatusCode, kind: &str, message: &str) -> Response {
     )
 }
 
+/// A 400 `invalid` for input the core refused ([`owums_core::Error::Invalid`]), naming the
+/// field as the request names it (openwisp-radius' field names).
+pub(crate) fn refused(e: &owums_core::Error) -> Response {
+    error(StatusCode::BAD_REQUEST, "invalid", &refusal(e))
+}
+
+/// The message of [`refused`]: "`field` reason".
+pub(crate) fn refusal(e: &owums_core::Error) -> String {
+    match e {
+        owums_core::Error::Invalid { field, reason, .. } => {
+            let field = match *field {
+                "event_time" => "event_timestamp",
+                "authentic" => "authentication",
+                "connect_info" => "connection_info_start",
+                other => other,
+            };
+            format!("`{field}` {reason}")
+        }
+        other => other.to_string(),
+    }
+}
+
 /// The answer to a core error, from the server's one error map (FreeRADIUS reads the status;
 /// the message is English, as FreeRADIUS logs it).
 pub(crate) fn internal(api: &FreeradiusApi, e: &owums_core::Error) -> Response {

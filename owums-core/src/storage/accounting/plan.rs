@@ -7,8 +7,16 @@
 //! Interim-Update or Stop whose Start was lost creates the session; a late Start never
 //! reopens a closed session; Accounting-On/Off closes the NAS's open sessions; and, as
 //! openwisp-radius does, a Start may close the older open sessions of the same user and
-//! device. Values are cut to the stock column widths.
+//! device. Values are cut to the stock column widths, except `acctuniqueid`: an id longer
+//! than the column is stored as a digest of the whole id ([`stored_unique_id`]), so two
+//! sessions never meet in one row. Octet counters are clamped to
+//! [`MAX_SESSION_OCTETS`](crate::accounting::MAX_SESSION_OCTETS).
 
+use std::borrow::Cow;
+
+use sha2::{Digest, Sha256};
+
+use crate::accounting::check::clamp_octets;
 use crate::accounting::{AccountingEvent, AcctStatus};
 use crate::storage::sql::Val;
 
@@ -93,8 +101,8 @@ pub(crate) const NAS_RESTART: &[Step] = &[run(Op::CloseNas), run(Op::NasReload)]
 /// Widths of the stock `radacct` text columns (MySQL and SQLite `varchar(n)`, in characters).
 mod width {
     pub(super) const SESSION_ID: usize = 64;
-    /// `acctuniqueid`: cutting it can make two sessions one (a longer id is a NAS or
-    /// `acct_unique` misconfiguration); this is what owums always did.
+    /// `acctuniqueid`: a longer id is stored as its digest, never cut (cutting made two
+    /// sessions whose ids share a prefix one).
     pub(super) const UNIQUE_ID: usize = 32;
     pub(super) const USERNAME: usize = 64;
     pub(super) const REALM: usize = 64;
@@ -110,6 +118,28 @@ pub(crate) fn clip(s: &str, max: usize) -> &str {
         return s;
     }
     s.char_indices().nth(max).map_or(s, |(i, _)| &s[..i])
+}
+
+/// The `acctuniqueid` stored for the session id `id`: `id` itself when it fits the stock
+/// column (32 characters; FreeRADIUS' `acct_unique` makes 32 hex digits), else the first
+/// 128 bits of the SHA-256 of the whole id in 32 lowercase hex digits. Start,
+/// Interim-Update and Stop of one session meet in one row; two long ids that share a
+/// prefix do not.
+pub(crate) fn stored_unique_id(id: &str) -> Cow<'_, str> {
+    if id.chars().count() <= width::UNIQUE_ID {
+        return Cow::Borrowed(id);
+    }
+    use std::fmt::Write;
+    let digest = Sha256::digest(id.as_bytes());
+    Cow::Owned(
+        digest
+            .iter()
+            .take(16)
+            .fold(String::with_capacity(width::UNIQUE_ID), |mut s, b| {
+                let _ = write!(s, "{b:02x}");
+                s
+            }),
+    )
 }
 
 fn to_i64(v: u64) -> i64 {
@@ -183,6 +213,26 @@ impl Plan {
         }
     }
 
+    /// Whether a stored session with this plan's `acctuniqueid` is this plan's session:
+    /// the same session id, user and NAS (`row`: those of the stored row, as written).
+    pub(crate) fn is_same_session(&self, row: (&str, &str, &str)) -> bool {
+        row == (self.text("sid"), self.text("user"), self.text("nas"))
+    }
+
+    /// The error of a Start whose `acctuniqueid` names another session.
+    pub(crate) fn another_session(&self) -> diesel::result::Error {
+        let uid = self.unique_id();
+        tracing::warn!(
+            unique_id = %uid,
+            nas = %self.text("nas"),
+            "accounting Start refused: its acctuniqueid names another session"
+        );
+        diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            Box::new(format!("acctuniqueid {uid} names another session")),
+        )
+    }
+
     /// Logs what a statement that closes sessions closed.
     fn report(&self, op: Op, touched: usize) {
         match op {
@@ -223,15 +273,27 @@ impl Steps<'_> {
     }
 
     /// The statement last given by [`Steps::next`] touched `rows` rows.
-    pub(crate) fn touched(&mut self, rows: usize) {
+    ///
+    /// # Errors
+    ///
+    /// A Start that touched no row: its id names another session (the insert's conflict
+    /// clause leaves a row of another session alone), so the event was not written. The
+    /// error is a unique violation, [`Error::Conflict`](crate::Error::Conflict) once
+    /// converted, so that the executor stops (and rolls back its transaction) and the NAS is
+    /// not told it was recorded.
+    pub(crate) fn touched(&mut self, rows: usize) -> diesel::QueryResult<()> {
         if let Some(step) = self
             .next
             .checked_sub(1)
             .and_then(|i| self.plan.steps.get(i))
         {
+            if step.op == Op::Insert(Insert::Start) && rows == 0 {
+                return Err(self.plan.another_session());
+            }
             self.plan.report(step.op, rows);
         }
         self.last = Some(rows);
+        Ok(())
     }
 }
 
@@ -254,7 +316,10 @@ fn values(e: &AccountingEvent) -> Vec<(&'static str, Val)> {
     };
     vec![
         ("sid", text(&e.session_id, width::SESSION_ID)),
-        ("uid", text(&e.unique_id, width::UNIQUE_ID)),
+        (
+            "uid",
+            Val::Text(stored_unique_id(&e.unique_id).into_owned()),
+        ),
         ("user", text(&e.username, width::USERNAME)),
         ("realm", text(&e.realm, width::REALM)),
         ("nas", Val::Ip(e.nas_ip_address.clone())),
@@ -266,8 +331,14 @@ fn values(e: &AccountingEvent) -> Vec<(&'static str, Val)> {
         ("session_time", Val::NullInt(session_time)),
         ("authentic", text(&e.authentic, width::SHORT)),
         ("connect_info", text(&e.connect_info, width::CONNECT_INFO)),
-        ("input", Val::Int(to_i64(e.input_octets))),
-        ("output", Val::Int(to_i64(e.output_octets))),
+        (
+            "input",
+            Val::Int(to_i64(clamp_octets(e, "input_octets", e.input_octets))),
+        ),
+        (
+            "output",
+            Val::Int(to_i64(clamp_octets(e, "output_octets", e.output_octets))),
+        ),
         ("called", text(&e.called_station_id, width::STATION_ID)),
         ("calling", text(&e.calling_station_id, width::STATION_ID)),
         ("cause", text(cause, width::SHORT)),
@@ -300,7 +371,7 @@ mod tests {
         while let Some((i, op)) = steps.next() {
             assert_eq!(plan.steps[i].op, op);
             ops.push(op);
-            steps.touched(rows[ops.len() - 1]);
+            steps.touched(rows[ops.len() - 1]).unwrap();
         }
         ops
     }
@@ -329,6 +400,17 @@ mod tests {
             ..start
         };
         assert_eq!(Plan::new(&no_user, true).steps, START);
+    }
+
+    #[test]
+    fn a_start_that_touched_no_row_is_an_error() {
+        let plan = Plan::new(&event(AcctStatus::Start), true);
+        let mut steps = plan.steps();
+        steps.next();
+        let err = crate::Error::from(steps.touched(0).unwrap_err());
+        assert_eq!(err.kind(), crate::ErrorKind::Conflict);
+        assert!(plan.is_same_session(("s-1", "alice", "10.0.0.1")));
+        assert!(!plan.is_same_session(("s-2", "alice", "10.0.0.1")));
     }
 
     #[test]
@@ -376,12 +458,48 @@ mod tests {
             Val::Text(s) => s.chars().count(),
             other => panic!("{other:?}"),
         };
-        assert_eq!(plan.unique_id(), "u".repeat(32));
+        assert_eq!(plan.unique_id().len(), 32);
+        assert_ne!(plan.unique_id(), "u".repeat(32), "a digest, not a cut");
         assert_eq!(len("user"), 64);
         assert_eq!(len("connect_info"), 128);
         assert_eq!(len("called"), 50);
         assert_eq!(len("cause"), 12, "what fits is kept whole");
         assert_eq!(clip("ab", 1), "a");
         assert_eq!(clip("日本", 5), "日本");
+    }
+
+    #[test]
+    fn long_unique_ids_are_digested_whole() {
+        let fitting = "0123456789abcdef0123456789abcdef";
+        assert_eq!(stored_unique_id(fitting), fitting);
+        assert_eq!(stored_unique_id("日".repeat(32).as_str()), "日".repeat(32));
+        let prefix = "p".repeat(40);
+        let (a, b) = (format!("{prefix}-a"), format!("{prefix}-b"));
+        let (da, db) = (stored_unique_id(&a), stored_unique_id(&b));
+        assert_ne!(da, db);
+        assert_eq!(da.len(), 32);
+        assert!(da.chars().all(|c| c.is_ascii_hexdigit()));
+        assert_eq!(stored_unique_id(&a), da, "the same id, the same row");
+        // Start, Interim-Update and Stop of one session write the same acctuniqueid
+        for status in [
+            AcctStatus::Start,
+            AcctStatus::InterimUpdate,
+            AcctStatus::Stop,
+        ] {
+            let mut e = event(status);
+            e.unique_id.clone_from(&a);
+            assert_eq!(Plan::new(&e, true).unique_id(), da);
+        }
+    }
+
+    #[test]
+    fn octets_are_clamped_to_the_session_ceiling() {
+        let mut e = event(AcctStatus::Stop);
+        e.input_octets = u64::MAX;
+        e.output_octets = 7;
+        let plan = Plan::new(&e, false);
+        let ceiling = i64::try_from(crate::accounting::MAX_SESSION_OCTETS).unwrap();
+        assert!(matches!(val(&plan, "input"), Val::Int(n) if *n == ceiling));
+        assert!(matches!(val(&plan, "output"), Val::Int(7)));
     }
 }

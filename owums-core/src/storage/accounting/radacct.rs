@@ -9,7 +9,7 @@ use crate::accounting::{AccountingEvent, AccountingSink};
 use crate::error::Result;
 use crate::storage::Store;
 use crate::storage::accounting::acct_groups::Groups;
-use crate::storage::accounting::plan::Plan;
+use crate::storage::accounting::plan::{Plan, stored_unique_id};
 use crate::storage::accounting::write::write_alone;
 use crate::storage::conn::Backend;
 use crate::storage::sql::Val;
@@ -73,8 +73,11 @@ pub(super) const SELECT: &str = "SELECT INT64(radacctid) AS radacctid, acctsessi
     COALESCE(acctterminatecause, '') AS acctterminatecause, IP(framedipaddress) AS framedipaddress \
     FROM radacct";
 
-/// The default [`AccountingSink`]: writes `radacct` the way FreeRADIUS' stock queries do,
-/// with text values cut to the stock column widths (`acctuniqueid`: 32 characters). On
+/// The default [`AccountingSink`]: writes `radacct` the way FreeRADIUS' stock queries do.
+/// An event out of the documented bounds is refused ([`AccountingEvent::check`]); an
+/// `acctuniqueid` longer than 32 characters is stored as a digest of the whole id, and a
+/// Start whose id names another session (a different session id, user or NAS) is refused
+/// with [`Error::Conflict`](crate::Error::Conflict) instead of being lost. On
 /// PostgreSQL and SQLite, the sessions' events that arrive together are written together
 /// (one transaction; see `storage/accounting/acct_groups.rs`).
 #[derive(Debug, Clone)]
@@ -108,6 +111,7 @@ impl SqlAccountingSink {
 #[async_trait::async_trait]
 impl AccountingSink for SqlAccountingSink {
     async fn record(&self, e: &AccountingEvent) -> Result<()> {
+        e.check()?;
         let plan = Plan::new(e, self.close_older);
         match &self.groups {
             Some(groups) if !plan.restarts_nas() => groups.record(Arc::new(plan)).await,
@@ -166,11 +170,13 @@ impl Store {
             .await
     }
 
-    /// The session with this unique id.
+    /// The session with this unique id (`Acct-Unique-Session-Id` as the NAS sent it: an id
+    /// longer than 32 characters is looked up by its stored digest).
     pub async fn radacct_by_unique_id(&self, unique_id: &str) -> Result<Option<RadAcctRecord>> {
         let q = format!("{SELECT} WHERE acctuniqueid = {{uid}}");
+        let uid = stored_unique_id(unique_id).into_owned();
         Ok(self
-            .load_sql(&q, &[("uid", Val::Text(unique_id.to_owned()))])
+            .load_sql(&q, &[("uid", Val::Text(uid))])
             .await?
             .into_iter()
             .next())

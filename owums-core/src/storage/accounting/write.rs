@@ -4,7 +4,7 @@
 
 use std::sync::{Arc, LazyLock};
 
-use diesel::sql_types::BigInt;
+use diesel::sql_types::{BigInt, Text};
 use diesel_async::AsyncPgConnection;
 
 use crate::error::Result;
@@ -32,18 +32,38 @@ fn insert(backend: Backend, kind: Insert) -> String {
     let values = VALUES.replace("{stop}", stop);
     let insert = format!("INSERT INTO radacct ({COLUMNS}) VALUES ({values})");
     match (backend, kind) {
-        (Backend::Mysql, Insert::Start) => format!(
-            "{insert} ON DUPLICATE KEY UPDATE \
-             acctstarttime = IF(acctstoptime IS NULL, VALUES(acctstarttime), acctstarttime), \
-             acctupdatetime = IF(acctstoptime IS NULL, VALUES(acctupdatetime), acctupdatetime), \
-             connectinfo_start = IF(acctstoptime IS NULL, VALUES(connectinfo_start), connectinfo_start)"
-        ),
+        // MySQL has no WHERE here: the row is left as it is unless it is this session's
+        // and open; `write_alone` looks for another session's row first
+        (Backend::Mysql, Insert::Start) => {
+            let open = "acctstoptime IS NULL AND acctsessionid = VALUES(acctsessionid) \
+                AND username = VALUES(username) AND nasipaddress = VALUES(nasipaddress)";
+            format!(
+                "{insert} ON DUPLICATE KEY UPDATE \
+                 acctstarttime = IF({open}, VALUES(acctstarttime), acctstarttime), \
+                 acctupdatetime = IF({open}, VALUES(acctupdatetime), acctupdatetime), \
+                 connectinfo_start = IF({open}, VALUES(connectinfo_start), connectinfo_start)"
+            )
+        }
         (Backend::Mysql, _) => insert.replacen("INSERT", "INSERT IGNORE", 1),
-        (_, Insert::Start) => format!(
-            "{insert} ON CONFLICT (acctuniqueid) DO UPDATE SET \
-             acctstarttime = excluded.acctstarttime, acctupdatetime = excluded.acctupdatetime, \
-             connectinfo_start = excluded.connectinfo_start WHERE radacct.acctstoptime IS NULL"
-        ),
+        // a row of another session (another session id, user or NAS) is not touched: the
+        // executor sees no row touched and refuses the Start (`Steps::touched`)
+        (_, Insert::Start) => {
+            let open = |col: &str| {
+                format!(
+                    "{col} = CASE WHEN radacct.acctstoptime IS NULL THEN excluded.{col} \
+                     ELSE radacct.{col} END"
+                )
+            };
+            format!(
+                "{insert} ON CONFLICT (acctuniqueid) DO UPDATE SET {}, {}, {} \
+                 WHERE radacct.acctsessionid = excluded.acctsessionid \
+                 AND COALESCE(radacct.username, '') = COALESCE(excluded.username, '') \
+                 AND radacct.nasipaddress = excluded.nasipaddress",
+                open("acctstarttime"),
+                open("acctupdatetime"),
+                open("connectinfo_start")
+            )
+        }
         (_, _) => format!("{insert} ON CONFLICT (acctuniqueid) DO NOTHING"),
     }
 }
@@ -103,20 +123,43 @@ impl Op {
 }
 
 /// PostgreSQL: [`START_CLOSING_OLDER`] in one statement (one round trip in a pipelined
-/// group); the row is how many older sessions were closed.
+/// group): older sessions are closed only when the Start wrote its row; the row says how
+/// many rows each touched.
 static PG_START_CLOSING_OLDER: LazyLock<String> = LazyLock::new(|| {
     let [start, close] = [START_CLOSING_OLDER[0].op, START_CLOSING_OLDER[1].op]
         .map(|op| op.template(Backend::Postgres));
     format!(
-        "WITH closed AS ({close} RETURNING 1), started AS ({start}) \
-         SELECT CAST(COUNT(*) AS BIGINT) AS closed FROM closed"
+        "WITH started AS ({start} RETURNING 1), \
+         closed AS ({close} AND EXISTS (SELECT 1 FROM started) RETURNING 1) \
+         SELECT CAST((SELECT COUNT(*) FROM started) AS BIGINT) AS started, \
+         CAST((SELECT COUNT(*) FROM closed) AS BIGINT) AS closed"
     )
 });
 
 #[derive(diesel::QueryableByName)]
-struct ClosedRow {
+struct StartedRow {
+    #[diesel(sql_type = BigInt)]
+    started: i64,
     #[diesel(sql_type = BigInt)]
     closed: i64,
+}
+
+/// The session id, user and NAS of the row of an `acctuniqueid`.
+#[derive(diesel::QueryableByName)]
+struct SessionRow {
+    #[diesel(sql_type = Text)]
+    sid: String,
+    #[diesel(sql_type = Text)]
+    user: String,
+    #[diesel(sql_type = Text)]
+    nas: String,
+}
+
+const SESSION_OF_UID: &str = "SELECT acctsessionid AS sid, COALESCE(username, '') AS user, \
+    IP(nasipaddress) AS nas FROM radacct WHERE acctuniqueid = {uid}";
+
+fn count(n: i64) -> usize {
+    usize::try_from(n).unwrap_or(0)
 }
 
 /// Runs `plan` on its own, on any backend: statements that all run commit together, an insert
@@ -124,18 +167,30 @@ struct ClosedRow {
 /// idempotent). What MySQL's accounting and every backend's NAS restarts go through.
 pub(crate) async fn write_alone(store: &Store, plan: &Plan) -> Result<()> {
     let backend = store.backend();
+    // MySQL cannot tell in its answer an insert from a row left alone: a Start looks first
+    // whether its id names another session (its insert leaves such a row alone too)
+    if backend == Backend::Mysql
+        && plan.steps.first().map(|s| s.op) == Some(Op::Insert(Insert::Start))
+    {
+        let rows: Vec<SessionRow> = store.load_sql(SESSION_OF_UID, &plan.vals).await?;
+        if let Some(r) = rows.first()
+            && !plan.is_same_session((&r.sid, &r.user, &r.nas))
+        {
+            return Err(plan.another_session().into());
+        }
+    }
     let mut steps = plan.steps();
     if plan.together() {
         let templates: Vec<&str> = plan.steps.iter().map(|s| s.op.template(backend)).collect();
         let touched = store.execute_sql_all(&templates, &plan.vals).await?;
         for rows in touched {
             steps.next();
-            steps.touched(rows);
+            steps.touched(rows)?;
         }
         return Ok(());
     }
     while let Some((_, op)) = steps.next() {
-        steps.touched(store.execute_sql(op.template(backend), &plan.vals).await?);
+        steps.touched(store.execute_sql(op.template(backend), &plan.vals).await?)?;
     }
     Ok(())
 }
@@ -145,17 +200,16 @@ pub(crate) async fn write_alone(store: &Store, plan: &Plan) -> Result<()> {
 pub(crate) async fn pg_write(conn: &AsyncPgConnection, plan: &Plan) -> Result<()> {
     let mut steps = plan.steps();
     if plan.steps == START_CLOSING_OLDER {
-        let rows: Vec<ClosedRow> = pg_load(conn, &PG_START_CLOSING_OLDER, &plan.vals).await?;
-        let closed = rows.first().map_or(0, |r| r.closed);
-        // the Start (its count is not returned, and nothing depends on it), then the closing
+        let rows: Vec<StartedRow> = pg_load(conn, &PG_START_CLOSING_OLDER, &plan.vals).await?;
+        let (started, closed) = rows.first().map_or((0, 0), |r| (r.started, r.closed));
         steps.next();
-        steps.touched(1);
+        steps.touched(count(started))?;
         steps.next();
-        steps.touched(usize::try_from(closed).unwrap_or(0));
+        steps.touched(count(closed))?;
         return Ok(());
     }
     while let Some((_, op)) = steps.next() {
-        steps.touched(pg_execute(conn, op.template(Backend::Postgres), &plan.vals).await?);
+        steps.touched(pg_execute(conn, op.template(Backend::Postgres), &plan.vals).await?)?;
     }
     Ok(())
 }
@@ -185,7 +239,7 @@ impl SqliteWrite {
     pub(crate) fn run(&self, conn: &mut diesel::SqliteConnection) -> diesel::QueryResult<()> {
         let mut steps = self.plan.steps();
         while let Some((i, _)) = steps.next() {
-            steps.touched(self.statements[i].execute(conn)?);
+            steps.touched(self.statements[i].execute(conn)?)?;
         }
         Ok(())
     }

@@ -84,18 +84,62 @@ pub struct UsageSums {
 }
 
 /// [`Store::usage_since`] for each dialect (PostgreSQL, MySQL, SQLite), written once.
+///
+/// The sums saturate at the largest signed 64-bit number instead of failing: they are
+/// taken in a wider type (PostgreSQL `numeric`, MySQL `DECIMAL`, SQLite `REAL` — SQLite's
+/// `SUM` of integers fails on overflow) and clamped to 0 ..= 2^63 − 1 before the cast, so
+/// rows with absurd counters (written before the ceiling of
+/// [`MAX_SESSION_OCTETS`](crate::accounting::MAX_SESSION_OCTETS), or by FreeRADIUS' own
+/// SQL queries) reach the limit instead of answering a 500.
 static USAGE: LazyLock<[String; 3]> = LazyLock::new(|| {
     [Backend::Postgres, Backend::Mysql, Backend::Sqlite].map(|b| {
+        let wide = |col: &str| wide(b, col);
         format!(
-            "SELECT CAST(COALESCE(SUM(acctsessiontime - CASE WHEN EPOCH(acctstarttime) < {{since}} \
-             THEN {{since}} - EPOCH(acctstarttime) ELSE 0 END), 0) AS {t}) AS session_time, \
-             CAST(COALESCE(SUM(acctinputoctets), 0) + COALESCE(SUM(acctoutputoctets), 0) AS {t}) \
-             AS octets FROM radacct WHERE username = {{user}} \
-             AND EPOCH(acctstarttime) + acctsessiontime > {{since}}",
-            t = int_type(b)
+            "SELECT {} AS session_time, {} AS octets FROM radacct WHERE username = {{user}} \
+             AND EPOCH(acctstarttime) + {} > {{since}}",
+            saturated(
+                b,
+                &format!(
+                    "COALESCE(SUM({} - CASE WHEN EPOCH(acctstarttime) < {{since}} \
+                     THEN {{since}} - EPOCH(acctstarttime) ELSE 0 END), 0)",
+                    wide("acctsessiontime")
+                )
+            ),
+            saturated(
+                b,
+                &format!(
+                    "COALESCE(SUM({}), 0) + COALESCE(SUM({}), 0)",
+                    wide("acctinputoctets"),
+                    wide("acctoutputoctets")
+                )
+            ),
+            wide("acctsessiontime"),
         )
     })
 });
+
+/// `col` in a type whose sums and additions do not overflow where 64-bit integers do.
+fn wide(backend: Backend, col: &str) -> String {
+    match backend {
+        Backend::Postgres => format!("CAST({col} AS NUMERIC)"),
+        Backend::Mysql => format!("CAST({col} AS DECIMAL(65))"),
+        Backend::Sqlite => format!("CAST({col} AS REAL)"),
+    }
+}
+
+/// A wide `expr` clamped to 0 ..= 2^63 − 1 and cast to a signed 64-bit integer (SQLite's
+/// `CAST` of a `REAL` beyond the range saturates).
+fn saturated(backend: Backend, expr: &str) -> String {
+    match backend {
+        Backend::Sqlite => {
+            format!("CAST(MIN(MAX({expr}, 0), 9223372036854775807.0) AS INTEGER)")
+        }
+        b => format!(
+            "CAST(LEAST(GREATEST({expr}, 0), 9223372036854775807) AS {})",
+            int_type(b)
+        ),
+    }
+}
 
 #[derive(diesel::QueryableByName)]
 struct TextRow {

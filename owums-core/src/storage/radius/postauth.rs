@@ -4,6 +4,7 @@
 
 use diesel::sql_types::{BigInt, Nullable, Text};
 
+use crate::accounting::check_nas_text;
 use crate::error::Result;
 use crate::storage::Store;
 use crate::storage::sql::Val;
@@ -32,7 +33,9 @@ impl Store {
     /// Logs an authentication result with `pass` as given (pass `""` to keep none); the
     /// password of an `Access-Accept` is blanked whatever is given.
     ///
-    /// `when` is Unix seconds. The REST post-auth endpoint calls it; in SQL mode
+    /// `when` is Unix seconds. Text with control characters, or longer than its stock
+    /// column (`username` and `pass` 64 characters, `reply` 32), is refused with
+    /// [`Error::Invalid`](crate::Error::Invalid) and nothing is written. The REST post-auth endpoint calls it; in SQL mode
     /// FreeRADIUS writes the table itself, and a database trigger blanks accepted
     /// passwords there too.
     pub async fn record_postauth(
@@ -42,6 +45,9 @@ impl Store {
         reply: &str,
         when: i64,
     ) -> Result<()> {
+        check_nas_text("username", username, 64)?;
+        check_nas_text("pass", pass, 64)?;
+        check_nas_text("reply", reply, 32)?;
         let pass = if reply == "Access-Accept" { "" } else { pass };
         self.execute_sql(
             "INSERT INTO radpostauth (username, pass, reply, authdate) VALUES ({user}, {pass}, {reply}, {when})",
