@@ -40,9 +40,9 @@ fn link_error(e: &owums_core::Error) -> ResetLinkError {
     ResetLinkError::of(e).unwrap_or_else(|| panic!("not a reset-link error: {e}"))
 }
 
-/// The password is still `password1` (web login).
+/// The password is still `Tulip-Harbor-93` (web login).
 async fn unchanged(s: &Subscribers, user: &UserRecord) {
-    s.authenticate(user.username.as_str(), "password1")
+    s.authenticate(user.username.as_str(), "Tulip-Harbor-93")
         .await
         .expect("password unchanged");
 }

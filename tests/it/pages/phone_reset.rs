@@ -119,7 +119,7 @@ db_test!(phone_recovery_pending_proven_then_one_new_password, |db| {
     again.has("non c&#x27;è alcun recupero della password con il telefono");
     assert_eq!(status_of(&known.get(STATUS).await), "none");
 
-    for (password, works) in [("password1", false), ("nuova1234", true)] {
+    for (password, works) in [("Tulip-Harbor-93", false), ("nuova1234", true)] {
         let mut b = Browser::new(&db, &config(&["phone"])).await;
         let form = b.get("/account/login").await;
         let p = b

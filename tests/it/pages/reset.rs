@@ -82,7 +82,7 @@ db_test!(reset_answers_alike_and_the_link_works_once, |db| {
     p.has("almeno 8 caratteri");
     assert!(
         subscribers(&db)
-            .authenticate("elena", "password1")
+            .authenticate("elena", "Tulip-Harbor-93")
             .await
             .is_ok(),
         "unchanged"

@@ -165,7 +165,17 @@ impl Subscribers {
         let Some(hash) = token_hash(token) else {
             return Err(ResetLinkError::Unknown.into_error());
         };
-        password::validate_password(new_password)?;
+        // The rules read the subscriber's own data, so find whose link it is first; the
+        // transaction below checks the link again.
+        let owner = match self.store().password_reset(&hash).await? {
+            Some(row) => self.store().find_user(row.user_id.parse()?).await?,
+            None => None,
+        };
+        let personal = owner
+            .as_ref()
+            .map(password::PersonalData::of_user)
+            .unwrap_or_default();
+        password::validate_password(new_password, &personal)?;
         let web_hash = password::hash_password_async(new_password).await?;
         let format = self.password_format();
         let radius_password = format.encode(new_password)?;
