@@ -88,10 +88,10 @@ fn refusal(tr: &Translator, field: &'static str, problem: Problem, reason: &str)
     let name = field_name(field);
     match (name, problem) {
         ("current_password", Problem::Wrong) => tr.t("api-current-password-wrong"),
-        ("password", Problem::TooShort { .. }) => tr.t("api-password-short"),
-        ("password", Problem::TooLong { .. }) => tr.t("api-password-long"),
-        ("password", Problem::Guessable(w)) => guessable(tr, w),
-        ("password", Problem::ControlCharacters) => tr.t("api-password-control"),
+        ("password" | "new_password", Problem::TooShort { .. }) => tr.t("api-password-short"),
+        ("password" | "new_password", Problem::TooLong { .. }) => tr.t("api-password-long"),
+        ("password" | "new_password", Problem::Guessable(w)) => guessable(tr, w),
+        ("password" | "new_password", Problem::ControlCharacters) => tr.t("api-password-control"),
         (_, Problem::Required) => tr.t_with("error-field-required", (("field", name),)),
         (_, Problem::TooShort { min }) => tr.t_with(
             "error-field-too-short",

@@ -169,7 +169,7 @@ db_test!(api_register_login_profile_logout, |db| {
         .await;
     assert_eq!(
         es.expect(StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
-        "La contraseña debe contener al menos una letra y un dígito."
+        "Esta contraseña es demasiado fácil de adivinar: las secuencias como abc o 6543 son fáciles de adivinar."
     );
     assert_eq!(db.store.count_users().await.unwrap(), 0, "nothing stored");
 
@@ -550,7 +550,7 @@ db_test!(api_password_reset, |db| {
         .expect(StatusCode::FORBIDDEN, "reset_link_invalid");
     let done = confirm(&link, "Brisk-Otter-264").await;
     assert_eq!(done.status, StatusCode::OK, "{}", done.body);
-    let again = confirm(&link, "an0ther-one").await;
+    let again = confirm(&link, "Hazel-Drift-330").await;
     assert_eq!(
         again.expect(StatusCode::FORBIDDEN, "reset_link_used"),
         "Questo link per reimpostare la password è già stato usato. Richiedine uno nuovo."
@@ -576,7 +576,7 @@ db_test!(api_password_reset, |db| {
     db.exec("UPDATE owums_password_resets SET expires_at = '2000-01-01 00:00:00'")
         .await
         .unwrap();
-    confirm(&link, "an0ther-one")
+    confirm(&link, "Hazel-Drift-330")
         .await
         .expect(StatusCode::FORBIDDEN, "reset_link_expired");
     assert!(

@@ -163,7 +163,10 @@ db_test!(page_and_api_refuse_the_same_registrations_alike, |db| {
             ],
             unprocessable,
             vec!["password"],
-            ("password", "al menos una letra y un dígito"),
+            (
+                "password",
+                "demasiado fácil de adivinar: las secuencias como abc",
+            ),
         ),
         (
             "it",

@@ -379,6 +379,19 @@ impl Endpoints {
             .subscribers
             .update_profile(me.user.id, update, Some(&me.token))
             .await
+            .map_err(|e| match e {
+                // The request names the new password `new_password`.
+                Error::Invalid {
+                    field: "password",
+                    problem,
+                    reason,
+                } => Error::Invalid {
+                    field: "new_password",
+                    problem,
+                    reason,
+                },
+                e => e,
+            })
             .map_err(|e| ApiError::from_core(tr, &e))?;
         Ok(Json(Profile::from(&user)))
     }

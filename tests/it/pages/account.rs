@@ -184,8 +184,8 @@ db_test!(account_edit_changes_only_what_it_may, |db| {
     bad[2] = ("address", "Altrove 9");
     bad.extend([
         ("current_password", "nope"),
-        ("password", "nuova1234"),
-        ("password_confirmation", "nuova1234"),
+        ("password", "Nuova-Lanterna-55"),
+        ("password_confirmation", "Nuova-Lanterna-55"),
     ]);
     let p = b.post("/account", &bad).await;
     assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -203,14 +203,14 @@ db_test!(account_edit_changes_only_what_it_may, |db| {
     let mut good = base.to_vec();
     good.extend([
         ("current_password", "Tulip-Harbor-93"),
-        ("password", "nuova1234"),
-        ("password_confirmation", "nuova1234"),
+        ("password", "Nuova-Lanterna-55"),
+        ("password_confirmation", "Nuova-Lanterna-55"),
     ]);
     let p = b.post("/account", &good).await;
     assert_eq!(p.status, StatusCode::OK, "{}", p.body);
     assert!(
         subscribers(&db)
-            .authenticate("carla", "nuova1234")
+            .authenticate("carla", "Nuova-Lanterna-55")
             .await
             .is_ok()
     );

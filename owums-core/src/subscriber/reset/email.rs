@@ -159,18 +159,24 @@ impl Subscribers {
     ///
     /// # Errors
     ///
-    /// [`Error::ResetLink`] for a link that does not work, [`Error::Invalid`] for a
-    /// password the rules refuse (the link stays usable then).
+    /// [`Error::ResetLink`] for a link that does not work (checked first), [`Error::Invalid`]
+    /// for a password the rules refuse (the link stays usable then).
     pub async fn reset_password(&self, token: &str, new_password: &str) -> Result<UserId> {
         let Some(hash) = token_hash(token) else {
             return Err(ResetLinkError::Unknown.into_error());
         };
         // The rules read the subscriber's own data, so find whose link it is first; the
         // transaction below checks the link again.
-        let owner = match self.store().password_reset(&hash).await? {
-            Some(row) => self.store().find_user(row.user_id.parse()?).await?,
-            None => None,
-        };
+        // (A link that cannot work says so before the password is looked at.)
+        let row = self
+            .store()
+            .password_reset(&hash)
+            .await?
+            .ok_or_else(|| ResetLinkError::Unknown.into_error())?;
+        if let Some(problem) = row.problem(crate::storage::now_utc()) {
+            return Err(ResetLinkError::from(problem).into_error());
+        }
+        let owner = self.store().find_user(row.user_id.parse()?).await?;
         let personal = owner
             .as_ref()
             .map(password::PersonalData::of_user)
