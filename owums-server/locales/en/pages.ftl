@@ -68,7 +68,6 @@ method-social = Social network account
 method-none = No verification
 
 err-required = This field is required.
-err-too-long = This is too long.
 err-username-length = The username must be 4 to 64 characters long.
 err-username-chars = The username may only contain letters, digits, dots, dashes and underscores.
 err-email = This is not a valid e-mail address.

@@ -68,7 +68,6 @@ method-social = Cuenta de una red social
 method-none = Sin verificación
 
 err-required = Este campo es obligatorio.
-err-too-long = El texto es demasiado largo.
 err-username-length = El nombre de usuario debe tener de 4 a 64 caracteres.
 err-username-chars = El nombre de usuario solo puede contener letras, cifras, puntos, guiones y guiones bajos.
 err-email = Esta no es una dirección de correo válida.

@@ -68,7 +68,6 @@ method-social = Account di un social network
 method-none = Nessuna verifica
 
 err-required = Questo campo è obbligatorio.
-err-too-long = Il testo è troppo lungo.
 err-username-length = Il nome utente deve avere da 4 a 64 caratteri.
 err-username-chars = Il nome utente può contenere solo lettere, cifre, punti, trattini e trattini bassi.
 err-email = Questo non è un indirizzo e-mail valido.

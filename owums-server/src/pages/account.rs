@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use chrono::Utc;
 use minijinja::{Value, context};
 use owums_core::subscriber::{
-    PasswordChange, PersonalData, ProfileUpdate, SessionQuery, SessionSort,
+    PasswordChange, PersonalData, ProfileUpdate, SessionQuery, SessionSort, TextField, clean_text,
 };
 use owums_core::{Email, Error, UserRecord, UserStatus};
 use poem::http::StatusCode;
@@ -268,6 +268,18 @@ async fn save(ctx: &mut Ctx, body: Body) -> Result<Response, Fail> {
         }
         Err(_) => {
             errors.insert("email", ctx.tr.t("err-email"));
+        }
+    }
+    // The core checks these again on save; checked here too so that every mistake of the
+    // form is shown at once.
+    for field in [
+        TextField::Address,
+        TextField::City,
+        TextField::Zip,
+        TextField::Country,
+    ] {
+        if let Err(e) = clean_text(field, form.get(field.name()), false) {
+            errors.insert(field.name(), crate::error::field_message(&ctx.tr, &e));
         }
     }
     change.address = Some(form.get("address").to_owned());
