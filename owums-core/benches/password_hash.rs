@@ -1,6 +1,9 @@
 //! Time of one password hash: what each login (argon2id verify) and each registration or
 //! password change (argon2id hash plus the RADIUS value) costs in CPU.
 //!
+//! Also the password strength check (zxcvbn) every new password goes through, on a typical
+//! password and on the slowest input found (the estimate reads at most 64 characters).
+//!
 //! `cargo bench -p owums-core --bench password_hash` (plain timed loop, no harness).
 //! `ROUNDS=50` sets how many hashes each figure is the median of.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -8,7 +11,7 @@
 use std::time::{Duration, Instant};
 
 use owums_core::PasswordFormat;
-use owums_core::subscriber::{hash_password, verify_password};
+use owums_core::subscriber::{PersonalData, hash_password, validate_password, verify_password};
 
 fn median(mut samples: Vec<Duration>) -> Duration {
     samples.sort_unstable();
@@ -40,6 +43,9 @@ fn main() {
     let params = hash.split('$').take(4).collect::<Vec<_>>().join("$");
     println!("argon2 parameters (PHC prefix): {params}");
     println!("{:<36} {:>10} {:>10}", "operation", "median", "min");
+    let personal = PersonalData::new(["mario.rossi", "mario.rossi@example.org", "Mario", "Rossi"]);
+    // The slowest pattern found for the estimate: mixed l33t words, dates and keyboard rows.
+    let worst = "p4$$w0rd!1985-12-31qwertyASDF".repeat(3);
     let rows: Vec<(&str, (Duration, Duration))> = vec![
         (
             "argon2id hash (registration)",
@@ -57,6 +63,18 @@ fn main() {
             "SHA-512 crypt (radcheck value)",
             time(rounds, || {
                 PasswordFormat::Crypt.encode(password).unwrap();
+            }),
+        ),
+        (
+            "strength check (zxcvbn, typical)",
+            time(rounds, || {
+                validate_password(password, &personal).unwrap();
+            }),
+        ),
+        (
+            "strength check (64 chars, worst)",
+            time(rounds, || {
+                let _ = validate_password(&worst, &personal);
             }),
         ),
         (

@@ -85,8 +85,8 @@ pub enum Problem {
     ControlCharacters,
     /// Not of the expected shape (an e-mail address, a phone number, a username).
     BadFormat,
-    /// A password without at least one letter and one digit.
-    NeedsLetterAndDigit,
+    /// A password too easy to guess, and why (from the zxcvbn strength estimate).
+    Guessable(Weakness),
     /// A secret the user typed (the current password) is wrong.
     Wrong,
     /// The value changed meanwhile (another request changed it first); try again.
@@ -103,6 +103,52 @@ pub enum Problem {
     Mismatch,
     /// Anything else; the English reason says what.
     Other,
+}
+
+/// Why a password is too easy to guess: the pages and the API say it in the user's
+/// language. Derived from the feedback of the zxcvbn strength estimate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Weakness {
+    /// It is, or is built from, the subscriber's own username, e-mail address, name or
+    /// mobile number.
+    Personal,
+    /// One of the most common passwords.
+    Common,
+    /// A common password with small changes (`p4ssw0rd`, a digit added).
+    SimilarToCommon,
+    /// A row or pattern of keys (`qwertyuiop`, `zxcvbn`).
+    KeyboardPattern,
+    /// Repeated characters or words (`aaaa`, `abcabc`).
+    Repeats,
+    /// A sequence (`abcdef`, `13579`).
+    Sequence,
+    /// Dates and years.
+    Dates,
+    /// A single dictionary word.
+    Word,
+    /// Names and surnames.
+    Names,
+    /// Too few or too common words for any other reason: add another word or two.
+    TooSimple,
+}
+
+impl Weakness {
+    /// Why, in English (for logs and the command line).
+    pub fn reason(self) -> &'static str {
+        match self {
+            Weakness::Personal => "it contains the username, e-mail address, name or mobile number",
+            Weakness::Common => "it is one of the most common passwords",
+            Weakness::SimilarToCommon => "it is similar to a commonly used password",
+            Weakness::KeyboardPattern => "rows and patterns of keys are easy to guess",
+            Weakness::Repeats => "repeated characters or words are easy to guess",
+            Weakness::Sequence => "sequences like abc or 6543 are easy to guess",
+            Weakness::Dates => "dates and years are easy to guess",
+            Weakness::Word => "a single word is easy to guess",
+            Weakness::Names => "names and surnames are easy to guess",
+            Weakness::TooSimple => "add another word or two; uncommon words are better",
+        }
+    }
 }
 
 /// One refused field of a form that is checked as a whole (a registration), so that every

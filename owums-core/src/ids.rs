@@ -117,7 +117,10 @@ impl Username {
             return Err(Error::refused(
                 "username",
                 Problem::BadFormat,
-                format!("may only contain letters, digits, `_`, `.` and `-` (found `{c}`)"),
+                format!(
+                    "may only contain letters, digits, `_`, `.` and `-` (found `{}`)",
+                    c.escape_default()
+                ),
             ));
         }
         Ok(Username(lower))

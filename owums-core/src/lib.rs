@@ -105,7 +105,7 @@ pub(crate) const RUNTIME_SETTINGS: &[&[settings::SettingDef]] = &[
 pub use accounting::{AccountingEvent, AccountingSink, AcctStatus, fold_gigawords};
 pub use async_trait::async_trait;
 pub use config::Config;
-pub use error::{Error, ErrorKind, FieldError, Problem, ResetLinkError, Result};
+pub use error::{Error, ErrorKind, FieldError, Problem, ResetLinkError, Result, Weakness};
 pub use ids::{AttributeKind, Email, GroupName, PhoneNumber, RadiusAttribute, UserId, Username};
 pub use plugin::{
     AccountingSinkFactory, BackgroundTask, Challenge, Expiry, Outcome, OutcomeHandler,

@@ -113,6 +113,19 @@ pub enum PostauthCommand {
 pub enum UserCommand {
     /// Create a subscriber.
     Create(UserCreate),
+    /// Set a subscriber's password (the password rules apply; other sessions stay).
+    Passwd {
+        /// Username.
+        username: String,
+        /// The new password, or `-` to read it from standard input.
+        #[arg(long)]
+        password: String,
+        /// Accept a password the strength estimate finds easy to guess (length and
+        /// characters are still checked): for test accounts and printed tickets the operator
+        /// chose on purpose.
+        #[arg(long)]
+        weak_password_ok: bool,
+    },
     /// Show one subscriber.
     Show {
         /// Username.
@@ -192,6 +205,11 @@ pub struct UserCreate {
     /// Language of the subscriber's pages and mail: en, it or es.
     #[arg(long, default_value = "en")]
     pub locale: String,
+    /// Accept a password the strength estimate finds easy to guess (length and characters
+    /// are still checked): for test accounts and printed tickets the operator chose on
+    /// purpose.
+    #[arg(long)]
+    pub weak_password_ok: bool,
 }
 
 /// `owums group …`.

@@ -11,6 +11,8 @@ use owums_core::{
     Store, Subscribers, UserRecord, Username,
 };
 
+use owums_core::subscriber::escape_for_terminal as shown;
+
 use crate::cli::{Cli, Command, GroupCommand, NasCommand, UserCommand, UserCreate};
 
 fn load_config(cli: &Cli, listen: Option<&str>) -> anyhow::Result<Config> {
@@ -127,8 +129,8 @@ fn new_user(args: &UserCreate) -> anyhow::Result<NewUser> {
         password: read_password(&args.password)?,
         email: args.email.as_deref().map(Email::try_new).transpose()?,
         mobile: args.mobile.as_deref().map(PhoneNumber::parse).transpose()?,
-        given_name: args.given_name.clone(),
-        surname: args.surname.clone(),
+        given_name: args.given_name.trim().to_owned(),
+        surname: args.surname.trim().to_owned(),
         verification_method: args.method.clone(),
         // An operator creating a user attests the EULA was accepted (signed at the desk).
         eula_accepted: true,
@@ -159,8 +161,27 @@ async fn user(config: &Config, cmd: UserCommand) -> anyhow::Result<()> {
                 .iter()
                 .map(|g| GroupName::try_new(g))
                 .collect::<Result<Vec<_>, _>>()?;
-            let u = s.create(new, args.verified, &groups).await?;
+            let u = if args.weak_password_ok {
+                s.create_with_weak_password(new, args.verified, &groups)
+                    .await?
+            } else {
+                s.create(new, args.verified, &groups).await?
+            };
             println!("created {} ({})", u.username, u.status().as_str());
+        }
+        UserCommand::Passwd {
+            username,
+            password,
+            weak_password_ok,
+        } => {
+            let u = s.find(&username).await?;
+            let password = read_password(&password)?;
+            if weak_password_ok {
+                s.set_weak_password(u.id, &password).await?;
+            } else {
+                s.set_password(u.id, &password).await?;
+            }
+            println!("password of {} changed", u.username);
         }
         UserCommand::Show { username } => {
             let u = s.find(&username).await?;
@@ -176,8 +197,8 @@ async fn user(config: &Config, cmd: UserCommand) -> anyhow::Result<()> {
                     "{:<24} {:<11} {:<10} {:<30} {}",
                     u.username.as_str(),
                     u.status().as_str(),
-                    u.verification_method,
-                    u.email.as_ref().map_or("", |e| e.as_str()),
+                    shown(&u.verification_method),
+                    shown(u.email.as_ref().map_or("", |e| e.as_str())),
                     u.created_at.format("%Y-%m-%d %H:%M")
                 );
             }
@@ -207,7 +228,9 @@ fn report(u: UserRecord) {
 async fn print_user(store: &Store, u: &UserRecord) -> anyhow::Result<()> {
     let groups = store.user_groups(u.id).await?;
     let group_list: Vec<String> = groups.iter().map(|(g, p)| format!("{g} ({p})")).collect();
-    let opt = |o: Option<&str>| o.unwrap_or("-").to_owned();
+    // Names and other text come from subscribers: escaped, so a stored ESC sequence cannot
+    // drive the operator's terminal.
+    let opt = |o: Option<&str>| shown(o.unwrap_or("-"));
     println!("username:     {}", u.username);
     println!("id:           {}", u.id);
     println!("status:       {}", u.status().as_str());
@@ -215,13 +238,27 @@ async fn print_user(store: &Store, u: &UserRecord) -> anyhow::Result<()> {
         "radius user:  {}",
         if u.is_radius_valid() { "yes" } else { "no" }
     );
-    println!("method:       {}", u.verification_method);
+    println!("method:       {}", shown(&u.verification_method));
     println!("e-mail:       {}", opt(u.email.as_ref().map(Email::as_str)));
     println!(
         "mobile:       {}",
         opt(u.mobile.as_ref().map(PhoneNumber::as_str))
     );
-    println!("name:         {} {}", u.given_name, u.surname);
+    println!(
+        "name:         {} {}",
+        shown(&u.given_name),
+        shown(&u.surname)
+    );
+    for (label, value) in [
+        ("address:      ", &u.address),
+        ("city:         ", &u.city),
+        ("zip:          ", &u.zip),
+        ("country:      ", &u.country),
+    ] {
+        if !value.is_empty() {
+            println!("{label}{}", shown(value));
+        }
+    }
     println!(
         "verified at:  {}",
         u.verified_at.map_or("-".to_owned(), |t| t.to_rfc3339())
@@ -234,7 +271,7 @@ async fn print_user(store: &Store, u: &UserRecord) -> anyhow::Result<()> {
             "not accepted"
         }
     );
-    println!("locale:       {}", u.locale);
+    println!("locale:       {}", shown(&u.locale));
     println!("groups:       {}", group_list.join(", "));
     println!("created at:   {}", u.created_at.to_rfc3339());
     Ok(())

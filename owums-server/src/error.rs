@@ -3,7 +3,7 @@
 //! endpoints all answer from it, so a given failure says the same everywhere, and every 5xx
 //! is logged here, once, with its whole cause chain (never the message shown to the user).
 
-use owums_core::{Error, ErrorKind, FieldError, Problem, ResetLinkError};
+use owums_core::{Error, ErrorKind, FieldError, Problem, ResetLinkError, Weakness};
 use poem::http::StatusCode;
 
 use crate::i18n::Translator;
@@ -45,9 +45,28 @@ pub(crate) fn field_message(tr: &Translator, f: &FieldError) -> String {
         ("mobile", Problem::BadFormat) => tr.t("err-mobile"),
         ("birth_date", Problem::BadFormat | Problem::OutOfRange) => tr.t("err-date"),
         (_, Problem::Required) => tr.t("err-required"),
-        (_, Problem::TooLong { .. } | Problem::ControlCharacters) => tr.t("err-too-long"),
+        (_, Problem::TooLong { max }) => tr.t_with("err-too-long-max", (("max", max as i64),)),
+        (_, Problem::ControlCharacters) => tr.t("err-control"),
         _ => refusal(tr, f.field, f.problem, &f.reason),
     }
+}
+
+/// Why a password is too easy to guess, in the user's language: the same sentence on every
+/// page and in the API.
+pub(crate) fn guessable(tr: &Translator, w: Weakness) -> String {
+    let id = match w {
+        Weakness::Personal => "password-weak-personal",
+        Weakness::Common => "password-weak-common",
+        Weakness::SimilarToCommon => "password-weak-similar",
+        Weakness::KeyboardPattern => "password-weak-keyboard",
+        Weakness::Repeats => "password-weak-repeats",
+        Weakness::Sequence => "password-weak-sequence",
+        Weakness::Dates => "password-weak-dates",
+        Weakness::Word => "password-weak-word",
+        Weakness::Names => "password-weak-names",
+        _ => "password-weak-simple",
+    };
+    format!("{} {}", tr.t("password-guessable"), tr.t(id))
 }
 
 /// The name the API (and the forms) give to a core field.
@@ -69,10 +88,10 @@ fn refusal(tr: &Translator, field: &'static str, problem: Problem, reason: &str)
     let name = field_name(field);
     match (name, problem) {
         ("current_password", Problem::Wrong) => tr.t("api-current-password-wrong"),
-        ("password", Problem::TooShort { .. }) => tr.t("api-password-short"),
-        ("password", Problem::TooLong { .. }) => tr.t("api-password-long"),
-        ("password", Problem::NeedsLetterAndDigit) => tr.t("api-password-letter-digit"),
-        ("password", Problem::ControlCharacters) => tr.t("api-password-control"),
+        ("password" | "new_password", Problem::TooShort { .. }) => tr.t("api-password-short"),
+        ("password" | "new_password", Problem::TooLong { .. }) => tr.t("api-password-long"),
+        ("password" | "new_password", Problem::Guessable(w)) => guessable(tr, w),
+        ("password" | "new_password", Problem::ControlCharacters) => tr.t("api-password-control"),
         (_, Problem::Required) => tr.t_with("error-field-required", (("field", name),)),
         (_, Problem::TooShort { min }) => tr.t_with(
             "error-field-too-short",

@@ -251,7 +251,7 @@ db_test!(profile_update_is_all_or_nothing, |db| {
             bad(ProfileUpdate {
                 password: Some(PasswordChange {
                     current: "wrong-pass1".into(),
-                    new: "newpass99".into(),
+                    new: "Velvet-Pine-381".into(),
                 }),
                 ..Default::default()
             }),
@@ -260,7 +260,7 @@ db_test!(profile_update_is_all_or_nothing, |db| {
         (
             bad(ProfileUpdate {
                 password: Some(PasswordChange {
-                    current: "password1".into(),
+                    current: "Tulip-Harbor-93".into(),
                     new: "short".into(),
                 }),
                 ..Default::default()
@@ -274,7 +274,7 @@ db_test!(profile_update_is_all_or_nothing, |db| {
         let now = db.store.find_user(alice.id).await.unwrap().unwrap();
         assert_eq!(now, changed, "nothing changed after: {err}");
     }
-    assert!(s.authenticate("alice", "password1").await.is_ok());
+    assert!(s.authenticate("alice", "Tulip-Harbor-93").await.is_ok());
     let unknown = s
         .update_profile(owums_core::UserId::random(), ProfileUpdate::default(), None)
         .await
@@ -307,16 +307,16 @@ db_test!(password_change_ends_other_sessions, |db| {
         .unwrap();
     let update = ProfileUpdate {
         password: Some(PasswordChange {
-            current: "password1".into(),
-            new: "n3w-secret".into(),
+            current: "Tulip-Harbor-93".into(),
+            new: "Brisk-Otter-264".into(),
         }),
         ..Default::default()
     };
     s.update_profile(alice.id, update, Some(current.as_str()))
         .await
         .unwrap();
-    assert!(s.authenticate("alice", "n3w-secret").await.is_ok());
-    assert!(s.authenticate("alice", "password1").await.is_err());
+    assert!(s.authenticate("alice", "Brisk-Otter-264").await.is_ok());
+    assert!(s.authenticate("alice", "Tulip-Harbor-93").await.is_err());
     let radius_after = db
         .store
         .radius_view(RadiusView::Check, "alice")

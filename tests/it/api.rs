@@ -107,7 +107,7 @@ impl Client {
 
 fn registration(name: &str) -> Value {
     json!({
-        "username": name, "password": "password1", "verification_method": "phone",
+        "username": name, "password": "Tulip-Harbor-93", "verification_method": "phone",
         "mobile": "+39 334 1234567", "email": format!("{name}@example.org"),
         "given_name": "Anna", "surname": "Bianchi", "birth_date": "1990-05-17",
         "address": "Via Roma 1", "city": "Roma", "zip": "00100", "country": "Italia",
@@ -169,7 +169,7 @@ db_test!(api_register_login_profile_logout, |db| {
         .await;
     assert_eq!(
         es.expect(StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
-        "La contraseña debe contener al menos una letra y un dígito."
+        "Esta contraseña es demasiado fácil de adivinar: las secuencias como abc o 6543 son fáciles de adivinar."
     );
     assert_eq!(db.store.count_users().await.unwrap(), 0, "nothing stored");
 
@@ -203,11 +203,11 @@ db_test!(api_register_login_profile_logout, |db| {
         wrong.expect(StatusCode::UNAUTHORIZED, "unauthorized"),
         "Nome utente o password errati."
     );
-    let ok = login("ANNA", "password1", "").await;
+    let ok = login("ANNA", "Tulip-Harbor-93", "").await;
     assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
     let second = ok.body["token"].as_str().unwrap().to_owned();
     assert!(ok.headers.get(header::SET_COOKIE).is_none());
-    let with_cookie = login("anna", "password1", "?cookie=true").await;
+    let with_cookie = login("anna", "Tulip-Harbor-93", "?cookie=true").await;
     let cookie = with_cookie
         .headers
         .get(header::SET_COOKIE)
@@ -285,7 +285,7 @@ db_test!(api_register_login_profile_logout, |db| {
         off.expect(StatusCode::FORBIDDEN, "inactive"),
         "Questo account è disattivato."
     );
-    login("anna", "password1", "")
+    login("anna", "Tulip-Harbor-93", "")
         .await
         .expect(StatusCode::UNAUTHORIZED, "unauthorized");
 });
@@ -338,7 +338,7 @@ db_test!(api_profile_update, |db| {
     .await;
     taken.expect(StatusCode::CONFLICT, "conflict");
     let wrong = patch(
-        json!({"city": "Milano", "current_password": "nope-nope1", "new_password": "n3w-secret"}),
+        json!({"city": "Milano", "current_password": "nope-nope1", "new_password": "Brisk-Otter-264"}),
         &token,
     )
     .await;
@@ -346,7 +346,7 @@ db_test!(api_profile_update, |db| {
         wrong.expect(StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
         "La password attuale è errata."
     );
-    patch(json!({"new_password": "n3w-secret"}), &token)
+    patch(json!({"new_password": "Brisk-Otter-264"}), &token)
         .await
         .expect(StatusCode::UNPROCESSABLE_ENTITY, "invalid");
     patch(json!({"zip": "1".repeat(30)}), &token)
@@ -368,7 +368,7 @@ db_test!(api_profile_update, |db| {
             Method::POST,
             "/api/v1/account/token",
             None,
-            Some(json!({"username": "carla", "password": "password1"})),
+            Some(json!({"username": "carla", "password": "Tulip-Harbor-93"})),
         )
         .await
         .body["token"]
@@ -376,7 +376,7 @@ db_test!(api_profile_update, |db| {
         .unwrap()
         .to_owned();
     let changed = patch(
-        json!({"current_password": "password1", "new_password": "n3w-secret"}),
+        json!({"current_password": "Tulip-Harbor-93", "new_password": "Brisk-Otter-264"}),
         &token,
     )
     .await;
@@ -391,7 +391,7 @@ db_test!(api_profile_update, |db| {
         StatusCode::OK,
         "this session stays"
     );
-    assert!(s.authenticate("carla", "n3w-secret").await.is_ok());
+    assert!(s.authenticate("carla", "Brisk-Otter-264").await.is_ok());
 });
 
 db_test!(api_sessions_usage_and_verification, |db| {
@@ -545,12 +545,12 @@ db_test!(api_password_reset, |db| {
     confirm(&link, "short")
         .await
         .expect(StatusCode::UNPROCESSABLE_ENTITY, "invalid");
-    confirm(&"0".repeat(64), "n3w-secret")
+    confirm(&"0".repeat(64), "Brisk-Otter-264")
         .await
         .expect(StatusCode::FORBIDDEN, "reset_link_invalid");
-    let done = confirm(&link, "n3w-secret").await;
+    let done = confirm(&link, "Brisk-Otter-264").await;
     assert_eq!(done.status, StatusCode::OK, "{}", done.body);
-    let again = confirm(&link, "an0ther-one").await;
+    let again = confirm(&link, "Hazel-Drift-330").await;
     assert_eq!(
         again.expect(StatusCode::FORBIDDEN, "reset_link_used"),
         "Questo link per reimpostare la password è già stato usato. Richiedine uno nuovo."
@@ -560,7 +560,7 @@ db_test!(api_password_reset, |db| {
         .expect(StatusCode::UNAUTHORIZED, "unauthorized");
     assert!(
         subscribers(&db)
-            .authenticate("elena", "n3w-secret")
+            .authenticate("elena", "Brisk-Otter-264")
             .await
             .is_ok()
     );
@@ -576,12 +576,12 @@ db_test!(api_password_reset, |db| {
     db.exec("UPDATE owums_password_resets SET expires_at = '2000-01-01 00:00:00'")
         .await
         .unwrap();
-    confirm(&link, "an0ther-one")
+    confirm(&link, "Hazel-Drift-330")
         .await
         .expect(StatusCode::FORBIDDEN, "reset_link_expired");
     assert!(
         subscribers(&db)
-            .authenticate("elena", "n3w-secret")
+            .authenticate("elena", "Brisk-Otter-264")
             .await
             .is_ok(),
         "unchanged"

@@ -31,7 +31,7 @@ db_test!(
         let vera = s.create(new_user("vera"), true, &[]).await.unwrap();
         let elsewhere = other_process(&db).await;
         let accepted = async |cli: &TestClient<_>| {
-            let (_, body) = post(cli, "authorize", &auth_body("vera", "password1")).await;
+            let (_, body) = post(cli, "authorize", &auth_body("vera", "Tulip-Harbor-93")).await;
             !body.is_empty() && parsed(&body)["control:Auth-Type"] == "Accept"
         };
         let mut long = config(&db);
@@ -76,7 +76,7 @@ db_test!(authorize_cache_sees_a_write_of_any_storage_method, |db| {
     long.freeradius.authorize_cache_ms = 60_000;
     let cli = client(&long, &db, "127.0.0.1");
     let accepted = async || {
-        let (_, body) = post(&cli, "authorize", &auth_body("vera", "password1")).await;
+        let (_, body) = post(&cli, "authorize", &auth_body("vera", "Tulip-Harbor-93")).await;
         !body.is_empty() && parsed(&body)["control:Auth-Type"] == "Accept"
     };
     assert!(accepted().await);
@@ -114,7 +114,7 @@ db_test!(
         .with_reads_cache(reads);
         let request = AuthorizeRequest {
             username: "vera".to_owned(),
-            password: "password1".to_owned(),
+            password: "Tulip-Harbor-93".to_owned(),
             ..AuthorizeRequest::default()
         };
         let accepted = async || {

@@ -318,7 +318,7 @@ async fn password_reset_follows_the_link_from_the_mail() {
         .await;
     assert!(
         site.subscribers()
-            .authenticate("paolo", "password1")
+            .authenticate("paolo", "Tulip-Harbor-93")
             .await
             .is_err()
     );

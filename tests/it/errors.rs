@@ -136,7 +136,7 @@ async fn no_token_or_password_reaches_the_log_at_debug() {
         token.as_str(),
         "Secr3t-new-pass",
         bearer.as_str(),
-        "password1",
+        "Tulip-Harbor-93",
     ] {
         assert!(!text.contains(secret), "{secret} in the log:\n{text}");
     }

@@ -137,7 +137,7 @@ db_test!(authorize_accepts_with_group_and_counter_replies, |db| {
     s.create(new_user("vera"), true, &[]).await.unwrap();
     let cli = client(&config(&db), &db, "127.0.0.1");
 
-    let (status, body) = post(&cli, "authorize", &auth_body("lara", "password1")).await;
+    let (status, body) = post(&cli, "authorize", &auth_body("lara", "Tulip-Harbor-93")).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(
         parsed(&body),
@@ -145,7 +145,7 @@ db_test!(authorize_accepts_with_group_and_counter_replies, |db| {
                "Session-Timeout": 10800, "CoovaChilli-Max-Total-Octets": 3_000_000_000_i64})
     );
     // the default group's replies; no counters
-    let (status, body) = post(&cli, "authorize", &auth_body("vera", "password1")).await;
+    let (status, body) = post(&cli, "authorize", &auth_body("vera", "Tulip-Harbor-93")).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
         parsed(&body),
@@ -156,13 +156,13 @@ db_test!(authorize_accepts_with_group_and_counter_replies, |db| {
     let (status, body) = post(
         &cli,
         "authorize",
-        &auth_body("vera@example.org", "password1"),
+        &auth_body("vera@example.org", "Tulip-Harbor-93"),
     )
     .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(parsed(&body)["control:Auth-Type"], "Accept");
     let native = json!({"User-Name": {"type": "string", "value": ["vera"]},
-                        "User-Password": {"type": "string", "value": ["password1"]}});
+                        "User-Password": {"type": "string", "value": ["Tulip-Harbor-93"]}});
     let (status, body) = post(&cli, "authorize", &native).await;
     assert_eq!(
         (status, parsed(&body)["control:Auth-Type"].clone()),
@@ -182,7 +182,7 @@ db_test!(authorize_accepts_with_group_and_counter_replies, |db| {
     stop["output_octets"] = json!("2000");
     stop["terminate_cause"] = json!("User-Request");
     assert_eq!(post(&cli, "accounting", &stop).await.0, StatusCode::OK);
-    let (_, body) = post(&cli, "authorize", &auth_body("lara", "password1")).await;
+    let (_, body) = post(&cli, "authorize", &auth_body("lara", "Tulip-Harbor-93")).await;
     let body = parsed(&body);
     assert_eq!(body["Session-Timeout"], 7200, "{body}");
     assert_eq!(
@@ -209,16 +209,16 @@ db_test!(authorize_rejects_each_case_as_openwisp_does, |db| {
     let cli = client(&config(&db), &db, "127.0.0.1");
     for (user, password) in [
         ("vera", "wrong-password1"),
-        ("nobody", "password1"),
-        ("umberto", "password1"),
-        ("dina", "password1"),
-        ("ivan", "password1"),
+        ("nobody", "Tulip-Harbor-93"),
+        ("umberto", "Tulip-Harbor-93"),
+        ("dina", "Tulip-Harbor-93"),
+        ("ivan", "Tulip-Harbor-93"),
         ("", ""),
     ] {
         let (status, body) = post(&cli, "authorize", &auth_body(user, password)).await;
         assert_eq!((status, body.as_str()), (StatusCode::OK, ""), "{user}");
     }
-    let (status, body) = post(&cli, "authorize", &auth_body("dora", "password1")).await;
+    let (status, body) = post(&cli, "authorize", &auth_body("dora", "Tulip-Harbor-93")).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
         parsed(&body),
@@ -252,10 +252,10 @@ db_test!(authorize_enforces_daily_time_and_simultaneous_use, |db| {
         StatusCode::CREATED
     );
     // the same device on the same AP may re-authenticate
-    let (status, _) = post(&cli, "authorize", &auth_body("lara", "password1")).await;
+    let (status, _) = post(&cli, "authorize", &auth_body("lara", "Tulip-Harbor-93")).await;
     assert_eq!(status, StatusCode::OK);
     // another device is one session too many
-    let mut other = auth_body("lara", "password1");
+    let mut other = auth_body("lara", "Tulip-Harbor-93");
     other["calling_station_id"] = json!("99-99-99-99-99-99");
     let (status, body) = post(&cli, "authorize", &other).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
@@ -267,7 +267,7 @@ db_test!(authorize_enforces_daily_time_and_simultaneous_use, |db| {
     let mut stop = acct_body("Stop", "u1", "lara");
     stop["session_time"] = json!(10800);
     assert_eq!(post(&cli, "accounting", &stop).await.0, StatusCode::OK);
-    let (status, body) = post(&cli, "authorize", &auth_body("lara", "password1")).await;
+    let (status, body) = post(&cli, "authorize", &auth_body("lara", "Tulip-Harbor-93")).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
         parsed(&body),
@@ -284,41 +284,41 @@ db_test!(
         let accepted =
             |body: &str| !body.is_empty() && parsed(body)["control:Auth-Type"] == "Accept";
         assert!(accepted(
-            &post(&cli, "authorize", &auth_body("vera", "password1"))
+            &post(&cli, "authorize", &auth_body("vera", "Tulip-Harbor-93"))
                 .await
                 .1
         ));
         assert!(accepted(
-            &post(&cli, "authorize", &auth_body("vera", "password1"))
+            &post(&cli, "authorize", &auth_body("vera", "Tulip-Harbor-93"))
                 .await
                 .1
         ));
-        s.set_password(vera.id, "new-password2").await.unwrap();
+        s.set_password(vera.id, "Amber-Canyon-715").await.unwrap();
         assert!(!accepted(
-            &post(&cli, "authorize", &auth_body("vera", "password1"))
+            &post(&cli, "authorize", &auth_body("vera", "Tulip-Harbor-93"))
                 .await
                 .1
         ));
         assert!(accepted(
-            &post(&cli, "authorize", &auth_body("vera", "new-password2"))
+            &post(&cli, "authorize", &auth_body("vera", "Amber-Canyon-715"))
                 .await
                 .1
         ));
         s.disable(vera.id).await.unwrap();
         assert!(!accepted(
-            &post(&cli, "authorize", &auth_body("vera", "new-password2"))
+            &post(&cli, "authorize", &auth_body("vera", "Amber-Canyon-715"))
                 .await
                 .1
         ));
         s.enable(vera.id).await.unwrap();
         assert!(accepted(
-            &post(&cli, "authorize", &auth_body("vera", "new-password2"))
+            &post(&cli, "authorize", &auth_body("vera", "Amber-Canyon-715"))
                 .await
                 .1
         ));
         s.delete(vera.id).await.unwrap();
         assert!(!accepted(
-            &post(&cli, "authorize", &auth_body("vera", "new-password2"))
+            &post(&cli, "authorize", &auth_body("vera", "Amber-Canyon-715"))
                 .await
                 .1
         ));
@@ -449,9 +449,13 @@ db_test!(freeradius_api_refuses_strangers_and_garbage, |db| {
         StatusCode::FORBIDDEN
     );
     assert_eq!(
-        post(&stranger, "authorize", &auth_body("vera", "password1"))
-            .await
-            .0,
+        post(
+            &stranger,
+            "authorize",
+            &auth_body("vera", "Tulip-Harbor-93")
+        )
+        .await
+        .0,
         StatusCode::FORBIDDEN
     );
     assert!(
@@ -490,7 +494,7 @@ db_test!(freeradius_api_refuses_strangers_and_garbage, |db| {
     off.freeradius.token = String::new();
     let off = client(&off, &db, "127.0.0.1");
     assert_eq!(
-        post(&off, "authorize", &auth_body("vera", "password1"))
+        post(&off, "authorize", &auth_body("vera", "Tulip-Harbor-93"))
             .await
             .0,
         StatusCode::NOT_FOUND

@@ -156,11 +156,11 @@ async fn scenario(db: TestDb) {
     let fr = Arc::new(fr);
     let mac = "11-22-33-44-55-66";
 
-    let vera = login(&fr, "vera", "password1", mac).await;
+    let vera = login(&fr, "vera", "Tulip-Harbor-93", mac).await;
     assert!(vera.is_accept(), "{}\n{}", vera.raw, fr.log_tail(60));
     assert_eq!(vera.attr("Session-Timeout"), Some("3600"), "{}", vera.raw);
     assert_eq!(vera.attr("Idle-Timeout"), Some("600"), "{}", vera.raw);
-    let lara = login(&fr, "lara", "password1", mac).await;
+    let lara = login(&fr, "lara", "Tulip-Harbor-93", mac).await;
     assert!(lara.is_accept(), "{}", lara.raw);
     assert_eq!(lara.attr("Session-Timeout"), Some("10800"), "{}", lara.raw);
     assert_eq!(
@@ -173,15 +173,15 @@ async fn scenario(db: TestDb) {
 
     for (user, password) in [
         ("vera", "wrong-password1"),
-        ("nobody", "password1"),
-        ("umberto", "password1"),
-        ("dina", "password1"),
-        ("ivan", "password1"),
+        ("nobody", "Tulip-Harbor-93"),
+        ("umberto", "Tulip-Harbor-93"),
+        ("dina", "Tulip-Harbor-93"),
+        ("ivan", "Tulip-Harbor-93"),
     ] {
         let r = login(&fr, user, password, mac).await;
         assert!(r.is_reject(), "{user}: {}\n{}", r.raw, fr.log_tail(40));
     }
-    let dora = login(&fr, "dora", "password1", mac).await;
+    let dora = login(&fr, "dora", "Tulip-Harbor-93", mac).await;
     assert!(dora.is_reject(), "{}", dora.raw);
     assert_eq!(
         dora.attr("Reply-Message"),
@@ -189,7 +189,7 @@ async fn scenario(db: TestDb) {
         "{}",
         dora.raw
     );
-    let tina = login(&fr, "tina", "password1", mac).await;
+    let tina = login(&fr, "tina", "Tulip-Harbor-93", mac).await;
     assert!(tina.is_reject(), "{}", tina.raw);
     assert_eq!(
         tina.attr("Reply-Message"),
@@ -223,7 +223,7 @@ async fn scenario(db: TestDb) {
     assert_eq!(rows[0].acctstoptime, None);
 
     // Simultaneous-Use: another device is refused, the same one may re-authenticate
-    let other = login(&fr, "lara", "password1", "99-99-99-99-99-99").await;
+    let other = login(&fr, "lara", "Tulip-Harbor-93", "99-99-99-99-99-99").await;
     assert!(other.is_reject(), "{}", other.raw);
     assert_eq!(
         other.attr("Reply-Message"),
@@ -231,7 +231,7 @@ async fn scenario(db: TestDb) {
         "{}",
         other.raw
     );
-    let again = login(&fr, "lara", "password1", mac).await;
+    let again = login(&fr, "lara", "Tulip-Harbor-93", mac).await;
     assert!(again.is_accept(), "{}", again.raw);
     assert_eq!(
         again.attr("Session-Timeout"),
@@ -256,7 +256,7 @@ async fn scenario(db: TestDb) {
     assert_eq!(rows[0].acctterminatecause, "User-Request");
     assert_eq!(rows[0].acctinputoctets, Some((1_i64 << 32) + 900));
     // over 4 GB today: the daily traffic limit is reached
-    let over = login(&fr, "lara", "password1", mac).await;
+    let over = login(&fr, "lara", "Tulip-Harbor-93", mac).await;
     assert!(over.is_reject(), "{}", over.raw);
     assert_eq!(
         over.attr("Reply-Message"),

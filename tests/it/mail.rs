@@ -264,7 +264,7 @@ db_test!(reset_mail_in_two_languages_carries_a_working_link, |db| {
         );
         let name = user.username.as_str();
         s.authenticate(name, new_password).await.unwrap();
-        assert!(s.authenticate(name, "password1").await.is_err());
+        assert!(s.authenticate(name, "Tulip-Harbor-93").await.is_err());
     }
 });
 

@@ -14,6 +14,7 @@ mod freeradius_rest;
 mod freeradius_rest_e2e;
 mod headers;
 mod housekeeping;
+mod input;
 mod mail;
 mod maintenance;
 mod pages;

@@ -112,11 +112,11 @@ db_test!(
         s.create(new_user("dora"), true, &disabled).await.unwrap();
 
         let fr = std::sync::Arc::new(start(&db, true).await);
-        let ok = auth(&fr, "vera", "password1").await;
+        let ok = auth(&fr, "vera", "Tulip-Harbor-93").await;
         assert!(ok.is_accept(), "{}\n{}", ok.raw, fr.log_tail(40));
         assert_eq!(ok.attr("Session-Timeout"), Some("3600"), "{}", ok.raw);
         assert_eq!(ok.attr("Idle-Timeout"), Some("600"), "{}", ok.raw);
-        let gold = auth(&fr, "gold", "password1").await;
+        let gold = auth(&fr, "gold", "Tulip-Harbor-93").await;
         assert!(gold.is_accept(), "{}", gold.raw);
         assert_eq!(
             gold.attr("Reply-Message"),
@@ -137,7 +137,7 @@ db_test!(
             ("noel", "EULA not accepted"),
             ("nobody", "unknown"),
         ] {
-            let r = auth(&fr, user, "password1").await;
+            let r = auth(&fr, user, "Tulip-Harbor-93").await;
             assert!(
                 r.is_reject(),
                 "{why} user {user} must be rejected: {}",
@@ -145,10 +145,10 @@ db_test!(
             );
         }
         assert!(
-            auth(&fr, "vera", "password2").await.is_reject(),
+            auth(&fr, "vera", "Maple-Sonnet-48").await.is_reject(),
             "wrong password"
         );
-        let r = auth(&fr, "dora", "password1").await;
+        let r = auth(&fr, "dora", "Tulip-Harbor-93").await;
         assert!(
             r.is_reject(),
             "the seeded Disabled group rejects its members: {}",
@@ -165,12 +165,12 @@ db_test!(
         let vera = user_id(&s, "vera").await;
         s.disable(vera).await.unwrap();
         assert!(
-            auth(&fr, "vera", "password1").await.is_reject(),
+            auth(&fr, "vera", "Tulip-Harbor-93").await.is_reject(),
             "disabled user"
         );
         s.enable(vera).await.unwrap();
         assert!(
-            auth(&fr, "vera", "password1").await.is_accept(),
+            auth(&fr, "vera", "Tulip-Harbor-93").await.is_accept(),
             "re-enabled user"
         );
 
@@ -293,12 +293,12 @@ db_test!(nas_added_with_the_command_is_a_radius_client, |db| {
     .unwrap();
     let fr = std::sync::Arc::new(start(&db, false).await);
     let r = radius(&fr, |fr| {
-        fr.authenticate_with_secret("vera", "password1", "nas-s3cret")
+        fr.authenticate_with_secret("vera", "Tulip-Harbor-93", "nas-s3cret")
     })
     .await;
     assert!(r.is_accept(), "{}\n{}", r.raw, fr.log_tail(40));
     let r = radius(&fr, |fr| {
-        fr.authenticate_with_secret("vera", "password1", "other-secret")
+        fr.authenticate_with_secret("vera", "Tulip-Harbor-93", "other-secret")
     })
     .await;
     assert_eq!(r.code, None, "a wrong shared secret gets no answer");
@@ -322,9 +322,9 @@ async fn freeradius_checks_every_password_format() {
     }
     let fr = std::sync::Arc::new(start(&db, true).await);
     for name in ["crypt", "ntuser", "clear"] {
-        let r = radius(&fr, move |fr| fr.authenticate(name, "password1")).await;
+        let r = radius(&fr, move |fr| fr.authenticate(name, "Tulip-Harbor-93")).await;
         assert!(r.is_accept(), "{name}: {}\n{}", r.raw, fr.log_tail(30));
-        let r = radius(&fr, move |fr| fr.authenticate(name, "password9")).await;
+        let r = radius(&fr, move |fr| fr.authenticate(name, "Lunar-Basil-906")).await;
         assert!(r.is_reject(), "{name} with a wrong password: {}", r.raw);
     }
 }
@@ -349,7 +349,7 @@ async fn restricted_user_is_enough(db: TestDb, grants: &[String], cleanup: &[Str
             host,
             port,
             user: user.to_owned(),
-            password: "radpass1".to_owned(),
+            password: "Copper-Fjord-72".to_owned(),
             database,
         },
         SqlBackend::Mysql {
@@ -361,7 +361,7 @@ async fn restricted_user_is_enough(db: TestDb, grants: &[String], cleanup: &[Str
             host,
             port,
             user: user.to_owned(),
-            password: "radpass1".to_owned(),
+            password: "Copper-Fjord-72".to_owned(),
             database,
         },
         other => other,
@@ -373,7 +373,7 @@ async fn restricted_user_is_enough(db: TestDb, grants: &[String], cleanup: &[Str
     .unwrap()
     .unwrap_or_else(|e| panic!("FreeRADIUS as {}: {e}", "the restricted user"));
     let fr = std::sync::Arc::new(fr);
-    let ok = auth(&fr, "vera", "password1").await;
+    let ok = auth(&fr, "vera", "Tulip-Harbor-93").await;
     assert!(ok.is_accept(), "{}\n{}", ok.raw, fr.log_tail(40));
     assert!(auth(&fr, "vera", "bad-pass1").await.is_reject());
     for (status, t) in [("Start", 0), ("Interim-Update", 60), ("Stop", 120)] {
@@ -416,7 +416,7 @@ async fn documented_grants_suffice_postgres() {
     };
     let role = format!("radius_{}", &uuid_suffix());
     let grants = [
-        format!("CREATE ROLE {role} LOGIN PASSWORD 'radpass1'"),
+        format!("CREATE ROLE {role} LOGIN PASSWORD 'Copper-Fjord-72'"),
         format!(
             "GRANT SELECT ON radcheck, radreply, radusergroup, radgroupcheck, radgroupreply, nas TO {role}"
         ),
@@ -439,7 +439,7 @@ async fn documented_grants_suffice_mysql() {
     };
     let user = format!("radius_{}", &uuid_suffix());
     let who = format!("'{user}'@'%'");
-    let mut grants = vec![format!("CREATE USER {who} IDENTIFIED BY 'radpass1'")];
+    let mut grants = vec![format!("CREATE USER {who} IDENTIFIED BY 'Copper-Fjord-72'")];
     for t in [
         "radcheck",
         "radreply",

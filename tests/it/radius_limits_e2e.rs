@@ -14,7 +14,7 @@ use crate::radius_e2e::{auth, radius, start};
 use crate::support::freeradius::{FreeRadius, RadiusReply};
 use crate::support::{TestDb, db_test, new_user, subscribers};
 
-/// A group with one check item and a verified member `user` (password `password1`).
+/// A group with one check item and a verified member `user` (password `Tulip-Harbor-93`).
 async fn limited_member(db: &TestDb, group: &str, check: &str, user: &str) {
     let group = GroupName::try_new(group).unwrap();
     db.store
@@ -122,17 +122,17 @@ db_test!(sql_mode_enforces_max_daily_session, |db| {
     let fr = Arc::new(start(&db, true).await);
     let midnight = today().await;
 
-    let r = auth(&fr, "tina", "password1").await;
+    let r = auth(&fr, "tina", "Tulip-Harbor-93").await;
     assert!(r.is_accept(), "{}\n{}", r.raw, fr.log_tail(40));
     assert_time_left(&r, 3600, 3600);
 
     // from 23:43:20 yesterday to 00:10 today: 600 s of it today
     session(&fr, "tina", "t1", midnight - 1000, 1600, (0, 0, 0, 0)).await;
-    assert_time_left(&auth(&fr, "tina", "password1").await, 3000, 3600);
+    assert_time_left(&auth(&fr, "tina", "Tulip-Harbor-93").await, 3000, 3600);
 
     // 3000 s more: the hour is used up
     session(&fr, "tina", "t2", midnight + 1000, 3000, (0, 0, 0, 0)).await;
-    let r = auth(&fr, "tina", "password1").await;
+    let r = auth(&fr, "tina", "Tulip-Harbor-93").await;
     assert!(r.is_reject(), "{}\n{}", r.raw, fr.log_tail(40));
     assert_eq!(
         r.attr("Reply-Message"),
@@ -163,22 +163,22 @@ db_test!(sql_mode_enforces_daily_and_monthly_traffic, |db| {
     let midnight = today().await;
 
     // 5 GB left, more than the 32-bit attribute holds: capped, not wrapped around
-    let r = auth(&fr, "vito", "password1").await;
+    let r = auth(&fr, "vito", "Tulip-Harbor-93").await;
     assert!(r.is_accept(), "{}\n{}", r.raw, fr.log_tail(40));
     assert_octets_left(&r, u64::from(u32::MAX));
 
     // in: 1 gigaword + 1000, out: 2000 (64-bit sums, gigawords folded in)
     session(&fr, "vito", "v1", midnight + 60, 100, (1000, 1, 2000, 0)).await;
     let used = (1_u64 << 32) + 3000;
-    assert_octets_left(&auth(&fr, "vito", "password1").await, gb5 - used);
+    assert_octets_left(&auth(&fr, "vito", "Tulip-Harbor-93").await, gb5 - used);
     // a session that ended before midnight is yesterday's
     session(&fr, "vito", "v0", midnight - 7200, 3600, (0, 1, 0, 1)).await;
-    assert_octets_left(&auth(&fr, "vito", "password1").await, gb5 - used);
+    assert_octets_left(&auth(&fr, "vito", "Tulip-Harbor-93").await, gb5 - used);
 
     // exactly the rest: used up
     let rest = u32::try_from(gb5 - used).unwrap();
     session(&fr, "vito", "v2", midnight + 600, 100, (0, 0, rest, 0)).await;
-    let r = auth(&fr, "vito", "password1").await;
+    let r = auth(&fr, "vito", "Tulip-Harbor-93").await;
     assert!(r.is_reject(), "{}\n{}", r.raw, fr.log_tail(40));
     assert!(
         r.attr("Reply-Message").is_some_and(|m| m.contains("daily")),
@@ -188,11 +188,11 @@ db_test!(sql_mode_enforces_daily_and_monthly_traffic, |db| {
 
     // the monthly window starts on the 1st: last month's traffic does not count
     let month = CounterWindow::Monthly.window_start(chrono::Utc::now());
-    let r = auth(&fr, "mona", "password1").await;
+    let r = auth(&fr, "mona", "Tulip-Harbor-93").await;
     assert_octets_left(&r, 3_000_000_000);
     session(&fr, "mona", "m0", month - 7200, 3600, (0, 2, 0, 0)).await;
     session(&fr, "mona", "m1", month, 60, (2_000_000_000, 0, 0, 0)).await;
-    assert_octets_left(&auth(&fr, "mona", "password1").await, 1_000_000_000);
+    assert_octets_left(&auth(&fr, "mona", "Tulip-Harbor-93").await, 1_000_000_000);
     session(
         &fr,
         "mona",
@@ -202,7 +202,7 @@ db_test!(sql_mode_enforces_daily_and_monthly_traffic, |db| {
         (0, 0, 1_000_000_000, 0),
     )
     .await;
-    let r = auth(&fr, "mona", "password1").await;
+    let r = auth(&fr, "mona", "Tulip-Harbor-93").await;
     assert!(r.is_reject(), "{}\n{}", r.raw, fr.log_tail(40));
     assert!(
         r.attr("Reply-Message")

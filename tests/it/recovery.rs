@@ -128,7 +128,7 @@ db_test!(recovery_proven_by_a_call_sets_the_password_once, |db| {
         s.authenticate("rita", "fresh-password1").await.unwrap().id,
         user.id
     );
-    assert!(s.authenticate("rita", "password1").await.is_err());
+    assert!(s.authenticate("rita", "Tulip-Harbor-93").await.is_err());
     let again = recovery.reset_password(&token, "other-password2").await;
     assert!(matches!(again, Err(Error::Unauthorized)), "{again:?}");
     assert!(s.authenticate("rita", "other-password2").await.is_err());
@@ -179,5 +179,5 @@ db_test!(recovery_windows_expire, |db| {
         matches!(used_late, Err(Error::Unauthorized)),
         "{used_late:?}"
     );
-    assert!(s.authenticate("late", "password1").await.is_ok());
+    assert!(s.authenticate("late", "Tulip-Harbor-93").await.is_ok());
 });

@@ -28,8 +28,8 @@ fn valid() -> BTreeMap<&'static str, &'static str> {
         ("email", "bruno@example.org"),
         ("mobile", "+39 347 7654321"),
         ("username", "bruno"),
-        ("password", "segreto123"),
-        ("password_confirmation", "segreto123"),
+        ("password", "Fiume-Lanterna-47"),
+        ("password_confirmation", "Fiume-Lanterna-47"),
         ("eula_acceptance", "1"),
         ("privacy_acceptance", "1"),
     ])
@@ -163,7 +163,10 @@ db_test!(page_and_api_refuse_the_same_registrations_alike, |db| {
             ],
             unprocessable,
             vec!["password"],
-            ("password", "al menos una letra y un dígito"),
+            (
+                "password",
+                "demasiado fácil de adivinar: las secuencias como abc",
+            ),
         ),
         (
             "it",
@@ -299,7 +302,7 @@ async fn poll(db: &TestDb) {
     let state = owums_server::AppState::with_store(&cfg, db.store.clone(), &registry).unwrap();
     let api = TestClient::new(owums_server::app(state).map_to_response().boxed());
     let body = json!({
-        "username": "carla", "password": "password1", "verification_method": "counting",
+        "username": "carla", "password": "Tulip-Harbor-93", "verification_method": "counting",
         "mobile": "+39 334 1234567", "email": "carla@example.org",
         "given_name": "Carla", "surname": "Neri", "birth_date": "1990-05-17",
         "address": "Via Roma 1", "city": "Roma", "zip": "00100", "country": "Italia",

@@ -45,7 +45,7 @@ async fn sip_call_verifies_the_caller_and_freeradius_accepts_them() {
     let fr = Arc::new(fr);
     let auth = |fr: &Arc<FreeRadius>| {
         let fr = fr.clone();
-        tokio::task::spawn_blocking(move || fr.authenticate("anna", "password1"))
+        tokio::task::spawn_blocking(move || fr.authenticate("anna", "Tulip-Harbor-93"))
     };
     assert!(auth(&fr).await.unwrap().is_reject(), "unverified: rejected");
 
@@ -203,7 +203,7 @@ async fn sip_phone_password_recovery_end_to_end() {
     );
     assert!(
         l.subscribers
-            .authenticate("carla", "password1")
+            .authenticate("carla", "Tulip-Harbor-93")
             .await
             .is_err()
     );

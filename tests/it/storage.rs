@@ -329,19 +329,22 @@ db_test!(transitions_follow_the_state_machine, |db| {
         "inactive users are an operator's matter"
     );
     assert!(matches!(
-        s.authenticate("gina", "password1").await.unwrap_err(),
+        s.authenticate("gina", "Tulip-Harbor-93").await.unwrap_err(),
         owums_core::Error::Unauthorized
     ));
     s.activate(u.id).await.unwrap();
-    assert_eq!(s.authenticate("GINA", "password1").await.unwrap().id, u.id);
-    assert!(s.authenticate("gina", "password2").await.is_err());
+    assert_eq!(
+        s.authenticate("GINA", "Tulip-Harbor-93").await.unwrap().id,
+        u.id
+    );
+    assert!(s.authenticate("gina", "Maple-Sonnet-48").await.is_err());
     let before = db
         .store
         .radius_view(RadiusView::Check, "gina")
         .await
         .unwrap();
-    s.set_password(u.id, "newpass99").await.unwrap();
-    assert!(s.authenticate("gina", "newpass99").await.is_ok());
+    s.set_password(u.id, "Velvet-Pine-381").await.unwrap();
+    assert!(s.authenticate("gina", "Velvet-Pine-381").await.is_ok());
     let after = db
         .store
         .radius_view(RadiusView::Check, "gina")
@@ -666,7 +669,7 @@ db_test!(
 
 db_test!(radpostauth_never_keeps_an_accepted_password, |db| {
     db.store
-        .record_postauth("alice", "secret1", "Access-Accept", 1_700_000_000)
+        .record_postauth("alice", "Orchid-Tundra-19", "Access-Accept", 1_700_000_000)
         .await
         .unwrap();
     db.store

@@ -6,7 +6,7 @@
 //! ```text
 //! cargo run -p example-embed-core            # listens on 127.0.0.1:3000, ./example.db
 //! curl -XPOST localhost:3000/register -H 'content-type: application/json' \
-//!      -d '{"username":"alice","password":"s3cret-pass"}'
+//!      -d '{"username":"alice","password":"Quiet-Meadow-58"}'
 //! curl -XPOST localhost:3000/verify/alice    # alice is now a valid RADIUS user
 //! ```
 

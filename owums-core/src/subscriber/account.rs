@@ -23,10 +23,11 @@ use std::fmt;
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate};
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Problem, Result};
+use crate::error::{Error, FieldError, Problem, Result};
 use crate::ids::{Email, UserId, Username};
 use crate::settings::Settings;
 use crate::storage::{ProfileChanges, RadAcctRecord, UsageRow, now_utc};
+use crate::subscriber::input::{TextField, clean_text};
 use crate::subscriber::password;
 use crate::subscriber::service::Subscribers;
 use crate::subscriber::user::UserRecord;
@@ -143,7 +144,8 @@ impl fmt::Debug for PasswordChange {
 pub struct ProfileUpdate {
     /// New e-mail (unique among subscribers).
     pub email: Option<Email>,
-    /// Street address, at most 200 characters (trimmed).
+    /// Street address, at most 200 characters (trimmed; the rules of
+    /// [`clean_text`](crate::subscriber::clean_text)).
     pub address: Option<String>,
     /// City, at most 100 characters (trimmed).
     pub city: Option<String>,
@@ -157,25 +159,20 @@ pub struct ProfileUpdate {
     pub password: Option<PasswordChange>,
 }
 
-/// `value` trimmed, if it has no control characters and at most `max` characters.
-fn text_field(field: &'static str, value: Option<String>, max: usize) -> Result<Option<String>> {
-    let Some(value) = value else { return Ok(None) };
-    let value = value.trim().to_owned();
-    if value.chars().any(char::is_control) {
-        return Err(Error::refused(
-            field,
-            Problem::ControlCharacters,
-            "may not contain control characters",
-        ));
+/// `value` checked by the one set of text rules ([`clean_text`]); a refusal goes to `errors`.
+fn text_field(
+    field: TextField,
+    value: Option<String>,
+    errors: &mut Vec<FieldError>,
+) -> Option<String> {
+    let value = value?;
+    match clean_text(field, &value, false) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            errors.push(e);
+            None
+        }
     }
-    if value.chars().count() > max {
-        return Err(Error::refused(
-            field,
-            Problem::TooLong { max },
-            format!("must be at most {max} characters long"),
-        ));
-    }
-    Ok(Some(value))
 }
 
 /// Sums `rows` into one entry per day of the `days` days ending on `now`'s date (in `now`'s
@@ -303,10 +300,10 @@ impl Subscribers {
     ///
     /// # Errors
     ///
-    /// [`Error::Invalid`] for a field that is too long or has control characters, a birth
-    /// date outside 1900-01-01 to today, a wrong current password ([`Problem::Wrong`]), a new
-    /// password the rules refuse, or a password changed by another request meanwhile
-    /// ([`Problem::Changed`]); [`Error::Conflict`] for an e-mail another subscriber has;
+    /// [`Error::Fields`] listing every text field that is too long or has control
+    /// characters; [`Error::Invalid`] for a birth date outside 1900-01-01 to today, a wrong
+    /// current password ([`Problem::Wrong`]), a new password the rules refuse, or a password
+    /// changed by another request meanwhile ([`Problem::Changed`]); [`Error::Conflict`] for an e-mail another subscriber has;
     /// [`Error::NotFound`] when the user is gone. Nothing is written in any of these cases.
     pub async fn update_profile(
         &self,
@@ -314,16 +311,20 @@ impl Subscribers {
         update: ProfileUpdate,
         keep_session: Option<&str>,
     ) -> Result<UserRecord> {
+        let mut errors = Vec::new();
         let mut changes = ProfileChanges {
             email: update.email.map(String::from),
-            address: text_field("address", update.address, 200)?,
-            city: text_field("city", update.city, 100)?,
-            zip: text_field("zip", update.zip, 20)?,
-            country: text_field("country", update.country, 100)?,
+            address: text_field(TextField::Address, update.address, &mut errors),
+            city: text_field(TextField::City, update.city, &mut errors),
+            zip: text_field(TextField::Zip, update.zip, &mut errors),
+            country: text_field(TextField::Country, update.country, &mut errors),
             birth_date: update.birth_date,
             password_hash: None,
             updated_at: Some(now_utc()),
         };
+        if !errors.is_empty() {
+            return Err(Error::Fields(errors));
+        }
         if let Some(date) = changes.birth_date {
             let earliest = NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or_default();
             if date < earliest || date > now_utc().date() {
@@ -337,6 +338,11 @@ impl Subscribers {
         let password = match update.password {
             None => None,
             Some(change) => {
+                let user = self
+                    .store()
+                    .find_user(id)
+                    .await?
+                    .ok_or_else(|| Error::not_found("user", id.to_string()))?;
                 let old_hash = self
                     .store()
                     .password_hash(id)
@@ -349,7 +355,11 @@ impl Subscribers {
                         "is wrong",
                     ));
                 }
-                password::validate_password(&change.new)?;
+                let mut personal = password::PersonalData::of_user(&user);
+                if let Some(email) = &changes.email {
+                    personal = password::PersonalData::new([email.as_str()]).and(personal);
+                }
+                password::validate_password(&change.new, &personal)?;
                 changes.password_hash = Some(password::hash_password_async(&change.new).await?);
                 Some(crate::storage::PasswordRows {
                     old_hash,
@@ -424,12 +434,22 @@ mod tests {
 
     #[test]
     fn text_fields_are_checked() {
+        let mut errors = Vec::new();
         assert_eq!(
-            text_field("city", Some(" Roma ".into()), 100).unwrap(),
+            text_field(TextField::City, Some(" Roma ".into()), &mut errors),
             Some("Roma".into())
         );
-        assert!(text_field("city", Some("a\u{0}b".into()), 100).is_err());
-        assert!(text_field("zip", Some("x".repeat(21)), 20).is_err());
-        assert_eq!(text_field("zip", None, 20).unwrap(), None);
+        assert_eq!(text_field(TextField::Zip, None, &mut errors), None);
+        assert!(errors.is_empty());
+        text_field(TextField::City, Some("a\u{0}b".into()), &mut errors);
+        text_field(TextField::Zip, Some("x".repeat(21)), &mut errors);
+        let fields: Vec<_> = errors.iter().map(|e| (e.field, e.problem)).collect();
+        assert_eq!(
+            fields,
+            [
+                ("city", Problem::ControlCharacters),
+                ("zip", Problem::TooLong { max: 20 })
+            ]
+        );
     }
 }

@@ -13,7 +13,10 @@
 //! - [`WebSessions`] are the server-side sessions of browsers and API clients.
 //! - `reset` holds the two ways to recover a forgotten password: a link by e-mail and a
 //!   call from the subscriber's mobile phone.
-//! - `password` hashes web passwords (argon2id) and encodes the value FreeRADIUS checks.
+//! - `input` holds the rules for subscriber-supplied text (lengths that match the columns,
+//!   no control characters), used by every entry point.
+//! - `password` holds the password rules ([`validate_password`], with the zxcvbn strength
+//!   estimate), hashes web passwords (argon2id) and encodes the value FreeRADIUS checks.
 //! - `outcome` decides what a verifier's [`Outcome`](crate::Outcome) means for the
 //!   subscriber now (it implements [`OutcomeHandler`](crate::OutcomeHandler) for
 //!   [`Subscribers`]).
@@ -36,6 +39,7 @@
 //! the subscriber's next Access-Request, in SQL and in REST mode alike.
 
 pub(crate) mod account;
+pub(crate) mod input;
 pub(crate) mod outcome;
 pub(crate) mod password;
 pub(crate) mod registration;
@@ -52,10 +56,16 @@ pub use account::{
     DayUsage, MAX_PER_PAGE, PasswordChange, ProfileUpdate, SessionPage, SessionQuery, SessionSort,
     USAGE_DAYS, UsageHistory,
 };
-pub use password::{
-    MIN_PASSWORD_LEN, PasswordFormat, hash_password, validate_password, verify_password,
+pub use input::{
+    MAX_EMAIL_LEN, MAX_METHOD_LEN, MAX_MOBILE_INPUT_LEN, MAX_NOTES_LEN, MAX_PASSWORD_LEN,
+    MAX_USERNAME_LEN, TextField, check_text, clean_text, escape_for_terminal, is_forbidden_char,
+    parse_birth_date,
 };
-pub use registration::{MAX_TEXT_LEN, Registered, RegistrationForm, Registrations};
+pub use password::{
+    MIN_PASSWORD_LEN, MIN_PASSWORD_SCORE, PasswordFormat, PersonalData, hash_password,
+    validate_password, verify_password,
+};
+pub use registration::{Registered, RegistrationForm, Registrations};
 pub use reset::email::RESET_TOKEN_TTL_MINUTES;
 pub use reset::phone::{
     PhoneRecovery, RESET_TOKEN_LIFETIME, RecoveryRequest, RecoveryStatus, RecoveryTicket,

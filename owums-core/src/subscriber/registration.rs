@@ -4,19 +4,19 @@
 
 use std::sync::Arc;
 
-use chrono::{Datelike, NaiveDate, Utc};
+use chrono::Utc;
 
 use crate::config::SignupFields;
 use crate::error::{Error, FieldError, Problem, Result};
 use crate::ids::{Email, PhoneNumber, Username};
 use crate::plugin::verifier::{RegistrationField, Verifier};
-use crate::subscriber::password::validate_password;
+use crate::subscriber::input::{
+    MAX_MOBILE_INPUT_LEN, TextField, check_text, clean_text, parse_birth_date,
+};
+use crate::subscriber::password::{PersonalData, validate_password};
 use crate::subscriber::service::Subscribers;
 use crate::subscriber::user::{NewUser, UserRecord};
 use crate::subscriber::verification::VerificationView;
-
-/// Longest free-text field (names, address, city, zip, country), in characters.
-pub const MAX_TEXT_LEN: usize = 128;
 
 /// Plugin-state key (a name no plugin can have) under which the core records that a
 /// subscriber's verification was started, with the challenge the verifier answered.
@@ -205,34 +205,20 @@ impl Registrations {
                 None
             }
         };
-        let mut text = |name: &'static str, value: &str| -> String {
-            let value = value.trim();
-            if value.is_empty() {
-                if self.is_required(name, verifier) {
-                    errors.push(FieldError::new(name, Problem::Required, "is required"));
-                }
-            } else if value.chars().count() > MAX_TEXT_LEN {
-                errors.push(FieldError::new(
-                    name,
-                    Problem::TooLong { max: MAX_TEXT_LEN },
-                    format!("must be at most {MAX_TEXT_LEN} characters long"),
-                ));
-            } else if value.chars().any(char::is_control) {
-                errors.push(FieldError::new(
-                    name,
-                    Problem::ControlCharacters,
-                    "may not contain control characters",
-                ));
-            }
-            value.to_owned()
+        let mut text = |field: TextField, value: &str| -> String {
+            let required = self.is_required(field.name(), verifier);
+            clean_text(field, value, required).unwrap_or_else(|e| {
+                errors.push(e);
+                String::new()
+            })
         };
         let mut new = NewUser {
-            given_name: text("given_name", &form.given_name),
-            surname: text("surname", &form.surname),
-            address: text("address", &form.address),
-            city: text("city", &form.city),
-            zip: text("zip", &form.zip),
-            country: text("country", &form.country),
+            given_name: text(TextField::GivenName, &form.given_name),
+            surname: text(TextField::Surname, &form.surname),
+            address: text(TextField::Address, &form.address),
+            city: text(TextField::City, &form.city),
+            zip: text(TextField::Zip, &form.zip),
+            country: text(TextField::Country, &form.country),
             verification_method: method.to_owned(),
             eula_accepted: form.eula_accepted,
             privacy_accepted: form.privacy_accepted,
@@ -241,28 +227,16 @@ impl Registrations {
             ..NewUser::default()
         };
         let today = Utc::now().with_timezone(&self.time_zone).date_naive();
-        match (
-            form.birth_date.trim(),
-            self.is_required("birth_date", verifier),
-        ) {
-            ("", true) => errors.push(FieldError::new(
+        match form.birth_date.trim() {
+            "" if self.is_required("birth_date", verifier) => errors.push(FieldError::new(
                 "birth_date",
                 Problem::Required,
                 "is required",
             )),
-            ("", false) => {}
-            (text, _) => match NaiveDate::parse_from_str(text, "%Y-%m-%d") {
-                Ok(d) if d.year() >= 1900 && d <= today => new.birth_date = Some(d),
-                Ok(_) => errors.push(FieldError::new(
-                    "birth_date",
-                    Problem::OutOfRange,
-                    "must lie between 1900-01-01 and today",
-                )),
-                Err(_) => errors.push(FieldError::new(
-                    "birth_date",
-                    Problem::BadFormat,
-                    "is not a date written as YYYY-MM-DD",
-                )),
+            "" => {}
+            text => match parse_birth_date(text, today) {
+                Ok(d) => new.birth_date = Some(d),
+                Err(e) => errors.push(e),
             },
         }
         match form.email.trim() {
@@ -273,14 +247,18 @@ impl Registrations {
             },
         }
         let cc = self.country_code(verifier);
-        match form.mobile.trim() {
-            "" if self.is_required("mobile", verifier) => errors.push(FieldError::new(
-                "mobile",
-                Problem::Required,
-                "is required by this verification method",
-            )),
-            "" => {}
-            m => match PhoneNumber::parse_with_country(m, cc.as_deref()) {
+        match check_text("mobile", &form.mobile, MAX_MOBILE_INPUT_LEN, false) {
+            Err(e) => errors.push(e),
+            Ok(m) if m.is_empty() => {
+                if self.is_required("mobile", verifier) {
+                    errors.push(FieldError::new(
+                        "mobile",
+                        Problem::Required,
+                        "is required by this verification method",
+                    ));
+                }
+            }
+            Ok(m) => match PhoneNumber::parse_with_country(&m, cc.as_deref()) {
                 Ok(m) => new.mobile = Some(m),
                 Err(e) => errors.push(refused("mobile", &e)),
             },
@@ -296,7 +274,14 @@ impl Registrations {
                 Err(e) => errors.push(refused("username", &e)),
             },
         }
-        match validate_password(&form.password) {
+        let personal = PersonalData::new([
+            form.username.as_str(),
+            form.email.as_str(),
+            form.mobile.as_str(),
+            form.given_name.as_str(),
+            form.surname.as_str(),
+        ]);
+        match validate_password(&form.password, &personal) {
             Err(e) => errors.push(refused("password", &e)),
             Ok(()) => {
                 if form

@@ -37,7 +37,43 @@ impl Subscribers {
     }
 
     /// Creates a subscriber, verified or not, in `groups` (or the default group when empty).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Fields`] for text the rules of [`crate::subscriber::check_text`] refuse (too
+    /// long for its column, control characters) or a missing verification method;
+    /// [`Error::Invalid`] for a missing username or a password
+    /// [`validate_password`](crate::subscriber::validate_password) refuses. Nothing is
+    /// stored then.
     pub async fn create(
+        &self,
+        new: NewUser,
+        verified: bool,
+        groups: &[GroupName],
+    ) -> Result<UserRecord> {
+        let personal = password::PersonalData::of_new_user(&new);
+        password::validate_password(&new.password, &personal)?;
+        self.create_unchecked_strength(new, verified, groups).await
+    }
+
+    /// [`Subscribers::create`] for an operator who chose a weak password on purpose (`owums
+    /// user create --weak-password-ok`): the password's length and characters are still
+    /// checked, its strength is not.
+    ///
+    /// # Errors
+    ///
+    /// As [`Subscribers::create`], except for a guessable password.
+    pub async fn create_with_weak_password(
+        &self,
+        new: NewUser,
+        verified: bool,
+        groups: &[GroupName],
+    ) -> Result<UserRecord> {
+        password::validate_password_shape(&new.password)?;
+        self.create_unchecked_strength(new, verified, groups).await
+    }
+
+    async fn create_unchecked_strength(
         &self,
         new: NewUser,
         verified: bool,
@@ -47,14 +83,7 @@ impl Subscribers {
             .username
             .clone()
             .ok_or_else(|| Error::refused("username", Problem::Required, "is required"))?;
-        password::validate_password(&new.password)?;
-        if new.verification_method.is_empty() {
-            return Err(Error::refused(
-                "verification method",
-                Problem::Required,
-                "is required",
-            ));
-        }
+        crate::subscriber::input::check_new_user(&new)?;
         let mut memberships = Vec::with_capacity(groups.len().max(1));
         let names = if groups.is_empty() {
             let default = Settings::new(self.store.clone())
@@ -249,9 +278,27 @@ impl Subscribers {
         }
     }
 
-    /// Sets a new password (web hash and the RADIUS value).
+    /// Sets a new password (web hash and the RADIUS value), checked by
+    /// [`validate_password`](crate::subscriber::validate_password) against the subscriber's
+    /// own data.
     pub async fn set_password(&self, id: UserId, new_password: &str) -> Result<()> {
-        password::validate_password(new_password)?;
+        let user = self
+            .store
+            .find_user(id)
+            .await?
+            .ok_or_else(|| Error::not_found("user", id.to_string()))?;
+        password::validate_password(new_password, &password::PersonalData::of_user(&user))?;
+        self.write_password(id, new_password).await
+    }
+
+    /// [`Subscribers::set_password`] for an operator who chose a weak password on purpose
+    /// (`owums user passwd --weak-password-ok`): only length and characters are checked.
+    pub async fn set_weak_password(&self, id: UserId, new_password: &str) -> Result<()> {
+        password::validate_password_shape(new_password)?;
+        self.write_password(id, new_password).await
+    }
+
+    async fn write_password(&self, id: UserId, new_password: &str) -> Result<()> {
         let hash = password::hash_password_async(new_password).await?;
         let radius = self.format.encode(new_password)?;
         if self

@@ -39,7 +39,7 @@ hint-mobile = With the country code, for example +39 333 123 4567.
 hint-mobile-national = A number without + or 00 is read as a +{ $code } number; from another country, start with + and the country code.
 hint-needed-for = Needed to verify with: { $methods }.
 hint-username = 4 to 64 letters, digits, dots, dashes or underscores.
-hint-password = At least 8 characters, with at least one letter and one digit.
+hint-password = At least 8 characters and hard to guess: a few uncommon words work well.
 form-required-note = Fields marked * are required.
 
 doc-eula = Read the terms of service
@@ -68,7 +68,6 @@ method-social = Social network account
 method-none = No verification
 
 err-required = This field is required.
-err-too-long = This is too long.
 err-username-length = The username must be 4 to 64 characters long.
 err-username-chars = The username may only contain letters, digits, dots, dashes and underscores.
 err-email = This is not a valid e-mail address.

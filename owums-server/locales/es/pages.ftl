@@ -39,7 +39,7 @@ hint-mobile = Con el prefijo internacional, por ejemplo +34 612 345 678.
 hint-mobile-national = Un número sin + ni 00 se lee como número +{ $code }; desde otro país, empieza por + y el prefijo internacional.
 hint-needed-for = Necesario para verificar con: { $methods }.
 hint-username = De 4 a 64 letras, cifras, puntos, guiones o guiones bajos.
-hint-password = Al menos 8 caracteres, con al menos una letra y una cifra.
+hint-password = Al menos 8 caracteres y difícil de adivinar: unas pocas palabras poco comunes funcionan bien.
 form-required-note = Los campos marcados con * son obligatorios.
 
 doc-eula = Lee las condiciones del servicio
@@ -68,7 +68,6 @@ method-social = Cuenta de una red social
 method-none = Sin verificación
 
 err-required = Este campo es obligatorio.
-err-too-long = El texto es demasiado largo.
 err-username-length = El nombre de usuario debe tener de 4 a 64 caracteres.
 err-username-chars = El nombre de usuario solo puede contener letras, cifras, puntos, guiones y guiones bajos.
 err-email = Esta no es una dirección de correo válida.

@@ -39,7 +39,7 @@ hint-mobile = Con il prefisso internazionale, per esempio +39 333 123 4567.
 hint-mobile-national = Un numero senza + o 00 è letto come numero +{ $code }; da un altro paese, inizia con + e il prefisso internazionale.
 hint-needed-for = Serve per la verifica con: { $methods }.
 hint-username = Da 4 a 64 lettere, cifre, punti, trattini o trattini bassi.
-hint-password = Almeno 8 caratteri, con almeno una lettera e una cifra.
+hint-password = Almeno 8 caratteri e difficile da indovinare: alcune parole poco comuni vanno benissimo.
 form-required-note = I campi segnati con * sono obbligatori.
 
 doc-eula = Leggi le condizioni del servizio
@@ -68,7 +68,6 @@ method-social = Account di un social network
 method-none = Nessuna verifica
 
 err-required = Questo campo è obbligatorio.
-err-too-long = Il testo è troppo lungo.
 err-username-length = Il nome utente deve avere da 4 a 64 caratteri.
 err-username-chars = Il nome utente può contenere solo lettere, cifre, punti, trattini e trattini bassi.
 err-email = Questo non è un indirizzo e-mail valido.

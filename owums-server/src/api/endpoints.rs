@@ -3,7 +3,8 @@
 use chrono::Utc;
 use owums_core::subscriber::{WebSession, WebSessionKind};
 use owums_core::{
-    Email, PasswordChange, ProfileUpdate, RegistrationForm, SessionQuery, SessionSort, UserRecord,
+    Email, Error, PasswordChange, ProfileUpdate, RegistrationForm, SessionQuery, SessionSort,
+    UserRecord,
 };
 use poem::Request;
 use poem::http::StatusCode;
@@ -13,6 +14,7 @@ use poem_openapi::param::Query;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi, SecurityScheme, Tags};
 
+use super::input::Mistakes;
 use super::types::{
     AcctSession, LoginRequest, Message, Profile, ProfileChangeRequest, RegisterRequest,
     ResetConfirm, ResetRequest, SessionList, SortKey, SortOrder, TokenResponse, UsageReport,
@@ -171,10 +173,6 @@ impl Endpoints {
     }
 }
 
-fn text(value: Option<String>) -> String {
-    value.unwrap_or_default()
-}
-
 #[OpenApi(tag = "Tag::Account")]
 impl Endpoints {
     /// Register a subscriber; answers a bearer token for the new, unverified account.
@@ -193,24 +191,36 @@ impl Endpoints {
             &[Subject::Ip(api.client_ip(req))],
         )?;
         let b = body.0;
+        let mut m = Mistakes::default();
         let form = RegistrationForm {
-            username: b.username,
-            password: b.password,
+            email: m.optional("email", b.email.as_ref()).unwrap_or_default(),
+            mobile: m.optional("mobile", b.mobile.as_ref()).unwrap_or_default(),
+            given_name: m
+                .optional("given_name", b.given_name.as_ref())
+                .unwrap_or_default(),
+            surname: m
+                .optional("surname", b.surname.as_ref())
+                .unwrap_or_default(),
+            address: m
+                .optional("address", b.address.as_ref())
+                .unwrap_or_default(),
+            city: m.optional("city", b.city.as_ref()).unwrap_or_default(),
+            zip: m.optional("zip", b.zip.as_ref()).unwrap_or_default(),
+            country: m
+                .optional("country", b.country.as_ref())
+                .unwrap_or_default(),
+            username: m.text("username", &b.username),
+            password: m.text("password", &b.password),
             password_confirmation: None,
-            verification_method: b.verification_method,
-            email: text(b.email),
-            mobile: text(b.mobile),
-            given_name: text(b.given_name),
-            surname: text(b.surname),
-            birth_date: b.birth_date.map(|d| d.to_string()).unwrap_or_default(),
-            address: text(b.address),
-            city: text(b.city),
-            zip: text(b.zip),
-            country: text(b.country),
-            eula_accepted: b.eula_accepted,
-            privacy_accepted: b.privacy_accepted,
+            verification_method: m.text("verification_method", &b.verification_method),
+            birth_date: m
+                .date("birth_date", b.birth_date.as_ref())
+                .unwrap_or_default(),
+            eula_accepted: m.flag("eula_accepted", &b.eula_accepted),
+            privacy_accepted: m.flag("privacy_accepted", &b.privacy_accepted),
             locale: tr.lang().to_owned(),
         };
+        m.check(&tr)?;
         let core = |e: owums_core::Error| ApiError::from_core(&tr, &e);
         let user = api
             .state
@@ -242,7 +252,13 @@ impl Endpoints {
         body: Json<LoginRequest>,
     ) -> Answer<LoggedIn> {
         let tr = api.translator(req, None);
-        let account = Subject::Account(body.username.trim().to_lowercase());
+        let mut m = Mistakes::default();
+        let (username, password) = (
+            m.text("username", &body.username),
+            m.text("password", &body.password),
+        );
+        m.check(&tr)?;
+        let account = Subject::Account(username.trim().to_lowercase());
         Self::limit(
             &api,
             &tr,
@@ -252,7 +268,7 @@ impl Endpoints {
         let user = api
             .state
             .subscribers
-            .authenticate(body.username.trim(), &body.password)
+            .authenticate(username.trim(), &password)
             .await
             .map_err(|e| ApiError::from_core(&tr, &e))?;
         api.limiter.clear(Action::Login, &account);
@@ -318,13 +334,27 @@ impl Endpoints {
         let me = self.me(&api, req, &auth.0.token, false).await?;
         let tr = &me.tr;
         let b = body.0;
-        let email = b
-            .email
+        let mut m = Mistakes::default();
+        let email = m.optional("email", b.email.as_ref());
+        let address = m.optional("address", b.address.as_ref());
+        let city = m.optional("city", b.city.as_ref());
+        let zip = m.optional("zip", b.zip.as_ref());
+        let country = m.optional("country", b.country.as_ref());
+        let birth_date = m.date("birth_date", b.birth_date.as_ref());
+        let current_password = m.optional("current_password", b.current_password.as_ref());
+        let new_password = m.optional("new_password", b.new_password.as_ref());
+        m.check(tr)?;
+        let email = email
             .as_deref()
             .map(|e| Email::try_new(e.trim()))
             .transpose()
             .map_err(|_| ApiError::invalid(tr, "email", "api-email-format"))?;
-        let password = match (b.current_password, b.new_password) {
+        let today = Utc::now().date_naive();
+        let birth_date = birth_date
+            .map(|d| owums_core::subscriber::parse_birth_date(&d, today))
+            .transpose()
+            .map_err(|e| ApiError::from_core(tr, &Error::Fields(vec![e])))?;
+        let password = match (current_password, new_password) {
             (_, None) => None,
             (None, Some(_)) => {
                 return Err(ApiError::invalid(
@@ -337,11 +367,11 @@ impl Endpoints {
         };
         let update = ProfileUpdate {
             email,
-            address: b.address,
-            city: b.city,
-            zip: b.zip,
-            country: b.country,
-            birth_date: b.birth_date,
+            address,
+            city,
+            zip,
+            country,
+            birth_date,
             password,
         };
         let user = api
@@ -349,6 +379,19 @@ impl Endpoints {
             .subscribers
             .update_profile(me.user.id, update, Some(&me.token))
             .await
+            .map_err(|e| match e {
+                // The request names the new password `new_password`.
+                Error::Invalid {
+                    field: "password",
+                    problem,
+                    reason,
+                } => Error::Invalid {
+                    field: "new_password",
+                    problem,
+                    reason,
+                },
+                e => e,
+            })
             .map_err(|e| ApiError::from_core(tr, &e))?;
         Ok(Json(Profile::from(&user)))
     }
@@ -494,7 +537,12 @@ impl Endpoints {
         body: Json<ResetRequest>,
     ) -> Answer<Accepted> {
         let tr = api.translator(req, None);
-        let key = body.username_or_email.trim().to_lowercase();
+        let mut m = Mistakes::default();
+        let key = m
+            .text("username_or_email", &body.username_or_email)
+            .trim()
+            .to_lowercase();
+        m.check(&tr)?;
         Self::limit(
             &api,
             &tr,
@@ -528,11 +576,17 @@ impl Endpoints {
         body: Json<ResetConfirm>,
     ) -> Answer<Json<Message>> {
         let tr = api.translator(req, None);
+        let mut m = Mistakes::default();
+        let (token, new_password) = (
+            m.text("token", &body.token),
+            m.text("new_password", &body.new_password),
+        );
+        m.check(&tr)?;
         Self::limit(&api, &tr, Action::Reset, &[Subject::Ip(api.client_ip(req))])?;
         let user = api
             .state
             .subscribers
-            .reset_password(body.token.trim(), &body.new_password)
+            .reset_password(token.trim(), &new_password)
             .await
             .map_err(|e| ApiError::from_core(&tr, &e))?;
         api.sessions

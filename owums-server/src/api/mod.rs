@@ -4,6 +4,7 @@
 
 mod endpoints;
 mod error;
+mod input;
 mod types;
 
 use std::net::IpAddr;

@@ -1,59 +1,80 @@
 //! Request and response bodies of the API.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use owums_core::subscriber::{
+    MAX_EMAIL_LEN, MAX_METHOD_LEN, MAX_MOBILE_INPUT_LEN, MAX_PASSWORD_LEN, MAX_USERNAME_LEN,
+    MIN_PASSWORD_LEN, TextField,
+};
 use owums_core::{DayUsage, UserRecord};
 use poem_openapi::{Enum, Object};
 
-/// `POST /account`: a new subscriber.
+use super::input::{DateText, Flag, Text};
+
+/// A username: 4–64 characters.
+pub(crate) type UsernameText = Text<MAX_USERNAME_LEN, 4>;
+/// A new password: 8–128 characters, hard to guess.
+pub(crate) type NewPassword = Text<MAX_PASSWORD_LEN, MIN_PASSWORD_LEN, true>;
+/// A password as typed to prove who one is.
+pub(crate) type CurrentPassword = Text<MAX_PASSWORD_LEN, 0, true>;
+/// An e-mail address.
+pub(crate) type EmailText = Text<MAX_EMAIL_LEN>;
+/// Given name or surname.
+pub(crate) type NameText = Text<{ TextField::GivenName.max_len() }>;
+/// Street address.
+pub(crate) type AddressText = Text<{ TextField::Address.max_len() }>;
+/// City.
+pub(crate) type CityText = Text<{ TextField::City.max_len() }>;
+/// Postal code.
+pub(crate) type ZipText = Text<{ TextField::Zip.max_len() }>;
+/// Country.
+pub(crate) type CountryText = Text<{ TextField::Country.max_len() }>;
+
+/// `POST /account`: a new subscriber. Every text is trimmed; none may contain control
+/// characters; a value of another JSON type than the schema's is refused (400) naming the
+/// field.
 #[derive(Debug, Clone, Object)]
 #[oai(deny_unknown_fields)]
 pub(crate) struct RegisterRequest {
     /// 4–64 of `a-z 0-9 _ . -` (case-insensitive).
-    pub(crate) username: String,
-    /// At least 8 characters with a letter and a digit.
-    pub(crate) password: String,
+    pub(crate) username: UsernameText,
+    /// 8–128 characters, hard to guess: not a common password, a keyboard pattern, or
+    /// built from the username, e-mail, names or mobile (zxcvbn score 3 or more).
+    pub(crate) password: NewPassword,
     /// A self-service verification method enabled on this server (e.g. `sip`).
-    pub(crate) verification_method: String,
+    pub(crate) verification_method: Text<MAX_METHOD_LEN>,
     /// E-mail address (required).
-    pub(crate) email: Option<String>,
+    pub(crate) email: Option<EmailText>,
     /// Mobile number, international, or national when the method has a country code
     /// (required by phone verification).
-    pub(crate) mobile: Option<String>,
+    pub(crate) mobile: Option<Text<MAX_MOBILE_INPUT_LEN>>,
     /// Given name (required).
-    pub(crate) given_name: Option<String>,
+    pub(crate) given_name: Option<NameText>,
     /// Surname (required).
-    pub(crate) surname: Option<String>,
-    /// Birth date (required when `[web.signup] birth_date` is on or the method needs it).
-    pub(crate) birth_date: Option<NaiveDate>,
+    pub(crate) surname: Option<NameText>,
+    /// Birth date `YYYY-MM-DD` (required when `[web.signup] birth_date` is on or the method
+    /// needs it).
+    pub(crate) birth_date: Option<DateText>,
     /// Street address (required when `[web.signup] address` is on or the method needs it).
-    pub(crate) address: Option<String>,
+    pub(crate) address: Option<AddressText>,
     /// City (required when `[web.signup] city` is on or the method needs the address).
-    pub(crate) city: Option<String>,
+    pub(crate) city: Option<CityText>,
     /// Postal code (required when `[web.signup] zip` is on or the method needs the address).
-    pub(crate) zip: Option<String>,
+    pub(crate) zip: Option<ZipText>,
     /// Country (required when `[web.signup] country` is on or the method needs the address).
-    pub(crate) country: Option<String>,
+    pub(crate) country: Option<CountryText>,
     /// The EULA was accepted (must be true).
-    pub(crate) eula_accepted: bool,
+    pub(crate) eula_accepted: Flag,
     /// The privacy policy was accepted (must be true).
-    pub(crate) privacy_accepted: bool,
+    pub(crate) privacy_accepted: Flag,
 }
 
 /// `POST /account/token`: credentials.
-#[derive(Clone, Object)]
+#[derive(Debug, Clone, Object)]
 pub(crate) struct LoginRequest {
     /// Username (case-insensitive).
-    pub(crate) username: String,
+    pub(crate) username: UsernameText,
     /// Password.
-    pub(crate) password: String,
-}
-
-impl std::fmt::Debug for LoginRequest {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LoginRequest")
-            .field("username", &self.username)
-            .finish_non_exhaustive()
-    }
+    pub(crate) password: CurrentPassword,
 }
 
 /// A subscriber as they see themselves.
@@ -128,34 +149,26 @@ pub(crate) struct TokenResponse {
 }
 
 /// `PATCH /account`: fields to change; absent fields stay as they are. Names, username and
-/// method are read-only: sending them is an error.
-#[derive(Clone, Object)]
+/// method are read-only: sending them is an error. The same text rules as registration.
+#[derive(Debug, Clone, Object)]
 #[oai(deny_unknown_fields)]
 pub(crate) struct ProfileChangeRequest {
     /// New e-mail.
-    pub(crate) email: Option<String>,
+    pub(crate) email: Option<EmailText>,
     /// Street address.
-    pub(crate) address: Option<String>,
+    pub(crate) address: Option<AddressText>,
     /// City.
-    pub(crate) city: Option<String>,
+    pub(crate) city: Option<CityText>,
     /// Postal code.
-    pub(crate) zip: Option<String>,
+    pub(crate) zip: Option<ZipText>,
     /// Country.
-    pub(crate) country: Option<String>,
-    /// Birth date.
-    pub(crate) birth_date: Option<NaiveDate>,
+    pub(crate) country: Option<CountryText>,
+    /// Birth date `YYYY-MM-DD`.
+    pub(crate) birth_date: Option<DateText>,
     /// The password now (needed to set a new one).
-    pub(crate) current_password: Option<String>,
-    /// New password; other sessions of the account end.
-    pub(crate) new_password: Option<String>,
-}
-
-impl std::fmt::Debug for ProfileChangeRequest {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ProfileChangeRequest")
-            .field("email", &self.email)
-            .finish_non_exhaustive()
-    }
+    pub(crate) current_password: Option<CurrentPassword>,
+    /// New password (the rules of registration); other sessions of the account end.
+    pub(crate) new_password: Option<NewPassword>,
 }
 
 /// Sort key of the session list.
@@ -279,16 +292,16 @@ pub(crate) struct VerificationStatus {
 #[derive(Debug, Clone, Object)]
 pub(crate) struct ResetRequest {
     /// Username or e-mail address.
-    pub(crate) username_or_email: String,
+    pub(crate) username_or_email: EmailText,
 }
 
 /// `POST /account/password/reset/confirm`.
 #[derive(Clone, Object)]
 pub(crate) struct ResetConfirm {
     /// The token from the link in the e-mail.
-    pub(crate) token: String,
-    /// The new password.
-    pub(crate) new_password: String,
+    pub(crate) token: Text<128>,
+    /// The new password (the rules of registration).
+    pub(crate) new_password: NewPassword,
 }
 
 impl std::fmt::Debug for ResetConfirm {

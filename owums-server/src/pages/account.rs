@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 
 use chrono::Utc;
 use minijinja::{Value, context};
-use owums_core::subscriber::{PasswordChange, ProfileUpdate, SessionQuery, SessionSort};
+use owums_core::subscriber::{
+    PasswordChange, PersonalData, ProfileUpdate, SessionQuery, SessionSort, TextField, clean_text,
+};
 use owums_core::{Email, Error, UserRecord, UserStatus};
 use poem::http::StatusCode;
 use poem::web::Data;
@@ -268,10 +270,16 @@ async fn save(ctx: &mut Ctx, body: Body) -> Result<Response, Fail> {
             errors.insert("email", ctx.tr.t("err-email"));
         }
     }
-    for name in ["address", "city", "zip", "country"] {
-        let v = form.get(name);
-        if v.chars().count() > 100 || v.chars().any(char::is_control) {
-            errors.insert(name, ctx.tr.t("err-too-long"));
+    // The core checks these again on save; checked here too so that every mistake of the
+    // form is shown at once.
+    for field in [
+        TextField::Address,
+        TextField::City,
+        TextField::Zip,
+        TextField::Country,
+    ] {
+        if let Err(e) = clean_text(field, form.get(field.name()), false) {
+            errors.insert(field.name(), crate::error::field_message(&ctx.tr, &e));
         }
     }
     change.address = Some(form.get("address").to_owned());
@@ -279,7 +287,11 @@ async fn save(ctx: &mut Ctx, body: Body) -> Result<Response, Fail> {
     change.zip = Some(form.get("zip").to_owned());
     change.country = Some(form.get("country").to_owned());
     if !form.raw("password").is_empty() || !form.raw("current_password").is_empty() {
-        check_new_password(ctx, &form, &mut errors);
+        let mut personal = PersonalData::of_user(&user);
+        if let Some(email) = &change.email {
+            personal = personal.and(PersonalData::new([email.as_str()]));
+        }
+        check_new_password(ctx, &form, &personal, &mut errors);
         if form.raw("current_password").is_empty() {
             errors.insert("current_password", ctx.tr.t("err-required"));
         }
@@ -311,22 +323,14 @@ async fn save(ctx: &mut Ctx, body: Body) -> Result<Response, Fail> {
             Err(Error::Conflict { .. }) => {
                 errors.insert("email", ctx.tr.t("err-taken-email"));
             }
-            Err(Error::Invalid {
-                field: "current password",
-                ..
-            }) => {
-                errors.insert("current_password", ctx.tr.t("err-current-password"));
-            }
-            Err(Error::Invalid { field, .. }) => {
-                let name = match field {
-                    "e-mail" => "email",
-                    "password" => "password",
-                    "address" => "address",
-                    "city" => "city",
-                    "zip" => "zip",
-                    _ => "country",
-                };
-                errors.insert(name, ctx.tr.t("err-too-long"));
+            Err(e @ (Error::Fields(_) | Error::Invalid { .. })) => {
+                let answer = crate::error::answer(&ctx.tr, &e);
+                if answer.fields.is_empty() {
+                    errors.insert(answer.field.unwrap_or("email"), answer.message);
+                }
+                for (field, message) in answer.fields {
+                    errors.insert(field, message);
+                }
             }
             Err(e) => return Err(e.into()),
         }

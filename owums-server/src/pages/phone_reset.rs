@@ -238,8 +238,9 @@ async fn save_new(ctx: &mut Ctx, body: Body) -> Result<Response, Fail> {
         Some((_, RecoveryStatus::Proven { token, .. })) => token,
         Some(_) => return gone(ctx, "reset-phone-expired"),
     };
+    let personal = super::signup::personal_data(&ctx.web, token.user()).await?;
     let mut errors = Errors::new();
-    check_new_password(ctx, &form, &mut errors);
+    check_new_password(ctx, &form, &personal, &mut errors);
     if !errors.is_empty() {
         return render_new(ctx, StatusCode::UNPROCESSABLE_ENTITY, &errors);
     }

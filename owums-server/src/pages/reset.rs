@@ -59,9 +59,17 @@ async fn ask(ctx: &mut Ctx, body: Body) -> Result<Response, Fail> {
         errors.insert("username_or_email", ctx.tr.t("err-required"));
         return show(ctx, StatusCode::UNPROCESSABLE_ENTITY, &typed, &errors).await;
     }
-    if typed.chars().count() > 254 || typed.chars().any(char::is_control) {
+    if let Err(e) = owums_core::subscriber::check_text(
+        "username_or_email",
+        &typed,
+        owums_core::subscriber::MAX_EMAIL_LEN,
+        true,
+    ) {
         let mut errors = Errors::new();
-        errors.insert("username_or_email", ctx.tr.t("err-too-long"));
+        errors.insert(
+            "username_or_email",
+            crate::error::field_message(&ctx.tr, &e),
+        );
         return show(ctx, StatusCode::UNPROCESSABLE_ENTITY, &typed, &errors).await;
     }
     ctx.web
@@ -148,11 +156,13 @@ async fn save_new(ctx: &mut Ctx, token: &str, body: Body) -> Result<Response, Fa
         .attempt(Action::Reset, &[Subject::Ip(ctx.ip)])
         .map_err(|r| Fail::RateLimited(r.0))?;
     let subscribers = ctx.web.state.subscribers.clone();
-    if let Err(e) = subscribers.check_reset_token(token).await {
-        return link_problem(ctx, &e).unwrap_or(Err(e.into()));
-    }
+    let owner = match subscribers.check_reset_token(token).await {
+        Ok(id) => id,
+        Err(e) => return link_problem(ctx, &e).unwrap_or(Err(e.into())),
+    };
+    let personal = super::signup::personal_data(&ctx.web, owner).await?;
     let mut errors = Errors::new();
-    check_new_password(ctx, &form, &mut errors);
+    check_new_password(ctx, &form, &personal, &mut errors);
     if !errors.is_empty() {
         return render_new(ctx, StatusCode::UNPROCESSABLE_ENTITY, token, &errors).await;
     }

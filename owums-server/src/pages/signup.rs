@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use minijinja::{Value, context};
+use owums_core::subscriber::PersonalData;
 use owums_core::{Error, RegistrationField, RegistrationForm, Settings, Verifier};
 use poem::http::StatusCode;
 use poem::web::Data;
@@ -91,6 +92,19 @@ fn self_service(web: &Web) -> Vec<Arc<dyn Verifier>> {
         .filter(|v| v.self_service())
         .cloned()
         .collect()
+}
+
+/// The personal data of subscriber `id` (nothing when they are gone), which their new
+/// password may not be built from.
+pub(crate) async fn personal_data(web: &Web, id: owums_core::UserId) -> Result<PersonalData, Fail> {
+    Ok(web
+        .state
+        .store
+        .find_user(id)
+        .await?
+        .as_ref()
+        .map(PersonalData::of_user)
+        .unwrap_or_default())
 }
 
 /// The label of verification method `id` in the request's language.
@@ -187,10 +201,16 @@ pub(crate) async fn submit(req: &Request, web: Data<&Web>, body: Body) -> Respon
     ctx.finish(r)
 }
 
-/// Checks a new password (the core's one set of rules) and its confirmation into `errors`.
-pub(crate) fn check_new_password(ctx: &Ctx, form: &Form, errors: &mut Errors) {
+/// Checks a new password (the core's one set of rules, against the subscriber's `personal`
+/// data) and its confirmation into `errors`.
+pub(crate) fn check_new_password(
+    ctx: &Ctx,
+    form: &Form,
+    personal: &PersonalData,
+    errors: &mut Errors,
+) {
     let password = form.raw("password");
-    if let Err(e) = owums_core::subscriber::validate_password(password) {
+    if let Err(e) = owums_core::subscriber::validate_password(password, personal) {
         errors.insert("password", crate::error::answer(&ctx.tr, &e).message);
     } else if password != form.raw("password_confirmation") {
         errors.insert("password_confirmation", ctx.tr.t("err-password-mismatch"));

@@ -47,7 +47,7 @@ async fn account_page_reads_on_a_phone() {
     for (days_ago, minutes, mb) in [(0, 30, 120), (1, 95, 640), (2, 12, 8), (5, 240, 1900)] {
         insert_session(&site, "giulia", days_ago, minutes, mb).await;
     }
-    super::log_in(&browser, &site, "giulia", "password1").await;
+    super::log_in(&browser, &site, "giulia", "Tulip-Harbor-93").await;
     assert_fits_the_phone(&browser).await;
 
     // Every text of both charts, at the size it is drawn on the screen.

@@ -40,7 +40,7 @@ db_test!(user_lifecycle_through_the_command, |db| {
                 "--locale",
                 "it-IT",
             ],
-            "password1\n",
+            "Tulip-Harbor-93\n",
         );
         assert_eq!(created.code, 0, "{}", created.stderr);
         assert!(created.stdout.contains("created carla (unverified)"));
@@ -162,7 +162,7 @@ db_test!(bad_input_is_one_line_and_changes_nothing, |db| {
                 "--username",
                 "dora",
                 "--password",
-                "password1",
+                "Tulip-Harbor-93",
             ],
         );
         owums_ok(&d, &url, &["group", "create", "staff"]);
@@ -174,7 +174,7 @@ db_test!(bad_input_is_one_line_and_changes_nothing, |db| {
                     "--username",
                     "do",
                     "--password",
-                    "password1",
+                    "Tulip-Harbor-93",
                 ],
                 "username",
             ),
@@ -185,7 +185,7 @@ db_test!(bad_input_is_one_line_and_changes_nothing, |db| {
                     "--username",
                     "x@realm",
                     "--password",
-                    "password1",
+                    "Tulip-Harbor-93",
                 ],
                 "username",
             ),
@@ -196,7 +196,7 @@ db_test!(bad_input_is_one_line_and_changes_nothing, |db| {
                     "--username",
                     "DORA",
                     "--password",
-                    "password1",
+                    "Tulip-Harbor-93",
                 ],
                 "already exists",
             ),
@@ -218,7 +218,7 @@ db_test!(bad_input_is_one_line_and_changes_nothing, |db| {
                     "--username",
                     "dora3",
                     "--password",
-                    "password1",
+                    "Tulip-Harbor-93",
                     "--mobile",
                     "333",
                 ],
@@ -231,7 +231,7 @@ db_test!(bad_input_is_one_line_and_changes_nothing, |db| {
                     "--username",
                     "dora4",
                     "--password",
-                    "password1",
+                    "Tulip-Harbor-93",
                     "--group",
                     "Nope",
                 ],
@@ -244,7 +244,7 @@ db_test!(bad_input_is_one_line_and_changes_nothing, |db| {
                     "--username",
                     "dora5",
                     "--password",
-                    "password1",
+                    "Tulip-Harbor-93",
                     "--locale",
                     "fr",
                 ],
@@ -328,7 +328,7 @@ fn commands_refuse_a_database_that_is_missing_or_not_migrated() {
             "--username",
             "anna",
             "--password",
-            "password1",
+            "Tulip-Harbor-93",
         ],
         "",
     );
@@ -348,7 +348,7 @@ fn commands_refuse_a_database_that_is_missing_or_not_migrated() {
             "--username",
             "anna",
             "--password",
-            "password1",
+            "Tulip-Harbor-93",
         ],
     );
 }

@@ -71,13 +71,13 @@ db_test!(postauth_keeps_no_password_by_default, |db| {
     let cli = client(&config(&db), &db, "127.0.0.1");
     refused_users(&db, &cli).await;
     for (user, password) in [
-        ("vera", "password1"),
+        ("vera", "Tulip-Harbor-93"),
         ("vera", "wrong-password1"),
-        ("nobody", "password1"),
-        ("umberto", "password1"),
-        ("dina", "password1"),
-        ("dora", "password1"),
-        ("tina", "password1"),
+        ("nobody", "Tulip-Harbor-93"),
+        ("umberto", "Tulip-Harbor-93"),
+        ("dina", "Tulip-Harbor-93"),
+        ("dora", "Tulip-Harbor-93"),
+        ("tina", "Tulip-Harbor-93"),
     ] {
         assert_eq!(
             logged_password(&cli, &db, user, password).await,
@@ -95,7 +95,7 @@ db_test!(postauth_keeps_only_wrong_passwords_when_asked, |db| {
     // correct passwords: never, whatever refused the user
     for user in ["vera", "umberto", "dina", "dora", "tina"] {
         assert_eq!(
-            logged_password(&cli, &db, user, "password1").await,
+            logged_password(&cli, &db, user, "Tulip-Harbor-93").await,
             "",
             "{user}"
         );
@@ -104,15 +104,15 @@ db_test!(postauth_keeps_only_wrong_passwords_when_asked, |db| {
     let kept = logged_password(&cli, &db, "vera", "wrong-password1").await;
     assert_eq!(kept, "wrong-password1");
     assert_eq!(
-        logged_password(&cli, &db, "nobody", "password1").await,
-        "password1"
+        logged_password(&cli, &db, "nobody", "Tulip-Harbor-93").await,
+        "Tulip-Harbor-93"
     );
     assert_eq!(
-        logged_password(&cli, &db, "umberto", "password9").await,
-        "password9"
+        logged_password(&cli, &db, "umberto", "Lunar-Basil-906").await,
+        "Lunar-Basil-906"
     );
     // a post-auth whose authorize this process did not answer is not known to be wrong
-    let mut log = auth_body("dina", "password7");
+    let mut log = auth_body("dina", "Garnet-Whisk-537");
     log["reply"] = json!("Access-Reject");
     post(&cli, "postauth", &log).await;
     assert_eq!(

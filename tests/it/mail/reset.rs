@@ -40,9 +40,9 @@ fn link_error(e: &owums_core::Error) -> ResetLinkError {
     ResetLinkError::of(e).unwrap_or_else(|| panic!("not a reset-link error: {e}"))
 }
 
-/// The password is still `password1` (web login).
+/// The password is still `Tulip-Harbor-93` (web login).
 async fn unchanged(s: &Subscribers, user: &UserRecord) {
-    s.authenticate(user.username.as_str(), "password1")
+    s.authenticate(user.username.as_str(), "Tulip-Harbor-93")
         .await
         .expect("password unchanged");
 }
@@ -143,16 +143,19 @@ db_test!(wrong_expired_and_used_links_change_nothing, |db| {
         ResetLinkError::Unknown,
         "the expired link was replaced"
     );
-    s.reset_password(&fresh, "first-new1").await.unwrap();
-    let e = s.reset_password(&fresh, "second-new2").await.unwrap_err();
+    s.reset_password(&fresh, "Saffron-Quay-408").await.unwrap();
+    let e = s
+        .reset_password(&fresh, "Indigo-Marsh-17")
+        .await
+        .unwrap_err();
     assert_eq!(link_error(&e), ResetLinkError::Used);
     assert!(e.to_string().contains("already been used"), "{e}");
     assert_eq!(
         link_error(&s.check_reset_token(&fresh).await.unwrap_err()),
         ResetLinkError::Used
     );
-    s.authenticate("rosa", "first-new1").await.unwrap();
-    assert!(s.authenticate("rosa", "second-new2").await.is_err());
+    s.authenticate("rosa", "Saffron-Quay-408").await.unwrap();
+    assert!(s.authenticate("rosa", "Indigo-Marsh-17").await.is_err());
 });
 
 db_test!(asking_again_replaces_the_earlier_link, |db| {
@@ -163,14 +166,17 @@ db_test!(asking_again_replaces_the_earlier_link, |db| {
     s.request_password_reset("marta", None).await.unwrap();
     let (second, _) = new_token(&db, &[&first]).await;
     assert_ne!(first, second);
-    let e = s.reset_password(&first, "brand-new1").await.unwrap_err();
+    let e = s
+        .reset_password(&first, "Willow-Comet-562")
+        .await
+        .unwrap_err();
     assert_eq!(link_error(&e), ResetLinkError::Unknown);
     unchanged(&s, &user).await;
     assert_eq!(
-        s.reset_password(&second, "brand-new1").await.unwrap(),
+        s.reset_password(&second, "Willow-Comet-562").await.unwrap(),
         user.id
     );
-    s.authenticate("marta", "brand-new1").await.unwrap();
+    s.authenticate("marta", "Willow-Comet-562").await.unwrap();
 });
 
 db_test!(
@@ -181,7 +187,10 @@ db_test!(
         s.request_password_reset("piero", None).await.unwrap();
         let (token, _) = new_token(&db, &[]).await;
         s.deactivate(user.id).await.unwrap();
-        let e = s.reset_password(&token, "brand-new1").await.unwrap_err();
+        let e = s
+            .reset_password(&token, "Willow-Comet-562")
+            .await
+            .unwrap_err();
         assert_eq!(link_error(&e), ResetLinkError::Unknown);
         s.activate(user.id).await.unwrap();
         unchanged(&s, &user).await;

@@ -28,7 +28,7 @@ async fn serve_delivers_the_new_account_mail() {
             "--email",
             "zoe@example.org",
         ],
-        "password1\n",
+        "Tulip-Harbor-93\n",
     );
     assert_eq!(created.code, 0, "{}", created.stderr);
     let verified = owums(dir.path(), url, &["user", "verify", "zoe1"], "");

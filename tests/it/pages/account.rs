@@ -41,7 +41,7 @@ async fn logged_in_with(
             &[
                 ("csrf_token", &csrf),
                 ("username", name),
-                ("password", "password1"),
+                ("password", "Tulip-Harbor-93"),
             ],
         )
         .await;
@@ -184,8 +184,8 @@ db_test!(account_edit_changes_only_what_it_may, |db| {
     bad[2] = ("address", "Altrove 9");
     bad.extend([
         ("current_password", "nope"),
-        ("password", "nuova1234"),
-        ("password_confirmation", "nuova1234"),
+        ("password", "Nuova-Lanterna-55"),
+        ("password_confirmation", "Nuova-Lanterna-55"),
     ]);
     let p = b.post("/account", &bad).await;
     assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -202,15 +202,15 @@ db_test!(account_edit_changes_only_what_it_may, |db| {
     // A right current password changes it.
     let mut good = base.to_vec();
     good.extend([
-        ("current_password", "password1"),
-        ("password", "nuova1234"),
-        ("password_confirmation", "nuova1234"),
+        ("current_password", "Tulip-Harbor-93"),
+        ("password", "Nuova-Lanterna-55"),
+        ("password_confirmation", "Nuova-Lanterna-55"),
     ]);
     let p = b.post("/account", &good).await;
     assert_eq!(p.status, StatusCode::OK, "{}", p.body);
     assert!(
         subscribers(&db)
-            .authenticate("carla", "nuova1234")
+            .authenticate("carla", "Nuova-Lanterna-55")
             .await
             .is_ok()
     );
@@ -247,7 +247,7 @@ db_test!(
             &[
                 ("csrf_token", &csrf),
                 ("username", "dario"),
-                ("password", "password1"),
+                ("password", "Tulip-Harbor-93"),
             ],
         )
         .await;
@@ -278,7 +278,7 @@ db_test!(operator_verified_users_wait_for_the_operator, |db| {
             &[
                 ("csrf_token", &csrf),
                 ("username", "ines"),
-                ("password", "password1"),
+                ("password", "Tulip-Harbor-93"),
             ],
         )
         .await;

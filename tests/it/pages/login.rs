@@ -22,7 +22,7 @@ db_test!(login_is_case_insensitive_and_rotates_the_session, |db| {
             &[
                 ("csrf_token", &form.csrf()),
                 ("username", "GIULIA"),
-                ("password", "password1"),
+                ("password", "Tulip-Harbor-93"),
             ],
         )
         .await;
@@ -79,8 +79,8 @@ db_test!(
         let mut bodies = Vec::new();
         for (user, pass) in [
             ("paolo", "wrong-pass1"),
-            ("spento", "password1"),
-            ("nessuno", "password1"),
+            ("spento", "Tulip-Harbor-93"),
+            ("nessuno", "Tulip-Harbor-93"),
         ] {
             let p = b
                 .post(
@@ -142,7 +142,7 @@ db_test!(
                 &[
                     ("csrf_token", &csrf),
                     ("username", "LUCA"),
-                    ("password", "password1"),
+                    ("password", "Tulip-Harbor-93"),
                 ],
             )
             .await;

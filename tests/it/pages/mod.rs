@@ -5,7 +5,7 @@ mod account;
 mod login;
 mod phone_reset;
 mod reset;
-mod signup;
+pub(crate) mod signup;
 mod signup_fields;
 mod site;
 

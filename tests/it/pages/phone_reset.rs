@@ -97,7 +97,7 @@ db_test!(phone_recovery_pending_proven_then_one_new_password, |db| {
             WAIT,
             &[
                 ("csrf_token", &csrf),
-                ("password", "nuova1234"),
+                ("password", "Nuova-Lanterna-55"),
                 ("password_confirmation", "altra1234"),
             ],
         )
@@ -106,8 +106,8 @@ db_test!(phone_recovery_pending_proven_then_one_new_password, |db| {
     p.has("Le due password non coincidono.");
     let new_password = [
         ("csrf_token", csrf.as_str()),
-        ("password", "nuova1234"),
-        ("password_confirmation", "nuova1234"),
+        ("password", "Nuova-Lanterna-55"),
+        ("password_confirmation", "Nuova-Lanterna-55"),
     ];
     let p = known.post(WAIT, &new_password).await;
     assert_eq!(p.status, StatusCode::OK, "{}", p.body);
@@ -119,7 +119,7 @@ db_test!(phone_recovery_pending_proven_then_one_new_password, |db| {
     again.has("non c&#x27;è alcun recupero della password con il telefono");
     assert_eq!(status_of(&known.get(STATUS).await), "none");
 
-    for (password, works) in [("password1", false), ("nuova1234", true)] {
+    for (password, works) in [("Tulip-Harbor-93", false), ("Nuova-Lanterna-55", true)] {
         let mut b = Browser::new(&db, &config(&["phone"])).await;
         let form = b.get("/account/login").await;
         let p = b
@@ -213,8 +213,8 @@ db_test!(phone_recovery_out_of_time_says_so, |db| {
             WAIT,
             &[
                 ("csrf_token", &csrf),
-                ("password", "nuova1234"),
-                ("password_confirmation", "nuova1234"),
+                ("password", "Nuova-Lanterna-55"),
+                ("password_confirmation", "Nuova-Lanterna-55"),
             ],
         )
         .await;

@@ -62,7 +62,7 @@ db_test!(reset_answers_alike_and_the_link_works_once, |db| {
             &path,
             &[
                 ("csrf_token", &csrf),
-                ("password", "nuova1234"),
+                ("password", "Nuova-Lanterna-55"),
                 ("password_confirmation", "altra1234"),
             ],
         )
@@ -82,7 +82,7 @@ db_test!(reset_answers_alike_and_the_link_works_once, |db| {
     p.has("almeno 8 caratteri");
     assert!(
         subscribers(&db)
-            .authenticate("elena", "password1")
+            .authenticate("elena", "Tulip-Harbor-93")
             .await
             .is_ok(),
         "unchanged"
@@ -92,8 +92,8 @@ db_test!(reset_answers_alike_and_the_link_works_once, |db| {
             &path,
             &[
                 ("csrf_token", &csrf),
-                ("password", "nuova1234"),
-                ("password_confirmation", "nuova1234"),
+                ("password", "Nuova-Lanterna-55"),
+                ("password_confirmation", "Nuova-Lanterna-55"),
             ],
         )
         .await;
@@ -101,7 +101,7 @@ db_test!(reset_answers_alike_and_the_link_works_once, |db| {
     p.has("La password è stata cambiata.");
     assert!(
         subscribers(&db)
-            .authenticate("elena", "nuova1234")
+            .authenticate("elena", "Nuova-Lanterna-55")
             .await
             .is_ok()
     );
@@ -122,7 +122,7 @@ db_test!(reset_answers_alike_and_the_link_works_once, |db| {
     assert_eq!(p.status, StatusCode::GONE);
     assert!(
         subscribers(&db)
-            .authenticate("elena", "nuova1234")
+            .authenticate("elena", "Nuova-Lanterna-55")
             .await
             .is_ok()
     );

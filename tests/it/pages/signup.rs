@@ -26,8 +26,8 @@ pub(crate) fn fields<'a>(csrf: &'a str, name: &'a str) -> Vec<(&'a str, &'a str)
         ("email", "anna@example.org"),
         ("mobile", "+39 333 1234567"),
         ("username", name),
-        ("password", "segreto123"),
-        ("password_confirmation", "segreto123"),
+        ("password", "Fiume-Lanterna-47"),
+        ("password_confirmation", "Fiume-Lanterna-47"),
         ("eula_acceptance", "1"),
         ("privacy_acceptance", "1"),
     ]
@@ -157,7 +157,7 @@ db_test!(signup_bad_input_is_refused_in_the_users_language, |db| {
     p.has("I caratteri scritti non corrispondono all&#x27;immagine")
         .has(r#"aria-describedby="error-captcha""#)
         .has(r#"value="mario""#)
-        .lacks("segreto123");
+        .lacks("Fiume-Lanterna-47");
     no_captcha(&db).await;
     let cases: Vec<Case<'_>> = vec![
         (
@@ -206,12 +206,12 @@ db_test!(signup_bad_input_is_refused_in_the_users_language, |db| {
         ),
         (
             with(
-                with(ok.clone(), "password", "solelettere"),
+                with(ok.clone(), "password", "qwerty123"),
                 "password_confirmation",
-                "solelettere",
+                "qwerty123",
             ),
             "password",
-            "almeno una lettera e una cifra",
+            "troppo facile da indovinare: è una delle password più comuni",
         ),
         (
             with(ok.clone(), "password_confirmation", "segreto124"),

@@ -45,11 +45,11 @@ pub(crate) fn subscribers(db: &TestDb) -> Subscribers {
     Subscribers::new(db.store.clone(), PasswordFormat::Crypt)
 }
 
-/// A complete new subscriber called `name` with password `password1`, EULA accepted.
+/// A complete new subscriber called `name` with password `Tulip-Harbor-93`, EULA accepted.
 pub(crate) fn new_user(name: &str) -> NewUser {
     NewUser {
         username: Some(Username::try_new(name).unwrap()),
-        password: "password1".to_owned(),
+        password: "Tulip-Harbor-93".to_owned(),
         email: Some(Email::try_new(&format!("{name}@example.org")).unwrap()),
         mobile: None,
         given_name: "Alice".to_owned(),

@@ -159,13 +159,29 @@ impl Subscribers {
     ///
     /// # Errors
     ///
-    /// [`Error::ResetLink`] for a link that does not work, [`Error::Invalid`] for a
-    /// password the rules refuse (the link stays usable then).
+    /// [`Error::ResetLink`] for a link that does not work (checked first), [`Error::Invalid`]
+    /// for a password the rules refuse (the link stays usable then).
     pub async fn reset_password(&self, token: &str, new_password: &str) -> Result<UserId> {
         let Some(hash) = token_hash(token) else {
             return Err(ResetLinkError::Unknown.into_error());
         };
-        password::validate_password(new_password)?;
+        // The rules read the subscriber's own data, so find whose link it is first; the
+        // transaction below checks the link again.
+        // (A link that cannot work says so before the password is looked at.)
+        let row = self
+            .store()
+            .password_reset(&hash)
+            .await?
+            .ok_or_else(|| ResetLinkError::Unknown.into_error())?;
+        if let Some(problem) = row.problem(crate::storage::now_utc()) {
+            return Err(ResetLinkError::from(problem).into_error());
+        }
+        let owner = self.store().find_user(row.user_id.parse()?).await?;
+        let personal = owner
+            .as_ref()
+            .map(password::PersonalData::of_user)
+            .unwrap_or_default();
+        password::validate_password(new_password, &personal)?;
         let web_hash = password::hash_password_async(new_password).await?;
         let format = self.password_format();
         let radius_password = format.encode(new_password)?;

@@ -130,6 +130,13 @@ pub struct ResetToken {
     secret: String,
 }
 
+impl ResetToken {
+    /// Whose password the token sets (not a secret: it is the first part of the token).
+    pub fn user(&self) -> UserId {
+        self.user
+    }
+}
+
 impl fmt::Debug for ResetToken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("ResetToken(..)")
@@ -393,10 +400,15 @@ impl PhoneRecovery {
         new_password: &str,
         now: DateTime<Utc>,
     ) -> Result<UserRecord> {
-        crate::subscriber::password::validate_password(new_password)?;
         let record = load(self.store(), token.user)
             .await?
             .ok_or(Error::Unauthorized)?;
+        let owner = self.store().find_user(token.user).await?;
+        let personal = owner
+            .as_ref()
+            .map(crate::subscriber::PersonalData::of_user)
+            .unwrap_or_default();
+        crate::subscriber::password::validate_password(new_password, &personal)?;
         let Record::Proven {
             token_hash,
             proven_at,
