@@ -13,7 +13,8 @@
 //! - [`WebSessions`] are the server-side sessions of browsers and API clients.
 //! - `reset` holds the two ways to recover a forgotten password: a link by e-mail and a
 //!   call from the subscriber's mobile phone.
-//! - `password` hashes web passwords (argon2id) and encodes the value FreeRADIUS checks.
+//! - `password` hashes web passwords (argon2id) and encodes the value FreeRADIUS checks;
+//!   `hasher` runs the hashes on a few dedicated threads with bounded memory.
 //! - `outcome` decides what a verifier's [`Outcome`](crate::Outcome) means for the
 //!   subscriber now (it implements [`OutcomeHandler`](crate::OutcomeHandler) for
 //!   [`Subscribers`]).
@@ -36,6 +37,7 @@
 //! the subscriber's next Access-Request, in SQL and in REST mode alike.
 
 pub(crate) mod account;
+pub(crate) mod hasher;
 pub(crate) mod outcome;
 pub(crate) mod password;
 pub(crate) mod registration;
@@ -52,6 +54,7 @@ pub use account::{
     DayUsage, MAX_PER_PAGE, PasswordChange, ProfileUpdate, SessionPage, SessionQuery, SessionSort,
     USAGE_DAYS, UsageHistory,
 };
+pub use hasher::set_password_hash_threads;
 pub use password::{
     MIN_PASSWORD_LEN, PasswordFormat, hash_password, validate_password, verify_password,
 };
