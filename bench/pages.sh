@@ -19,7 +19,8 @@
 #     argon2id hash + RADIUS password value + rows in several tables), when the build offers
 #     a self-service verification method; otherwise it says so;
 #   - the server's memory, from /proc/<pid>/status: VmRSS once started (idle, before any
-#     load), VmHWM (the peak resident size) after the runs, and VmRSS 5 s after the last run
+#     load), VmRSS and VmHWM after the page GETs (before any login), VmHWM (the peak resident
+#     size) after all runs, and VmRSS 5 s after the last run
 #     (password hashing threads give their memory back after 2 s without work);
 #   - the argon2 parameters and the time of one hash
 #     (`cargo bench -p owums-core --bench password_hash`, skipped with NO_HASH_BENCH=1).
@@ -140,6 +141,7 @@ echo "measuring (${DURATION}s per row)..." >&2
 page /
 page /account/signup
 page /account/login
+RSS_PAGES=$(mem VmRSS) HWM_PAGES=$(mem VmHWM)
 form login.lua "POST /account/login /s"
 if curl -fs "$BASE/account/signup" | grep -q 'name="verification_method"'; then
 	form signup.lua "POST /account/signup /s"
@@ -156,7 +158,7 @@ echo "owums pages on SQLite, $(nproc) cores, wrk ${DURATION}s per row (pages: -t
 printf '%-28s %10s %10s %12s\n' "request" "p50" "p99" "req/s"
 printf '%s\n' "${ROWS[@]}"
 echo
-echo "server memory (MiB): idle ${RSS_IDLE} (VmRSS), peak ${RSS_PEAK} (VmHWM), ${RSS_AFTER} 5 s after the load (VmRSS)"
+echo "server memory (MiB): idle ${RSS_IDLE} (VmRSS); after the page GETs ${RSS_PAGES} (VmRSS, peak so far ${HWM_PAGES}); peak ${RSS_PEAK} (VmHWM); ${RSS_AFTER} 5 s after the load (VmRSS)"
 if [ -z "${NO_HASH_BENCH:-}" ]; then
 	echo
 	cargo bench --quiet -p owums-core --bench password_hash 2>/dev/null
