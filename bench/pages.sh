@@ -18,6 +18,10 @@
 #   - wrk with bench/wrk/signup.lua: the same for the sign-up form (a new subscriber each:
 #     argon2id hash + RADIUS password value + rows in several tables), when the build offers
 #     a self-service verification method; otherwise it says so;
+#   - the server's memory, from /proc/<pid>/status: VmRSS once started (idle, before any
+#     load), VmRSS and VmHWM after the page GETs (before any login), VmHWM (the peak resident
+#     size) after all runs, and VmRSS 5 s after the last run
+#     (password hashing threads give their memory back after 2 s without work);
 #   - the argon2 parameters and the time of one hash
 #     (`cargo bench -p owums-core --bench password_hash`, skipped with NO_HASH_BENCH=1).
 #   Prints a table. Loopback only; every run is bounded by DURATION; the server is stopped
@@ -96,6 +100,18 @@ for _ in $(seq 1 100); do
 done
 curl -fs "$BASE/healthz" >/dev/null || { echo "owums serve did not start:" >&2; cat "$WORK/server.log" >&2; exit 1; }
 
+# The server process itself (`owums` may run as a child of the subshell started above).
+OWUMS_PID=$SERVER_PID
+for _ in 1 2 3; do
+	case "$(readlink "/proc/$OWUMS_PID/exe" 2>/dev/null)" in */owums) break ;; esac
+	OWUMS_PID=$(pgrep -P "$OWUMS_PID" | head -n 1 || true)
+	[ -n "$OWUMS_PID" ] || { OWUMS_PID=$SERVER_PID; break; }
+done
+# VmRSS / VmHWM of the server in MiB, one decimal.
+mem() { awk -v k="$1:" '$1 == k {printf "%.1f", $2 / 1024}' "/proc/$OWUMS_PID/status" 2>/dev/null || echo "?"; }
+sleep 1
+RSS_IDLE=$(mem VmRSS)
+
 ROWS=()
 # wrk's --latency block: "50%  1.23ms" / "99%  4.56ms"; and "Requests/sec: 1234.56".
 page() {
@@ -125,6 +141,7 @@ echo "measuring (${DURATION}s per row)..." >&2
 page /
 page /account/signup
 page /account/login
+RSS_PAGES=$(mem VmRSS) HWM_PAGES=$(mem VmHWM)
 form login.lua "POST /account/login /s"
 if curl -fs "$BASE/account/signup" | grep -q 'name="verification_method"'; then
 	form signup.lua "POST /account/signup /s"
@@ -132,10 +149,16 @@ else
 	ROWS+=("$(printf '%-28s %s' "POST /account/signup /s" "n/a: no self-service verification method enabled (PLUGINS_TOML)")")
 fi
 
+RSS_PEAK=$(mem VmHWM)
+sleep 5
+RSS_AFTER=$(mem VmRSS)
+
 echo
 echo "owums pages on SQLite, $(nproc) cores, wrk ${DURATION}s per row (pages: -t$THREADS -c$CONNECTIONS; forms: -t$FORM_THREADS -c$FORM_THREADS)"
 printf '%-28s %10s %10s %12s\n' "request" "p50" "p99" "req/s"
 printf '%s\n' "${ROWS[@]}"
+echo
+echo "server memory (MiB): idle ${RSS_IDLE} (VmRSS); after the page GETs ${RSS_PAGES} (VmRSS, peak so far ${HWM_PAGES}); peak ${RSS_PEAK} (VmHWM); ${RSS_AFTER} 5 s after the load (VmRSS)"
 if [ -z "${NO_HASH_BENCH:-}" ]; then
 	echo
 	cargo bench --quiet -p owums-core --bench password_hash 2>/dev/null

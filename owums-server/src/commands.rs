@@ -33,11 +33,13 @@ fn load_config(cli: &Cli, listen: Option<&str>) -> anyhow::Result<Config> {
 fn init_tracing(level: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    // colour codes only for a person at a terminal, not in journald or a log file
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        // colour codes only for a person at a terminal, not in journald or a log file
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        // one line per event, whatever a client put in a logged value
+        .with_writer(move || crate::log_writer::OneLine::new(std::io::stderr(), ansi))
+        .with_ansi(ansi)
         .try_init();
 }
 

@@ -11,7 +11,9 @@ mod error;
 mod freeradius;
 mod headers;
 mod health;
+mod http_server;
 pub mod i18n;
+mod log_writer;
 mod mail;
 mod maintenance;
 mod pages;
@@ -24,7 +26,6 @@ use std::time::Duration;
 
 use anyhow::Context;
 use owums_core::Config;
-use poem::listener::{Acceptor, Listener, TcpListener};
 use poem::{Endpoint, EndpointExt, Route, get};
 
 pub use state::AppState;
@@ -68,6 +69,8 @@ pub fn app(state: AppState) -> impl Endpoint {
 /// HTTP until SIGINT or SIGTERM.
 pub async fn serve(config: Config, migrate: bool) -> anyhow::Result<()> {
     let signalled = shutdown_signal();
+    // before the first hash: sign-up, login and authorize all hash on these threads
+    owums_core::subscriber::set_password_hash_threads(config.server.password_hash_threads);
     let state = AppState::build(&config).await?;
     if migrate {
         let applied = state
@@ -81,15 +84,12 @@ pub async fn serve(config: Config, migrate: bool) -> anyhow::Result<()> {
     }
     warn_if_signup_is_off(&state);
     // Bound before anything starts, so `--listen 127.0.0.1:0` works: the log says the port.
-    let acceptor = TcpListener::bind(config.server.listen.clone())
-        .into_acceptor()
+    let listener = tokio::net::TcpListener::bind(config.server.listen.as_str())
         .await
         .with_context(|| format!("serving HTTP on {}", config.server.listen))?;
-    let listen = acceptor
+    let listen = listener
         .local_addr()
-        .first()
-        .and_then(|a| a.as_socket_addr().map(ToString::to_string))
-        .unwrap_or_else(|| config.server.listen.clone());
+        .map_or_else(|_| config.server.listen.clone(), |a| a.to_string());
     let (stop_tasks, shutdown) = owums_core::Shutdown::channel();
     // A required plugin's background task that fails (the SIP listener cannot bind its
     // port) stops the server: serving on without the verifier would fail every sign-up
@@ -120,8 +120,12 @@ pub async fn serve(config: Config, migrate: bool) -> anyhow::Result<()> {
         shutdown.clone(),
     )));
     let failure = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let grace = Duration::from_secs(config.server.shutdown_grace_seconds);
+    // One grace period from the signal for everything: the open connections and the
+    // background tasks wind down together, and whatever still runs at its end is dropped.
+    let deadline = std::sync::Arc::new(std::sync::OnceLock::new());
     let stop = {
-        let failure = failure.clone();
+        let (failure, deadline) = (failure.clone(), deadline.clone());
         async move {
             tokio::select! {
                 () = signalled => {}
@@ -129,17 +133,24 @@ pub async fn serve(config: Config, migrate: bool) -> anyhow::Result<()> {
                     *failure.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(e);
                 }
             }
+            let _ = deadline.set(tokio::time::Instant::now() + grace);
+            let _ = stop_tasks.send(true);
         }
     };
     tracing::info!(%listen, backend = state.store.backend().as_str(), "owums serving");
-    let grace = Duration::from_secs(config.server.shutdown_grace_seconds);
-    poem::Server::new_with_acceptor(acceptor)
-        .run_with_graceful_shutdown(app(state), stop, Some(grace))
+    let options = http_server::HttpOptions {
+        header_read_timeout: Duration::from_secs(config.web.header_read_timeout_seconds),
+        grace,
+    };
+    http_server::serve_http(listener, app(state), stop, options)
         .await
         .with_context(|| format!("serving HTTP on {listen}"))?;
-    let _ = stop_tasks.send(true);
+    let deadline = deadline
+        .get()
+        .copied()
+        .unwrap_or_else(|| tokio::time::Instant::now() + grace);
     for t in tasks {
-        let _ = tokio::time::timeout(grace, t).await;
+        let _ = tokio::time::timeout_at(deadline, t).await;
     }
     let failed = failure
         .lock()

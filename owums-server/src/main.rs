@@ -16,7 +16,11 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    match runtime.block_on(owums_server::cli::run(cli)) {
+    let result = runtime.block_on(owums_server::cli::run(cli));
+    // `serve` has had its grace period: work still on the blocking pool (a database call
+    // that hangs) must not keep the process alive past it
+    runtime.shutdown_timeout(std::time::Duration::from_millis(500));
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {}", format!("{e:#}").replace('\n', " "));

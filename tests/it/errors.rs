@@ -141,3 +141,59 @@ async fn no_token_or_password_reaches_the_log_at_debug() {
         assert!(!text.contains(secret), "{secret} in the log:\n{text}");
     }
 }
+
+/// A `User-Name` FreeRADIUS passes on may hold a line break: wherever it is logged, it stays
+/// inside its line, escaped, and starts no line of its own.
+async fn a_forged_user_name_stays_on_its_log_line(db: TestDb) {
+    use crate::freeradius_rest::{acct_body, auth_body, client, config, post};
+    const FORGED: &str = "mallory\n2026-01-01T00:00:00.000000Z  INFO owums: fake line";
+    let logs = LogCapture::default();
+    let _guard = logs.install(tracing::Level::DEBUG);
+    let config = config(&db);
+    let cli = client(&config, &db, "127.0.0.1");
+    let _ = post(&cli, "authorize", &auth_body(FORGED, "password1")).await;
+    // two sessions of the same user and device: the second closes the first, and says so
+    for uid in ["forged-1", "forged-2"] {
+        let (status, body) = post(&cli, "accounting", &acct_body("Start", uid, FORGED)).await;
+        assert!(status.is_success(), "{status}: {body}");
+    }
+    let text = logs.text();
+    let lines: Vec<&str> = text.lines().filter(|l| l.contains("fake line")).collect();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("older sessions of the device closed")),
+        "logged:\n{text}"
+    );
+    for line in &lines {
+        assert!(line.contains(r"mallory\n2026-01-01"), "escaped: {line}");
+    }
+    assert!(
+        !text
+            .lines()
+            .any(|l| l.starts_with("2026-01-01T00:00:00.000000Z")),
+        "a forged line:\n{text}"
+    );
+}
+
+// one thread per test: the capture sees every task the request starts
+#[tokio::test]
+async fn a_forged_user_name_stays_on_its_log_line_sqlite() {
+    if let Some(db) = TestDb::new(Backend::Sqlite).await {
+        a_forged_user_name_stays_on_its_log_line(db).await;
+    }
+}
+
+#[tokio::test]
+async fn a_forged_user_name_stays_on_its_log_line_postgres() {
+    if let Some(db) = TestDb::new(Backend::Postgres).await {
+        a_forged_user_name_stays_on_its_log_line(db).await;
+    }
+}
+
+#[tokio::test]
+async fn a_forged_user_name_stays_on_its_log_line_mysql() {
+    if let Some(db) = TestDb::new(Backend::Mysql).await {
+        a_forged_user_name_stays_on_its_log_line(db).await;
+    }
+}

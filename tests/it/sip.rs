@@ -312,3 +312,106 @@ async fn sip_garbage_burst_then_a_valid_invite_still_works() {
     assert!(run.ok, "{}", run.output);
     l.stop().await;
 }
+
+/// At DEBUG, a phone verification and a password recovery by phone log neither the
+/// Call-ID of a call (it identifies the call and the caller's device), nor the recovery's
+/// ticket or token, nor a password; and a datagram that is not SIP is logged as a length and
+/// an escaped beginning, on one line, however it tries to start a line of its own.
+// one thread: the capture sees the listener and every task it starts
+#[tokio::test]
+async fn sip_calls_leave_no_call_id_token_or_password_in_the_debug_log() {
+    let logs = crate::support::logs::LogCapture::default();
+    let _guard = logs.install(tracing::Level::DEBUG);
+    let Some(l) = Listener::start().await else {
+        return;
+    };
+    // SIPp's Call-IDs become `leakcheck-<n>-<pid>@127.0.0.1`
+    let cid = ["-cid_str", "leakcheck-%u-%p@%s"];
+    register(&l, "liana", "+393348888888").await;
+    let run = l
+        .sipp_with("busy.xml", "127.0.0.1", "3348888888", "061234567", &cid)
+        .await;
+    assert!(run.ok, "{}", run.output);
+    l.wait_status("liana", UserStatus::Verified).await;
+    // a call to a number that is not ours is logged at INFO: with a tag, not its Call-ID
+    let run = l
+        .sipp_with("busy.xml", "127.0.0.1", "3348888888", "0699999", &cid)
+        .await;
+    assert!(run.ok, "{}", run.output);
+
+    let mut u = new_user("leone");
+    u.mobile = Some(mobile("+393348888889"));
+    l.subscribers.create(u, true, &[]).await.unwrap();
+    let recovery = PhoneRecovery::new(l.subscribers.clone());
+    let request = recovery
+        .request(&mobile("+393348888889"), l.verifier.as_ref())
+        .await
+        .unwrap();
+    let ticket = request.ticket.to_string();
+    let run = l
+        .sipp_with("busy.xml", "127.0.0.1", "3348888889", "061234567", &cid)
+        .await;
+    assert!(run.ok, "{}", run.output);
+    let mut token = None;
+    for _ in 0..100 {
+        if let RecoveryStatus::Proven { token: t, .. } =
+            recovery.status(&ticket.parse().unwrap()).await.unwrap()
+        {
+            token = Some(t.to_string());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let token = token.expect("the call proves the recovery");
+    recovery
+        .reset_password(&token.parse().unwrap(), "leak-check-pass7")
+        .await
+        .unwrap();
+
+    let client = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    for junk in [
+        &b"GARBAGE\n2026-01-01T00:00:00Z  INFO owums: fake sip line"[..],
+        // no Via: refused, and its Call-ID is not logged either
+        b"INVITE sip:x@y SIP/2.0\r\nFrom: <sip:a@b>\r\nTo: <sip:c@d>\r\nCall-ID: leakcheck-raw\r\nCSeq: 1 INVITE\r\n\r\n",
+    ] {
+        client.send_to(junk, ("127.0.0.1", l.port)).await.unwrap();
+    }
+    // the listener has read both once it answers an OPTIONS sent after them
+    client
+        .send_to(options("after-junk").as_bytes(), ("127.0.0.1", l.port))
+        .await
+        .unwrap();
+    assert!(recv(&client, Duration::from_secs(5)).await.is_some());
+    l.stop().await;
+
+    let text = logs.text();
+    assert!(
+        text.contains("call for a number that is not ours") && text.contains("call="),
+        "the calls are logged:\n{text}"
+    );
+    assert!(text.contains("SIP datagram dropped"), "{text}");
+    for secret in [
+        "leakcheck-",
+        ticket.as_str(),
+        token.as_str(),
+        "leak-check-pass7",
+        "password1",
+    ] {
+        assert!(!text.contains(secret), "{secret} in the log:\n{text}");
+    }
+    assert!(
+        !text
+            .lines()
+            .any(|line| line.starts_with("2026-01-01T00:00:00Z")),
+        "a datagram forged a log line:\n{text}"
+    );
+    // its length and an escaped beginning, on the line that says it was dropped
+    let garbage: Vec<&str> = text.lines().filter(|l| l.contains("GARBAGE")).collect();
+    assert_eq!(garbage.len(), 1, "{text}");
+    assert!(
+        garbage[0].contains("SIP datagram dropped")
+            && garbage[0].contains(r#"55 bytes starting "GARBAGE\n2026"#),
+        "{}",
+        garbage[0]
+    );
+}

@@ -183,8 +183,13 @@ pub struct ServerConfig {
     /// reverse proxy with TLS in front). Port `0` picks a free port, which the log names.
     pub listen: String,
     /// Seconds to let running requests and background tasks finish on SIGINT/SIGTERM
-    /// before the process exits anyway.
+    /// before the process exits anyway. Connections still open then (a client that
+    /// trickles its request or reads the answer slowly) are closed.
     pub shutdown_grace_seconds: u64,
+    /// Threads that compute password hashes (argon2id, 19 MiB each while busy); 0, the
+    /// default, means one per CPU. Logins beyond that many at once wait their turn; a
+    /// thread gives its memory back after two seconds without work.
+    pub password_hash_threads: usize,
 }
 
 impl Default for ServerConfig {
@@ -192,6 +197,7 @@ impl Default for ServerConfig {
         ServerConfig {
             listen: "127.0.0.1:8080".to_owned(),
             shutdown_grace_seconds: 10,
+            password_hash_threads: 0,
         }
     }
 }
@@ -431,6 +437,11 @@ impl Config {
         if self.web.max_form_bytes < 1024 {
             return Err(Error::Config(
                 "web.max_form_bytes must be at least 1024".to_owned(),
+            ));
+        }
+        if self.web.header_read_timeout_seconds == 0 {
+            return Err(Error::Config(
+                "web.header_read_timeout_seconds must be at least 1".to_owned(),
             ));
         }
         self.mail.validate()?;

@@ -21,6 +21,11 @@ pub struct WebConfig {
     /// Largest form body accepted, in bytes (16 KiB by default, at least 1024); a larger
     /// one is refused before it is read.
     pub max_form_bytes: usize,
+    /// Seconds a client has to send a whole request head (request line and headers), from
+    /// the moment the server starts waiting for one (12 by default, at least 1); a
+    /// connection that takes longer is closed. Keeps slow or stalled clients from holding
+    /// connections open (slowloris); an idle keep-alive connection is closed after this too.
+    pub header_read_timeout_seconds: u64,
     /// Folder with `<locale>-eula.html` / `<locale>-privacy.html` (or `eula.html`,
     /// `privacy.html`) shown instead of the built-in texts; empty: built-in texts.
     pub documents_dir: String,
@@ -43,6 +48,7 @@ impl Default for WebConfig {
             secure_cookies: false,
             trust_proxy_headers: false,
             max_form_bytes: 16 * 1024,
+            header_read_timeout_seconds: 12,
             documents_dir: String::new(),
             session_idle_minutes: 24 * 60,
             time_zone: "UTC".to_owned(),

@@ -17,6 +17,7 @@
 //!   no control characters), used by every entry point.
 //! - `password` holds the password rules ([`validate_password`], with the zxcvbn strength
 //!   estimate), hashes web passwords (argon2id) and encodes the value FreeRADIUS checks.
+//! - `hasher` runs the hashes on a few dedicated threads with bounded memory.
 //! - `outcome` decides what a verifier's [`Outcome`](crate::Outcome) means for the
 //!   subscriber now (it implements [`OutcomeHandler`](crate::OutcomeHandler) for
 //!   [`Subscribers`]).
@@ -39,6 +40,7 @@
 //! the subscriber's next Access-Request, in SQL and in REST mode alike.
 
 pub(crate) mod account;
+pub(crate) mod hasher;
 pub(crate) mod input;
 pub(crate) mod outcome;
 pub(crate) mod password;
@@ -56,6 +58,7 @@ pub use account::{
     DayUsage, MAX_PER_PAGE, PasswordChange, ProfileUpdate, SessionPage, SessionQuery, SessionSort,
     USAGE_DAYS, UsageHistory,
 };
+pub use hasher::set_password_hash_threads;
 pub use input::{
     MAX_EMAIL_LEN, MAX_METHOD_LEN, MAX_MOBILE_INPUT_LEN, MAX_NOTES_LEN, MAX_PASSWORD_LEN,
     MAX_USERNAME_LEN, TextField, check_text, clean_text, escape_for_terminal, is_forbidden_char,

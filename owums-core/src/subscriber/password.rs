@@ -4,16 +4,17 @@
 //! argon2id hash for the pages and the API (and for REST-mode authorize), and one check row
 //! in the format FreeRADIUS needs in SQL mode ([`PasswordFormat`], chosen by
 //! `[radius] password_format`). Hashing takes tens of milliseconds of CPU and 19 MiB, so
-//! the async paths run it on the blocking pool, at most one hash per CPU at a time: a
-//! burst of logins queues instead of stalling the async workers.
+//! the async paths queue it for a few dedicated threads (`hasher`), one per CPU by default:
+//! a burst of logins queues instead of stalling the async workers, and its memory is
+//! bounded and given back afterwards.
 
-use argon2::Argon2;
-use argon2::password_hash::{PasswordHasher, PasswordVerifier, phc::PasswordHash};
+use argon2::password_hash::PasswordHasher;
 use md4::{Digest, Md4};
 use serde::{Deserialize, Serialize};
 use sha_crypt::ShaCrypt;
 
 use crate::error::{Error, Problem, Result, Weakness};
+use crate::subscriber::hasher;
 use crate::subscriber::input::{MAX_PASSWORD_LEN, is_forbidden_char};
 
 /// Minimum length of a subscriber password, in characters (the maximum is
@@ -296,17 +297,13 @@ fn weakness(password: &str, personal: &PersonalData) -> Option<Weakness> {
 
 /// Hashes a web password with argon2id (random salt, PHC string).
 ///
-/// Blocking and CPU-heavy: in async code the services use a variant that runs it on the
-/// blocking pool. Call it directly only outside a runtime's workers (a command-line tool, a
-/// benchmark).
+/// Blocking and CPU-heavy: in async code the services queue it for the hashing threads.
+/// Call it directly only outside a runtime's workers (a command-line tool, a benchmark).
 pub fn hash_password(password: &str) -> Result<String> {
-    Argon2::default()
-        .hash_password(password.as_bytes())
-        .map(|h| h.to_string())
-        .map_err(|e| Error::Internal(format!("argon2: {e}")))
+    hasher::hash_with(&mut hasher::Memory::default(), password.as_bytes())
 }
 
-/// Whether `password` matches an argon2id PHC `hash`; a malformed hash never matches.
+/// Whether `password` matches an argon2 PHC `hash`; a malformed hash never matches.
 ///
 /// ```
 /// use owums_core::subscriber::{hash_password, verify_password};
@@ -318,51 +315,22 @@ pub fn hash_password(password: &str) -> Result<String> {
 /// # Ok::<(), owums_core::Error>(())
 /// ```
 pub fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash)
-        .map(|h| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &h)
-                .is_ok()
-        })
-        .unwrap_or(false)
+    hasher::verify_with(&mut hasher::Memory::default(), password.as_bytes(), hash)
 }
 
-/// Room for one argon2id computation per CPU. Each takes 19 MiB and tens of milliseconds
-/// of CPU: a burst of logins (a NAS that rebooted, a crowd at a hotspot) computed all at
-/// once only thrashes the CPU caches and makes every one of them slow; queued, they finish
-/// at the rate the CPUs allow.
-fn hashing_room() -> &'static tokio::sync::Semaphore {
-    static ROOM: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
-    ROOM.get_or_init(|| {
-        let cpus = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
-        tokio::sync::Semaphore::new(cpus)
-    })
-}
-
-/// Runs `work` on the blocking pool once a CPU is free for it, so the async workers never
-/// wait on a hash and concurrent hashes never outnumber the CPUs.
-async fn off_the_runtime<T: Send + 'static>(
-    work: impl FnOnce() -> T + Send + 'static,
-) -> Result<T> {
-    let _room = hashing_room()
-        .acquire()
-        .await
-        .map_err(|_| Error::Internal("password hashing stopped".to_owned()))?;
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|e| Error::Internal(format!("password hashing failed: {e}")))
-}
-
-/// [`hash_password`] for async code: off the async workers, one hash per CPU at a time.
+/// [`hash_password`] for async code: on the hashing threads, never on the async workers.
 pub(crate) async fn hash_password_async(password: &str) -> Result<String> {
     let password = password.to_owned();
-    off_the_runtime(move || hash_password(&password)).await?
+    hasher::Hashers::global()
+        .run(move |memory| hasher::hash_with(memory, password.as_bytes()))
+        .await?
 }
 
-/// [`verify_password`] for async code: off the async workers, one hash per CPU at a time.
+/// [`verify_password`] for async code: on the hashing threads, never on the async workers.
 pub(crate) async fn verify_password_async(password: &str, hash: &str) -> bool {
     let (password, hash) = (password.to_owned(), hash.to_owned());
-    off_the_runtime(move || verify_password(&password, &hash))
+    hasher::Hashers::global()
+        .run(move |memory| hasher::verify_with(memory, password.as_bytes(), &hash))
         .await
         .unwrap_or(false)
 }

@@ -98,7 +98,7 @@ impl Listener {
         let req = match message::parse(bytes) {
             Ok(r) if r.cseq_method.eq_ignore_ascii_case(r.method.as_str()) => r,
             Ok(r) => {
-                tracing::debug!(%peer, cseq = %r.cseq_method, "CSeq method does not match; dropped");
+                tracing::debug!(%peer, cseq = %crate::message::excerpt(r.cseq_method.as_bytes()), "CSeq method does not match; dropped");
                 return;
             }
             Err(e) => {

@@ -49,7 +49,9 @@ impl Method {
 pub enum ParseError {
     /// Bigger than [`MAX_MESSAGE_BYTES`].
     TooLarge(usize),
-    /// Not a SIP request (a response, garbage, truncated).
+    /// Not a SIP request (a response, garbage, truncated): why, in our words, with the
+    /// datagram's length and an escaped beginning of it, never its raw bytes (they would
+    /// reach the log as they are).
     Malformed(String),
     /// A header every request needs is missing.
     Missing(&'static str),
@@ -111,8 +113,10 @@ pub fn parse(bytes: &[u8]) -> Result<SipRequest, ParseError> {
     if bytes.len() > MAX_MESSAGE_BYTES {
         return Err(ParseError::TooLarge(bytes.len()));
     }
-    let request =
-        rsip::Request::try_from(bytes).map_err(|e| ParseError::Malformed(e.to_string()))?;
+    // rsip's error quotes the input: keep our own words and an escaped excerpt
+    let request = rsip::Request::try_from(bytes).map_err(|_| {
+        ParseError::Malformed(format!("{} bytes starting {}", bytes.len(), excerpt(bytes)))
+    })?;
     let mut vias = Vec::new();
     let mut record_routes = Vec::new();
     let (mut from, mut to, mut call_id, mut cseq, mut pai) = (None, None, None, None, None);
@@ -146,7 +150,9 @@ pub fn parse(bytes: &[u8]) -> Result<SipRequest, ParseError> {
     let cseq = parts
         .next()
         .and_then(|n| n.parse::<u32>().ok())
-        .ok_or_else(|| ParseError::Malformed(format!("bad CSeq `{cseq_value}`")))?;
+        .ok_or_else(|| {
+            ParseError::Malformed(format!("bad CSeq {}", excerpt(cseq_value.as_bytes())))
+        })?;
     let cseq_method = parts
         .next()
         .ok_or_else(|| ParseError::Malformed(format!("bad CSeq `{cseq_value}`")))?
@@ -163,6 +169,15 @@ pub fn parse(bytes: &[u8]) -> Result<SipRequest, ParseError> {
         cseq_method,
         asserted_identity: pai,
     })
+}
+
+/// The first bytes of untrusted input as the log may show them: at most 32, quoted, with
+/// line breaks and other control characters escaped.
+pub(crate) fn excerpt(bytes: &[u8]) -> String {
+    const SHOWN: usize = 32;
+    let shown = String::from_utf8_lossy(&bytes[..bytes.len().min(SHOWN)]).into_owned();
+    let more = if bytes.len() > SHOWN { "…" } else { "" };
+    format!("{shown:?}{more}")
 }
 
 impl SipRequest {

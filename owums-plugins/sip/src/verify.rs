@@ -7,6 +7,18 @@ use crate::caller;
 use crate::config::Settings;
 use crate::message::SipRequest;
 
+/// A short tag that tells calls apart in the log without writing their Call-ID (it
+/// identifies a call and its caller's device to anyone reading the log): the same Call-ID
+/// gets the same tag within this process, from a key chosen at random when it starts.
+pub(crate) fn call_tag(call_id: &str) -> String {
+    use std::hash::BuildHasher;
+    static KEY: std::sync::OnceLock<std::hash::RandomState> = std::sync::OnceLock::new();
+    let hash = KEY
+        .get_or_init(std::hash::RandomState::new)
+        .hash_one(call_id);
+    format!("{:08x}", hash >> 32)
+}
+
 /// Matches calls to subscribers and reports outcomes to the host.
 pub(crate) struct Matcher {
     pub(crate) settings: Settings,
@@ -28,12 +40,12 @@ impl Matcher {
         let cc = self.settings.country_code.as_deref();
         let callees = caller::callees(request, cc);
         if !callees.iter().any(|c| self.settings.is_our_number(c)) {
-            tracing::info!(call_id = %request.call_id, "call for a number that is not ours; busy, nothing changes");
+            tracing::info!(call = %call_tag(&request.call_id), "call for a number that is not ours; busy, nothing changes");
             return None;
         }
         let from = caller::caller(request, cc);
         if from.is_none() {
-            tracing::info!(call_id = %request.call_id, "call without a usable caller ID; busy, nothing changes");
+            tracing::info!(call = %call_tag(&request.call_id), "call without a usable caller ID; busy, nothing changes");
         }
         from
     }

@@ -1,6 +1,7 @@
 //! The `owums` command: exit codes, one-line errors, nothing changed on bad input.
 
 mod config;
+mod http;
 mod serve;
 
 use crate::support::cli::{owums, owums_ok};

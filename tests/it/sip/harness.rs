@@ -119,35 +119,48 @@ impl Listener {
         caller: &str,
         callee: &str,
     ) -> SippRun {
+        self.sipp_with(scenario, source, caller, callee, &[]).await
+    }
+
+    /// [`Listener::sipp`] with more SIPp options (`-cid_str` sets the Call-ID).
+    pub(super) async fn sipp_with(
+        &self,
+        scenario: &str,
+        source: &str,
+        caller: &str,
+        callee: &str,
+        options: &[&str],
+    ) -> SippRun {
         let path = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("it/sip")
             .join(scenario);
         let target = format!("127.0.0.1:{}", self.port);
-        let args: Vec<String> = [
-            "-sf",
-            path.to_str().unwrap(),
-            "-i",
-            source,
-            "-bind_local",
-            "-key",
-            "caller",
-            caller,
-            "-key",
-            "callee",
-            callee,
-            "-m",
-            "1",
-            "-nostdin",
-            "-recv_timeout",
-            "4000",
-            "-timeout",
-            "20",
-            "-timeout_error",
-            &target,
-        ]
-        .iter()
-        .map(|s| (*s).to_owned())
-        .collect();
+        let args: Vec<String> = options
+            .iter()
+            .chain(&[
+                "-sf",
+                path.to_str().unwrap(),
+                "-i",
+                source,
+                "-bind_local",
+                "-key",
+                "caller",
+                caller,
+                "-key",
+                "callee",
+                callee,
+                "-m",
+                "1",
+                "-nostdin",
+                "-recv_timeout",
+                "4000",
+                "-timeout",
+                "20",
+                "-timeout_error",
+                &target,
+            ])
+            .map(|s| (*s).to_owned())
+            .collect();
         let started = Instant::now();
         let out = tokio::task::spawn_blocking(move || {
             Command::new("sipp")

@@ -212,8 +212,12 @@ impl Groups {
             return Err(not_grouped());
         };
         let mut conn = p.get().await.map_err(pool_error)?;
+        // what the writes log goes where the caller's log goes, not to the global default
+        let log = tracing::dispatcher::get_default(Clone::clone);
         conn.spawn_blocking(move |conn| {
-            conn.immediate_transaction(|conn| writes.iter().try_for_each(|w| w.run(conn)))
+            tracing::dispatcher::with_default(&log, || {
+                conn.immediate_transaction(|conn| writes.iter().try_for_each(|w| w.run(conn)))
+            })
         })
         .await?;
         Ok(())

@@ -238,11 +238,20 @@ impl Plan {
         match op {
             Op::CloseOlder if touched > 0 => {
                 let username = self.text("user");
-                tracing::info!(%username, closed = touched, "older sessions of the device closed");
+                // as sent by the NAS: Debug escapes what could forge a log line
+                tracing::info!(
+                    ?username,
+                    closed = touched,
+                    "older sessions of the device closed"
+                );
             }
             Op::CloseNas => {
                 let nas = self.text("nas");
-                tracing::info!(%nas, closed = touched, "NAS restarted: open sessions closed");
+                tracing::info!(
+                    ?nas,
+                    closed = touched,
+                    "NAS restarted: open sessions closed"
+                );
             }
             _ => {}
         }
