@@ -151,20 +151,14 @@ async fn a_forged_user_name_stays_on_its_log_line(db: TestDb) {
     let _guard = logs.install(tracing::Level::DEBUG);
     let config = config(&db);
     let cli = client(&config, &db, "127.0.0.1");
-    let _ = post(&cli, "authorize", &auth_body(FORGED, "password1")).await;
-    // two sessions of the same user and device: the second closes the first, and says so
+    let _ = post(&cli, "authorize", &auth_body(FORGED, "Tulip-Harbor-93")).await;
+    // a control character in a NAS text field is refused (400) before anything is written
     for uid in ["forged-1", "forged-2"] {
         let (status, body) = post(&cli, "accounting", &acct_body("Start", uid, FORGED)).await;
-        assert!(status.is_success(), "{status}: {body}");
+        assert!(status.is_client_error(), "{status}: {body}");
     }
     let text = logs.text();
     let lines: Vec<&str> = text.lines().filter(|l| l.contains("fake line")).collect();
-    assert!(
-        lines
-            .iter()
-            .any(|l| l.contains("older sessions of the device closed")),
-        "logged:\n{text}"
-    );
     for line in &lines {
         assert!(line.contains(r"mallory\n2026-01-01"), "escaped: {line}");
     }

@@ -170,7 +170,7 @@ fn values(endpoint: &str, base: &Value, field: &str, bad: &[(&str, Option<Value>
 }
 
 fn authorize_cases() -> Vec<Case> {
-    let base = auth_body("vera", "password1");
+    let base = auth_body("vera", "Tulip-Harbor-93");
     let mut cases = garbage("authorize");
     cases.extend(texts(
         "authorize",
@@ -413,7 +413,7 @@ db_test!(freeradius_bad_input_is_refused_and_changes_nothing, |db| {
     interim["session_time"] = json!("60");
     interim["event_timestamp"] = json!("1700000000");
     for (endpoint, body, want) in [
-        ("authorize", auth_body("vera", "password1"), 200),
+        ("authorize", auth_body("vera", "Tulip-Harbor-93"), 200),
         ("accounting", interim, 200),
         (
             "accounting",

@@ -41,7 +41,7 @@ db_test!(absurd_counters_reach_the_quota_instead_of_failing, |db| {
     );
     // ... and the next authorize is a reject over quota, not a 500
     for _ in 0..2 {
-        let (status, body) = post(&cli, "authorize", &auth_body("lara", "password1")).await;
+        let (status, body) = post(&cli, "authorize", &auth_body("lara", "Tulip-Harbor-93")).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         assert_eq!(
             parsed(&body),
@@ -67,7 +67,7 @@ db_test!(absurd_counters_reach_the_quota_instead_of_failing, |db| {
         .unwrap();
     }
     let fresh = client(&config(&db), &db, "127.0.0.1");
-    let (status, body) = post(&fresh, "authorize", &auth_body("mara", "password1")).await;
+    let (status, body) = post(&fresh, "authorize", &auth_body("mara", "Tulip-Harbor-93")).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(
         parsed(&body),
