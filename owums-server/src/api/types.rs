@@ -70,6 +70,7 @@ pub(crate) struct RegisterRequest {
 
 /// `POST /account/token`: credentials.
 #[derive(Debug, Clone, Object)]
+#[oai(deny_unknown_fields)]
 pub(crate) struct LoginRequest {
     /// Username (case-insensitive).
     pub(crate) username: UsernameText,
@@ -290,6 +291,7 @@ pub(crate) struct VerificationStatus {
 
 /// `POST /account/password/reset`.
 #[derive(Debug, Clone, Object)]
+#[oai(deny_unknown_fields)]
 pub(crate) struct ResetRequest {
     /// Username or e-mail address.
     pub(crate) username_or_email: EmailText,
@@ -297,6 +299,7 @@ pub(crate) struct ResetRequest {
 
 /// `POST /account/password/reset/confirm`.
 #[derive(Clone, Object)]
+#[oai(deny_unknown_fields)]
 pub(crate) struct ResetConfirm {
     /// The token from the link in the e-mail.
     pub(crate) token: Text<128>,

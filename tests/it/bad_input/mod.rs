@@ -9,6 +9,7 @@
 //! A corpus file (`freeradius.rs`, …) builds its cases and calls [`run_corpus`].
 
 mod freeradius;
+mod subscriber;
 
 use std::collections::BTreeMap;
 
