@@ -30,6 +30,7 @@ pub(crate) mod authorize_cache;
 pub(crate) mod counter;
 pub(crate) mod credential_cache;
 pub(crate) mod lru_table;
+mod profile;
 
 pub use authorize::{
     AuthorizeRequest, Authorizer, Decision, MAX_PASSWORD_BYTES, Reply, ReplyValue,
