@@ -76,6 +76,12 @@ export PGPASSWORD
 
 LUA=$(cd "$(dirname "$0")/lua" && pwd)
 OWUMS_BIN=$(realpath "$OWUMS_BIN")
+# builds from before the password-strength check have no --weak-password-ok (the bench
+# passwords are weak on purpose: they are derived from the usernames)
+WEAK_OK=()
+if "$OWUMS_BIN" user create --help 2>/dev/null | grep -q -- --weak-password-ok; then
+	WEAK_OK=(--weak-password-ok)
+fi
 OW_KIT=$(realpath "$OW_KIT")
 WORK=$(mktemp -d /tmp/freeradius-rest-bench.XXXXXX)
 RESULTS=$WORK/results.txt
@@ -171,7 +177,7 @@ prepare_owums() {
 		--reply 'Idle-Timeout=240' --reply 'Reply-Message=Welcome to the bench' >/dev/null
 	# two at a time: each one hashes its password with argon2id
 	seq "$USERS" | xargs -P 2 -I{} "$OWUMS_BIN" --config /dev/null --plugins /dev/null \
-		user create --username "bench{}" --password "benchpass-{}" --verified --group bench >/dev/null
+		user create --username "bench{}" --password "benchpass-{}" --verified --group bench "${WEAK_OK[@]}" >/dev/null
 	# as pgbench does: no autovacuum, analyze or checkpoint of the seeding during the points
 	if [ "$1" = postgres ]; then
 		psql -h "$PGHOST" -p "$PGPORT" -U "$PGUSER" -d "$db" -qc "VACUUM ANALYZE" -c "CHECKPOINT" >/dev/null

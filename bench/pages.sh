@@ -45,7 +45,7 @@ CONNECTIONS=${CONNECTIONS:-16}
 FORM_THREADS=${FORM_THREADS:-8}
 USERS=${USERS:-20}
 OWUMS_BIN=${OWUMS_BIN:-target/release/owums}
-PASSWORD=bench-pass-1
+PASSWORD=Tulip-Harbor-93
 
 for tool in wrk curl python3; do
 	command -v "$tool" >/dev/null || { echo "pages.sh: $tool is missing (bash scripts/install-peers)" >&2; exit 2; }

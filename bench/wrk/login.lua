@@ -5,7 +5,7 @@ require("form")
 path = "/account/login"
 success_location = "/account"
 local users = tonumber(os.getenv("BENCH_USERS") or "20")
-local password = os.getenv("BENCH_PASSWORD") or "bench-pass-1"
+local password = os.getenv("BENCH_PASSWORD") or "Tulip-Harbor-93"
 
 function body_for(thread, n, item)
   local user = "bench" .. tostring(((thread * 7919 + n) % users) + 1)

@@ -6,7 +6,7 @@ require("form")
 path = "/account/signup"
 success_location = "/account/verification"
 local run = os.getenv("BENCH_RUN") or "0"
-local password = os.getenv("BENCH_PASSWORD") or "bench-pass-1"
+local password = os.getenv("BENCH_PASSWORD") or "Tulip-Harbor-93"
 
 function body_for(thread, n, item)
   local method = string.match(item.body, 'name="verification_method" value="([^"]+)"') or ""
