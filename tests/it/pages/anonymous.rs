@@ -236,7 +236,8 @@ db_test!(sign_up_and_login_through_the_forms_make_one_session, |db| {
     let session = store.get(b.cookie.as_ref().unwrap()).await.unwrap().unwrap();
     assert!(session.user_id.is_some());
     assert!(session.expires_at - session.created_at >= Duration::hours(24));
-    assert_eq!(b.get("/account").await.status, StatusCode::OK);
+    let v = b.get("/account/verification").await;
+    assert_eq!(v.status, StatusCode::OK, "logged in: {:?}", v.location);
 });
 
 /// How many live sessions there are (without removing them).
