@@ -1,8 +1,8 @@
 //! One page request: its language, session (cookie), logged-in user, CSRF token, and how its
 //! answer or failure is turned into a response.
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use minijinja::Value;
 use minijinja::context;

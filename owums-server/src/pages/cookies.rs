@@ -56,7 +56,10 @@ pub(crate) fn new_token() -> String {
 
 /// Whether `value` looks like a token this server made (64 lowercase hex characters).
 pub(crate) fn well_formed(value: &str) -> bool {
-    value.len() == 64 && value.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    value.len() == 64
+        && value
+            .bytes()
+            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
 /// Whether `sent` equals `want`, in time independent of where they differ; an empty `want`
@@ -122,13 +125,28 @@ mod tests {
     #[test]
     fn origins_of_other_sites_are_refused() {
         let host = ("host", "wifi.example.org");
-        assert!(!cross_site(&req(&[host]), false), "no header: the token decides");
-        assert!(!cross_site(&req(&[host, ("sec-fetch-site", "same-origin")]), false));
-        assert!(cross_site(&req(&[host, ("sec-fetch-site", "cross-site")]), false));
-        assert!(cross_site(&req(&[host, ("sec-fetch-site", "same-site")]), false));
+        assert!(
+            !cross_site(&req(&[host]), false),
+            "no header: the token decides"
+        );
+        assert!(!cross_site(
+            &req(&[host, ("sec-fetch-site", "same-origin")]),
+            false
+        ));
+        assert!(cross_site(
+            &req(&[host, ("sec-fetch-site", "cross-site")]),
+            false
+        ));
+        assert!(cross_site(
+            &req(&[host, ("sec-fetch-site", "same-site")]),
+            false
+        ));
         let ok = ("origin", "https://wifi.example.org");
         assert!(!cross_site(&req(&[host, ok]), false));
-        assert!(cross_site(&req(&[host, ("origin", "https://evil.example")]), false));
+        assert!(cross_site(
+            &req(&[host, ("origin", "https://evil.example")]),
+            false
+        ));
         assert!(cross_site(&req(&[host, ("origin", "null")]), false));
         let proxied = [
             ("host", "127.0.0.1:8080"),

@@ -94,7 +94,9 @@ db_test!(anonymous_forms_need_the_cookie_and_its_token, |db| {
     // The token of the form, but not the browser's cookie (another browser's token).
     let mut stranger = Browser::new(&db, &config(&["phone"])).await;
     stranger.accept_language = "it".to_owned();
-    let p = stranger.post("/account/signup", &fields(&csrf, "anna")).await;
+    let p = stranger
+        .post("/account/signup", &fields(&csrf, "anna"))
+        .await;
     assert_eq!(p.status, StatusCode::FORBIDDEN);
     p.has("Il modulo è scaduto");
     let p = stranger.post("/account/login", &login).await;
@@ -144,7 +146,9 @@ db_test!(forms_sent_from_other_sites_are_refused, |db| {
         [host, ("origin", "https://evil.example")],
         [host, ("origin", "null")],
     ] {
-        let p = b.post_raw_with("/account/login", body.clone(), &foreign).await;
+        let p = b
+            .post_raw_with("/account/login", body.clone(), &foreign)
+            .await;
         assert_eq!(p.status, StatusCode::FORBIDDEN, "{foreign:?}");
         assert_eq!(p.lang(), "es");
         p.has("Este formulario se envió desde otro sitio web");
@@ -181,7 +185,11 @@ db_test!(forms_sent_from_other_sites_are_refused, |db| {
         .await;
     assert_eq!(p.status, StatusCode::FORBIDDEN);
     let p = b.post("/account/logout", &[("csrf_token", &csrf)]).await;
-    assert_eq!(p.status, StatusCode::FORBIDDEN, "the anonymous token is not enough");
+    assert_eq!(
+        p.status,
+        StatusCode::FORBIDDEN,
+        "the anonymous token is not enough"
+    );
     assert_eq!(sessions(&db).await, 1, "still logged in");
 });
 
@@ -213,7 +221,11 @@ db_test!(sign_up_and_login_through_the_forms_make_one_session, |db| {
     let v = b.get("/account/verification").await;
     assert_eq!(v.status, StatusCode::OK);
     v.has(&format!(r#"href="tel:{CALL_NUMBER}""#));
-    assert_eq!(sessions_left(&db).await, 1, "one session: the new account's");
+    assert_eq!(
+        sessions_left(&db).await,
+        1,
+        "one session: the new account's"
+    );
     // Log out, then in again through the form.
     let token = v.csrf();
     let p = b.post("/account/logout", &[("csrf_token", &token)]).await;
@@ -232,8 +244,16 @@ db_test!(sign_up_and_login_through_the_forms_make_one_session, |db| {
         )
         .await;
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
-    assert_eq!(sessions_left(&db).await, 1, "exactly one session, made at login");
-    let session = store.get(b.cookie.as_ref().unwrap()).await.unwrap().unwrap();
+    assert_eq!(
+        sessions_left(&db).await,
+        1,
+        "exactly one session, made at login"
+    );
+    let session = store
+        .get(b.cookie.as_ref().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
     assert!(session.user_id.is_some());
     assert!(session.expires_at - session.created_at >= Duration::hours(24));
     let v = b.get("/account/verification").await;
@@ -257,7 +277,10 @@ db_test!(an_anonymous_visitors_language_is_kept_in_a_cookie, |db| {
     let p = b.get("/?locale=es").await;
     assert_eq!(p.lang(), "es");
     let cookie = set_cookie(&p, "owums_locale").expect("the choice in a cookie");
-    assert!(cookie.starts_with("owums_locale=es;") && cookie.contains("Max-Age="), "{cookie}");
+    assert!(
+        cookie.starts_with("owums_locale=es;") && cookie.contains("Max-Age="),
+        "{cookie}"
+    );
     for path in ["/", "/account/login", "/account/reset", "/no/such/page"] {
         assert_eq!(b.get(path).await.lang(), "es", "{path}");
     }

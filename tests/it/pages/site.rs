@@ -24,7 +24,10 @@ db_test!(
         let p = b.get("/account/login?locale=en").await;
         assert_eq!(p.lang(), "en", "?locale= wins");
         assert!(b.cookie.is_none(), "no session for a language");
-        assert_eq!(b.jar["owums_locale"], "en", "the choice is remembered in a cookie");
+        assert_eq!(
+            b.jar["owums_locale"], "en",
+            "the choice is remembered in a cookie"
+        );
         let p = b.get("/").await;
         assert_eq!(p.lang(), "en", "stored choice beats Accept-Language");
         let p = b.get("/?locale=").await;
