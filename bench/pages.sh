@@ -12,8 +12,8 @@
 #     (a benchmark from one address would only measure the limiter) and captcha off;
 #   - wrk (THREADS threads, CONNECTIONS connections, DURATION s each) against GET /,
 #     GET /account/signup and GET /account/login: p50, p99 and requests/s;
-#   - wrk with bench/wrk/login.lua: each login is a GET of the login form (session cookie and
-#     CSRF token) then its POST, as a browser does; logins/s counts the POSTs answered with
+#   - wrk with bench/wrk/login.lua: each login is a GET of the login form (CSRF cookie and
+#     token) then its POST, as a browser does; logins/s counts the POSTs answered with
 #     the redirect to /account (an argon2id verification each);
 #   - wrk with bench/wrk/signup.lua: the same for the sign-up form (a new subscriber each:
 #     argon2id hash + RADIUS password value + rows in several tables), when the build offers

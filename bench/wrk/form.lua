@@ -1,5 +1,6 @@
--- form.lua - wrk script: each POST of a page's form comes with the session cookie and CSRF
--- token of a GET of that page, as a browser would send it.
+-- form.lua - wrk script: each POST of a page's form comes with the cookie (`owums_csrf`: an
+-- anonymous visitor has no session) and CSRF token of a GET of that page, as a browser would
+-- send them.
 --
 -- Every connection alternates GET <path> and POST <path>. The GET's Set-Cookie and its
 -- `csrf_token` field go into a per-thread queue; the next request of any connection of the

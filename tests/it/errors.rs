@@ -54,21 +54,21 @@ async fn an_internal_error_is_one_log_line_with_its_cause_chain() {
     let logs = LogCapture::default();
     let _guard = logs.install(tracing::Level::INFO);
     let mut b = Browser::new(&db, &config(&["phone"])).await;
-    // the database loses a table the login page needs: a failure of ours, not the user's
-    db.exec("DROP TABLE owums_sessions").await.unwrap();
-    let p = b.get("/account/login?locale=it").await;
+    // the database loses a table the sign-up page needs: a failure of ours, not the user's
+    db.exec("DROP TABLE owums_settings").await.unwrap();
+    let p = b.get("/account/signup?locale=it").await;
     assert_eq!(p.status, StatusCode::INTERNAL_SERVER_ERROR);
     p.has("Si è verificato un errore interno");
     let text = logs.text();
     let errors: Vec<&str> = text.lines().filter(|l| l.contains("ERROR")).collect();
     assert_eq!(errors.len(), 1, "one error line:\n{text}");
     assert!(
-        errors[0].contains("request failed") && errors[0].contains("owums_sessions"),
+        errors[0].contains("request failed") && errors[0].contains("owums_settings"),
         "the line names the cause: {}",
         errors[0]
     );
     assert!(
-        !p.body.contains("owums_sessions"),
+        !p.body.contains("owums_settings"),
         "the cause stays in the log"
     );
 }

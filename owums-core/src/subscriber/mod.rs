@@ -83,5 +83,6 @@ pub use settings::{
 pub use user::{NewUser, User, UserRecord, UserStatus};
 pub use verification::VerificationView;
 pub use web_session::{
-    TOUCH_INTERVAL_SECONDS, WebSession, WebSessionKind, WebSessionToken, WebSessions,
+    ANONYMOUS_IDLE_MINUTES, TOUCH_INTERVAL_SECONDS, WebSession, WebSessionKind, WebSessionToken,
+    WebSessions,
 };

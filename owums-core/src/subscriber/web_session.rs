@@ -2,9 +2,11 @@
 //!
 //! A client holds a [`WebSessionToken`] (256 random bits, as a cookie or a bearer token); the
 //! database keeps only its SHA-256, so a copy of the database does not let anyone take over a
-//! session. A session may be anonymous (it then carries the CSRF token and the language picked
-//! before logging in) or belong to a user. Expiry slides: each use moves it forward, written at
-//! most once a minute. [`WebSessions`] shows the calls of a visit, from first page to log out.
+//! session. A session belongs to a user, or is anonymous: the pages start one only when there
+//! is something to keep between requests (a captcha answer, a password recovery under way),
+//! never for a mere visit, and an anonymous session lives at most
+//! [`ANONYMOUS_IDLE_MINUTES`] unused. Expiry slides: each use moves it forward, written at most
+//! once a minute. [`WebSessions`] shows the calls of a visit, from first page to log out.
 
 use std::fmt;
 
@@ -20,6 +22,11 @@ use crate::subscriber::token;
 /// How often at most a session's last use is written, in seconds: a burst of requests
 /// (a page and its assets) costs one write, and reads stay reads.
 pub const TOUCH_INTERVAL_SECONDS: i64 = 60;
+
+/// How long an anonymous session lives unused, in minutes (less if the kind's own idle
+/// timeout is shorter): long enough to finish a sign-up or a recovery, short enough that
+/// clients without a login cannot pile sessions up.
+pub const ANONYMOUS_IDLE_MINUTES: i64 = 30;
 
 /// Longest token accepted from a client (real ones are 64 characters).
 const MAX_TOKEN_LEN: usize = 128;
@@ -193,6 +200,15 @@ impl WebSessions {
         }
     }
 
+    /// How long a session of `kind`, anonymous or not, lives without being used.
+    fn idle_for(&self, kind: WebSessionKind, user: Option<UserId>) -> Duration {
+        let idle = self.idle_timeout(kind);
+        match user {
+            Some(_) => idle,
+            None => idle.min(Duration::minutes(ANONYMOUS_IDLE_MINUTES)),
+        }
+    }
+
     fn row(
         &self,
         kind: WebSessionKind,
@@ -209,12 +225,13 @@ impl WebSessions {
             data: "{}".to_owned(),
             created_at: now,
             last_seen_at: now,
-            expires_at: now + self.idle_timeout(kind),
+            expires_at: now + self.idle_for(kind, user),
         }
     }
 
     /// Starts a session, anonymous or for `user`, with a fresh CSRF token; returns the token
-    /// to hand to the client and the session.
+    /// to hand to the client and the session. An anonymous one lives at most
+    /// [`ANONYMOUS_IDLE_MINUTES`] unused.
     pub async fn create(
         &self,
         kind: WebSessionKind,
@@ -257,7 +274,7 @@ impl WebSessions {
         let Some(old) = old else { return Ok(None) };
         let new = WebSessionToken::generate();
         let mut row = self.row(old.kind, None, &new);
-        row.expires_at = row.last_seen_at + self.idle_timeout(old.kind);
+        row.expires_at = row.last_seen_at + self.idle_for(old.kind, user.unwrap_or(old.user_id));
         let user = user.map(|u| u.map(|u| u.to_string()));
         let stored = self
             .store
@@ -331,7 +348,7 @@ impl WebSessions {
             return Ok(false);
         }
         let seen_before = now - Duration::seconds(TOUCH_INTERVAL_SECONDS);
-        let expires = now + self.idle_timeout(session.kind);
+        let expires = now + self.idle_for(session.kind, session.user_id);
         self.store
             .touch_session(&session_id(token), now, seen_before, expires)
             .await

@@ -8,6 +8,7 @@ nav-language = Language
 skip-to-content = Skip to content
 error-title = Something went wrong
 error-csrf = The form has expired. Please reload the page and try again.
+error-cross-site = This form was sent from another website, so it was refused. Open this site's own page and try again.
 error-too-large = The form is too large.
 error-bad-encoding = The form contains characters that are not valid text.
 error-rate-limited = Too many attempts. Try again in { $seconds } s.

@@ -8,6 +8,7 @@ nav-language = Idioma
 skip-to-content = Ir al contenido
 error-title = Algo salió mal
 error-csrf = El formulario ha caducado. Recarga la página e inténtalo de nuevo.
+error-cross-site = Este formulario se envió desde otro sitio web, por lo que se ha rechazado. Abre la página de este sitio e inténtalo de nuevo.
 error-too-large = El formulario es demasiado grande.
 error-bad-encoding = El formulario contiene caracteres que no son texto válido.
 error-rate-limited = Demasiados intentos. Inténtalo de nuevo en { $seconds } s.

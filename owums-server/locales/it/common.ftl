@@ -8,6 +8,7 @@ nav-language = Lingua
 skip-to-content = Vai al contenuto
 error-title = Qualcosa è andato storto
 error-csrf = Il modulo è scaduto. Ricarica la pagina e riprova.
+error-cross-site = Questo modulo è stato inviato da un altro sito web ed è stato rifiutato. Apri la pagina di questo sito e riprova.
 error-too-large = Il modulo è troppo grande.
 error-bad-encoding = Il modulo contiene caratteri che non sono testo valido.
 error-rate-limited = Troppi tentativi. Riprova tra { $seconds } s.

@@ -1,7 +1,8 @@
-//! One page request: its language, session (cookie), logged-in user, and how its answer or
-//! failure is turned into a response.
+//! One page request: its language, session (cookie), logged-in user, CSRF token, and how its
+//! answer or failure is turned into a response.
 
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use minijinja::Value;
 use minijinja::context;
@@ -10,11 +11,9 @@ use owums_core::subscriber::{WebSession, WebSessionKind};
 use poem::http::{HeaderValue, StatusCode, header};
 use poem::{IntoResponse, Request, Response};
 
+use super::cookies::{self, SESSION as COOKIE};
 use super::{Form, Web};
 use crate::i18n::{self, Translator};
-
-/// The session cookie.
-pub(crate) const COOKIE: &str = "owums_session";
 
 /// Why a page was not shown as asked.
 #[derive(Debug)]
@@ -45,19 +44,15 @@ pub(crate) struct Ctx {
     pub(crate) user: Option<UserRecord>,
     pub(crate) ip: IpAddr,
     https: bool,
-    set_cookie: Option<String>,
-}
-
-fn cookie_value(req: &Request) -> Option<String> {
-    req.headers()
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .find_map(|c| {
-            let (k, v) = c.trim().split_once('=')?;
-            (k == COOKIE && !v.is_empty()).then(|| v.to_owned())
-        })
+    /// The request came from another site (`Sec-Fetch-Site`, `Origin`): forms are refused.
+    cross_site: bool,
+    /// The anonymous CSRF cookie the request carried (well formed), if any.
+    csrf_cookie: Option<String>,
+    /// The anonymous CSRF token of this answer's forms: the cookie's, else a new one.
+    anon_csrf: String,
+    /// A page shows `anon_csrf`: the cookie must be set if the request had none.
+    anon_csrf_shown: AtomicBool,
+    set_cookies: Vec<String>,
 }
 
 impl Ctx {
@@ -72,7 +67,7 @@ impl Ctx {
                     .get("x-forwarded-proto")
                     .and_then(|v| v.to_str().ok())
                     .is_some_and(|v| v.trim().eq_ignore_ascii_case("https")));
-        let mut token = cookie_value(req);
+        let mut token = cookies::get(req, COOKIE);
         let mut session = None;
         if let Some(t) = &token {
             match web.sessions.get(t).await {
@@ -95,9 +90,13 @@ impl Ctx {
             }
         }
         let query = i18n::query_locale(req);
+        let cookie_locale = cookies::get(req, cookies::LOCALE)
+            .as_deref()
+            .and_then(i18n::supported);
         let stored = session
             .as_ref()
             .and_then(|s| s.locale.clone())
+            .or_else(|| cookie_locale.map(str::to_owned))
             .or_else(|| user.as_ref().map(|u| u.locale.clone()));
         let accept = req
             .headers()
@@ -109,6 +108,7 @@ impl Ctx {
             accept,
             &web.config.default_locale,
         );
+        let csrf_cookie = cookies::get(req, cookies::CSRF).filter(|c| cookies::well_formed(c));
         let mut ctx = Ctx {
             web: web.clone(),
             tr: web.i18n.translator(lang),
@@ -117,34 +117,42 @@ impl Ctx {
             user,
             ip: crate::ratelimit::client_ip(req, trust),
             https,
-            set_cookie: None,
+            cross_site: cookies::cross_site(req, trust),
+            anon_csrf: csrf_cookie.clone().unwrap_or_else(cookies::new_token),
+            csrf_cookie,
+            anon_csrf_shown: AtomicBool::new(false),
+            set_cookies: Vec::new(),
         };
-        if query.as_deref().and_then(i18n::supported) == Some(lang)
-            && ctx.session.as_ref().and_then(|s| s.locale.as_deref()) != Some(lang)
-        {
-            ctx.remember_locale(lang).await;
+        if query.as_deref().and_then(i18n::supported) == Some(lang) {
+            ctx.remember_locale(lang, cookie_locale).await;
         }
         ctx
     }
 
-    async fn remember_locale(&mut self, lang: &'static str) {
-        if self.ensure_session().await.is_err() {
-            return;
+    /// Keeps `lang`, picked with `?locale=`: in a cookie (no session needed), and in the
+    /// session when there is one.
+    async fn remember_locale(&mut self, lang: &'static str, cookie: Option<&str>) {
+        if cookie != Some(lang) {
+            let c = cookies::locale_header(lang, self.secure());
+            self.set_cookies.push(c);
         }
-        if let Some(t) = &self.token {
+        if let (Some(t), Some(s)) = (&self.token, &mut self.session)
+            && s.locale.as_deref() != Some(lang)
+        {
             match self.web.sessions.set_locale(t, Some(lang)).await {
-                Ok(_) => {
-                    if let Some(s) = &mut self.session {
-                        s.locale = Some(lang.to_owned());
-                    }
-                }
+                Ok(_) => s.locale = Some(lang.to_owned()),
                 Err(e) => tracing::warn!(error = %e, "storing the language failed"),
             }
         }
     }
 
-    /// The session, started (anonymous) if there is none yet.
-    pub(crate) async fn ensure_session(&mut self) -> Result<(), Fail> {
+    fn secure(&self) -> bool {
+        self.https || self.web.config.secure_cookies
+    }
+
+    /// The session, started (anonymous, short-lived) if there is none yet: only for
+    /// something that must be kept between requests.
+    async fn ensure_session(&mut self) -> Result<(), Fail> {
         if self.session.is_some() && self.token.is_some() {
             return Ok(());
         }
@@ -155,14 +163,9 @@ impl Ctx {
     }
 
     fn set_token(&mut self, token: String) {
-        let secure = if self.https || self.web.config.secure_cookies {
-            "; Secure"
-        } else {
-            ""
-        };
-        self.set_cookie = Some(format!(
-            "{COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax{secure}"
-        ));
+        let c = cookies::header(COOKIE, &token, self.secure(), None);
+        self.set_cookies.retain(|c| !c.starts_with(COOKIE));
+        self.set_cookies.insert(0, c);
         self.token = Some(token);
     }
 
@@ -186,24 +189,33 @@ impl Ctx {
         }
         self.session = None;
         self.user = None;
-        self.set_cookie = Some(format!(
-            "{COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"
-        ));
+        let c = cookies::header(COOKIE, "", self.secure(), Some(0));
+        self.set_cookies.insert(0, c);
         Ok(())
     }
 
-    /// The form's CSRF token must be the session's.
+    /// The form must come from this site and carry the right CSRF token: a logged-in
+    /// user's is their session's; an anonymous visitor's is their `owums_csrf` cookie's.
     pub(crate) fn check_csrf(&self, form: &Form) -> Result<(), Fail> {
-        let sent = form.raw("csrf_token").as_bytes();
-        let ok = self.session.as_ref().is_some_and(|s| {
-            let want = s.csrf_token.as_bytes();
-            want.len() == sent.len()
-                && want.iter().zip(sent).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
-        });
-        if ok {
+        if self.cross_site {
+            return Err(Fail::Status(StatusCode::FORBIDDEN, "error-cross-site"));
+        }
+        let want = match (&self.user, &self.session) {
+            (Some(_), Some(s)) => Some(s.csrf_token.as_str()),
+            _ => self.csrf_cookie.as_deref(),
+        };
+        if want.is_some_and(|w| cookies::same_token(w, form.raw("csrf_token"))) {
             Ok(())
         } else {
             Err(Fail::Status(StatusCode::FORBIDDEN, "error-csrf"))
+        }
+    }
+
+    /// The CSRF token forms of this page carry.
+    fn csrf(&self) -> String {
+        match (&self.user, &self.session) {
+            (Some(_), Some(s)) => s.csrf_token.clone(),
+            _ => self.anon_csrf.clone(),
         }
     }
 
@@ -258,11 +270,7 @@ impl Ctx {
         title: &str,
         values: Value,
     ) -> Result<Response, Fail> {
-        let csrf = self
-            .session
-            .as_ref()
-            .map(|s| s.csrf_token.clone())
-            .unwrap_or_default();
+        let csrf = self.csrf();
         let values = context! {
             title => self.tr.t(title),
             csrf,
@@ -277,6 +285,9 @@ impl Ctx {
             .map_err(|e| {
                 Fail::Core(owums_core::Error::Internal(format!("template {name}: {e}")))
             })?;
+        if self.user.is_none() && html.contains(&self.anon_csrf) {
+            self.anon_csrf_shown.store(true, Ordering::Relaxed);
+        }
         Ok(poem::web::Html(html).with_status(status).into_response())
     }
 
@@ -305,11 +316,20 @@ impl Ctx {
             Ok(r) => r,
             Err(fail) => self.failure(fail),
         };
+        let mut set = self.set_cookies.clone();
+        if self.anon_csrf_shown.load(Ordering::Relaxed) && self.csrf_cookie.is_none() {
+            set.push(cookies::header(
+                cookies::CSRF,
+                &self.anon_csrf,
+                self.secure(),
+                None,
+            ));
+        }
         let headers = resp.headers_mut();
-        if let Some(c) = &self.set_cookie
-            && let Ok(v) = HeaderValue::from_str(c)
-        {
-            headers.append(header::SET_COOKIE, v);
+        for c in &set {
+            if let Ok(v) = HeaderValue::from_str(c) {
+                headers.append(header::SET_COOKIE, v);
+            }
         }
         headers.insert(
             header::CONTENT_SECURITY_POLICY,

@@ -22,7 +22,6 @@ async fn show(ctx: &mut Ctx) -> Result<Response, Fail> {
     if ctx.user.is_some() {
         return Ok(redirect("/account"));
     }
-    ctx.ensure_session().await?;
     ctx.render(
         StatusCode::OK,
         "login.html",

@@ -7,6 +7,7 @@ mod assets;
 mod captcha;
 mod charts;
 mod context;
+mod cookies;
 mod form;
 mod format;
 mod home;

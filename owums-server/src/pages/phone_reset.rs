@@ -71,7 +71,6 @@ async fn show(
     let Some(verifier) = phone_method(&ctx.web) else {
         return unavailable(ctx);
     };
-    ctx.ensure_session().await?;
     let hint = mobile_hint(ctx, country_code(&ctx.web, Some(&verifier)).as_deref());
     ctx.render(
         status,

@@ -29,7 +29,6 @@ async fn show(
     typed: &str,
     errors: &Errors,
 ) -> Result<Response, Fail> {
-    ctx.ensure_session().await?;
     ctx.render(
         status,
         "reset_request.html",
@@ -126,7 +125,6 @@ async fn render_new(
     token: &str,
     errors: &Errors,
 ) -> Result<Response, Fail> {
-    ctx.ensure_session().await?;
     ctx.render(
         status,
         "reset_form.html",

@@ -126,7 +126,6 @@ async fn show_empty(ctx: &mut Ctx) -> Result<Response, Fail> {
     if ctx.user.is_some() {
         return Ok(redirect("/account"));
     }
-    ctx.ensure_session().await?;
     show(ctx, StatusCode::OK, &Form::default(), &Errors::new(), false).await
 }
 

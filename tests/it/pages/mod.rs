@@ -2,6 +2,7 @@
 //! that keeps the session cookie, and a test verification method.
 
 mod account;
+mod anonymous;
 mod login;
 mod phone_reset;
 mod reset;
@@ -186,10 +187,13 @@ pub(crate) async fn app(db: &TestDb, config: &Config) -> BoxEndpoint<'static, Re
     owums_server::app(state).map_to_response().boxed()
 }
 
-/// A browser: keeps the session cookie and the language it asks for.
+/// A browser: keeps its cookies and the language it asks for.
 pub(crate) struct Browser {
     client: TestClient<BoxEndpoint<'static, Response>>,
+    /// The session cookie (`owums_session`).
     pub(crate) cookie: Option<String>,
+    /// The other cookies (`owums_csrf`, `owums_locale`), by name.
+    pub(crate) jar: BTreeMap<String, String>,
     pub(crate) accept_language: String,
 }
 
@@ -245,6 +249,7 @@ impl Browser {
         Browser {
             client: TestClient::new(app(db, config).await),
             cookie: None,
+            jar: BTreeMap::new(),
             accept_language: "en".to_owned(),
         }
     }
@@ -260,8 +265,15 @@ impl Browser {
             .collect();
         for c in &set_cookie {
             let value = c.split(';').next().unwrap();
-            let (_, v) = value.split_once('=').unwrap();
-            self.cookie = (!v.is_empty()).then(|| v.to_owned());
+            let (name, v) = value.split_once('=').unwrap();
+            let v = (!v.is_empty() && !c.contains("Max-Age=0")).then(|| v.to_owned());
+            if name == "owums_session" {
+                self.cookie = v;
+            } else if let Some(v) = v {
+                self.jar.insert(name.to_owned(), v);
+            } else {
+                self.jar.remove(name);
+            }
         }
         let location = headers
             .get(header::LOCATION)
@@ -276,14 +288,28 @@ impl Browser {
         }
     }
 
+    /// The `Cookie` header the browser sends, if any.
+    fn cookie_header(&self) -> Option<String> {
+        let session = self.cookie.iter().map(|c| format!("owums_session={c}"));
+        let others = self.jar.iter().map(|(k, v)| format!("{k}={v}"));
+        let all: Vec<String> = session.chain(others).collect();
+        (!all.is_empty()).then(|| all.join("; "))
+    }
+
+    /// Forgets every cookie.
+    pub(crate) fn clear_cookies(&mut self) {
+        self.cookie = None;
+        self.jar.clear();
+    }
+
     /// `GET path`.
     pub(crate) async fn get(&mut self, path: &str) -> Page {
         let mut req = self
             .client
             .get(path)
             .header(header::ACCEPT_LANGUAGE, self.accept_language.clone());
-        if let Some(c) = &self.cookie {
-            req = req.header(header::COOKIE, format!("owums_session={c}"));
+        if let Some(c) = self.cookie_header() {
+            req = req.header(header::COOKIE, c);
         }
         let resp = req.send().await;
         self.receive(resp).await
@@ -291,14 +317,27 @@ impl Browser {
 
     /// `POST path` with a raw body.
     pub(crate) async fn post_raw(&mut self, path: &str, body: Vec<u8>) -> Page {
+        self.post_raw_with(path, body, &[]).await
+    }
+
+    /// `POST path` with a raw body and extra `headers` (e.g. `Origin`).
+    pub(crate) async fn post_raw_with(
+        &mut self,
+        path: &str,
+        body: Vec<u8>,
+        headers: &[(&str, &str)],
+    ) -> Page {
         let mut req = self
             .client
             .post(path)
             .header(header::ACCEPT_LANGUAGE, self.accept_language.clone())
             .content_type("application/x-www-form-urlencoded")
             .body(body);
-        if let Some(c) = &self.cookie {
-            req = req.header(header::COOKIE, format!("owums_session={c}"));
+        if let Some(c) = self.cookie_header() {
+            req = req.header(header::COOKIE, c);
+        }
+        for (k, v) in headers {
+            req = req.header(*k, *v);
         }
         let resp = req.send().await;
         self.receive(resp).await

@@ -48,7 +48,7 @@ pub(crate) fn without<'a>(mut f: Vec<(&'a str, &'a str)>, key: &str) -> Vec<(&'a
     f
 }
 
-async fn no_captcha(db: &TestDb) {
+pub(crate) async fn no_captcha(db: &TestDb) {
     Settings::new(db.store.clone())
         .set("captcha_enabled", "false")
         .await
@@ -73,10 +73,11 @@ db_test!(signup_creates_an_unverified_user_and_shows_the_call, |db| {
         .has(r#"name="birth_date""#)
         .has(r#"id="captcha-image""#)
         .has(r#"href="/documents/eula""#);
-    let anonymous = b.cookie.clone().unwrap();
-    // The captcha's answer stays on the server, in the session.
+    assert!(b.cookie.is_none(), "no session for the form");
+    // The captcha's answer stays on the server, in a session started for it.
     let img = b.get("/account/captcha.png").await;
     assert_eq!(img.headers["content-type"], "image/png");
+    let anonymous = b.cookie.clone().unwrap();
     let data = WebSessions::new(db.store.clone())
         .get(&anonymous)
         .await
@@ -307,8 +308,8 @@ db_test!(signup_refuses_forged_oversized_and_garbled_forms, |db| {
         )
         .await;
     assert_eq!(p.status, StatusCode::BAD_REQUEST);
-    // Without any session cookie the form is refused too.
-    b.cookie = None;
+    // Without any cookie the form is refused too.
+    b.clear_cookies();
     let p = b.post("/account/signup", &fields(&csrf, "anna")).await;
     assert_eq!(p.status, StatusCode::FORBIDDEN);
     assert_eq!(db.store.count_users().await.unwrap(), 0);

@@ -23,7 +23,11 @@ db_test!(
         p.has("Bienvenido");
         let p = b.get("/account/login?locale=en").await;
         assert_eq!(p.lang(), "en", "?locale= wins");
-        assert!(b.cookie.is_some(), "the choice is remembered in a session");
+        assert!(b.cookie.is_none(), "no session for a language");
+        assert_eq!(
+            b.jar["owums_locale"], "en",
+            "the choice is remembered in a cookie"
+        );
         let p = b.get("/").await;
         assert_eq!(p.lang(), "en", "stored choice beats Accept-Language");
         let p = b.get("/?locale=").await;
