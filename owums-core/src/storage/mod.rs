@@ -24,7 +24,7 @@
 //!   transaction (`acct_groups`), maintenance, a subscriber's usage.
 //! - At the root: the pool and `db_run!` (`conn`), migrations, the diesel `schema`, the
 //!   dialect-neutral SQL templates for `radacct`/`radpostauth` (`sql`), runtime settings,
-//!   the mail outbox and job leases.
+//!   the mail outbox, job leases and the rate-limit counters (`rate_limits`).
 //!
 //! Queries are written once in the diesel DSL and compiled per backend by the `db_run!`
 //! macro. FreeRADIUS' own tables whose column types differ per dialect (`radacct`,
@@ -57,6 +57,7 @@ pub(crate) mod conn;
 mod leases;
 mod migrations;
 mod outbox;
+mod rate_limits;
 pub(crate) mod radius;
 pub(crate) mod schema;
 mod settings;
@@ -69,6 +70,7 @@ pub(crate) use accounting::usage::UsageRow;
 pub use conn::Backend;
 pub(crate) use outbox::{AttemptResult, NewMailRow};
 pub use outbox::{MailState, NewMail, OutboxRecord};
+pub use rate_limits::RateWindow;
 pub use radius::authorize::{ProfileAttribute, ProfileSource, UsageSums};
 pub use radius::groups::{GroupRecord, NewGroup};
 pub use radius::nas::{NasRecord, NewNas};
