@@ -30,6 +30,15 @@ pub(crate) enum Fail {
     Core(owums_core::Error),
 }
 
+impl From<crate::ratelimit::Refused> for Fail {
+    fn from(r: crate::ratelimit::Refused) -> Self {
+        match r {
+            crate::ratelimit::Refused::Wait(seconds) => Fail::RateLimited(seconds),
+            crate::ratelimit::Refused::Failed(e) => Fail::Core(e),
+        }
+    }
+}
+
 impl From<owums_core::Error> for Fail {
     fn from(e: owums_core::Error) -> Self {
         Fail::Core(e)
@@ -64,14 +73,7 @@ impl Ctx {
     /// Reads the request's session, user and language. Never fails: a broken database
     /// shows up when the page needs it.
     pub(crate) async fn load(req: &Request, web: &Web) -> Ctx {
-        let trust = web.config.trust_proxy_headers;
-        let https = *req.scheme() == poem::http::uri::Scheme::HTTPS
-            || (trust
-                && req
-                    .headers()
-                    .get("x-forwarded-proto")
-                    .and_then(|v| v.to_str().ok())
-                    .is_some_and(|v| v.trim().eq_ignore_ascii_case("https")));
+        let client = crate::client::of(req);
         let mut token = cookie_value(req);
         let mut session = None;
         if let Some(t) = &token {
@@ -115,8 +117,8 @@ impl Ctx {
             token,
             session,
             user,
-            ip: crate::ratelimit::client_ip(req, trust),
-            https,
+            ip: client.ip,
+            https: client.https,
             set_cookie: None,
         };
         if query.as_deref().and_then(i18n::supported) == Some(lang)
