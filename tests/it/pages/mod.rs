@@ -191,6 +191,8 @@ pub(crate) struct Browser {
     client: TestClient<BoxEndpoint<'static, Response>>,
     pub(crate) cookie: Option<String>,
     pub(crate) accept_language: String,
+    /// Sent as `X-Forwarded-For` (a client behind a proxy the configuration trusts).
+    pub(crate) forwarded_for: Option<String>,
 }
 
 /// A page as received.
@@ -246,6 +248,7 @@ impl Browser {
             client: TestClient::new(app(db, config).await),
             cookie: None,
             accept_language: "en".to_owned(),
+            forwarded_for: None,
         }
     }
 
@@ -285,6 +288,9 @@ impl Browser {
         if let Some(c) = &self.cookie {
             req = req.header(header::COOKIE, format!("owums_session={c}"));
         }
+        if let Some(f) = &self.forwarded_for {
+            req = req.header("x-forwarded-for", f.clone());
+        }
         let resp = req.send().await;
         self.receive(resp).await
     }
@@ -299,6 +305,9 @@ impl Browser {
             .body(body);
         if let Some(c) = &self.cookie {
             req = req.header(header::COOKIE, format!("owums_session={c}"));
+        }
+        if let Some(f) = &self.forwarded_for {
+            req = req.header("x-forwarded-for", f.clone());
         }
         let resp = req.send().await;
         self.receive(resp).await
