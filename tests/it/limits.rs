@@ -151,7 +151,9 @@ db_test!(a_stranger_cannot_lock_the_owner_out_of_the_pages, |db| {
         };
         assert_eq!(p.status, expected, "stranger's attempt {i}");
     }
-    let mut owner = Browser::new(&db, &cfg).await;
+    // The owner on the same server: a new session, another address.
+    let mut owner = stranger;
+    owner.cookie = None;
     owner.forwarded_for = Some("198.51.100.1".to_owned());
     let csrf = owner.get("/account/login").await.csrf();
     let p = owner
