@@ -16,17 +16,6 @@ const CSP_DOCS: &str = "default-src 'self'; script-src 'self' 'unsafe-inline'; \
 /// One year, as browsers' preload lists expect.
 const HSTS: &str = "max-age=31536000";
 
-/// Whether the client reached us over HTTPS (directly, or as a trusted proxy says).
-pub(crate) fn is_https(req: &Request, trust_proxy_headers: bool) -> bool {
-    *req.scheme() == poem::http::uri::Scheme::HTTPS
-        || (trust_proxy_headers
-            && req
-                .headers()
-                .get("x-forwarded-proto")
-                .and_then(|v| v.to_str().ok())
-                .is_some_and(|v| v.trim().eq_ignore_ascii_case("https")))
-}
-
 fn set_default(headers: &mut HeaderMap, name: header::HeaderName, value: &'static str) {
     if !headers.contains_key(&name) {
         headers.insert(name, HeaderValue::from_static(value));
@@ -34,16 +23,13 @@ fn set_default(headers: &mut HeaderMap, name: header::HeaderName, value: &'stati
 }
 
 /// Runs `next` on `req` and adds the security headers its answer lacks.
-pub(crate) async fn secure<F, Fut>(
-    req: Request,
-    trust_proxy_headers: bool,
-    next: F,
-) -> poem::Result<Response>
+pub(crate) async fn secure<F, Fut>(req: Request, next: F) -> poem::Result<Response>
 where
     F: FnOnce(Request) -> Fut,
     Fut: Future<Output = poem::Result<Response>>,
 {
-    let https = is_https(&req, trust_proxy_headers);
+    // directly, or as a trusted proxy says
+    let https = crate::client::of(&req).https;
     let path = req.uri().path();
     let docs = path.starts_with("/api/v1/docs");
     let api = path == "/api" || path.starts_with("/api/");

@@ -6,6 +6,7 @@
 mod access_points;
 pub mod api;
 pub mod cli;
+mod client;
 mod commands;
 mod error;
 mod freeradius;
@@ -36,7 +37,8 @@ pub fn app(state: AppState) -> impl Endpoint {
     // build defect, not a runtime condition.
     #[allow(clippy::expect_used)]
     // One limiter for the pages and the API, so each limit counts attempts through both.
-    let limiter = ratelimit::RateLimiter::from_config(&state.config.web.rate_limits);
+    let limiter = ratelimit::RateLimiter::new(state.store.clone(), &state.config.web.rate_limits)
+        .with_clock(state.limit_clock.clone());
     let web = pages::Web::new(&state, limiter.clone())
         .expect("embedded templates and messages are valid");
     let mut route = pages::mount(Route::new().at("/healthz", get(health::healthz)))
@@ -48,15 +50,18 @@ pub fn app(state: AppState) -> impl Endpoint {
         Err(e) => tracing::error!(error = %e, "FreeRADIUS API not started"),
     }
     let pages = web.clone();
-    let trust = state.config.web.trust_proxy_headers;
-    // One layer around every request, outermost first: the request log, the security
-    // headers, the translated 404. (One layer, not three: each costs a boxed future.)
+    let proxies = client::Proxies::from_config(&state.config.web);
+    // One layer around every request, outermost first: who the client is (through the
+    // trusted proxies), the request log, the security headers, the translated 404. (One
+    // layer, not four: each costs a boxed future.)
     route
-        .around(move |ep, req| {
+        .around(move |ep, mut req| {
             let web = pages.clone();
+            let client = proxies.resolve(&req);
+            req.extensions_mut().insert(client);
             async move {
                 request_log::log(req, |req| {
-                    headers::secure(req, trust, |req| pages::not_found(&web, ep.as_ref(), req))
+                    headers::secure(req, |req| pages::not_found(&web, ep.as_ref(), req))
                 })
                 .await
             }

@@ -1,14 +1,19 @@
-//! Attempt limits for login, sign-up and password reset, per client address and per account.
+//! Attempt limits for login, sign-up and password reset, per client address and per
+//! account, counted in the database so that every `owums serve` process on it shares them
+//! (`owums_rate_limits`, keyed by a SHA-256 of what is counted).
 //!
-//! The counters live in this process's memory: behind a load balancer each `owums serve`
-//! counts on its own, so the effective limit is the configured one times the number of
-//! processes (docs/configuration.md says so). A window opens at the first attempt of a key
-//! and the key is refused until it closes.
+//! A window opens at the first attempt of a key and the key is refused until it closes.
+//! Logins are counted so that a stranger cannot lock an account (docs/configuration.md,
+//! "Login throttling"): per client address, per (account, address) pair (cleared by a
+//! successful login from that address), and per account from all addresses, a backstop
+//! that only refuses addresses which already tried that account in the window.
 
-use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use owums_core::Store;
+use owums_core::config::RateLimitsConfig;
 
 /// What is being limited.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -21,245 +26,185 @@ pub enum Action {
     Reset,
 }
 
+impl Action {
+    fn name(self) -> &'static str {
+        match self {
+            Action::Login => "login",
+            Action::Signup => "signup",
+            Action::Reset => "reset",
+        }
+    }
+}
+
 /// Whose attempts are counted.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Subject {
     /// A client address.
     Ip(IpAddr),
-    /// An account, by lowercase username or e-mail as typed.
+    /// An account, by [`Subscribers::account_key`](owums_core::Subscribers::account_key)
+    /// (its id when it exists), or another stable name of it (`tel:+39…`).
     Account(String),
 }
 
-/// How many attempts a window allows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limit {
-    /// Attempts per window; 0 switches the limit off.
-    pub max: u32,
-    /// Window length.
-    pub window: Duration,
+/// Why an attempt was not let through.
+#[derive(Debug)]
+pub enum Refused {
+    /// Too many attempts: try again after this many seconds (at least 1).
+    Wait(u64),
+    /// The counters could not be read or written.
+    Failed(owums_core::Error),
 }
 
-/// The limits of each action, per address and per account.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limits {
-    /// Login attempts per address.
-    pub login_per_ip: Limit,
-    /// Login attempts per account.
-    pub login_per_account: Limit,
-    /// Sign-ups per address.
-    pub signup_per_ip: Limit,
-    /// Reset requests per address.
-    pub reset_per_ip: Limit,
-    /// Reset requests per account.
-    pub reset_per_account: Limit,
-}
-
-impl Limits {
-    fn of(&self, action: Action, subject: &Subject) -> Limit {
-        let off = Limit {
-            max: 0,
-            window: Duration::ZERO,
-        };
-        match (action, subject) {
-            (Action::Login, Subject::Ip(_)) => self.login_per_ip,
-            (Action::Login, Subject::Account(_)) => self.login_per_account,
-            (Action::Signup, Subject::Ip(_)) => self.signup_per_ip,
-            (Action::Signup, Subject::Account(_)) => off,
-            (Action::Reset, Subject::Ip(_)) => self.reset_per_ip,
-            (Action::Reset, Subject::Account(_)) => self.reset_per_account,
-        }
+impl From<owums_core::Error> for Refused {
+    fn from(e: owums_core::Error) -> Self {
+        Refused::Failed(e)
     }
 }
 
-/// Refused: try again after this many seconds (at least 1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RetryAfter(pub u64);
+/// The time the limiter counts windows by (tests move it by hand).
+pub type LimitClock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
 
-#[derive(Debug, Clone, Copy)]
-struct Window {
-    opened: Instant,
-    count: u32,
-}
-
-/// In-process attempt counters; cheap to clone (shared).
+/// A login let through: what to clear when it succeeds.
 #[derive(Debug, Clone)]
-pub struct RateLimiter {
-    limits: Limits,
-    windows: Arc<Mutex<HashMap<(Action, Subject), Window>>>,
+pub struct LoginAttempt {
+    ip_key: Option<String>,
+    pair_key: Option<String>,
 }
 
-/// Past this many keys, closed windows are swept on the next attempt.
-const SWEEP_AT: usize = 10_000;
+/// Attempt counters in the database; cheap to clone.
+#[derive(Clone)]
+pub struct RateLimiter {
+    store: Store,
+    limits: RateLimitsConfig,
+    clock: LimitClock,
+}
+
+impl std::fmt::Debug for RateLimiter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RateLimiter")
+            .field("limits", &self.limits)
+            .finish_non_exhaustive()
+    }
+}
 
 impl RateLimiter {
-    /// A limiter with `limits` and no attempts yet.
-    pub fn new(limits: Limits) -> Self {
+    /// The limits of `[web.rate_limits]`, counted in `store`, on the system clock.
+    pub fn new(store: Store, limits: &RateLimitsConfig) -> Self {
         RateLimiter {
-            limits,
-            windows: Arc::new(Mutex::new(HashMap::new())),
+            store,
+            limits: limits.clone(),
+            clock: Arc::new(Utc::now),
         }
     }
 
-    /// The limits of `[web.rate_limits]`, one window for all of them.
-    pub fn from_config(r: &owums_core::config::RateLimitsConfig) -> Self {
-        let window = Duration::from_secs(r.window_seconds);
-        let limit = |max| Limit { max, window };
-        RateLimiter::new(Limits {
-            login_per_ip: limit(r.login_per_ip),
-            login_per_account: limit(r.login_per_account),
-            signup_per_ip: limit(r.signup_per_ip),
-            reset_per_ip: limit(r.reset_per_ip),
-            reset_per_account: limit(r.reset_per_account),
-        })
+    /// The same limiter reading the time from `clock`.
+    pub fn with_clock(mut self, clock: LimitClock) -> Self {
+        self.clock = clock;
+        self
     }
 
-    /// Counts one attempt of `action` for every subject; refused (and not counted) when any
-    /// subject has used up its window, with the longest wait among them.
-    pub fn attempt(&self, action: Action, subjects: &[Subject]) -> Result<(), RetryAfter> {
-        self.attempt_at(action, subjects, Instant::now())
-    }
-
-    fn attempt_at(
-        &self,
-        action: Action,
-        subjects: &[Subject],
-        now: Instant,
-    ) -> Result<(), RetryAfter> {
-        let mut windows = self
-            .windows
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if windows.len() >= SWEEP_AT {
-            let limits = self.limits;
-            windows.retain(|(a, s), w| now.duration_since(w.opened) < limits.of(*a, s).window);
+    fn max(&self, action: Action, subject: &Subject) -> u32 {
+        let l = &self.limits;
+        match (action, subject) {
+            (Action::Login, Subject::Ip(_)) => l.login_per_ip,
+            (Action::Login, Subject::Account(_)) => l.login_per_account,
+            (Action::Signup, Subject::Ip(_)) => l.signup_per_ip,
+            (Action::Signup, Subject::Account(_)) => 0,
+            (Action::Reset, Subject::Ip(_)) => l.reset_per_ip,
+            (Action::Reset, Subject::Account(_)) => l.reset_per_account,
         }
-        let mut wait = Duration::ZERO;
+    }
+
+    /// Counts one attempt of `key`: the attempts in its window (this one included) and the
+    /// seconds until the window closes (at least 1).
+    async fn count(&self, key: &str) -> Result<(i64, u64), Refused> {
+        let now = (self.clock)().timestamp();
+        let window = i64::try_from(self.limits.window_seconds).unwrap_or(i64::MAX / 4);
+        let w = self.store.hit_rate_limit(key, window, now).await?;
+        let wait = u64::try_from(w.window_ends.saturating_sub(now)).unwrap_or(0);
+        Ok((w.hits, wait.max(1)))
+    }
+
+    /// Counts one attempt of `key`; `Some(wait)` when it went past `max`.
+    async fn hit(&self, key: &str, max: u32) -> Result<Option<u64>, Refused> {
+        let (hits, wait) = self.count(key).await?;
+        Ok((hits > i64::from(max)).then_some(wait))
+    }
+
+    /// Counts one attempt of `action` for each subject, in order; refused at the first
+    /// subject past its limit.
+    pub async fn attempt(&self, action: Action, subjects: &[Subject]) -> Result<(), Refused> {
         for subject in subjects {
-            let limit = self.limits.of(action, subject);
-            if limit.max == 0 {
+            let max = self.max(action, subject);
+            if max == 0 {
                 continue;
             }
-            if let Some(w) = windows.get(&(action, subject.clone())) {
-                let age = now.duration_since(w.opened);
-                if age < limit.window && w.count >= limit.max {
-                    wait = wait.max(limit.window - age);
-                }
+            if let Some(wait) = self.hit(&key(action, subject), max).await? {
+                return Err(Refused::Wait(wait));
             }
-        }
-        if !wait.is_zero() {
-            return Err(RetryAfter(wait.as_secs_f64().ceil().max(1.0) as u64));
-        }
-        for subject in subjects {
-            let limit = self.limits.of(action, subject);
-            if limit.max == 0 {
-                continue;
-            }
-            let w = windows.entry((action, subject.clone())).or_insert(Window {
-                opened: now,
-                count: 0,
-            });
-            if now.duration_since(w.opened) >= limit.window {
-                *w = Window {
-                    opened: now,
-                    count: 0,
-                };
-            }
-            w.count += 1;
         }
         Ok(())
     }
 
-    /// Forgets the attempts of `subject` (e.g. an account after a successful login).
-    pub fn clear(&self, action: Action, subject: &Subject) {
-        self.windows
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .remove(&(action, subject.clone()));
-    }
-}
-
-/// The client's address: the first `X-Forwarded-For` entry when `trust_proxy` is set (behind a
-/// reverse proxy), else the socket peer.
-pub fn client_ip(req: &poem::Request, trust_proxy: bool) -> IpAddr {
-    if trust_proxy
-        && let Some(ip) = req
-            .headers()
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-            .and_then(|v| v.trim().parse().ok())
-    {
-        return ip;
-    }
-    match req.remote_addr().0 {
-        poem::Addr::SocketAddr(a) => a.ip(),
-        _ => IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn limiter(max: u32) -> RateLimiter {
-        let l = Limit {
-            max,
-            window: Duration::from_secs(60),
+    /// Counts a login attempt on `account` (its
+    /// [`account_key`](owums_core::Subscribers::account_key)) from `ip`: refused past the
+    /// address's limit, past the pair's limit, or past the account's total limit when this
+    /// address already tried the account in the window.
+    pub async fn login(&self, ip: IpAddr, account: &str) -> Result<LoginAttempt, Refused> {
+        let l = &self.limits;
+        let mut attempt = LoginAttempt {
+            ip_key: None,
+            pair_key: None,
         };
-        RateLimiter::new(Limits {
-            login_per_ip: l,
-            login_per_account: Limit { max: 2, ..l },
-            signup_per_ip: l,
-            reset_per_ip: l,
-            reset_per_account: l,
-        })
-    }
-
-    fn ip(n: u8) -> Subject {
-        Subject::Ip(IpAddr::from([10, 0, 0, n]))
-    }
-
-    #[test]
-    fn refuses_past_the_limit_until_the_window_closes() {
-        let rl = limiter(3);
-        let t0 = Instant::now();
-        for _ in 0..3 {
-            rl.attempt_at(Action::Signup, &[ip(1)], t0)
-                .expect("allowed");
+        if l.login_per_ip > 0 {
+            let k = key(Action::Login, &Subject::Ip(ip));
+            if let Some(wait) = self.hit(&k, l.login_per_ip).await? {
+                return Err(Refused::Wait(wait));
+            }
+            attempt.ip_key = Some(k);
         }
-        let later = t0 + Duration::from_secs(20);
-        assert_eq!(
-            rl.attempt_at(Action::Signup, &[ip(1)], later),
-            Err(RetryAfter(40))
-        );
-        assert!(rl.attempt_at(Action::Signup, &[ip(2)], later).is_ok());
-        assert!(rl.attempt_at(Action::Login, &[ip(1)], later).is_ok());
-        let after = t0 + Duration::from_secs(60);
-        assert!(rl.attempt_at(Action::Signup, &[ip(1)], after).is_ok());
-    }
-
-    #[test]
-    fn account_limit_applies_across_addresses() {
-        let rl = limiter(100);
-        let t0 = Instant::now();
-        let alice = Subject::Account("alice".into());
-        rl.attempt_at(Action::Login, &[ip(1), alice.clone()], t0)
-            .expect("1");
-        rl.attempt_at(Action::Login, &[ip(2), alice.clone()], t0)
-            .expect("2");
-        let refused = rl.attempt_at(Action::Login, &[ip(3), alice.clone()], t0);
-        assert_eq!(refused, Err(RetryAfter(60)));
-        rl.clear(Action::Login, &alice);
-        assert!(rl.attempt_at(Action::Login, &[ip(3), alice], t0).is_ok());
-    }
-
-    #[test]
-    fn zero_switches_a_limit_off() {
-        let rl = limiter(0);
-        let t0 = Instant::now();
-        for _ in 0..1000 {
-            rl.attempt_at(Action::Reset, &[ip(1)], t0)
-                .expect("no limit");
+        // attempts of this address on this account, this one included
+        let mut tried_here = 1;
+        if l.login_per_account > 0 {
+            let k = format!("login:pair:{account}\u{0}{ip}");
+            let (hits, wait) = self.count(&k).await?;
+            if hits > i64::from(l.login_per_account) {
+                return Err(Refused::Wait(wait));
+            }
+            tried_here = hits;
+            attempt.pair_key = Some(k);
         }
+        if l.login_per_account_total > 0 {
+            let k = format!("login:account:{account}");
+            if let Some(wait) = self.hit(&k, l.login_per_account_total).await?
+                && tried_here > 1
+            {
+                return Err(Refused::Wait(wait));
+            }
+        }
+        Ok(attempt)
+    }
+
+    /// A login let through by [`RateLimiter::login`] succeeded: the address's attempts on
+    /// the account are forgotten and the attempt no longer counts against the address.
+    pub async fn login_succeeded(&self, attempt: &LoginAttempt) {
+        if let Some(k) = &attempt.pair_key
+            && let Err(e) = self.store.clear_rate_limit(k).await
+        {
+            tracing::warn!(error = %e, "login attempts not cleared");
+        }
+        if let Some(k) = &attempt.ip_key
+            && let Err(e) = self.store.forgive_rate_limit(k).await
+        {
+            tracing::warn!(error = %e, "login attempt not taken back");
+        }
+    }
+}
+
+/// What a counter is stored under (hashed by the store).
+fn key(action: Action, subject: &Subject) -> String {
+    match subject {
+        Subject::Ip(ip) => format!("{}:ip:{ip}", action.name()),
+        Subject::Account(a) => format!("{}:account:{a}", action.name()),
     }
 }

@@ -70,7 +70,7 @@ where
     let uri = loggable_uri(req.uri().path(), req.uri().query());
     let span = tracing::info_span!(
         "request",
-        remote_addr = %req.remote_addr(),
+        client = %crate::client::of(&req).ip,
         method = %req.method(),
         uri = %uri,
     );

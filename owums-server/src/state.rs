@@ -18,6 +18,9 @@ pub struct AppState {
     pub registrations: Registrations,
     /// The configuration it was built from.
     pub config: Arc<Config>,
+    /// The clock the rate limits count their windows by (tests set their own before
+    /// building the [`app`](crate::app)).
+    pub limit_clock: crate::ratelimit::LimitClock,
 }
 
 impl std::fmt::Debug for AppState {
@@ -66,6 +69,7 @@ impl AppState {
             verifiers,
             registrations,
             config: Arc::new(config.clone()),
+            limit_clock: Arc::new(chrono::Utc::now),
         })
     }
 }

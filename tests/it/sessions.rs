@@ -35,7 +35,10 @@ db_test!(session_create_get_and_expire, |db| {
         .iter()
         .find(|r| r.job == owums_core::jobs::Job::PurgeExpiredSessions)
         .and_then(|r| r.summary.clone());
-    assert_eq!(purge.as_deref(), Some("deleted 1"));
+    assert_eq!(
+        purge.as_deref(),
+        Some("deleted 1, closed rate-limit windows 0")
+    );
     assert_eq!(sessions.purge_expired(Utc::now()).await.unwrap(), 0);
     assert!(sessions.get(live.as_str()).await.unwrap().is_some());
 });

@@ -434,6 +434,7 @@ impl Config {
             )));
         }
         self.web.display_time_zone()?;
+        self.web.trusted_networks()?;
         if self.web.max_form_bytes < 1024 {
             return Err(Error::Config(
                 "web.max_form_bytes must be at least 1024".to_owned(),

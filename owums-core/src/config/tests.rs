@@ -147,6 +147,32 @@ fn display_time_zone_is_an_iana_name() {
 }
 
 #[test]
+fn trusted_proxies_are_addresses_or_cidr_networks() {
+    Jail::expect_with(|jail| {
+        jail.create_file(
+            "owums.toml",
+            "[web]\ntrusted_proxies = [\"10.0.0.0/8\", \"10.0.0.0/33\"]\n",
+        )?;
+        let e = load(&paths()).unwrap_err().to_string();
+        assert!(
+            e.contains("web.trusted_proxies: `10.0.0.0/33` is not an address or a CIDR network"),
+            "{e}"
+        );
+        Ok(())
+    });
+    Jail::expect_with(|jail| {
+        jail.create_file(
+            "owums.toml",
+            "[web]\ntrusted_proxies = [\"10.1.2.3/8\", \"::1/128\", \"192.0.2.7\"]\n",
+        )?;
+        let nets = load(&paths()).unwrap().web.trusted_networks().unwrap();
+        let shown: Vec<String> = nets.iter().map(ToString::to_string).collect();
+        assert_eq!(shown, ["10.0.0.0/8", "::1/128", "192.0.2.7/32"]);
+        Ok(())
+    });
+}
+
+#[test]
 fn explicit_missing_file_is_an_error() {
     Jail::expect_with(|_| {
         let p = ConfigPaths {

@@ -15,9 +15,18 @@ pub struct WebConfig {
     pub default_locale: String,
     /// Always mark cookies `Secure`. When off they are `Secure` only on HTTPS requests.
     pub secure_cookies: bool,
-    /// Believe `X-Forwarded-Proto` (a reverse proxy terminates TLS) and `X-Forwarded-For`
-    /// (the client address for rate limits).
+    /// Treat the immediate peer as a trusted reverse proxy, whatever its address: believe
+    /// its `X-Forwarded-Proto` and take the right-most `X-Forwarded-For` entry as the
+    /// client. The older, coarser form of [`WebConfig::trusted_proxies`]: prefer listing
+    /// the proxies' addresses there.
     pub trust_proxy_headers: bool,
+    /// Addresses or networks (CIDR: `"10.0.0.0/8"`, `"::1/128"`, `"192.0.2.7"`) of the
+    /// reverse proxies in front of the server. A request whose peer is one of them has its
+    /// client address taken from `X-Forwarded-For`: the right-most entry that is not a
+    /// trusted proxy, walking leftwards from the peer (entries further left are written by
+    /// the client and never believed); its `X-Forwarded-Proto` is believed too. Empty (the
+    /// default): the peer is the client.
+    pub trusted_proxies: Vec<String>,
     /// Largest form body accepted, in bytes (16 KiB by default, at least 1024); a larger
     /// one is refused before it is read.
     pub max_form_bytes: usize,
@@ -47,6 +56,7 @@ impl Default for WebConfig {
             default_locale: "en".to_owned(),
             secure_cookies: false,
             trust_proxy_headers: false,
+            trusted_proxies: Vec::new(),
             max_form_bytes: 16 * 1024,
             header_read_timeout_seconds: 12,
             documents_dir: String::new(),
@@ -59,6 +69,26 @@ impl Default for WebConfig {
 }
 
 impl WebConfig {
+    /// The networks of [`WebConfig::trusted_proxies`]; an entry that is neither an address
+    /// nor a CIDR network is an error naming it.
+    pub fn trusted_networks(&self) -> crate::Result<Vec<ipnet::IpNet>> {
+        self.trusted_proxies
+            .iter()
+            .map(|entry| {
+                let text = entry.trim();
+                text.parse::<ipnet::IpNet>()
+                    .or_else(|_| text.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map(|net| net.trunc())
+                    .map_err(|_| {
+                        crate::Error::Config(format!(
+                            "web.trusted_proxies: `{entry}` is not an address or a CIDR network \
+                             (such as \"10.0.0.0/8\" or \"::1/128\")"
+                        ))
+                    })
+            })
+            .collect()
+    }
+
     /// The time zone of [`WebConfig::time_zone`], or an error naming the key and the value.
     pub fn display_time_zone(&self) -> crate::Result<chrono_tz::Tz> {
         self.time_zone.trim().parse::<chrono_tz::Tz>().map_err(|_| {
@@ -104,25 +134,33 @@ impl Default for SignupFields {
 
 /// `[web.rate_limits]`: attempts allowed per window; 0 switches a limit off.
 ///
-/// Counted in each process's memory: behind a load balancer with several `owums serve`
-/// processes, a client gets the limit once per process. A key that reached its limit is
-/// refused until its window, opened at its first attempt, closes.
+/// Counted in the database (`owums_rate_limits`), so every `owums serve` process on the same
+/// database shares them. A key that reached its limit is refused until its window, opened at
+/// its first attempt, closes. Logins are limited per client address and per (account,
+/// client address) pair, with a per-account backstop that never shuts out an address that
+/// has not failed on the account (docs/configuration.md, "Login throttling").
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RateLimitsConfig {
     /// Window length in seconds (15 minutes by default), shared by every limit.
     pub window_seconds: u64,
     /// Login attempts per client address (through trusted proxies: see
-    /// [`WebConfig::trust_proxy_headers`]).
+    /// [`WebConfig::trusted_proxies`]); a successful login takes its attempt back.
     pub login_per_ip: u32,
-    /// Login attempts per account, whatever the address: slows down guessing one
-    /// subscriber's password from many addresses.
+    /// Login attempts per account from one client address; a successful login from that
+    /// address clears them. Guessing from one address stops here, while the owner (from
+    /// any other address) still logs in.
     pub login_per_account: u32,
+    /// Login attempts per account from all addresses together: past it, only addresses
+    /// that have not tried this account in the window get their attempt (so the owner's
+    /// right password still gets in during a distributed attack).
+    pub login_per_account_total: u32,
     /// Sign-ups per client address.
     pub signup_per_ip: u32,
     /// Password-reset requests per client address.
     pub reset_per_ip: u32,
-    /// Password-reset requests per account.
+    /// Password-reset requests per account (by the account, however it was named:
+    /// username or e-mail, any case).
     pub reset_per_account: u32,
 }
 
@@ -132,6 +170,7 @@ impl Default for RateLimitsConfig {
             window_seconds: 900,
             login_per_ip: 30,
             login_per_account: 10,
+            login_per_account_total: 100,
             signup_per_ip: 10,
             reset_per_ip: 10,
             reset_per_account: 5,

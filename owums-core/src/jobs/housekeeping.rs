@@ -26,7 +26,7 @@ pub enum Job {
     /// Called-Station-Id of open sessions rewritten to `AP-MAC:original` (every 5 minutes,
     /// when an access-point lookup is configured).
     ConvertCalledStationIds,
-    /// Expired web and API sessions are deleted (hourly).
+    /// Expired web and API sessions are deleted, and closed rate-limit windows (hourly).
     PurgeExpiredSessions,
 }
 
@@ -274,7 +274,8 @@ impl Housekeeper {
                 let n = crate::subscriber::web_session::WebSessions::new(self.store.clone())
                     .purge_expired(now)
                     .await?;
-                Ok(format!("deleted {n}"))
+                let windows = self.store.purge_rate_limits(now.timestamp()).await?;
+                Ok(format!("deleted {n}, closed rate-limit windows {windows}"))
             }
             Job::CleanupStaleSessions => {
                 let done = self

@@ -24,7 +24,7 @@
 //!   transaction (`acct_groups`), maintenance, a subscriber's usage.
 //! - At the root: the pool and `db_run!` (`conn`), migrations, the diesel `schema`, the
 //!   dialect-neutral SQL templates for `radacct`/`radpostauth` (`sql`), runtime settings,
-//!   the mail outbox and job leases.
+//!   the mail outbox, job leases and the rate-limit counters (`rate_limits`).
 //!
 //! Queries are written once in the diesel DSL and compiled per backend by the `db_run!`
 //! macro. FreeRADIUS' own tables whose column types differ per dialect (`radacct`,
@@ -58,6 +58,7 @@ mod leases;
 mod migrations;
 mod outbox;
 pub(crate) mod radius;
+mod rate_limits;
 pub(crate) mod schema;
 mod settings;
 mod sql;
@@ -74,6 +75,7 @@ pub use radius::groups::{GroupRecord, NewGroup};
 pub use radius::nas::{NasRecord, NewNas};
 pub use radius::postauth::PostAuthRecord;
 pub use radius::radius_view::RadiusView;
+pub use rate_limits::RateWindow;
 pub(crate) use subscriber::password_resets::{PasswordWrite, TokenProblem};
 pub(crate) use subscriber::profile::{PasswordRows, ProfileChanges};
 pub use subscriber::users::NewUserRow;

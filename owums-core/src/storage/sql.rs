@@ -306,6 +306,37 @@ impl Store {
         })
     }
 
+    /// Runs a statement template, then a query template, in one transaction (both with the
+    /// same values), and loads the query's rows: MariaDB's stand-in for `RETURNING`.
+    pub(crate) async fn execute_then_load<T>(
+        &self,
+        statement: &str,
+        query: &str,
+        vals: &[(&str, Val)],
+    ) -> Result<Vec<T>>
+    where
+        T: diesel::QueryableByName<diesel::sqlite::Sqlite>
+            + diesel::QueryableByName<diesel::pg::Pg>
+            + diesel::QueryableByName<diesel::mysql::Mysql>
+            + Send
+            + 'static,
+    {
+        let (write, read) = (
+            plan(self.backend(), statement, vals)?,
+            plan(self.backend(), query, vals)?,
+        );
+        let (write_binds, read_binds) = (write.binds(vals)?, read.binds(vals)?);
+        let (write, read) = (&write, &read);
+        let (write_binds, read_binds) = (&write_binds, &read_binds);
+        db_run!(self, untracked c => {
+            c.transaction::<_, Error, _>(async |c| {
+                Prepared { plan: write, binds: write_binds }.execute(c).await?;
+                Ok(Prepared { plan: read, binds: read_binds }.load::<T>(c).await?)
+            })
+            .await
+        })
+    }
+
     /// Runs a query template and loads its rows.
     pub(crate) async fn load_sql<T>(&self, template: &str, vals: &[(&str, Val)]) -> Result<Vec<T>>
     where

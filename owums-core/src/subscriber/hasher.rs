@@ -107,33 +107,32 @@ pub(crate) fn hash_with(memory: &mut Memory, password: &[u8]) -> Result<String> 
 /// string's own algorithm, version and parameters; the outputs are compared in constant
 /// time. A malformed string never matches.
 pub(crate) fn verify_with(memory: &mut Memory, password: &[u8], phc: &str) -> bool {
-    let Ok(hash) = PasswordHash::new(phc) else {
-        return false;
-    };
+    check_with(memory, password, phc).unwrap_or(false)
+}
+
+/// [`verify_with`], telling a malformed string (`None`: no hash was computed) from a
+/// computed answer.
+pub(crate) fn check_with(memory: &mut Memory, password: &[u8], phc: &str) -> Option<bool> {
+    let hash = PasswordHash::new(phc).ok()?;
     let (Some(salt), Some(expected)) = (&hash.salt, &hash.hash) else {
-        return false;
+        return None;
     };
-    let Ok(algorithm) = Algorithm::try_from(hash.algorithm.as_str()) else {
-        return false;
-    };
-    let version = match hash.version.map(Version::try_from).transpose() {
-        Ok(v) => v.unwrap_or_default(),
-        Err(_) => return false,
-    };
-    let Ok(params) = Params::try_from(&hash) else {
-        return false;
-    };
+    let algorithm = Algorithm::try_from(hash.algorithm.as_str()).ok()?;
+    let version = hash
+        .version
+        .map(Version::try_from)
+        .transpose()
+        .ok()?
+        .unwrap_or_default();
+    let params = Params::try_from(&hash).ok()?;
     let mut out = vec![0u8; expected.len()];
     let blocks = memory.blocks(params.block_count());
     let argon2 = Argon2::new(algorithm, version, params);
-    if argon2
+    argon2
         .hash_password_into_with_memory(password, salt, &mut out, blocks)
-        .is_err()
-    {
-        return false;
-    }
+        .ok()?;
     // `Output`'s equality is constant-time
-    Output::new(&out).is_ok_and(|computed| &computed == expected)
+    Some(Output::new(&out).is_ok_and(|computed| &computed == expected))
 }
 
 type Job = Box<dyn FnOnce(&mut Memory) + Send>;

@@ -326,6 +326,17 @@ pub(crate) async fn hash_password_async(password: &str) -> Result<String> {
         .await?
 }
 
+/// Whether `password` matches `hash`, on the hashing threads; `None` when `hash` is
+/// malformed and nothing was computed.
+pub(crate) async fn check_password_async(password: &str, hash: &str) -> Option<bool> {
+    let (password, hash) = (password.to_owned(), hash.to_owned());
+    hasher::Hashers::global()
+        .run(move |memory| hasher::check_with(memory, password.as_bytes(), &hash))
+        .await
+        .ok()
+        .flatten()
+}
+
 /// [`verify_password`] for async code: on the hashing threads, never on the async workers.
 pub(crate) async fn verify_password_async(password: &str, hash: &str) -> bool {
     let (password, hash) = (password.to_owned(), hash.to_owned());

@@ -1,8 +1,11 @@
 //! Subscriber services: registration and the state transitions of DESIGN §3, each one
 //! transaction, shared by the reference server and integrators.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use crate::error::{Error, Problem, Result};
-use crate::ids::{GroupName, UserId, Username};
+use crate::ids::{Email, GroupName, UserId, Username};
 use crate::settings::Settings;
 use crate::storage::{NewUserRow, Store};
 use crate::subscriber::password::{self, PasswordFormat};
@@ -13,12 +16,52 @@ use crate::subscriber::user::{NewUser, UserRecord, UserStatus};
 pub struct Subscribers {
     store: Store,
     format: PasswordFormat,
+    /// Web-password hashes computed by [`Subscribers::authenticate`] (shared by clones).
+    checks: Arc<AtomicU64>,
 }
 
 impl Subscribers {
     /// Services over `store`, giving FreeRADIUS passwords in `format`.
     pub fn new(store: Store, format: PasswordFormat) -> Self {
-        Subscribers { store, format }
+        Subscribers {
+            store,
+            format,
+            checks: Arc::default(),
+        }
+    }
+
+    /// How many argon2 verifications [`Subscribers::authenticate`] computed (these services
+    /// and their clones): every login costs exactly one, whether the account exists, is
+    /// switched off or got a wrong password, so timing does not tell them apart.
+    pub fn password_checks(&self) -> u64 {
+        self.checks.load(Ordering::Relaxed)
+    }
+
+    /// The subscriber an identifier names: a username or an e-mail address, any case.
+    /// One lookup either way.
+    pub async fn find_by_identifier(&self, identifier: &str) -> Result<Option<UserRecord>> {
+        let key = identifier.trim();
+        if key.contains('@') {
+            match Email::try_new(key) {
+                Ok(email) => self.store.find_user_by_email(&email).await,
+                Err(_) => Ok(None),
+            }
+        } else {
+            match Username::try_new(key) {
+                Ok(name) => self.store.find_user_by_username(&name).await,
+                Err(_) => Ok(None),
+            }
+        }
+    }
+
+    /// What attempt limits count an account by: the account's id when `identifier` (a
+    /// username or an e-mail address, any case) names one, so `bob01` and
+    /// `BOB@example.org` count together; else the identifier in lowercase, at the same cost.
+    pub async fn account_key(&self, identifier: &str) -> Result<String> {
+        Ok(match self.find_by_identifier(identifier).await? {
+            Some(user) => format!("user:{}", user.id),
+            None => format!("unknown:{}", identifier.trim().to_lowercase()),
+        })
     }
 
     /// The store.
@@ -258,23 +301,26 @@ impl Subscribers {
         }
     }
 
-    /// Checks web credentials; inactive users and wrong passwords get the same error.
+    /// Checks web credentials; inactive users, unknown users and wrong passwords get the
+    /// same error after the same work: one lookup and one argon2 verification (against a
+    /// stand-in hash when there is no account), counted by
+    /// [`Subscribers::password_checks`].
     pub async fn authenticate(&self, username: &str, password: &str) -> Result<UserRecord> {
-        let Ok(name) = Username::try_new(username) else {
-            return Err(Error::Unauthorized);
+        let found = match Username::try_new(username) {
+            Ok(name) => self.store.find_login(&name).await?,
+            Err(_) => None,
         };
-        match self.store.find_login(&name).await? {
-            Some((user, hash))
-                if user.active && password::verify_password_async(password, &hash).await =>
-            {
-                Ok(user)
-            }
-            Some(_) => Err(Error::Unauthorized),
-            None => {
-                // Same work as a real check, so timing does not tell whether the user exists.
-                let _ = password::verify_password_async(password, DUMMY_HASH).await;
-                Err(Error::Unauthorized)
-            }
+        let (user, hash) = match found {
+            Some((user, hash)) => (Some(user), hash),
+            None => (None, DUMMY_HASH.to_owned()),
+        };
+        let matched = password::check_password_async(password, &hash).await;
+        if matched.is_some() {
+            self.checks.fetch_add(1, Ordering::Relaxed);
+        }
+        match user {
+            Some(user) if user.active && matched == Some(true) => Ok(user),
+            _ => Err(Error::Unauthorized),
         }
     }
 

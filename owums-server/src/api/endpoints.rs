@@ -22,7 +22,7 @@ use super::types::{
 };
 use super::{Api, ApiError};
 use crate::i18n::Translator;
-use crate::ratelimit::{Action, Subject};
+use crate::ratelimit::{Action, Refused, Subject};
 
 /// The cookie of browser sessions (shared with the pages).
 const COOKIE: &str = "owums_session";
@@ -166,10 +166,11 @@ impl Endpoints {
         })
     }
 
-    fn limit(api: &Api, tr: &Translator, action: Action, subjects: &[Subject]) -> Answer<()> {
+    async fn limit(api: &Api, tr: &Translator, action: Action, subjects: &[Subject]) -> Answer<()> {
         api.limiter
             .attempt(action, subjects)
-            .map_err(|r| ApiError::rate_limited(tr, r.0))
+            .await
+            .map_err(|r| refused(tr, r))
     }
 }
 
@@ -189,7 +190,8 @@ impl Endpoints {
             &tr,
             Action::Signup,
             &[Subject::Ip(api.client_ip(req))],
-        )?;
+        )
+        .await?;
         let b = body.0;
         let mut m = Mistakes::default();
         let form = RegistrationForm {
@@ -258,20 +260,21 @@ impl Endpoints {
             m.text("password", &body.password),
         );
         m.check(&tr)?;
-        let account = Subject::Account(username.trim().to_lowercase());
-        Self::limit(
-            &api,
-            &tr,
-            Action::Login,
-            &[Subject::Ip(api.client_ip(req)), account.clone()],
-        )?;
-        let user = api
-            .state
-            .subscribers
+        let subscribers = &api.state.subscribers;
+        let account = subscribers
+            .account_key(username.trim())
+            .await
+            .map_err(|e| ApiError::from_core(&tr, &e))?;
+        let attempt = api
+            .limiter
+            .login(api.client_ip(req), &account)
+            .await
+            .map_err(|r| refused(&tr, r))?;
+        let user = subscribers
             .authenticate(username.trim(), &password)
             .await
             .map_err(|e| ApiError::from_core(&tr, &e))?;
-        api.limiter.clear(Action::Login, &account);
+        api.limiter.login_succeeded(&attempt).await;
         let as_cookie = cookie.0.unwrap_or(false);
         let kind = if as_cookie {
             WebSessionKind::Web
@@ -543,19 +546,22 @@ impl Endpoints {
             .trim()
             .to_lowercase();
         m.check(&tr)?;
+        // the same work whether or not the account exists: one lookup for the limit, and
+        // the link and its mail made on a task of their own
+        let subscribers = &api.state.subscribers;
+        let account = subscribers
+            .account_key(&key)
+            .await
+            .map_err(|e| ApiError::from_core(&tr, &e))?;
         Self::limit(
             &api,
             &tr,
             Action::Reset,
-            &[
-                Subject::Ip(api.client_ip(req)),
-                Subject::Account(key.clone()),
-            ],
-        )?;
-        api.state
-            .subscribers
-            .request_password_reset(&key, Some(tr.lang()))
-            .await
+            &[Subject::Ip(api.client_ip(req)), Subject::Account(account)],
+        )
+        .await?;
+        subscribers
+            .request_password_reset_later(&key, Some(tr.lang()))
             .map_err(|e| ApiError::from_core(&tr, &e))?;
         Ok(Accepted::Accepted(Json(Message {
             message: tr.t("api-reset-sent"),
@@ -582,7 +588,7 @@ impl Endpoints {
             m.text("new_password", &body.new_password),
         );
         m.check(&tr)?;
-        Self::limit(&api, &tr, Action::Reset, &[Subject::Ip(api.client_ip(req))])?;
+        Self::limit(&api, &tr, Action::Reset, &[Subject::Ip(api.client_ip(req))]).await?;
         let user = api
             .state
             .subscribers
@@ -596,5 +602,13 @@ impl Endpoints {
         Ok(Json(Message {
             message: tr.t("api-reset-done"),
         }))
+    }
+}
+
+/// The API's answer to an attempt the limits did not let through.
+fn refused(tr: &Translator, r: Refused) -> ApiError {
+    match r {
+        Refused::Wait(seconds) => ApiError::rate_limited(tr, seconds),
+        Refused::Failed(e) => ApiError::from_core(tr, &e),
     }
 }

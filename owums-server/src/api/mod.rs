@@ -75,21 +75,14 @@ impl Api {
         self.i18n.translator(lang)
     }
 
-    /// The client's address (`X-Forwarded-For` only when configured to trust it).
+    /// The client's address (through the trusted proxies).
     pub(crate) fn client_ip(&self, req: &Request) -> IpAddr {
-        crate::ratelimit::client_ip(req, self.state.config.web.trust_proxy_headers)
+        crate::client::of(req).ip
     }
 
     /// Whether the request came over HTTPS (directly or, when trusted, through a proxy).
     pub(crate) fn https(&self, req: &Request) -> bool {
-        *req.scheme() == poem::http::uri::Scheme::HTTPS
-            || self.state.config.web.secure_cookies
-            || (self.state.config.web.trust_proxy_headers
-                && req
-                    .headers()
-                    .get("x-forwarded-proto")
-                    .and_then(|v| v.to_str().ok())
-                    .is_some_and(|v| v.trim().eq_ignore_ascii_case("https")))
+        self.state.config.web.secure_cookies || crate::client::of(req).https
     }
 }
 

@@ -29,6 +29,15 @@ pub(crate) enum Fail {
     Core(owums_core::Error),
 }
 
+impl From<crate::ratelimit::Refused> for Fail {
+    fn from(r: crate::ratelimit::Refused) -> Self {
+        match r {
+            crate::ratelimit::Refused::Wait(seconds) => Fail::RateLimited(seconds),
+            crate::ratelimit::Refused::Failed(e) => Fail::Core(e),
+        }
+    }
+}
+
 impl From<owums_core::Error> for Fail {
     fn from(e: owums_core::Error) -> Self {
         Fail::Core(e)
@@ -59,14 +68,7 @@ impl Ctx {
     /// Reads the request's session, user and language. Never fails: a broken database
     /// shows up when the page needs it.
     pub(crate) async fn load(req: &Request, web: &Web) -> Ctx {
-        let trust = web.config.trust_proxy_headers;
-        let https = *req.scheme() == poem::http::uri::Scheme::HTTPS
-            || (trust
-                && req
-                    .headers()
-                    .get("x-forwarded-proto")
-                    .and_then(|v| v.to_str().ok())
-                    .is_some_and(|v| v.trim().eq_ignore_ascii_case("https")));
+        let client = crate::client::of(req);
         let mut token = cookies::get(req, COOKIE);
         let mut session = None;
         if let Some(t) = &token {
@@ -115,9 +117,9 @@ impl Ctx {
             token,
             session,
             user,
-            ip: crate::ratelimit::client_ip(req, trust),
-            https,
-            cross_site: cookies::cross_site(req, trust),
+            ip: client.ip,
+            https: client.https,
+            cross_site: cookies::cross_site(req, client.proxied),
             anon_csrf: csrf_cookie.clone().unwrap_or_else(cookies::new_token),
             csrf_cookie,
             anon_csrf_shown: AtomicBool::new(false),

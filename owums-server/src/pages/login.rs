@@ -8,7 +8,6 @@ use poem::{Body, Request, Response, handler};
 
 use super::context::redirect;
 use super::{Ctx, Fail, Form, Web};
-use crate::ratelimit::{Action, Subject};
 
 /// `GET /account/login`.
 #[handler]
@@ -42,18 +41,15 @@ async fn log_in(ctx: &mut Ctx, body: Body) -> Result<Response, Fail> {
     let form = Form::read(body, ctx.web.config.max_form_bytes).await?;
     ctx.check_csrf(&form)?;
     let username = form.get("username").to_lowercase();
-    let account = Subject::Account(username.clone());
-    ctx.web
-        .limiter
-        .attempt(Action::Login, &[Subject::Ip(ctx.ip), account.clone()])
-        .map_err(|r| Fail::RateLimited(r.0))?;
     let subscribers = ctx.web.state.subscribers.clone();
+    let account = subscribers.account_key(&username).await?;
+    let attempt = ctx.web.limiter.login(ctx.ip, &account).await?;
     match subscribers
         .authenticate(&username, form.raw("password"))
         .await
     {
         Ok(user) => {
-            ctx.web.limiter.clear(Action::Login, &account);
+            ctx.web.limiter.login_succeeded(&attempt).await;
             ctx.log_in(user).await?;
             Ok(redirect("/account"))
         }

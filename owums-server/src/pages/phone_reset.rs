@@ -121,7 +121,7 @@ async fn ask(ctx: &mut Ctx, body: Body) -> Result<Response, Fail> {
                 Subject::Account(format!("tel:{}", mobile.as_str())),
             ],
         )
-        .map_err(|r| Fail::RateLimited(r.0))?;
+        .await?;
     let recovery = PhoneRecovery::new(ctx.web.state.subscribers.clone());
     let asked = match recovery.request(&mobile, verifier.as_ref()).await {
         Ok(a) => a,
@@ -231,7 +231,7 @@ async fn save_new(ctx: &mut Ctx, body: Body) -> Result<Response, Fail> {
     ctx.web
         .limiter
         .attempt(Action::Reset, &[Subject::Ip(ctx.ip)])
-        .map_err(|r| Fail::RateLimited(r.0))?;
+        .await?;
     let token = match current(ctx).await? {
         None => return gone(ctx, "reset-phone-none"),
         Some((_, RecoveryStatus::Proven { token, .. })) => token,

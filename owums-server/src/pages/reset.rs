@@ -71,18 +71,18 @@ async fn ask(ctx: &mut Ctx, body: Body) -> Result<Response, Fail> {
         );
         return show(ctx, StatusCode::UNPROCESSABLE_ENTITY, &typed, &errors).await;
     }
+    // the same work whether or not the account exists: one lookup for the limit, and the
+    // link and its mail made on a task of their own
+    let subscribers = ctx.web.state.subscribers.clone();
+    let account = subscribers.account_key(&typed).await?;
     ctx.web
         .limiter
         .attempt(
             Action::Reset,
-            &[Subject::Ip(ctx.ip), Subject::Account(typed.to_lowercase())],
+            &[Subject::Ip(ctx.ip), Subject::Account(account)],
         )
-        .map_err(|r| Fail::RateLimited(r.0))?;
-    ctx.web
-        .state
-        .subscribers
-        .request_password_reset(&typed, Some(ctx.tr.lang()))
         .await?;
+    subscribers.request_password_reset_later(&typed, Some(ctx.tr.lang()))?;
     ctx.message(StatusCode::OK, "reset-title", "reset-sent", None)
 }
 
@@ -152,7 +152,7 @@ async fn save_new(ctx: &mut Ctx, token: &str, body: Body) -> Result<Response, Fa
     ctx.web
         .limiter
         .attempt(Action::Reset, &[Subject::Ip(ctx.ip)])
-        .map_err(|r| Fail::RateLimited(r.0))?;
+        .await?;
     let subscribers = ctx.web.state.subscribers.clone();
     let owner = match subscribers.check_reset_token(token).await {
         Ok(id) => id,

@@ -234,7 +234,7 @@ async fn sign_up(ctx: &mut Ctx, body: Body) -> Result<Response, Fail> {
     ctx.web
         .limiter
         .attempt(Action::Signup, &[Subject::Ip(ctx.ip)])
-        .map_err(|r| Fail::RateLimited(r.0))?;
+        .await?;
     if self_service(&ctx.web).is_empty() {
         return show(
             ctx,

@@ -369,6 +369,6 @@ fn housekeeping_run_once_prints_what_each_job_did() {
          remove_disabled_accounts: off (disabled_account_expire_days = 0)\n\
          cleanup_stale_radacct: OWUMS-Stale-Recalculated 0, OWUMS-Stale-Invalid 0\n\
          convert_called_station_id: off (no access-point lookup configured)\n\
-         purge_expired_sessions: deleted 0\n"
+         purge_expired_sessions: deleted 0, closed rate-limit windows 0\n"
     );
 }

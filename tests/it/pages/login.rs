@@ -148,24 +148,14 @@ db_test!(
         assert_eq!(p.status, StatusCode::TOO_MANY_REQUESTS);
         p.has("Troppi tentativi. Riprova tra");
         assert!(p.headers.contains_key("retry-after"));
-        // Other accounts from the same address still get their attempts, up to the address limit.
+        // Other accounts from the same address still get their attempts, up to the address
+        // limit (every attempt counts, the refused one too).
         let p = b
             .post(
                 "/account/login",
                 &[
                     ("csrf_token", &csrf),
                     ("username", "altro"),
-                    ("password", "x"),
-                ],
-            )
-            .await;
-        assert_eq!(p.status, StatusCode::UNAUTHORIZED);
-        let p = b
-            .post(
-                "/account/login",
-                &[
-                    ("csrf_token", &csrf),
-                    ("username", "altro2"),
                     ("password", "x"),
                 ],
             )

@@ -195,6 +195,8 @@ pub(crate) struct Browser {
     /// The other cookies (`owums_csrf`, `owums_locale`), by name.
     pub(crate) jar: BTreeMap<String, String>,
     pub(crate) accept_language: String,
+    /// Sent as `X-Forwarded-For` (a client behind a proxy the configuration trusts).
+    pub(crate) forwarded_for: Option<String>,
 }
 
 /// A page as received.
@@ -251,6 +253,7 @@ impl Browser {
             cookie: None,
             jar: BTreeMap::new(),
             accept_language: "en".to_owned(),
+            forwarded_for: None,
         }
     }
 
@@ -311,6 +314,9 @@ impl Browser {
         if let Some(c) = self.cookie_header() {
             req = req.header(header::COOKIE, c);
         }
+        if let Some(f) = &self.forwarded_for {
+            req = req.header("x-forwarded-for", f.clone());
+        }
         let resp = req.send().await;
         self.receive(resp).await
     }
@@ -338,6 +344,9 @@ impl Browser {
         }
         for (k, v) in headers {
             req = req.header(*k, *v);
+        }
+        if let Some(f) = &self.forwarded_for {
+            req = req.header("x-forwarded-for", f.clone());
         }
         let resp = req.send().await;
         self.receive(resp).await

@@ -66,3 +66,15 @@ pub(crate) fn new_user(name: &str) -> NewUser {
 pub(crate) fn mobile(n: &str) -> PhoneNumber {
     PhoneNumber::parse(n).unwrap()
 }
+
+/// Polls `check` until it answers `Some`: for work the server does off the request path
+/// (a reset link and its mail). Every 20 ms, at most 1 000 times, then a panic naming `what`.
+pub(crate) async fn eventually<T>(what: &str, mut check: impl AsyncFnMut() -> Option<T>) -> T {
+    for _ in 0..1000 {
+        if let Some(v) = check().await {
+            return v;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("{what}: never happened");
+}

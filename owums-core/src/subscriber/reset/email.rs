@@ -15,7 +15,7 @@
 use chrono::Utc;
 
 use crate::error::{Error, Problem, ResetLinkError, Result};
-use crate::ids::{Email, UserId, Username};
+use crate::ids::UserId;
 use crate::mail::{MailKind, compose, mail_locale};
 use crate::settings::Settings;
 use crate::storage::{NewMailRow, PasswordWrite, TokenProblem};
@@ -50,6 +50,27 @@ fn token_hash(token: &str) -> Option<String> {
     token::is_secret(token).then(|| token::digest(token))
 }
 
+/// The identifier of a reset request, trimmed; an error for an empty, too long or
+/// control-character one.
+fn reset_identifier(username_or_email: &str) -> Result<&str> {
+    let key = username_or_email.trim();
+    if key.is_empty() {
+        return Err(Error::refused(
+            "username or e-mail",
+            Problem::Required,
+            "is required",
+        ));
+    }
+    if key.chars().count() > 254 || key.chars().any(char::is_control) {
+        return Err(Error::refused(
+            "username or e-mail",
+            Problem::BadFormat,
+            "is not a username or an e-mail address",
+        ));
+    }
+    Ok(key)
+}
+
 impl Subscribers {
     /// Asks for a reset link by username or e-mail. The answer is the same `Ok(())` whether or
     /// not such an account exists. For an existing, active user with an e-mail it creates a
@@ -61,33 +82,9 @@ impl Subscribers {
         username_or_email: &str,
         locale: Option<&str>,
     ) -> Result<()> {
-        let key = username_or_email.trim();
-        if key.is_empty() {
-            return Err(Error::refused(
-                "username or e-mail",
-                Problem::Required,
-                "is required",
-            ));
-        }
-        if key.chars().count() > 254 || key.chars().any(char::is_control) {
-            return Err(Error::refused(
-                "username or e-mail",
-                Problem::BadFormat,
-                "is not a username or an e-mail address",
-            ));
-        }
+        let key = reset_identifier(username_or_email)?;
         let store = self.store();
-        let user = if key.contains('@') {
-            match Email::try_new(key) {
-                Ok(email) => store.find_user_by_email(&email).await?,
-                Err(_) => None,
-            }
-        } else {
-            match Username::try_new(key) {
-                Ok(name) => store.find_user_by_username(&name).await?,
-                Err(_) => None,
-            }
-        };
+        let user = self.find_by_identifier(key).await?;
         let Some(user) = user.filter(|u| u.status() != UserStatus::Inactive) else {
             tracing::info!("password reset asked for an unknown or inactive account");
             return Ok(());
@@ -123,6 +120,33 @@ impl Subscribers {
             )
             .await?;
         tracing::info!(user = %user.username, "password reset link queued");
+        Ok(())
+    }
+
+    /// [`Subscribers::request_password_reset`] with its slow part off the caller's path:
+    /// the input is checked now (the same errors), the rest (the lookup, the link, the mail)
+    /// runs on a task of its own, so the answer takes the same time whether or not the
+    /// account exists. A failure of that task is logged.
+    ///
+    /// # Errors
+    ///
+    /// Malformed input only (empty, too long, control characters).
+    pub fn request_password_reset_later(
+        &self,
+        username_or_email: &str,
+        locale: Option<&str>,
+    ) -> Result<()> {
+        let key = reset_identifier(username_or_email)?.to_owned();
+        let locale = locale.map(str::to_owned);
+        let subscribers = self.clone();
+        tokio::spawn(async move {
+            if let Err(e) = subscribers
+                .request_password_reset(&key, locale.as_deref())
+                .await
+            {
+                tracing::warn!(error = %e, "password reset link not created");
+            }
+        });
         Ok(())
     }
 

@@ -1,0 +1,1 @@
+DROP TABLE owums_rate_limits;

@@ -1,0 +1,101 @@
+//! `owums_rate_limits`: attempt counters shared by every `owums serve` process on the
+//! database, one row per counted key, keyed by the key's SHA-256 (no address or account is
+//! stored in clear).
+//!
+//! A window opens at a key's first attempt and closes `window` seconds later; counting an
+//! attempt is one atomic statement (an upsert), so two processes counting the same key at
+//! once never lose an attempt. Closed windows are swept by housekeeping
+//! ([`Store::purge_rate_limits`]).
+
+use diesel::sql_types::BigInt;
+
+use super::Store;
+use super::conn::Backend;
+use super::sql::Val;
+use crate::error::{Error, Result};
+use crate::subscriber::token;
+
+/// One key's window after an attempt was counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, diesel::QueryableByName)]
+pub struct RateWindow {
+    /// Attempts in the window, this one included.
+    #[diesel(sql_type = BigInt)]
+    pub hits: i64,
+    /// When the window closes, in Unix seconds.
+    #[diesel(sql_type = BigInt)]
+    pub window_ends: i64,
+}
+
+/// PostgreSQL and SQLite: one upsert that answers the row.
+const HIT: &str = "INSERT INTO owums_rate_limits (key_hash, hits, window_ends) \
+     VALUES ({key}, 1, {ends}) \
+     ON CONFLICT (key_hash) DO UPDATE SET \
+     hits = CASE WHEN owums_rate_limits.window_ends <= {now} THEN 1 \
+     ELSE owums_rate_limits.hits + 1 END, \
+     window_ends = CASE WHEN owums_rate_limits.window_ends <= {now} THEN {ends} \
+     ELSE owums_rate_limits.window_ends END \
+     RETURNING hits, window_ends";
+
+/// MariaDB/MySQL: the upsert (assignments run left to right: `hits` reads the old
+/// `window_ends`), then the row, in one transaction that holds the row's lock.
+const HIT_MYSQL: &str = "INSERT INTO owums_rate_limits (key_hash, hits, window_ends) \
+     VALUES ({key}, 1, {ends}) \
+     ON DUPLICATE KEY UPDATE \
+     hits = IF(window_ends <= {now}, 1, hits + 1), \
+     window_ends = IF(window_ends <= {now}, {ends}, window_ends)";
+
+const READ: &str = "SELECT hits, window_ends FROM owums_rate_limits WHERE key_hash = {key}";
+
+/// The stored form of a key: its SHA-256 in hex.
+fn key_hash(key: &str) -> Val {
+    Val::Text(token::digest(key))
+}
+
+impl Store {
+    /// Counts one attempt of `key` at `now` (Unix seconds) in a window of `window` seconds
+    /// (a new window when none is open) and answers the window.
+    pub async fn hit_rate_limit(&self, key: &str, window: i64, now: i64) -> Result<RateWindow> {
+        let vals = [
+            ("key", key_hash(key)),
+            ("ends", Val::Int(now.saturating_add(window.max(1)))),
+            ("now", Val::Int(now)),
+        ];
+        let rows: Vec<RateWindow> = match self.backend() {
+            Backend::Mysql => self.execute_then_load(HIT_MYSQL, READ, &vals).await?,
+            Backend::Postgres | Backend::Sqlite => self.load_sql(HIT, &vals).await?,
+        };
+        rows.into_iter()
+            .next()
+            .ok_or_else(|| Error::Internal("the rate-limit upsert answered no row".to_owned()))
+    }
+
+    /// Forgets `key`'s window (a successful login clears its failures).
+    pub async fn clear_rate_limit(&self, key: &str) -> Result<()> {
+        self.execute_sql(
+            "DELETE FROM owums_rate_limits WHERE key_hash = {key}",
+            &[("key", key_hash(key))],
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Takes one attempt back from `key`'s window (an attempt that turned out not to count,
+    /// such as a successful login from an address).
+    pub async fn forgive_rate_limit(&self, key: &str) -> Result<()> {
+        self.execute_sql(
+            "UPDATE owums_rate_limits SET hits = hits - 1 WHERE key_hash = {key} AND hits > 0",
+            &[("key", key_hash(key))],
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Deletes the windows closed at `now` (Unix seconds); returns how many.
+    pub async fn purge_rate_limits(&self, now: i64) -> Result<usize> {
+        self.execute_sql(
+            "DELETE FROM owums_rate_limits WHERE window_ends <= {now}",
+            &[("now", Val::Int(now))],
+        )
+        .await
+    }
+}
