@@ -9,6 +9,8 @@ pub mod cli;
 mod commands;
 mod error;
 mod freeradius;
+#[doc(hidden)]
+pub mod fuzzing;
 mod headers;
 mod health;
 mod http_server;

@@ -7,7 +7,7 @@ mod assets;
 mod captcha;
 mod charts;
 mod context;
-mod form;
+pub(crate) mod form;
 mod format;
 mod home;
 mod login;
