@@ -45,7 +45,7 @@ pub(crate) struct Tally {
 pub(crate) enum Answer {
     Status(u16),
     TimedOut,
-    NoAnswer,
+    Unanswered,
 }
 
 /// An accounting client of one `owums serve`.
@@ -102,7 +102,7 @@ impl AcctClient {
             }
             Err(_) => {
                 t.unanswered.fetch_add(1, Ordering::SeqCst);
-                return Answer::NoAnswer;
+                return Answer::Unanswered;
             }
         };
         let code = response.status().as_u16();
