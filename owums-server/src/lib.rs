@@ -10,6 +10,8 @@ mod client;
 mod commands;
 mod error;
 mod freeradius;
+#[doc(hidden)]
+pub mod fuzzing;
 mod headers;
 mod health;
 mod http_server;

@@ -24,6 +24,7 @@ mod radius_e2e;
 mod radius_limits_e2e;
 mod recovery;
 mod registration;
+mod restart;
 mod sessions;
 mod sip;
 mod storage;

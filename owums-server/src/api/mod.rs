@@ -4,8 +4,8 @@
 
 mod endpoints;
 mod error;
-mod input;
-mod types;
+pub(crate) mod input;
+pub(crate) mod types;
 
 use std::net::IpAddr;
 use std::sync::Arc;

@@ -58,7 +58,7 @@ fn event_time(text: &str) -> Result<Option<DateTime<Utc>>, String> {
 }
 
 /// The event a request describes; the error says which field is wrong.
-fn event(f: &Fields, now: DateTime<Utc>) -> Result<AccountingEvent, String> {
+pub(crate) fn event(f: &Fields, now: DateTime<Utc>) -> Result<AccountingEvent, String> {
     let status = AcctStatus::parse(f.text("status_type")).map_err(|_| {
         format!(
             "`status_type` = `{}` is not Start, Interim-Update, Stop, Accounting-On or Accounting-Off",

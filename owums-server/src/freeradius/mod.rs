@@ -3,9 +3,9 @@
 //! FreeRADIUS configuration works unchanged. On only when `freeradius.token` is set; every
 //! request must come from `freeradius.allowed_hosts` with `Authorization: Bearer <token>`.
 
-mod accounting;
+pub(crate) mod accounting;
 mod authorize;
-mod parse;
+pub(crate) mod parse;
 
 use std::net::IpAddr;
 use std::sync::Arc;

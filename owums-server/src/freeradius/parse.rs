@@ -70,6 +70,11 @@ impl Fields {
         Ok(Fields(out))
     }
 
+    /// Every field, untrimmed (for [`crate::fuzzing`]).
+    pub(crate) fn into_map(self) -> HashMap<String, String> {
+        self.0
+    }
+
     /// A text field ("" when absent).
     pub(crate) fn text(&self, name: &str) -> &str {
         self.0.get(name).map_or("", |s| s.trim())

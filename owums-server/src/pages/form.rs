@@ -46,6 +46,11 @@ impl Form {
         Some(Form(fields))
     }
 
+    /// Every field, untrimmed (for [`crate::fuzzing`]).
+    pub(crate) fn into_map(self) -> HashMap<String, String> {
+        self.0
+    }
+
     /// The trimmed value of `name` ("" when absent).
     pub(crate) fn get(&self, name: &str) -> &str {
         self.0.get(name).map_or("", |v| v.trim())

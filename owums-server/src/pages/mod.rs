@@ -8,7 +8,7 @@ mod captcha;
 mod charts;
 mod context;
 mod cookies;
-mod form;
+pub(crate) mod form;
 mod format;
 mod home;
 mod login;

@@ -2,11 +2,13 @@
 
 #![allow(dead_code)]
 
+pub(crate) mod acct_load;
 pub(crate) mod browser;
 pub(crate) mod cli;
 pub(crate) mod freeradius;
 pub(crate) mod freeradius_sql;
 pub(crate) mod logs;
+pub(crate) mod private_pg;
 pub(crate) mod radclient;
 pub(crate) mod site;
 pub(crate) mod smtp;
