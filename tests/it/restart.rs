@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use owums_core::Store;
 use owums_core::config::DatabaseConfig;
 
-use crate::support::acct_load::{AcctClient, Acked, Answer, Audit, Tally, audit};
+use crate::support::acct_load::{AcctClient, Acked, Answer, Audit, PROBE_USER, Tally, audit};
 use crate::support::cli::{Serving, serve_command};
 use crate::support::private_pg::PrivatePg;
 
@@ -88,7 +88,7 @@ async fn postgres_restart_under_accounting_load_loses_nothing() {
         .unwrap();
     // while the server is down, an accounting request is answered, with a 5xx
     let asked = Instant::now();
-    let during = client.send("load0", "probe-down", Acked::Start, 0).await;
+    let during = client.send(PROBE_USER, "probe-down", Acked::Start, 0).await;
     let answered_in = asked.elapsed();
     assert!(
         matches!(during, Answer::Status(500..=599)),
@@ -105,7 +105,7 @@ async fn postgres_restart_under_accounting_load_loses_nothing() {
     let mut recovered = None;
     for i in 0..600 {
         if let Answer::Status(200..=299) = client
-            .send("load0", &format!("probe-{i}"), Acked::Start, 0)
+            .send(PROBE_USER, &format!("probe-{i}"), Acked::Start, 0)
             .await
         {
             recovered = Some(up.elapsed());

@@ -172,14 +172,17 @@ pub(crate) struct Audit {
 }
 
 /// Compares `radacct` of users `load0..load{clients}` with `tally`'s acknowledged events.
+/// The user of the requests a test sends besides the clients' (probes of an outage): a
+/// Start of a client's user would close that client's open session as stale.
+pub(crate) const PROBE_USER: &str = "prober";
+
 pub(crate) async fn audit(store: &Store, clients: usize, tally: &Tally) -> Audit {
     let mut rows: BTreeMap<String, Vec<owums_core::storage::RadAcctRecord>> = BTreeMap::new();
-    for n in 0..clients {
-        for row in store
-            .radacct_for_user(&format!("load{n}"))
-            .await
-            .expect("radacct")
-        {
+    let users = (0..clients)
+        .map(|n| format!("load{n}"))
+        .chain([PROBE_USER.to_owned()]);
+    for user in users {
+        for row in store.radacct_for_user(&user).await.expect("radacct") {
             rows.entry(row.acctuniqueid.clone()).or_default().push(row);
         }
     }
