@@ -450,7 +450,7 @@ db_test!(api_sessions_usage_and_verification, |db| {
         .expect(StatusCode::BAD_REQUEST, "bad_request");
     get("/api/v1/account/sessions?page=0")
         .await
-        .expect(StatusCode::UNPROCESSABLE_ENTITY, "invalid");
+        .expect(StatusCode::BAD_REQUEST, "bad_request");
 
     let usage = get("/api/v1/account/usage").await;
     assert_eq!(usage.status, StatusCode::OK, "{}", usage.body);

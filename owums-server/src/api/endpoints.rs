@@ -98,6 +98,9 @@ enum Accepted {
 
 type Answer<T> = Result<T, ApiError>;
 
+// The document states the largest page size (`per_page`'s maximum) as a literal.
+const _: () = assert!(owums_core::subscriber::MAX_PER_PAGE == 100);
+
 /// The API operations (state comes from the request data).
 #[derive(Debug)]
 pub(crate) struct Endpoints;
@@ -409,9 +412,11 @@ impl Endpoints {
         sort: Query<Option<SortKey>>,
         /// Sort direction (default `desc`).
         order: Query<Option<SortOrder>>,
-        /// Page, from 1.
+        /// Page, from 1 (default 1); past the last page the list is empty.
+        #[oai(validator(minimum(value = "1"), maximum(value = "4294967295")))]
         page: Query<Option<u32>>,
         /// Sessions per page, 1–100 (default: the `default_radacct_results_per_page` setting).
+        #[oai(validator(minimum(value = "1"), maximum(value = "100")))]
         per_page: Query<Option<u32>>,
     ) -> Answer<Json<SessionList>> {
         let (token, cookie) = auth.token();
