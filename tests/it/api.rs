@@ -1,5 +1,7 @@
 //! The JSON API through poem's test client on a real database.
 
+mod contract;
+
 use owums_core::config::DatabaseConfig;
 use owums_core::{AccountingEvent, AccountingSink, AcctStatus, Config, SqlAccountingSink, Store};
 use poem::endpoint::BoxEndpoint;
