@@ -1,7 +1,7 @@
 //! The operations of the API.
 
 use chrono::Utc;
-use owums_core::subscriber::{WebSession, WebSessionKind};
+use owums_core::subscriber::{MAX_PASSWORD_LEN, WebSession, WebSessionKind};
 use owums_core::{
     Email, Error, PasswordChange, ProfileUpdate, RegistrationForm, SessionQuery, SessionSort,
     UserRecord,
@@ -347,6 +347,17 @@ impl Endpoints {
         let current_password = m.optional("current_password", b.current_password.as_ref());
         let new_password = m.optional("new_password", b.new_password.as_ref());
         m.check(tr)?;
+        // Checked even when no new password comes with it: the document states its maxLength.
+        if current_password
+            .as_ref()
+            .is_some_and(|p| p.chars().count() > MAX_PASSWORD_LEN)
+        {
+            return Err(ApiError::invalid(
+                tr,
+                "current_password",
+                "api-password-long",
+            ));
+        }
         let email = email
             .as_deref()
             .map(|e| Email::try_new(e.trim()))

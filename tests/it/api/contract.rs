@@ -235,6 +235,31 @@ async fn bodies_refuse_what_their_schema_does_not_declare() {
         a.expect(StatusCode::BAD_REQUEST, "bad_request");
         assert_eq!(a.body["error"]["field"], "username_or_email", "{value}");
     }
+    // A text longer than its maxLength is refused, also where it would go unused.
+    let long = "x".repeat(129);
+    let a = api
+        .call(
+            Method::PATCH,
+            "/api/v1/account",
+            Some(&token),
+            Some(json!({"current_password": long, "city": "Milano"})),
+        )
+        .await;
+    a.expect(StatusCode::UNPROCESSABLE_ENTITY, "invalid");
+    assert_eq!(a.body["error"]["field"], "current_password");
+    let me = api
+        .call(Method::GET, "/api/v1/account", Some(&token), None)
+        .await;
+    assert_eq!(me.body["city"], "Roma", "registered so, unchanged");
+    let reset = api
+        .call(
+            Method::POST,
+            "/api/v1/account/password/reset",
+            None,
+            Some(json!({"username_or_email": "x".repeat(255)})),
+        )
+        .await;
+    assert!(reset.status.is_client_error(), "{}", reset.body);
     // The browsable page shows this document, not the generator's.
     let page = api.0.get("/api/v1/docs").send().await.0;
     let html = page.into_body().into_string().await.unwrap();
