@@ -1,5 +1,7 @@
 //! The JSON API through poem's test client on a real database.
 
+mod contract;
+
 use owums_core::config::DatabaseConfig;
 use owums_core::{AccountingEvent, AccountingSink, AcctStatus, Config, SqlAccountingSink, Store};
 use poem::endpoint::BoxEndpoint;
@@ -450,7 +452,7 @@ db_test!(api_sessions_usage_and_verification, |db| {
         .expect(StatusCode::BAD_REQUEST, "bad_request");
     get("/api/v1/account/sessions?page=0")
         .await
-        .expect(StatusCode::UNPROCESSABLE_ENTITY, "invalid");
+        .expect(StatusCode::BAD_REQUEST, "bad_request");
 
     let usage = get("/api/v1/account/usage").await;
     assert_eq!(usage.status, StatusCode::OK, "{}", usage.body);

@@ -25,3 +25,4 @@ api-reset-link-used = This password reset link has already been used. Ask for a 
 api-field-type-string = The field { $field } must be a JSON string.
 api-field-type-boolean = The field { $field } must be true or false.
 api-field-missing = The field { $field } is missing.
+api-bad-parameter = The parameter { $field } has a value this operation does not take.

@@ -25,3 +25,4 @@ api-reset-link-used = Este enlace para restablecer la contraseña ya se ha usado
 api-field-type-string = El campo { $field } debe ser una cadena JSON.
 api-field-type-boolean = El campo { $field } debe ser true o false.
 api-field-missing = Falta el campo { $field }.
+api-bad-parameter = El parámetro { $field } tiene un valor que esta operación no acepta.

@@ -25,3 +25,4 @@ api-reset-link-used = Questo link per reimpostare la password è già stato usat
 api-field-type-string = Il campo { $field } deve essere una stringa JSON.
 api-field-type-boolean = Il campo { $field } deve essere true o false.
 api-field-missing = Manca il campo { $field }.
+api-bad-parameter = Il parametro { $field } ha un valore che questa operazione non accetta.

@@ -1,7 +1,7 @@
 //! The operations of the API.
 
 use chrono::Utc;
-use owums_core::subscriber::{WebSession, WebSessionKind};
+use owums_core::subscriber::{MAX_PASSWORD_LEN, WebSession, WebSessionKind};
 use owums_core::{
     Email, Error, PasswordChange, ProfileUpdate, RegistrationForm, SessionQuery, SessionSort,
     UserRecord,
@@ -97,6 +97,9 @@ enum Accepted {
 }
 
 type Answer<T> = Result<T, ApiError>;
+
+// The document states the largest page size (`per_page`'s maximum) as a literal.
+const _: () = assert!(owums_core::subscriber::MAX_PER_PAGE == 100);
 
 /// The API operations (state comes from the request data).
 #[derive(Debug)]
@@ -347,6 +350,17 @@ impl Endpoints {
         let current_password = m.optional("current_password", b.current_password.as_ref());
         let new_password = m.optional("new_password", b.new_password.as_ref());
         m.check(tr)?;
+        // Checked even when no new password comes with it: the document states its maxLength.
+        if current_password
+            .as_ref()
+            .is_some_and(|p| p.chars().count() > MAX_PASSWORD_LEN)
+        {
+            return Err(ApiError::invalid(
+                tr,
+                "current_password",
+                "api-password-long",
+            ));
+        }
         let email = email
             .as_deref()
             .map(|e| Email::try_new(e.trim()))
@@ -412,9 +426,11 @@ impl Endpoints {
         sort: Query<Option<SortKey>>,
         /// Sort direction (default `desc`).
         order: Query<Option<SortOrder>>,
-        /// Page, from 1.
+        /// Page, from 1 (default 1); past the last page the list is empty.
+        #[oai(validator(minimum(value = "1"), maximum(value = "4294967295")))]
         page: Query<Option<u32>>,
         /// Sessions per page, 1–100 (default: the `default_radacct_results_per_page` setting).
+        #[oai(validator(minimum(value = "1"), maximum(value = "100")))]
         per_page: Query<Option<u32>>,
     ) -> Answer<Json<SessionList>> {
         let (token, cookie) = auth.token();

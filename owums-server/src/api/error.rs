@@ -61,6 +61,9 @@ pub(crate) enum ApiError {
     /// The body is larger than the API accepts.
     #[oai(status = 413)]
     TooLarge(Json<ErrorEnvelope>),
+    /// The body is not JSON (`Content-Type` other than `application/json`, or none).
+    #[oai(status = 415)]
+    UnsupportedMediaType(Json<ErrorEnvelope>),
     /// Well-formed, but a value is not acceptable.
     #[oai(status = 422)]
     Invalid(Json<ErrorEnvelope>),
@@ -127,6 +130,7 @@ impl ApiError {
             404 => ApiError::NotFound(body),
             409 => ApiError::Conflict(body),
             413 => ApiError::TooLarge(body),
+            415 => ApiError::UnsupportedMediaType(body),
             422 => ApiError::Invalid(body),
             _ => ApiError::Internal(body),
         }

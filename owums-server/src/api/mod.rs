@@ -2,6 +2,7 @@
 //! sessions and usage, verification status, password reset. Its OpenAPI document is at
 //! `/api/v1/openapi.json` with a browsable page at `/api/v1/docs`, both served by owums.
 
+mod document;
 mod endpoints;
 mod error;
 pub(crate) mod input;
@@ -103,31 +104,63 @@ fn service() -> OpenApiService<endpoints::Endpoints, ()> {
 
 /// The OpenAPI document of the API, as served at `/api/v1/openapi.json`.
 pub fn openapi_document() -> String {
-    service().spec()
+    document_of(&service())
 }
+
+fn document_of(service: &OpenApiService<endpoints::Endpoints, ()>) -> String {
+    serde_json::to_string_pretty(&document::finish(&service.spec()))
+        .expect("a JSON value serializes")
+}
+
+/// The paths the API answers besides its operations (GET only).
+const EXTRA_PATHS: [&str; 3] = ["/openapi.json", "/docs", "/docs/"];
 
 /// The API's routes, to be nested at `/api/v1`.
 pub(crate) fn routes(state: &AppState, limiter: RateLimiter) -> impl Endpoint + use<> {
     let api = Api::new(state, limiter);
     let service = service();
-    let spec = service.spec_endpoint();
-    let docs = service.swagger_ui();
+    let spec = document_of(&service);
+    // The browsable page embeds the document: the exact one, not the generator's.
+    let html = service.swagger_ui_html().replace(&service.spec(), &spec);
+    let allow = Arc::new(document::AllowTable::new(
+        &serde_json::from_str(&spec).expect("the document is JSON"),
+        &EXTRA_PATHS,
+    ));
+    let json = move |_: Request| {
+        Response::builder()
+            .content_type("application/json")
+            .body(spec.clone())
+    };
+    let html: Arc<str> = html.into();
+    let page = move || {
+        let html = html.clone();
+        poem::get(poem::endpoint::make_sync(move |_| {
+            poem::web::Html(html.to_string())
+        }))
+    };
     Route::new()
-        .at("/openapi.json", spec)
-        .nest("/docs", docs)
+        .at("/openapi.json", poem::get(poem::endpoint::make_sync(json)))
+        .at("/docs", page())
+        .at("/docs/", page())
         .nest("/", service)
         .with(poem::middleware::CookieJarManager::new())
         .data(api.clone())
         .around(move |ep, req| {
-            let api = api.clone();
-            async move { Ok(guard(&api, ep.as_ref(), req).await) }
+            let (api, allow) = (api.clone(), allow.clone());
+            async move { Ok(guard(&api, &allow, ep.as_ref(), req).await) }
         })
 }
 
 /// Limits the body size, and turns every error poem itself answers (malformed JSON, missing
 /// fields, bad parameters, missing credentials, unknown routes) into the API's error shape.
-async fn guard<E: Endpoint + ?Sized>(api: &Api, ep: &E, mut req: Request) -> Response {
+async fn guard<E: Endpoint + ?Sized>(
+    api: &Api,
+    allow: &document::AllowTable,
+    ep: &E,
+    mut req: Request,
+) -> Response {
     let tr = api.translator(&req, None);
+    let path = req.uri().path().to_owned();
     let too_large = || {
         ApiError::with_message(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -178,19 +211,37 @@ async fn guard<E: Endpoint + ?Sized>(api: &Api, ep: &E, mut req: Request) -> Res
         if status.is_server_error() {
             tracing::error!(%status, %detail, "API request failed");
         }
-        let mut message = tr.t(id);
+        // poem names a query parameter it could not read: say which, and name it as `field`.
+        let field = (status == StatusCode::BAD_REQUEST)
+            .then(|| parameter_of(&detail))
+            .flatten();
+        let mut message = match field {
+            Some(name) => tr.t_with("api-bad-parameter", (("field", name),)),
+            None => tr.t(id),
+        };
         if status == StatusCode::BAD_REQUEST && !detail.is_empty() {
             message = format!(
                 "{message} ({})",
                 detail.chars().take(300).collect::<String>()
             );
         }
-        let mut out = ApiError::with_message(status, kind, message, None).into_response();
+        let mut out = ApiError::with_message(status, kind, message, field).into_response();
         out.set_status(status);
         if let Some(allow) = parts.headers.get(header::ALLOW) {
             out.headers_mut().insert(header::ALLOW, allow.clone());
+        } else if status == StatusCode::METHOD_NOT_ALLOWED
+            && let Some(methods) = allow.allow(&path)
+            && let Ok(value) = header::HeaderValue::from_str(methods)
+        {
+            out.headers_mut().insert(header::ALLOW, value);
         }
         return out;
     }
     resp
+}
+
+/// The parameter named by poem's "failed to parse parameter `page`: …".
+fn parameter_of(detail: &str) -> Option<&str> {
+    let rest = detail.strip_prefix("failed to parse parameter `")?;
+    rest.split_once('`').map(|(name, _)| name)
 }

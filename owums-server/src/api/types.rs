@@ -78,22 +78,26 @@ pub(crate) struct LoginRequest {
     pub(crate) password: CurrentPassword,
 }
 
-/// A subscriber as they see themselves.
+/// A subscriber as they see themselves. A field without a value (no e-mail, no mobile, no
+/// birth date, not verified yet) is absent, never `null`.
 #[derive(Debug, Clone, Object)]
 pub(crate) struct Profile {
     /// Id.
     pub(crate) id: String,
     /// Username (lowercase).
     pub(crate) username: String,
-    /// E-mail.
+    /// E-mail (absent when there is none).
+    #[oai(skip_serializing_if_is_none)]
     pub(crate) email: Option<String>,
-    /// Mobile number (E.164).
+    /// Mobile number (E.164; absent when there is none).
+    #[oai(skip_serializing_if_is_none)]
     pub(crate) mobile: Option<String>,
     /// Given name (read-only).
     pub(crate) given_name: String,
     /// Surname (read-only).
     pub(crate) surname: String,
-    /// Birth date.
+    /// Birth date (absent when not given).
+    #[oai(skip_serializing_if_is_none)]
     pub(crate) birth_date: Option<NaiveDate>,
     /// Street address.
     pub(crate) address: String,
@@ -107,7 +111,8 @@ pub(crate) struct Profile {
     pub(crate) verification_method: String,
     /// `unverified`, `verified`, `disabled` or `inactive`.
     pub(crate) status: String,
-    /// When first verified.
+    /// When first verified (absent until then).
+    #[oai(skip_serializing_if_is_none)]
     pub(crate) verified_at: Option<DateTime<Utc>>,
     /// Preferred language.
     pub(crate) locale: String,
@@ -201,9 +206,11 @@ pub(crate) enum SortOrder {
 pub(crate) struct AcctSession {
     /// `radacctid`.
     pub(crate) id: i64,
-    /// Started.
+    /// Started (absent when the NAS did not say).
+    #[oai(skip_serializing_if_is_none)]
     pub(crate) start: Option<DateTime<Utc>>,
     /// Stopped; absent while online.
+    #[oai(skip_serializing_if_is_none)]
     pub(crate) stop: Option<DateTime<Utc>>,
     /// Still open.
     pub(crate) online: bool,
@@ -286,6 +293,7 @@ pub(crate) struct VerificationStatus {
     pub(crate) verification_method: String,
     /// What to do next, from the method (`call_number`, `redirect`, `message`, `done`);
     /// absent when the method is not available here.
+    #[oai(skip_serializing_if_is_none)]
     pub(crate) challenge: Option<serde_json::Value>,
 }
 
