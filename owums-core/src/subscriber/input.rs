@@ -337,6 +337,67 @@ mod tests {
     }
 
     #[test]
+    fn a_limit_is_the_last_length_allowed() {
+        let at = "x".repeat(MAX_NOTES_LEN);
+        assert!(check_raw("notes", &at, MAX_NOTES_LEN, true).is_ok());
+        let over = "é".repeat(MAX_NOTES_LEN + 1);
+        let e = check_raw("notes", &over, MAX_NOTES_LEN, true).unwrap_err();
+        assert_eq!(e.problem, Problem::TooLong { max: MAX_NOTES_LEN });
+    }
+
+    #[test]
+    fn birth_dates_from_1900_to_today() {
+        let today = NaiveDate::from_ymd_opt(2026, 12, 4).unwrap();
+        let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        assert_eq!(
+            parse_birth_date(" 1990-05-17 ", today).unwrap(),
+            day(1990, 5, 17)
+        );
+        assert_eq!(
+            parse_birth_date("1900-01-01", today).unwrap(),
+            day(1900, 1, 1)
+        );
+        assert_eq!(parse_birth_date("2026-12-04", today).unwrap(), today);
+        for out in ["1899-12-31", "2026-12-05", "9999-01-01"] {
+            let e = parse_birth_date(out, today).unwrap_err();
+            assert_eq!(
+                (e.field, e.problem),
+                ("birth_date", Problem::OutOfRange),
+                "{out}"
+            );
+        }
+        for bad in ["17/05/1990", "1990-02-31", "", "yesterday"] {
+            let e = parse_birth_date(bad, today).unwrap_err();
+            assert_eq!(e.problem, Problem::BadFormat, "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_new_user_is_checked_field_by_field() {
+        let good = crate::subscriber::user::NewUser {
+            given_name: "Anna".into(),
+            city: "Roma".into(),
+            verification_method: "none".into(),
+            notes: Some("met at the desk\nsecond line".into()),
+            ..Default::default()
+        };
+        assert!(check_new_user(&good).is_ok());
+        let bad = crate::subscriber::user::NewUser {
+            city: "Roma\u{1b}[2J".into(),
+            zip: "1".repeat(21),
+            verification_method: " ".into(),
+            notes: Some("nul\u{0}".into()),
+            ..good.clone()
+        };
+        let Err(crate::Error::Fields(errors)) = check_new_user(&bad) else {
+            panic!("a bad new user is accepted");
+        };
+        let fields: Vec<&str> = errors.iter().map(|e| e.field).collect();
+        assert_eq!(fields, ["city", "zip", "verification_method", "notes"]);
+        assert_eq!(errors[2].problem, Problem::Required);
+    }
+
+    #[test]
     fn terminal_escapes() {
         assert_eq!(escape_for_terminal("a\u{0}b\\n"), "a\\u{0}b\\\\n");
         assert_eq!(escape_for_terminal("x\r\ny"), "x\\r\\ny");

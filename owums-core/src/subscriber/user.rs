@@ -186,8 +186,10 @@ impl User for UserRecord {
 ///
 /// Fill what the sign-up form asked for and leave the rest at its default (`..Default::default()`).
 /// The service checks what types cannot: a username is required, the password must follow
-/// the rules (at least [`MIN_PASSWORD_LEN`](crate::subscriber::MIN_PASSWORD_LEN) characters,
-/// a letter and a digit), the verification method must be given.
+/// the rules of [`validate_password`](crate::subscriber::validate_password) (at least
+/// [`MIN_PASSWORD_LEN`](crate::subscriber::MIN_PASSWORD_LEN) characters, hard to guess), the
+/// verification method must be given, and no text may hold control characters or exceed its
+/// column.
 ///
 /// Its `Debug` shows the password: do not log it.
 #[derive(Debug, Clone, Default)]
