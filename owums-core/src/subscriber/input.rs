@@ -387,7 +387,7 @@ mod tests {
             zip: "1".repeat(21),
             verification_method: " ".into(),
             notes: Some("nul\u{0}".into()),
-            ..good.clone()
+            ..good
         };
         let Err(crate::Error::Fields(errors)) = check_new_user(&bad) else {
             panic!("a bad new user is accepted");
