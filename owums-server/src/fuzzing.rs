@@ -97,6 +97,21 @@ fn text<const MAX: usize, const MIN: usize, const SECRET: bool>(
     }
 }
 
+fn date(
+    out: &mut BTreeMap<&'static str, ApiField>,
+    name: &'static str,
+    value: Option<&crate::api::input::DateText>,
+) {
+    if let Some(d) = value {
+        out.insert(
+            name,
+            d.get()
+                .map(str::to_owned)
+                .map_or_else(mistake, ApiField::Text),
+        );
+    }
+}
+
 fn refused<T: poem_openapi::types::Type>(e: poem_openapi::types::ParseError<T>) -> String {
     e.into_message()
 }
@@ -139,14 +154,7 @@ pub fn api_fields(kind: ApiBody, body: &[u8]) -> Result<BTreeMap<&'static str, A
             text(&mut out, "city", b.city.as_ref());
             text(&mut out, "zip", b.zip.as_ref());
             text(&mut out, "country", b.country.as_ref());
-            if let Some(d) = &b.birth_date {
-                out.insert(
-                    "birth_date",
-                    d.get()
-                        .map(str::to_owned)
-                        .map_or_else(mistake, ApiField::Text),
-                );
-            }
+            date(&mut out, "birth_date", b.birth_date.as_ref());
             for (name, flag) in [
                 ("eula_accepted", &b.eula_accepted),
                 ("privacy_accepted", &b.privacy_accepted),
@@ -166,14 +174,7 @@ pub fn api_fields(kind: ApiBody, body: &[u8]) -> Result<BTreeMap<&'static str, A
             text(&mut out, "city", b.city.as_ref());
             text(&mut out, "zip", b.zip.as_ref());
             text(&mut out, "country", b.country.as_ref());
-            if let Some(d) = &b.birth_date {
-                out.insert(
-                    "birth_date",
-                    d.get()
-                        .map(str::to_owned)
-                        .map_or_else(mistake, ApiField::Text),
-                );
-            }
+            date(&mut out, "birth_date", b.birth_date.as_ref());
             text(&mut out, "current_password", b.current_password.as_ref());
             text(&mut out, "new_password", b.new_password.as_ref());
         }
