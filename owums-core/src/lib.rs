@@ -108,10 +108,10 @@ pub use config::Config;
 pub use error::{Error, ErrorKind, FieldError, Problem, ResetLinkError, Result, Weakness};
 pub use ids::{AttributeKind, Email, GroupName, PhoneNumber, RadiusAttribute, UserId, Username};
 pub use plugin::{
-    AccountingSinkFactory, BackgroundTask, Challenge, Expiry, Outcome, OutcomeHandler,
-    PLUGIN_API_VERSION, PluginContext, PluginHandler, PluginRegistrar, PluginRegistry, PluginRoute,
-    PluginStateStore, RegistrationField, Shutdown, UserDirectory, Verifier, VerifierEvent,
-    VerifierFactory,
+    AccountingSinkFactory, BackgroundTask, Challenge, Expiry, FormField, FormFieldKind, Outcome,
+    OutcomeHandler, PLUGIN_API_VERSION, PluginContext, PluginHandler, PluginHost, PluginRegistrar,
+    PluginRegistry, PluginRequest, PluginResponse, PluginRoute, PluginState, PluginStateStore,
+    RegistrationField, Shutdown, UserDirectory, Verifier, VerifierFactory,
 };
 pub use settings::Settings;
 pub use storage::{SqlAccountingSink, Store};

@@ -101,14 +101,54 @@ impl std::fmt::Debug for I18n {
     }
 }
 
+/// Page strings of plugins: `(plugin id, [(locale, Fluent text)])`, as
+/// [`PluginRegistry::messages`](owums_core::PluginRegistry::messages) lists them.
+pub type PluginMessages = [(&'static str, &'static [(&'static str, &'static str)])];
+
 impl I18n {
     /// Parses the embedded messages; English fills in anything a locale lacks.
     pub fn new() -> anyhow::Result<I18n> {
+        Self::with_plugins(&[])
+    }
+
+    /// The embedded messages plus the page strings of `plugins`. Every plugin message id
+    /// must start with `<plugin id>-` and must not be one of the host's: otherwise this
+    /// fails, naming the plugin and the id (a startup error, so that a plugin can neither
+    /// replace a host text nor another plugin's).
+    pub fn with_plugins(plugins: &PluginMessages) -> anyhow::Result<I18n> {
         let mut builder = I18NResources::builder();
+        let mut taken = std::collections::BTreeSet::new();
         for area in AREAS {
             for (lang, ftl) in area {
+                taken.extend(message_ids(ftl));
                 builder = builder.add_ftl(*lang, *ftl);
             }
+        }
+        for (plugin, files) in plugins {
+            let prefix = format!("{plugin}-");
+            let mut own = std::collections::BTreeSet::new();
+            for (lang, ftl) in *files {
+                if supported(lang) != Some(*lang) {
+                    anyhow::bail!(
+                        "plugin `{plugin}` has page strings for `{lang}`, which is not one of {LOCALES:?}"
+                    );
+                }
+                for id in message_ids(ftl) {
+                    if !id.starts_with(&prefix) {
+                        anyhow::bail!(
+                            "plugin `{plugin}`: page string `{id}` must start with `{prefix}`"
+                        );
+                    }
+                    if taken.contains(&id) {
+                        anyhow::bail!(
+                            "plugin `{plugin}`: page string `{id}` is already defined by the host or another plugin"
+                        );
+                    }
+                    own.insert(id);
+                }
+                builder = builder.add_ftl(*lang, *ftl);
+            }
+            taken.extend(own);
         }
         let resources = builder
             .default_language(lang_id("en")?)
@@ -134,6 +174,13 @@ impl I18n {
             .cloned();
         Translator { lang, bundle }
     }
+}
+
+/// The message ids a Fluent text defines (`id = …` lines).
+fn message_ids(ftl: &str) -> impl Iterator<Item = String> + '_ {
+    ftl.lines()
+        .filter(|l| l.starts_with(|c: char| c.is_ascii_alphabetic()))
+        .filter_map(|l| l.split_once('=').map(|(k, _)| k.trim().to_owned()))
 }
 
 fn lang_id(code: &str) -> anyhow::Result<LanguageIdentifier> {
@@ -232,6 +279,37 @@ mod tests {
         assert_ne!(it.t("nav-login"), i18n.translator("en").t("nav-login"));
         assert_eq!(i18n.translator("de").lang(), "en");
         assert_eq!(it.t("no-such-message"), "no-such-message");
+    }
+
+    #[test]
+    fn plugin_strings_join_the_bundles() {
+        const FILES: &[(&str, &str)] = &[
+            ("en", "demo-hello = Hello\n"),
+            ("it", "demo-hello = Ciao\n"),
+        ];
+        let i18n = I18n::with_plugins(&[("demo", FILES)]).unwrap();
+        assert_eq!(i18n.translator("it").t("demo-hello"), "Ciao");
+        assert_eq!(i18n.translator("es").t("demo-hello"), "Hello");
+        assert_eq!(
+            i18n.translator("it").t("nav-login"),
+            I18n::new().unwrap().translator("it").t("nav-login")
+        );
+    }
+
+    #[test]
+    fn plugin_strings_are_refused_without_prefix_or_on_collision() {
+        const BARE: &[(&str, &str)] = &[("en", "hello = Hello\n")];
+        let e = I18n::with_plugins(&[("demo", BARE)])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("`hello` must start with `demo-`"), "{e}");
+        const HOST: &[(&str, &str)] = &[("en", "nav-login = Mine\n")];
+        let e = I18n::with_plugins(&[("nav", HOST)])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("`nav-login` is already defined"), "{e}");
+        const FR: &[(&str, &str)] = &[("fr", "demo-x = X\n")];
+        assert!(I18n::with_plugins(&[("demo", FR)]).is_err());
     }
 
     #[test]

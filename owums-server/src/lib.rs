@@ -20,6 +20,7 @@ mod log_writer;
 mod mail;
 mod maintenance;
 mod pages;
+mod plugin_routes;
 pub mod plugins;
 pub mod ratelimit;
 mod request_log;
@@ -51,6 +52,7 @@ pub fn app(state: AppState) -> impl Endpoint {
         // the configuration was validated at load time; say so if it still fails
         Err(e) => tracing::error!(error = %e, "FreeRADIUS API not started"),
     }
+    route = route.nest("/plugins", plugin_routes::PluginRoutes::new(web.clone()));
     let pages = web.clone();
     let proxies = client::Proxies::from_config(&state.config.web);
     // One layer around every request, outermost first: who the client is (through the

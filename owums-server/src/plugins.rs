@@ -18,35 +18,20 @@ pub fn register_builtin(#[allow(unused_variables)] registry: &mut PluginRegistry
     owums_plugin_sip::register(registry);
 }
 
-/// Checks the settings of every enabled plugin compiled in, as `owums serve` would build
-/// it, without starting anything: `owums check-config` names a bad `[plugins.<id>]` value.
-/// A required plugin's error is returned; an optional one's is logged (serve skips it).
-pub fn check_settings(#[allow(unused_variables)] config: &PluginsConfig) -> owums_core::Result<()> {
-    #[cfg(feature = "plugin-sip")]
-    check_one(config, owums_plugin_sip::ID, |settings| {
-        owums_plugin_sip::SipConfig::from_json(settings)?.validate()
-    })?;
-    Ok(())
+/// Asks every enabled plugin compiled in to check its own settings, as `owums serve` does
+/// before building it, without starting anything: `owums check-config` names a bad
+/// `[plugins.<id>]` value. A required plugin's error is returned; an optional one's is
+/// logged as a warning (serve skips it). Also checks that the plugins' page strings fit
+/// the host's.
+pub fn check_settings(config: &PluginsConfig) -> anyhow::Result<()> {
+    check_with(&registry(), config)
 }
 
-#[cfg_attr(not(feature = "plugin-sip"), allow(dead_code))]
-fn check_one(
-    config: &PluginsConfig,
-    id: &str,
-    check: impl FnOnce(serde_json::Value) -> owums_core::Result<()>,
-) -> owums_core::Result<()> {
-    let Some(table) = config.get(id).filter(|t| t.enabled) else {
-        return Ok(());
-    };
-    match check(table.settings_json()) {
-        Ok(()) => Ok(()),
-        Err(e) if table.required => Err(owums_core::Error::Plugin {
-            id: id.to_owned(),
-            message: e.to_string(),
-        }),
-        Err(e) => {
-            tracing::warn!(plugin = id, error = %e, "optional plugin has a bad setting; owums serve skips it");
-            Ok(())
-        }
+/// [`check_settings`] against `registry`.
+pub fn check_with(registry: &PluginRegistry, config: &PluginsConfig) -> anyhow::Result<()> {
+    for warning in registry.check_settings(config)? {
+        tracing::warn!(%warning, "optional plugin has a bad setting; owums serve skips it");
     }
+    crate::i18n::I18n::with_plugins(&registry.messages(config))?;
+    Ok(())
 }

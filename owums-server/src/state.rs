@@ -3,7 +3,10 @@
 use std::sync::Arc;
 
 use anyhow::Context;
-use owums_core::{Config, PluginContext, Registrations, Store, Subscribers, Verifier};
+use owums_core::plugin::Clock;
+use owums_core::{Config, PluginHost, Registrations, Store, Subscribers, Verifier};
+
+use crate::i18n::I18n;
 
 /// Shared application state; cheap to clone.
 #[derive(Clone)]
@@ -18,6 +21,8 @@ pub struct AppState {
     pub registrations: Registrations,
     /// The configuration it was built from.
     pub config: Arc<Config>,
+    /// The pages' messages: the host's and those of the enabled plugins.
+    pub i18n: I18n,
     /// The clock the rate limits count their windows by (tests set their own before
     /// building the [`app`](crate::app)).
     pub limit_clock: crate::ratelimit::LimitClock,
@@ -48,15 +53,41 @@ impl AppState {
         store: Store,
         registry: &owums_core::PluginRegistry,
     ) -> anyhow::Result<AppState> {
+        Self::with_store_and_clock(config, store, registry, Arc::new(chrono::Utc::now))
+    }
+
+    /// State over an existing store, with plugins told the time by `clock` (tests move it).
+    ///
+    /// Every enabled plugin checks its settings first (a required plugin's bad value is the
+    /// error, an optional one's a warning and the plugin stays off), is built with its own
+    /// context, and adds its page strings to the host's.
+    pub fn with_store_and_clock(
+        config: &Config,
+        store: Store,
+        registry: &owums_core::PluginRegistry,
+        clock: Clock,
+    ) -> anyhow::Result<AppState> {
+        for warning in registry
+            .check_settings(&config.plugins)
+            .context("checking plugin settings")?
+        {
+            tracing::warn!(%warning, "optional plugin has a bad setting; it stays off");
+        }
         let subscribers = Subscribers::new(store.clone(), config.radius.password_format);
-        let ctx = PluginContext {
-            users: Arc::new(store.clone()),
-            state: Arc::new(store.clone()),
-            outcomes: Arc::new(subscribers.clone()),
+        let host = PluginHost {
+            public_url: config.web.public_url.clone(),
+            clock,
+            ..PluginHost::over_store(&store, Arc::new(subscribers.clone()))
         };
         let verifiers = registry
-            .build_verifiers(&config.plugins, &ctx)
+            .build_verifiers(&config.plugins, &host)
             .context("starting plugins")?;
+        let messages: Vec<_> = registry
+            .messages(&config.plugins)
+            .into_iter()
+            .filter(|(id, _)| verifiers.iter().any(|v| v.id() == *id))
+            .collect();
+        let i18n = I18n::with_plugins(&messages).context("adding the plugins' page strings")?;
         let registrations = Registrations::new(
             subscribers.clone(),
             verifiers.clone(),
@@ -69,6 +100,7 @@ impl AppState {
             verifiers,
             registrations,
             config: Arc::new(config.clone()),
+            i18n,
             limit_clock: Arc::new(chrono::Utc::now),
         })
     }

@@ -5,9 +5,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use owums_core::jobs::{Housekeeper, Job};
-use owums_core::{
-    Challenge, Expiry, Outcome, Result, Settings, User, UserStatus, Verifier, VerifierEvent,
-};
+use owums_core::{Challenge, Expiry, Result, Settings, User, UserStatus, Verifier};
 
 use crate::support::{db_test, new_user, subscribers};
 
@@ -22,11 +20,8 @@ impl Verifier for Toy {
     fn expiry(&self) -> Expiry {
         self.1
     }
-    async fn start(&self, _user: &dyn User) -> Result<Challenge> {
+    async fn challenge(&self, _user: &dyn User, _locale: &str) -> Result<Challenge> {
         Ok(Challenge::Done)
-    }
-    async fn handle_event(&self, _event: VerifierEvent) -> Result<Outcome> {
-        Ok(Outcome::Ignored)
     }
 }
 

@@ -5,9 +5,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use owums_core::subscriber::{PhoneRecovery, RESET_TOKEN_LIFETIME, RecoveryStatus};
-use owums_core::{
-    Challenge, Error, Expiry, Outcome, OutcomeHandler, Result, User, Verifier, VerifierEvent,
-};
+use owums_core::{Challenge, Error, Expiry, Outcome, OutcomeHandler, Result, User, Verifier};
 
 use crate::support::{TestDb, db_test, mobile, new_user, subscribers};
 
@@ -22,15 +20,13 @@ impl Verifier for Phone {
     fn expiry(&self) -> Expiry {
         Expiry::Delete(Duration::from_secs(300))
     }
-    async fn start(&self, user: &dyn User) -> Result<Challenge> {
+    async fn challenge(&self, user: &dyn User, _locale: &str) -> Result<Challenge> {
         Ok(Challenge::CallNumber {
             numbers: vec!["+39 06 1234567".to_owned()],
             from: user.mobile().map(|m| m.as_str().to_owned()),
             expires_in_seconds: 300,
+            note: None,
         })
-    }
-    async fn handle_event(&self, _event: VerifierEvent) -> Result<Outcome> {
-        Ok(Outcome::Ignored)
     }
 }
 

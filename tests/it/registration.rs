@@ -8,8 +8,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use owums_core::{
-    Challenge, Expiry, Outcome, PluginContext, PluginRegistrar, PluginRegistry, RegistrationField,
-    Settings, User, Verifier, VerifierEvent, VerifierFactory,
+    Challenge, Expiry, PluginContext, PluginRegistrar, PluginRegistry, RegistrationField, Settings,
+    User, Verifier, VerifierFactory,
 };
 use poem::EndpointExt;
 use poem::http::{StatusCode, header};
@@ -270,16 +270,14 @@ impl Verifier for Counting {
     fn expiry(&self) -> Expiry {
         Expiry::Delete(Duration::from_secs(300))
     }
-    async fn start(&self, user: &dyn User) -> owums_core::Result<Challenge> {
+    async fn challenge(&self, user: &dyn User, _locale: &str) -> owums_core::Result<Challenge> {
         self.0.fetch_add(1, Ordering::SeqCst);
         Ok(Challenge::CallNumber {
             numbers: vec!["+390212345678".to_owned()],
             from: user.mobile().map(|m| m.as_str().to_owned()),
             expires_in_seconds: 300,
+            note: None,
         })
-    }
-    async fn handle_event(&self, _event: VerifierEvent) -> owums_core::Result<Outcome> {
-        Ok(Outcome::Ignored)
     }
 }
 

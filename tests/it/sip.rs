@@ -28,7 +28,7 @@ async fn sip_call_verifies_the_caller_and_freeradius_accepts_them() {
     };
     let anna = register(&l, "anna", "+393341234567").await;
     let other = register(&l, "otto", "+393470000000").await;
-    let challenge = l.verifier.start(&anna).await.unwrap();
+    let challenge = l.verifier.challenge(&anna, "it").await.unwrap();
     let json = serde_json::to_value(&challenge).unwrap();
     assert_eq!(json["kind"], "call_number");
     assert_eq!(json["numbers"][0], OUR_NUMBER);

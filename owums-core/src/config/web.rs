@@ -44,6 +44,12 @@ pub struct WebConfig {
     pub session_idle_minutes: u64,
     /// IANA time zone the pages show times in (`"Europe/Rome"`); times are stored in UTC.
     pub time_zone: String,
+    /// The address subscribers reach this server at (`"https://wifi.example.org"`), for
+    /// links that leave the page: what plugins put in mails and hand to payment or identity
+    /// providers as callbacks ([`PluginContext::public_url`](crate::PluginContext::public_url)).
+    /// Empty (the default): the `notifier_base_url` runtime setting, which the core's own
+    /// mails use.
+    pub public_url: String,
     /// Optional sign-up fields (`[web.signup]`).
     pub signup: SignupFields,
     /// Attempt limits (`[web.rate_limits]`).
@@ -62,6 +68,7 @@ impl Default for WebConfig {
             documents_dir: String::new(),
             session_idle_minutes: 24 * 60,
             time_zone: "UTC".to_owned(),
+            public_url: String::new(),
             signup: SignupFields::default(),
             rate_limits: RateLimitsConfig::default(),
         }

@@ -5,10 +5,13 @@
 //!   factories ([`VerifierFactory`], [`AccountingSinkFactory`]) to the
 //!   [`PluginRegistry`]; `plugins.toml` then decides which registered plugins are on.
 //! - A [`Verifier`] is one verification method: it names the registration fields it needs,
-//!   starts a verification and says what the page must show ([`Challenge`]), and reports
-//!   what external events meant ([`Outcome`]) to the host's [`OutcomeHandler`].
-//! - Plugins never see the database: they get a [`PluginContext`] with a
-//!   [`UserDirectory`] for lookups and a [`PluginStateStore`] for their own JSON state.
+//!   does its side effect once per registration ([`Verifier::start`]), says what the page
+//!   shows now ([`Verifier::challenge`]), and reports what events proved ([`Outcome`]) to
+//!   the core, which decides what they mean.
+//! - Plugins never see the database: each gets a [`PluginContext`] scoped to its id, with
+//!   subscriber lookups ([`UserDirectory`]), its own state ([`PluginState`]: by user or by a
+//!   key it chooses, with compare-and-swap), mail with its own templates
+//!   ([`PluginMail`]), runtime settings, the public base URL and a clock.
 //!
 //! ## Lifecycle
 //!
@@ -19,27 +22,42 @@
 //! 2. **Enable.** `plugins.toml` holds one `[plugins.<id>]` table per plugin the operator
 //!    turns on ([`crate::config::PluginTable`]). [`PluginRegistry::check_config`] refuses an
 //!    id no plugin registered, listing the ones that exist.
-//! 3. **Build.** [`PluginRegistry::build_verifiers`] calls each enabled factory with the
-//!    plugin's own settings (the table without `enabled` and `required`) and a
-//!    [`PluginContext`]. A required plugin that fails to build stops startup; an optional
-//!    one is skipped with a warning.
-//! 4. **Run.** The host starts the verifier's [`BackgroundTask`]s (a SIP listener) with a
-//!    [`Shutdown`] signal, and calls [`Verifier::start`] when a subscriber registers or
-//!    opens the verification page. Routes ([`PluginRoute`]) are framework-neutral
-//!    `http` handlers a host adapts to its web framework.
-//! 5. **Report.** When an event proves something (a call from the right number), the
-//!    verifier hands an [`Outcome`] to [`PluginContext::outcomes`]; the core decides what it
-//!    means for the subscriber now (verify, re-enable, complete a password recovery) and
-//!    applies it in one transaction. A plugin never changes a subscriber's state itself.
+//! 3. **Validate.** [`PluginRegistry::check_settings`] asks each enabled factory to check its
+//!    own settings ([`VerifierFactory::check`]) — `owums check-config` and `owums serve`
+//!    both do, with no per-plugin code in the host. A required plugin's bad value stops
+//!    startup with a message naming the key (`plugins.sip.listen: …`, see
+//!    [`setting_error`]); an optional plugin's is a warning and the plugin stays off.
+//! 4. **Build.** [`PluginRegistry::build_verifiers`] calls each enabled factory with the
+//!    plugin's own settings (the table without `enabled` and `required`) and its
+//!    [`PluginContext`] (made from the host's [`PluginHost`]). A required plugin that fails
+//!    to build stops startup; an optional one is skipped with a warning. The host also adds
+//!    the plugin's page strings ([`VerifierFactory::messages`]) to its own; an id that does
+//!    not start with `<id>-` or that the host already has stops startup.
+//! 5. **Run.** The host mounts the verifier's [`routes`](Verifier::routes) under
+//!    `/plugins/<id>/` and starts its [`BackgroundTask`]s (a SIP listener) with a
+//!    [`Shutdown`] signal. When a subscriber registers, the core calls
+//!    [`Verifier::start`] once (recorded, so a retry after success never repeats it); every
+//!    look at the verification page asks [`Verifier::challenge`], which is pure.
+//! 6. **Report.** What an event proves becomes an [`Outcome`]: a route answers it in its
+//!    [`PluginResponse`] (the host applies it before sending the response), a background
+//!    task calls [`PluginContext::report`]. The core decides what it means for the
+//!    subscriber now (verify, re-enable, complete a password recovery) and applies it in one
+//!    transaction. A plugin never changes a subscriber's state itself. Methods operators
+//!    complete ([`Verifier::operator_verified`]) go through
+//!    [`OperatorVerifications`](crate::subscriber::OperatorVerifications) instead, which
+//!    records who verified whom with what evidence.
+//! 7. **Shutdown.** The host sends the [`Shutdown`] signal; background tasks return within
+//!    the grace period.
 //!
 //! ## A plugin crate
 //!
 //! ```
 //! use std::sync::Arc;
 //! use owums_core::{
-//!     Challenge, Error, Expiry, Outcome, PluginContext, PluginRegistrar, Result, User,
-//!     Verifier, VerifierEvent, VerifierFactory,
+//!     Challenge, Expiry, PluginContext, PluginRegistrar, Result, User, Verifier,
+//!     VerifierFactory,
 //! };
+//! use owums_core::plugin::{parse_settings, setting_error};
 //!
 //! /// `[plugins.id_card]`: an operator checks an identity document.
 //! #[derive(serde::Deserialize)]
@@ -55,11 +73,9 @@
 //! impl Verifier for IdCard {
 //!     fn id(&self) -> &'static str { "id_card" }
 //!     fn expiry(&self) -> Expiry { Expiry::Never }
-//!     async fn start(&self, _user: &dyn User) -> Result<Challenge> {
-//!         Ok(Challenge::Message { text: format!("Bring your ID card to {}.", self.office) })
-//!     }
-//!     async fn handle_event(&self, _event: VerifierEvent) -> Result<Outcome> {
-//!         Ok(Outcome::Ignored)
+//!     fn operator_verified(&self) -> bool { true }
+//!     async fn challenge(&self, _user: &dyn User, _locale: &str) -> Result<Challenge> {
+//!         Ok(Challenge::WaitForOperator { note: Some(format!("Bring your ID card to {}.", self.office)) })
 //!     }
 //! }
 //!
@@ -67,10 +83,21 @@
 //!
 //! impl VerifierFactory for IdCardFactory {
 //!     fn id(&self) -> &'static str { "id_card" }
-//!     fn build(&self, config: serde_json::Value, _ctx: PluginContext) -> Result<Arc<dyn Verifier>> {
-//!         let config: IdCardConfig = serde_json::from_value(config)
-//!             .map_err(|e| Error::Config(format!("plugins.id_card: {e}")))?;
+//!     fn check(&self, settings: serde_json::Value) -> Result<()> {
+//!         let config: IdCardConfig = parse_settings("id_card", settings)?;
+//!         if config.office.trim().is_empty() {
+//!             return Err(setting_error("id_card", "office", "say where subscribers go"));
+//!         }
+//!         Ok(())
+//!     }
+//!     fn build(&self, settings: serde_json::Value, _ctx: PluginContext) -> Result<Arc<dyn Verifier>> {
+//!         let config: IdCardConfig = parse_settings("id_card", settings)?;
 //!         Ok(Arc::new(IdCard { office: config.office }))
+//!     }
+//!     fn messages(&self) -> &'static [(&'static str, &'static str)] {
+//!         &[("en", "id_card-method = Identity document\n"),
+//!           ("it", "id_card-method = Documento d'identità\n"),
+//!           ("es", "id_card-method = Documento de identidad\n")]
 //!     }
 //! }
 //!
@@ -92,14 +119,21 @@
 //! office = "the front desk, via Roma 1"
 //! ```
 
+pub(crate) mod context;
 pub(crate) mod registry;
+pub(crate) mod route;
 pub(crate) mod verifier;
 
-pub use registry::{
-    AccountingSinkFactory, PLUGIN_API_VERSION, PluginContext, PluginRegistrar, PluginRegistry,
-    PluginStateStore, UserDirectory, VerifierFactory,
+pub use context::{
+    Clock, MailQueue, MailTemplate, PluginContext, PluginHost, PluginMail, PluginState,
+    PluginStateStore, SettingsSource, UserDirectory,
 };
+pub use registry::{
+    AccountingSinkFactory, PLUGIN_API_VERSION, PluginRegistrar, PluginRegistry, VerifierFactory,
+    parse_settings, setting_error,
+};
+pub use route::{PluginHandler, PluginRequest, PluginResponse, PluginRoute};
 pub use verifier::{
-    BackgroundTask, BoxFuture, Challenge, Expiry, Outcome, OutcomeHandler, PluginHandler,
-    PluginRoute, RegistrationField, Shutdown, Verifier, VerifierEvent,
+    BackgroundTask, BoxFuture, Challenge, Expiry, FormField, FormFieldKind, Outcome,
+    OutcomeHandler, RegistrationField, Shutdown, Verifier,
 };

@@ -4,11 +4,8 @@
 //! A plugin crate implements a factory ([`VerifierFactory`] or [`AccountingSinkFactory`])
 //! and offers it through the [`PluginRegistrar`] its `register` function is given. The host
 //! collects the factories in a [`PluginRegistry`], checks `plugins.toml` against it, and
-//! builds the enabled plugins with a [`PluginContext`]: the only door from a plugin to the
-//! host's data. The context's traits ([`UserDirectory`], [`PluginStateStore`],
-//! [`OutcomeHandler`]) are implemented by the core's [`Store`](crate::Store) and
-//! [`Subscribers`](crate::Subscribers), and can be implemented by tests or by an
-//! integrator's own storage.
+//! builds the enabled plugins, each with its own [`PluginContext`] made from the host's
+//! [`PluginHost`]: the only door from a plugin to the host's data.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -17,9 +14,8 @@ use std::sync::Arc;
 use crate::accounting::AccountingSink;
 use crate::config::PluginsConfig;
 use crate::error::{Error, Result};
-use crate::ids::{PhoneNumber, UserId, Username};
-use crate::plugin::verifier::{OutcomeHandler, Verifier};
-use crate::subscriber::user::UserRecord;
+use crate::plugin::context::{MailTemplate, PluginContext, PluginHost};
+use crate::plugin::verifier::Verifier;
 
 /// Version of this API; bumped on any breaking change to it. Dynamic plugins must match.
 ///
@@ -29,70 +25,6 @@ use crate::subscriber::user::UserRecord;
 /// an error naming both versions instead of being called into with types that no longer
 /// match.
 pub const PLUGIN_API_VERSION: u32 = 1;
-
-/// Subscriber lookups a plugin may do.
-///
-/// Read-only on purpose: a plugin learns who a subscriber is (to match a caller ID to an
-/// account, to show a name on a payment page) but changes their state only by reporting an
-/// [`Outcome`](crate::Outcome). [`Store`](crate::Store) implements it; every method answers
-/// `Ok(None)` when no subscriber matches and an error only when the lookup itself failed.
-#[async_trait::async_trait]
-pub trait UserDirectory: Send + Sync + 'static {
-    /// The subscriber with id `id`, in any state.
-    async fn find_by_id(&self, id: UserId) -> Result<Option<UserRecord>>;
-    /// The subscriber with this username; usernames are lowercase, so the lookup is
-    /// case-insensitive.
-    async fn find_by_username(&self, username: &Username) -> Result<Option<UserRecord>>;
-    /// The subscriber with this mobile number (E.164; numbers are unique among
-    /// subscribers), e.g. to match the caller ID of a verification call.
-    async fn find_by_mobile(&self, mobile: &PhoneNumber) -> Result<Option<UserRecord>>;
-}
-
-/// Per-user JSON state a plugin keeps (a core-owned table: plugins need no migrations).
-///
-/// One JSON value per `(plugin, user)` pair, in `owums_plugin_state` on every backend: a
-/// payment plugin keeps its transaction id there, the phone plugin the number a call must
-/// come from. `plugin` is the plugin's own id by convention (the core itself keeps password
-/// recoveries under `password_recovery`). The rows go when the user is deleted. The shape of
-/// the JSON is the plugin's business; keep it small, it is read on the plugin's requests.
-///
-/// [`Store`](crate::Store) implements it, and also offers a compare-and-swap
-/// ([`Store::swap_plugin_state`](crate::Store::swap_plugin_state)) for single-use records.
-#[async_trait::async_trait]
-pub trait PluginStateStore: Send + Sync + 'static {
-    /// The state of `plugin` for `user`; `None` when nothing was put (or it was deleted).
-    async fn get(&self, plugin: &str, user: UserId) -> Result<Option<serde_json::Value>>;
-    /// Replaces the state of `plugin` for `user` with `data` (creating it if there was
-    /// none). The last writer wins. The user must exist: state refers to a subscriber and
-    /// goes with them.
-    async fn put(&self, plugin: &str, user: UserId, data: serde_json::Value) -> Result<()>;
-    /// Removes the state of `plugin` for `user`; removing state that does not exist is not
-    /// an error.
-    async fn delete(&self, plugin: &str, user: UserId) -> Result<()>;
-}
-
-/// What a plugin gets from the host when it is built.
-///
-/// Cheap to clone (three `Arc`s); a factory usually keeps it in the verifier it builds so
-/// that routes and background tasks can look subscribers up and report outcomes. The
-/// reference server builds it from its [`Store`](crate::Store) (users and state) and its
-/// [`Subscribers`](crate::Subscribers) (outcomes); a test can give in-memory fakes.
-#[derive(Clone)]
-pub struct PluginContext {
-    /// Subscriber lookups (read-only).
-    pub users: Arc<dyn UserDirectory>,
-    /// The plugin's per-user JSON state.
-    pub state: Arc<dyn PluginStateStore>,
-    /// Where outcomes of events go (a SIP call, a payment callback): the core applies
-    /// them to the subscriber in one transaction.
-    pub outcomes: Arc<dyn OutcomeHandler>,
-}
-
-impl fmt::Debug for PluginContext {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("PluginContext")
-    }
-}
 
 /// Builds a [`Verifier`] from its `[plugins.<id>]` table.
 ///
@@ -112,6 +44,32 @@ pub trait VerifierFactory: Send + Sync + 'static {
     /// [`Error::Plugin`] with a message naming the key. The registry wraps it in
     /// [`Error::Plugin`] with the plugin's id.
     fn build(&self, config: serde_json::Value, ctx: PluginContext) -> Result<Arc<dyn Verifier>>;
+    /// Checks the plugin's settings without building anything (no port bound, no
+    /// connection made): what `owums check-config` and `owums serve` ask every enabled
+    /// plugin before starting. The default accepts anything; a plugin with settings
+    /// deserializes and checks them here, and calls the same check from
+    /// [`build`](VerifierFactory::build).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] with a message naming the key (`listen: … is not an IP:port`);
+    /// the host prefixes it with `plugins.<id>`.
+    fn check(&self, settings: serde_json::Value) -> Result<()> {
+        let _ = settings;
+        Ok(())
+    }
+    /// The plugin's page strings: `(locale, Fluent text)` pairs, one per language (`en`,
+    /// `it`, `es`), usually `include_str!` of the crate's `locales/<lang>/<id>.ftl`. Every
+    /// message id must start with `<id>-` (e.g. `sip-method`, the label of the method on
+    /// the sign-up page); the host adds them to its own messages at startup and refuses a
+    /// plugin whose ids do not start so, or collide with the host's.
+    fn messages(&self) -> &'static [(&'static str, &'static str)] {
+        &[]
+    }
+    /// The mails the plugin sends, per language ([`PluginMail::send`](crate::plugin::PluginMail::send)).
+    fn mail_templates(&self) -> &'static [MailTemplate] {
+        &[]
+    }
 }
 
 /// Builds an [`AccountingSink`] from its configuration table.
@@ -128,6 +86,15 @@ pub trait AccountingSinkFactory: Send + Sync + 'static {
     ///
     /// A bad setting, or a destination that cannot be reached at all.
     fn build(&self, config: serde_json::Value) -> Result<Arc<dyn AccountingSink>>;
+    /// Checks the sink's settings without building it, as [`VerifierFactory::check`].
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] naming the key.
+    fn check(&self, settings: serde_json::Value) -> Result<()> {
+        let _ = settings;
+        Ok(())
+    }
 }
 
 /// What a plugin crate's `register` function is given.
@@ -210,6 +177,12 @@ impl PluginRegistry {
     /// [`Error::Config`] naming the first unknown id and the known ones.
     pub fn check_config(&self, config: &PluginsConfig) -> Result<()> {
         let known = self.known_ids();
+        if let Some(bad) = known.iter().find(|id| !valid_id(id)) {
+            return Err(Error::Config(format!(
+                "plugin id `{bad}` is not allowed: ids are 1 to 64 of a-z, 0-9 and _, start \
+                 with a letter, and are not `password_recovery` (the core's own state)"
+            )));
+        }
         for id in config.keys() {
             if !known.contains(&id.as_str()) {
                 let list = if known.is_empty() {
@@ -225,10 +198,65 @@ impl PluginRegistry {
         Ok(())
     }
 
+    /// Asks every enabled plugin to check its settings ([`VerifierFactory::check`],
+    /// [`AccountingSinkFactory::check`]) without building anything. A required plugin's bad
+    /// setting is the error; an optional plugin's is returned among the warnings (the
+    /// server then starts without it). Each message names the key as
+    /// `plugins.<id>.<key>`-ish text: `plugins.<id>: <the plugin's message>`.
+    ///
+    /// # Errors
+    ///
+    /// What [`PluginRegistry::check_config`] reports, or [`Error::Plugin`] for the first
+    /// required plugin whose settings are bad.
+    pub fn check_settings(&self, config: &PluginsConfig) -> Result<Vec<String>> {
+        self.check_config(config)?;
+        let mut warnings = Vec::new();
+        let checks = self
+            .verifiers
+            .iter()
+            .map(|(id, f)| (*id, f.check(settings_of(config, id))))
+            .chain(
+                self.sinks
+                    .iter()
+                    .filter(|(id, _)| !self.verifiers.contains_key(*id))
+                    .map(|(id, f)| (*id, f.check(settings_of(config, id)))),
+            );
+        for (id, result) in checks {
+            let Some(table) = config.get(id).filter(|t| t.enabled) else {
+                continue;
+            };
+            let Err(e) = result else { continue };
+            let message = setting_message(id, &e);
+            if table.required {
+                return Err(Error::Plugin {
+                    id: id.to_owned(),
+                    message,
+                });
+            }
+            warnings.push(message);
+        }
+        Ok(warnings)
+    }
+
+    /// The page strings of the enabled verifiers, by plugin id ([`VerifierFactory::messages`]).
+    pub fn messages(
+        &self,
+        config: &PluginsConfig,
+    ) -> Vec<(&'static str, &'static [(&'static str, &'static str)])> {
+        self.verifiers
+            .iter()
+            .filter(|(id, _)| config.get(id).is_some_and(|t| t.enabled))
+            .map(|(id, f)| (*id, f.messages()))
+            .filter(|(_, m)| !m.is_empty())
+            .collect()
+    }
+
     /// Builds the enabled verifiers. A plugin that fails to build is an error when it is
     /// `required` (the default), otherwise it is logged and skipped.
     ///
-    /// Verifiers come back in the order of their ids. Every one gets a clone of `ctx`.
+    /// Verifiers come back in the order of their ids. Each gets its own [`PluginContext`]
+    /// from `host`, scoped to its id, with the mail templates it contributed. Settings are
+    /// checked ([`VerifierFactory::check`]) before the factory is called.
     /// Registered plugins without a table, or with `enabled = false`, are not built.
     ///
     /// # Errors
@@ -238,7 +266,7 @@ impl PluginRegistry {
     pub fn build_verifiers(
         &self,
         config: &PluginsConfig,
-        ctx: &PluginContext,
+        host: &PluginHost,
     ) -> Result<Vec<Arc<dyn Verifier>>> {
         self.check_config(config)?;
         let mut out = Vec::new();
@@ -246,12 +274,16 @@ impl PluginRegistry {
             let Some(table) = config.get(id).filter(|t| t.enabled) else {
                 continue;
             };
-            match factory.build(table.settings_json(), ctx.clone()) {
+            let ctx = host.context(id, factory.mail_templates());
+            let built = factory
+                .check(table.settings_json())
+                .and_then(|()| factory.build(table.settings_json(), ctx));
+            match built {
                 Ok(v) => out.push(v),
                 Err(e) if table.required => {
                     return Err(Error::Plugin {
                         id: (*id).to_owned(),
-                        message: e.to_string(),
+                        message: setting_message(id, &e),
                     });
                 }
                 Err(e) => tracing::warn!(plugin = id, error = %e, "optional plugin skipped"),
@@ -259,4 +291,63 @@ impl PluginRegistry {
         }
         Ok(out)
     }
+}
+
+/// The settings of plugin `id` (its table without `enabled`/`required`; an empty object
+/// when it has none).
+fn settings_of(config: &PluginsConfig, id: &str) -> serde_json::Value {
+    config.get(id).map_or_else(
+        || serde_json::Value::Object(serde_json::Map::new()),
+        crate::config::PluginTable::settings_json,
+    )
+}
+
+/// A plugin's error as the operator reads it: naming `plugins.<id>` (the plugin's own
+/// [`setting_error`] already does; anything else gets it as a prefix), without the
+/// `configuration: ` of [`Error::Config`].
+fn setting_message(id: &str, e: &Error) -> String {
+    let text = match e {
+        Error::Config(m) => m.clone(),
+        other => other.to_string(),
+    };
+    if text.starts_with(&format!("plugins.{id}")) {
+        text
+    } else {
+        format!("plugins.{id}: {text}")
+    }
+}
+
+/// The error of a bad plugin setting, naming it as the operator writes it:
+/// `plugins.<plugin>.<key>: <why>`.
+///
+/// ```
+/// let e = owums_core::plugin::setting_error("sip", "listen", "`5060` is not an IP:port address");
+/// assert_eq!(e.to_string(), "configuration: plugins.sip.listen: `5060` is not an IP:port address");
+/// ```
+pub fn setting_error(plugin: &str, key: &str, why: impl fmt::Display) -> Error {
+    Error::Config(format!("plugins.{plugin}.{key}: {why}"))
+}
+
+/// Reads a plugin's settings (its `[plugins.<id>]` table as JSON) into its own type; a
+/// wrong type or an unknown key (with `#[serde(deny_unknown_fields)]`) is an error naming
+/// `plugins.<plugin>` and the key.
+///
+/// # Errors
+///
+/// [`Error::Config`] with serde's message.
+pub fn parse_settings<T: serde::de::DeserializeOwned>(
+    plugin: &str,
+    settings: serde_json::Value,
+) -> Result<T> {
+    serde_json::from_value(settings).map_err(|e| Error::Config(format!("plugins.{plugin}: {e}")))
+}
+
+/// Whether `id` may be a plugin's id: snake_case, 1 to 64 characters, starting with a
+/// letter, and not a name the core keeps its own state under.
+fn valid_id(id: &str) -> bool {
+    let mut chars = id.chars();
+    chars.next().is_some_and(|c| c.is_ascii_lowercase())
+        && id.len() <= 64
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && id != "password_recovery"
 }

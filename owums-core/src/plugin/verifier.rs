@@ -3,14 +3,13 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
 use crate::ids::{PhoneNumber, UserId};
+use crate::plugin::route::PluginRoute;
 use crate::subscriber::user::User;
 
 /// A registration field a verification method needs on the sign-up form.
@@ -40,7 +39,13 @@ pub enum Expiry {
     Deactivate(Duration),
 }
 
-/// What the verification page must show or do next.
+/// What the verification page must show now.
+///
+/// Asked of [`Verifier::challenge`] on every look at the page (and every poll), so it is
+/// computed, never a side effect. Texts a challenge carries (`text`, `label`, `note`) are
+/// shown as they are, unless they are the id of one of the plugin's own page strings
+/// (`<plugin id>-…`, see [`VerifierFactory::messages`](crate::VerifierFactory::messages)):
+/// those the page translates into the person's language.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 #[non_exhaustive]
@@ -53,36 +58,86 @@ pub enum Challenge {
         from: Option<String>,
         /// Seconds left.
         expires_in_seconds: u64,
+        /// A line under the numbers (e.g. "the call is free"), or a message id.
+        #[serde(default)]
+        note: Option<String>,
     },
     /// Send the browser to `url` (payment page, identity provider).
     Redirect {
         /// Where to go.
         url: String,
     },
-    /// Show a message (e.g. "bring your ID card to an operator").
+    /// Type a code (sent by SMS, printed on a letter): the page shows a one-field form that
+    /// posts `code` to `action`, one of the plugin's routes (`/plugins/<id>/…`).
+    EnterCode {
+        /// Where the form posts to.
+        action: String,
+        /// The field's label, or a message id; `None`: the host's "Code".
+        label: Option<String>,
+    },
+    /// Fill a form of the plugin's own fields, posted to `action` (one of its routes).
+    Form {
+        /// Where the form posts to.
+        action: String,
+        /// The fields, in order.
+        fields: Vec<FormField>,
+    },
+    /// An operator completes the verification (an identity document checked at a desk):
+    /// the page says so, with `note` (where to go, what to bring) when there is one.
+    WaitForOperator {
+        /// What to do meanwhile, or a message id.
+        note: Option<String>,
+    },
+    /// Show a message.
     Message {
-        /// The text.
+        /// The text, or a message id.
         text: String,
     },
     /// Nothing to do: the user is verified.
     Done,
 }
 
-/// An external event fed to a verifier.
-#[derive(Debug)]
+/// One field of a [`Challenge::Form`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FormField {
+    /// The form field's name, as posted.
+    pub name: String,
+    /// Its label, or a message id of the plugin.
+    pub label: String,
+    /// What it holds (the HTML input type).
+    pub kind: FormFieldKind,
+    /// Whether it must be filled.
+    pub required: bool,
+}
+
+/// The kind of a [`FormField`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
-pub enum VerifierEvent {
-    /// An HTTP request to one of the verifier's routes.
-    Http(Box<http::Request<Bytes>>),
-    /// A phone call (caller normalised to E.164) to `callee`.
-    Call {
-        /// Who called.
-        caller: PhoneNumber,
-        /// The number called, as dialled.
-        callee: String,
-    },
-    /// Anything else, as JSON.
-    Custom(serde_json::Value),
+pub enum FormFieldKind {
+    /// One line of text.
+    Text,
+    /// Digits (a code, a document number).
+    Number,
+    /// A calendar date.
+    Date,
+    /// An e-mail address.
+    Email,
+    /// A yes/no box.
+    Checkbox,
+}
+
+impl FormFieldKind {
+    /// The HTML `input` type.
+    pub fn input_type(self) -> &'static str {
+        match self {
+            FormFieldKind::Text => "text",
+            FormFieldKind::Number => "number",
+            FormFieldKind::Date => "date",
+            FormFieldKind::Email => "email",
+            FormFieldKind::Checkbox => "checkbox",
+        }
+    }
 }
 
 /// What an event meant.
@@ -124,33 +179,6 @@ pub enum Outcome {
 pub trait OutcomeHandler: Send + Sync + 'static {
     /// Apply `outcome` reported by verifier `verifier_id`.
     async fn apply(&self, verifier_id: &str, outcome: Outcome) -> Result<()>;
-}
-
-/// A framework-neutral HTTP handler a plugin contributes; the server adapts it.
-#[async_trait::async_trait]
-pub trait PluginHandler: Send + Sync + 'static {
-    /// Handle one request.
-    async fn call(&self, request: http::Request<Bytes>) -> http::Response<Bytes>;
-}
-
-/// A route a plugin contributes, mounted under `/plugins/<id>/`.
-#[derive(Clone)]
-pub struct PluginRoute {
-    /// HTTP method.
-    pub method: http::Method,
-    /// Path below the plugin's prefix, e.g. `/callback`.
-    pub path: String,
-    /// The handler.
-    pub handler: Arc<dyn PluginHandler>,
-}
-
-impl fmt::Debug for PluginRoute {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PluginRoute")
-            .field("method", &self.method)
-            .field("path", &self.path)
-            .finish()
-    }
 }
 
 /// Tells a background task to stop.
@@ -195,17 +223,26 @@ impl fmt::Debug for BackgroundTask {
 
 /// One verification method (SIP call, card payment, ID document, MAC, social login).
 ///
+/// The host asks it three kinds of things. What it is: [`id`](Verifier::id),
+/// [`self_service`](Verifier::self_service), the fields it needs, its expiry. What to do
+/// once: [`start`](Verifier::start), the side effect of a new registration (send a mail,
+/// create a payment order), run at most once per registration. What to show now:
+/// [`challenge`](Verifier::challenge), pure, asked on every look at the page. Events reach
+/// it through its [`routes`](Verifier::routes) (HTTP callbacks, forms) and its
+/// [`background_tasks`](Verifier::background_tasks) (a SIP listener); what they prove goes
+/// to the core as an [`Outcome`].
+///
 /// ```
-/// use owums_core::{Challenge, Expiry, Outcome, User, Verifier, VerifierEvent, Result};
+/// use owums_core::{Challenge, Expiry, User, Verifier, Result};
 /// struct Operator;
 /// #[async_trait::async_trait]
 /// impl Verifier for Operator {
 ///     fn id(&self) -> &'static str { "id_card" }
 ///     fn expiry(&self) -> Expiry { Expiry::Never }
-///     async fn start(&self, _user: &dyn User) -> Result<Challenge> {
-///         Ok(Challenge::Message { text: "Bring your ID card to an operator.".into() })
+///     fn operator_verified(&self) -> bool { true }
+///     async fn challenge(&self, _user: &dyn User, _locale: &str) -> Result<Challenge> {
+///         Ok(Challenge::WaitForOperator { note: Some("id_card-bring-document".into()) })
 ///     }
-///     async fn handle_event(&self, _event: VerifierEvent) -> Result<Outcome> { Ok(Outcome::Ignored) }
 /// }
 /// ```
 #[async_trait::async_trait]
@@ -214,6 +251,12 @@ pub trait Verifier: Send + Sync + 'static {
     fn id(&self) -> &'static str;
     /// Offered on the public sign-up page (otherwise only operators use it).
     fn self_service(&self) -> bool {
+        false
+    }
+    /// Operators verify subscribers with it (an identity document checked at a desk):
+    /// [`OperatorVerifications`](crate::subscriber::OperatorVerifications) accepts it and
+    /// records who verified whom, when, with what evidence.
+    fn operator_verified(&self) -> bool {
         false
     }
     /// Fields the sign-up form must ask for.
@@ -227,11 +270,20 @@ pub trait Verifier: Send + Sync + 'static {
     }
     /// What happens to users who never finish.
     fn expiry(&self) -> Expiry;
-    /// Begin verifying `user`; returns what the page must show.
-    async fn start(&self, user: &dyn User) -> Result<Challenge>;
-    /// Feed an external event; returns what it meant.
-    async fn handle_event(&self, event: VerifierEvent) -> Result<Outcome>;
-    /// HTTP routes the verifier contributes.
+    /// The side effect of a new registration (send the link by mail, create the payment
+    /// order), in the language `locale` of the person registering. The host calls it at
+    /// most once per registration and records that it did; when it fails, the host may call
+    /// it again later (the page's next look), so it must be safe to repeat after an error.
+    /// The default does nothing (a call, an operator: nothing to prepare).
+    async fn start(&self, user: &dyn User, locale: &str) -> Result<()> {
+        let _ = (user, locale);
+        Ok(())
+    }
+    /// What the page shows `user` now, in `locale`. Pure: asked on every look at the page
+    /// and every poll, and also for stand-ins (a password recovery by phone asks it for
+    /// whoever owns the number given), so it must not change anything.
+    async fn challenge(&self, user: &dyn User, locale: &str) -> Result<Challenge>;
+    /// HTTP routes the verifier contributes, mounted under `/plugins/<id>/`.
     fn routes(&self) -> Vec<PluginRoute> {
         Vec::new()
     }

@@ -83,6 +83,7 @@ diesel::table! {
         user_id -> Text,
         data -> Text,
         updated_at -> Timestamp,
+        lookup_key -> Nullable<Text>,
     }
 }
 

@@ -19,7 +19,7 @@ use crate::subscriber::user::{NewUser, UserRecord};
 use crate::subscriber::verification::VerificationView;
 
 /// Plugin-state key (a name no plugin can have) under which the core records that a
-/// subscriber's verification was started, with the challenge the verifier answered.
+/// subscriber's verification was started.
 pub(crate) const STARTED_STATE: &str = "core:verification";
 
 /// A registration as the person typed it: every value raw, so that the core checks them
@@ -360,11 +360,11 @@ impl Registrations {
             )]),
             e => e,
         })?;
-        let view = match self.start(&user).await {
+        let view = match self.start(&user, &form.locale).await {
             Ok(view) => view,
             Err(e) => {
                 tracing::warn!(user = %user.username, error = %e.chain(), "verification did not start");
-                self.view(&user).await?
+                self.view(&user, &form.locale).await?
             }
         };
         Ok(Registered { user, view })

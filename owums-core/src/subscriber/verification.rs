@@ -1,6 +1,6 @@
 //! What a subscriber's verification page shows and until when: the verification is started
-//! once (its challenge recorded in the core's plugin state), and every later look is a pure
-//! read, safe on every poll.
+//! once (recorded in the core's plugin state), and every later look asks the method's pure
+//! challenge, safe on every poll.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -16,7 +16,7 @@ use crate::subscriber::user::{UserRecord, UserStatus};
 pub struct VerificationView {
     /// Where the subscriber stands.
     pub status: UserStatus,
-    /// What to show: [`Challenge::Done`] once verified; the recorded challenge while
+    /// What to show: [`Challenge::Done`] once verified; the method's challenge while
     /// unverified (or disabled: proving it again re-enables); `None` when there is nothing
     /// to show (the method is not enabled or not self-service, the account is switched off,
     /// the deadline passed, or the verification could not be started yet).
@@ -40,21 +40,22 @@ impl VerificationView {
     }
 }
 
-/// What is recorded once a verification started.
+/// What is recorded once a verification started (older records also hold the challenge
+/// of the time; it is no longer read).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Started {
-    challenge: Challenge,
     started_at: DateTime<Utc>,
 }
 
 impl Registrations {
     /// Starts verifying `user` with their method unless it was started already (then it
-    /// only answers the view): [`Verifier::start`](crate::plugin::Verifier::start) runs at
-    /// most once per registration, and its challenge is recorded for
-    /// [`Registrations::view`]. Two racing first calls may both start; every later call only
-    /// reads.
-    pub async fn start(&self, user: &UserRecord) -> Result<VerificationView> {
-        let view = self.view(user).await?;
+    /// only answers the view): [`Verifier::start`](crate::plugin::Verifier::start), the
+    /// method's side effect (a mail, a payment order), runs at most once per registration,
+    /// in `locale` (the language of the person registering). The start is claimed in the
+    /// core's plugin state before the verifier runs, so of two racing first calls only one
+    /// starts; when the verifier fails, the claim is withdrawn and a later call tries again.
+    pub async fn start(&self, user: &UserRecord, locale: &str) -> Result<VerificationView> {
+        let view = self.view(user, locale).await?;
         let waiting = matches!(view.status, UserStatus::Unverified | UserStatus::Disabled);
         if view.started || !waiting || view.is_expired(Utc::now()) {
             return Ok(view);
@@ -65,23 +66,32 @@ impl Registrations {
         else {
             return Ok(view);
         };
-        let challenge = verifier.start(user).await?;
         let record = Started {
-            challenge,
             started_at: Utc::now(),
         };
         let json = serde_json::to_value(&record)
             .map_err(|e| Error::Internal(format!("verification record: {e}")))?;
-        self.subscribers
-            .store()
-            .put(STARTED_STATE, user.id, json)
-            .await?;
+        let store = self.subscribers.store();
+        if !store
+            .claim_plugin_state(STARTED_STATE, user.id, &json)
+            .await?
+        {
+            // another request started it meanwhile
+            return self.view(user, locale).await;
+        }
+        if let Err(e) = verifier.start(user, locale).await {
+            store.delete(STARTED_STATE, user.id).await?;
+            return Err(e);
+        }
         tracing::info!(user = %user.username, method = verifier.id(), "verification started");
-        self.view(user).await
+        self.view(user, locale).await
     }
 
-    /// What to show `user` now, and until when; reads only, so it is safe on every poll.
-    pub async fn view(&self, user: &UserRecord) -> Result<VerificationView> {
+    /// What to show `user` now, in `locale`, and until when: asks the method's
+    /// [`Verifier::challenge`](crate::plugin::Verifier::challenge), which is pure, so this is
+    /// safe on every poll. A challenge the verifier cannot answer is logged and shown as
+    /// nothing to show.
+    pub async fn view(&self, user: &UserRecord, locale: &str) -> Result<VerificationView> {
         let status = user.status();
         let deadline = self.deadline(user);
         let recorded: Option<Started> = self
@@ -94,13 +104,19 @@ impl Registrations {
         let now = Utc::now();
         let offered = self
             .verifier(&user.verification_method)
-            .is_some_and(|v| v.self_service());
-        let challenge = match status {
-            UserStatus::Verified => Some(Challenge::Done),
-            UserStatus::Unverified | UserStatus::Disabled
-                if offered && deadline.is_none_or(|d| (d - now).num_seconds() > 0) =>
+            .filter(|v| v.self_service());
+        let challenge = match (status, offered) {
+            (UserStatus::Verified, _) => Some(Challenge::Done),
+            (UserStatus::Unverified | UserStatus::Disabled, Some(verifier))
+                if started && deadline.is_none_or(|d| (d - now).num_seconds() > 0) =>
             {
-                recorded.map(|r| refreshed(r.challenge, deadline, now))
+                match verifier.challenge(user, locale).await {
+                    Ok(c) => Some(refreshed(c, deadline, now)),
+                    Err(e) => {
+                        tracing::warn!(user = %user.username, method = verifier.id(), error = %e.chain(), "no challenge to show");
+                        None
+                    }
+                }
             }
             _ => None,
         };

@@ -53,13 +53,13 @@ pub(crate) struct Settings {
 }
 
 fn bad(key: &str, why: impl std::fmt::Display) -> Error {
-    Error::Config(format!("[plugins.sip] {key}: {why}"))
+    owums_core::plugin::setting_error(crate::ID, key, why)
 }
 
 impl SipConfig {
     /// Reads the plugin's table; unknown keys and wrong types are errors naming the key.
     pub fn from_json(value: serde_json::Value) -> Result<SipConfig> {
-        serde_json::from_value(value).map_err(|e| Error::Config(format!("[plugins.sip] {e}")))
+        owums_core::plugin::parse_settings(crate::ID, value)
     }
 
     /// Checks every value as `owums serve` does when it builds the plugin (`owums

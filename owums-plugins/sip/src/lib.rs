@@ -30,8 +30,8 @@ mod verify;
 use std::sync::Arc;
 
 use owums_core::{
-    BackgroundTask, Challenge, Expiry, Outcome, PhoneNumber, PluginContext, PluginRegistrar,
-    RegistrationField, Result, User, UserStatus, Verifier, VerifierEvent, VerifierFactory,
+    BackgroundTask, Challenge, Expiry, PluginContext, PluginRegistrar, RegistrationField, Result,
+    User, UserStatus, Verifier, VerifierFactory,
 };
 
 pub use caller::{callees, caller, phone_in};
@@ -40,6 +40,9 @@ pub use message::{MAX_MESSAGE_BYTES, Method, ParseError, SipRequest, parse, uri_
 
 /// The plugin id: the key in `plugins.toml` and the users' verification method.
 pub const ID: &str = "sip";
+
+/// The message id of the line under the numbers to call ("the call is free…").
+pub const NOTE: &str = "sip-call-free";
 
 /// Registers the SIP verifier (the crate's one entry point, static or dynamic).
 pub fn register(registrar: &mut dyn PluginRegistrar) {
@@ -53,6 +56,20 @@ pub struct SipVerifierFactory;
 impl VerifierFactory for SipVerifierFactory {
     fn id(&self) -> &'static str {
         ID
+    }
+
+    fn check(&self, settings: serde_json::Value) -> Result<()> {
+        SipConfig::from_json(settings)?.validate()
+    }
+
+    /// The method's label (`sip-method`) and the page's note under the numbers
+    /// (`sip-call-free`), from `locales/<lang>/sip.ftl`.
+    fn messages(&self) -> &'static [(&'static str, &'static str)] {
+        &[
+            ("en", include_str!("../locales/en/sip.ftl")),
+            ("it", include_str!("../locales/it/sip.ftl")),
+            ("es", include_str!("../locales/es/sip.ftl")),
+        ]
     }
 
     fn build(&self, config: serde_json::Value, ctx: PluginContext) -> Result<Arc<dyn Verifier>> {
@@ -91,14 +108,17 @@ impl Verifier for SipVerifier {
         Expiry::Delete(self.matcher.settings.registration_expire)
     }
 
-    async fn start(&self, user: &dyn User) -> Result<Challenge> {
+    /// The numbers to call, from the subscriber's mobile, and the seconds left; nothing to
+    /// start (the subscriber calls, the listener hears it).
+    async fn challenge(&self, user: &dyn User, _locale: &str) -> Result<Challenge> {
         if user.status() == UserStatus::Verified {
             return Ok(Challenge::Done);
         }
         let window = self.matcher.settings.registration_expire.as_secs();
-        let elapsed = user.created_at().map_or(0, |t| {
-            u64::try_from((chrono::Utc::now() - t).num_seconds()).unwrap_or(0)
-        });
+        let now = self.matcher.ctx.now();
+        let elapsed = user
+            .created_at()
+            .map_or(0, |t| u64::try_from((now - t).num_seconds()).unwrap_or(0));
         Ok(Challenge::CallNumber {
             numbers: self
                 .matcher
@@ -109,22 +129,8 @@ impl Verifier for SipVerifier {
                 .collect(),
             from: user.mobile().map(|m| m.as_str().to_owned()),
             expires_in_seconds: window.saturating_sub(elapsed),
+            note: Some(NOTE.to_owned()),
         })
-    }
-
-    /// A [`VerifierEvent::Call`] (from another call source than the built-in listener):
-    /// applied like a SIP call; returns the proof reported.
-    async fn handle_event(&self, event: VerifierEvent) -> Result<Outcome> {
-        let VerifierEvent::Call { caller, callee } = event else {
-            return Ok(Outcome::Ignored);
-        };
-        let cc = self.matcher.settings.country_code.as_deref();
-        let ours = PhoneNumber::parse_with_country(&callee, cc)
-            .is_ok_and(|n| self.matcher.settings.is_our_number(&n));
-        if !ours {
-            return Ok(Outcome::Ignored);
-        }
-        self.matcher.apply_call(&caller).await
     }
 
     fn background_tasks(&self) -> Vec<BackgroundTask> {

@@ -33,7 +33,11 @@ impl Listener {
     pub(crate) async fn bind(matcher: Arc<Matcher>) -> Result<Listener> {
         let addr = matcher.settings.listen;
         let socket = UdpSocket::bind(addr).await.map_err(|e| {
-            owums_core::Error::Config(format!("[plugins.sip] listen: cannot bind {addr}: {e}"))
+            owums_core::plugin::setting_error(
+                crate::ID,
+                "listen",
+                format!("cannot bind {addr}: {e}"),
+            )
         })?;
         // the bound address: port 0 in `listen` gets a free port, which the log then names
         let bound = socket.local_addr().unwrap_or(addr);

@@ -64,7 +64,7 @@ impl Matcher {
         let outcome = Outcome::PhoneProven {
             number: from.clone(),
         };
-        self.ctx.outcomes.apply(crate::ID, outcome.clone()).await?;
+        self.ctx.report(outcome.clone()).await?;
         Ok(outcome)
     }
 }

@@ -519,7 +519,7 @@ impl Endpoints {
         let view = api
             .state
             .registrations
-            .view(user)
+            .view(user, me.tr.lang())
             .await
             .map_err(|e| ApiError::from_core(&me.tr, &e))?;
         let now = Utc::now();

@@ -242,6 +242,11 @@ impl Ctx {
         Ok(())
     }
 
+    /// Whether the request came from another site (`Sec-Fetch-Site`, `Origin`).
+    pub(crate) fn is_cross_site(&self) -> bool {
+        self.cross_site
+    }
+
     /// The logged-in user, or a redirect to the login page.
     pub(crate) fn require_user(&self) -> Result<UserRecord, Fail> {
         self.user

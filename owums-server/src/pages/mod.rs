@@ -67,7 +67,7 @@ impl Web {
             WebSessions::new(state.store.clone()).with_idle_timeout(WebSessionKind::Web, idle);
         Ok(Web(Arc::new(WebInner {
             state: state.clone(),
-            i18n: I18n::new()?,
+            i18n: state.i18n.clone(),
             templates: templates::Templates::new()?,
             limiter,
             sessions,

@@ -196,13 +196,19 @@ async fn show_wait(ctx: &mut Ctx) -> Result<Response, Fail> {
                         .collect()
                 })
                 .unwrap_or_default();
-            let cc = country_code(&ctx.web, phone_method(&ctx.web).as_ref());
+            let method = phone_method(&ctx.web);
+            let cc = country_code(&ctx.web, method.as_ref());
             let (numbers, from) = shown_numbers(&numbers, saved["from"].as_str(), cc.as_deref());
+            // the method's own line about the call (`<id>-reset-note`), when it has one
+            let note = method
+                .map(|m| format!("{}-reset-note", m.id()))
+                .filter(|id| ctx.tr.has(id))
+                .map(|id| ctx.tr.t(&id));
             ctx.render(
                 StatusCode::OK,
                 "reset_phone_wait.html",
                 "reset-phone-title",
-                context! { numbers, from, remaining => mm_ss(expires_in_seconds) },
+                context! { numbers, from, note, remaining => mm_ss(expires_in_seconds) },
             )
         }
     }

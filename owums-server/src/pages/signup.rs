@@ -107,11 +107,13 @@ pub(crate) async fn personal_data(web: &Web, id: owums_core::UserId) -> Result<P
         .unwrap_or_default())
 }
 
-/// The label of verification method `id` in the request's language.
+/// The label of verification method `id` in the request's language: the plugin's own
+/// `<id>-method` page string, else the host's `method-<id>`, else the id.
 pub(crate) fn method_label(ctx: &Ctx, id: &str) -> String {
-    let key = format!("method-{id}");
-    let label = ctx.tr.t(&key);
-    if label == key { id.to_owned() } else { label }
+    [format!("{id}-method"), format!("method-{id}")]
+        .into_iter()
+        .find(|key| ctx.tr.has(key))
+        .map_or_else(|| id.to_owned(), |key| ctx.tr.t(&key))
 }
 
 /// `GET /account/signup`.

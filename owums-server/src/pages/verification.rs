@@ -42,7 +42,8 @@ async fn show(ctx: &mut Ctx, expired: bool) -> Result<Response, Fail> {
         return Ok(redirect("/account"));
     }
     let registrations = ctx.web.state.registrations.clone();
-    let mut view = registrations.view(&user).await?;
+    let lang = ctx.tr.lang();
+    let mut view = registrations.view(&user, lang).await?;
     let now = chrono::Utc::now();
     if view.is_expired(now) {
         return ctx.message(
@@ -66,7 +67,7 @@ async fn show(ctx: &mut Ctx, expired: bool) -> Result<Response, Fail> {
     };
     if !view.started {
         // The start at registration failed (or the account predates it): try once more.
-        match registrations.start(&user).await {
+        match registrations.start(&user, lang).await {
             Ok(v) => view = v,
             Err(e) => {
                 tracing::warn!(error = %e, user = %user.username, "verification did not start");
@@ -82,16 +83,67 @@ async fn show(ctx: &mut Ctx, expired: bool) -> Result<Response, Fail> {
         );
     };
     let remaining = view.seconds_left(now).map(mm_ss).unwrap_or_default();
+    let id = verifier.id();
+    let text = |s: String| plugin_text(ctx, id, s);
+    // a form on the page only ever posts to the method's own routes
+    let own = |action: &str| action.starts_with(&format!("/plugins/{id}/"));
     let values = match challenge {
-        Challenge::CallNumber { numbers, from, .. } => {
+        Challenge::CallNumber {
+            numbers,
+            from,
+            note,
+            ..
+        } => {
             let (numbers, from) = shown_numbers(&numbers, from.as_deref(), verifier.country_code());
-            context! { kind => "call", numbers, from, remaining }
+            context! { kind => "call", numbers, from, note => note.map(text), remaining }
         }
         Challenge::Redirect { url } => context! { kind => "redirect", url, remaining },
-        Challenge::Message { text } => context! { kind => "message", text, remaining },
-        _ => return Ok(redirect("/account")),
+        Challenge::EnterCode { action, label } if own(&action) => {
+            let label = label.map_or_else(|| ctx.tr.t("verify-code-label"), text);
+            context! { kind => "code", action, label, remaining }
+        }
+        Challenge::Form { action, fields } if own(&action) => {
+            let fields: Vec<_> = fields
+                .into_iter()
+                .map(|f| {
+                    context! {
+                        name => f.name,
+                        label => text(f.label),
+                        input_type => f.kind.input_type(),
+                        required => f.required,
+                    }
+                })
+                .collect();
+            context! { kind => "form", action, fields, remaining }
+        }
+        Challenge::WaitForOperator { note } => {
+            context! { kind => "operator", note => note.map(text), remaining }
+        }
+        Challenge::Message { text: message } => {
+            context! { kind => "message", text => text(message), remaining }
+        }
+        Challenge::Done => return Ok(redirect("/account")),
+        other => {
+            tracing::warn!(method = id, challenge = ?other, "a challenge the page cannot show");
+            return ctx.message(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "verify-title",
+                "verify-start-failed",
+                None,
+            );
+        }
     };
     ctx.render(StatusCode::OK, "verification.html", "verify-title", values)
+}
+
+/// A text of a challenge as shown: one of the method's own page strings (`<id>-…`)
+/// translated, anything else as it is.
+fn plugin_text(ctx: &Ctx, id: &str, text: String) -> String {
+    if text.starts_with(&format!("{id}-")) && ctx.tr.has(&text) {
+        ctx.tr.t(&text)
+    } else {
+        text
+    }
 }
 
 /// The numbers to call and the number to call from, for the page: grouped for reading, E.164

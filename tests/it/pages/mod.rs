@@ -16,8 +16,8 @@ use std::time::Duration;
 
 use owums_core::config::{PluginTable, PluginsConfig};
 use owums_core::{
-    Challenge, Config, Expiry, Outcome, PluginContext, PluginRegistrar, PluginRegistry,
-    RegistrationField, User, Verifier, VerifierEvent, VerifierFactory,
+    Challenge, Config, Expiry, PluginContext, PluginRegistrar, PluginRegistry, RegistrationField,
+    User, Verifier, VerifierFactory,
 };
 use poem::endpoint::BoxEndpoint;
 use poem::http::{StatusCode, header};
@@ -50,15 +50,13 @@ impl Verifier for PhoneVerifier {
     fn expiry(&self) -> Expiry {
         Expiry::Delete(Duration::from_secs(300))
     }
-    async fn start(&self, user: &dyn User) -> owums_core::Result<Challenge> {
+    async fn challenge(&self, user: &dyn User, _locale: &str) -> owums_core::Result<Challenge> {
         Ok(Challenge::CallNumber {
             numbers: vec![CALL_NUMBER.to_owned()],
             from: user.mobile().map(|m| m.as_str().to_owned()),
             expires_in_seconds: 300,
+            note: None,
         })
-    }
-    async fn handle_event(&self, _event: VerifierEvent) -> owums_core::Result<Outcome> {
-        Ok(Outcome::Ignored)
     }
 }
 
@@ -79,13 +77,10 @@ impl Verifier for CardVerifier {
     fn expiry(&self) -> Expiry {
         Expiry::Never
     }
-    async fn start(&self, _user: &dyn User) -> owums_core::Result<Challenge> {
+    async fn challenge(&self, _user: &dyn User, _locale: &str) -> owums_core::Result<Challenge> {
         Ok(Challenge::Redirect {
             url: "https://pay.example.org/".to_owned(),
         })
-    }
-    async fn handle_event(&self, _event: VerifierEvent) -> owums_core::Result<Outcome> {
-        Ok(Outcome::Ignored)
     }
 }
 
@@ -100,13 +95,10 @@ impl Verifier for DeskVerifier {
     fn expiry(&self) -> Expiry {
         Expiry::Never
     }
-    async fn start(&self, _user: &dyn User) -> owums_core::Result<Challenge> {
+    async fn challenge(&self, _user: &dyn User, _locale: &str) -> owums_core::Result<Challenge> {
         Ok(Challenge::Message {
             text: "Bring your ID card to the front desk.".to_owned(),
         })
-    }
-    async fn handle_event(&self, _event: VerifierEvent) -> owums_core::Result<Outcome> {
-        Ok(Outcome::Ignored)
     }
 }
 

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use owums_core::{
-    PluginContext, Shutdown, Subscribers, UserRecord, UserStatus, Verifier, VerifierFactory,
+    PluginHost, Shutdown, Subscribers, UserRecord, UserStatus, Verifier, VerifierFactory,
 };
 use tokio::net::UdpSocket;
 
@@ -47,11 +47,8 @@ impl Listener {
         let subscribers = subscribers(&db);
         let mut last = String::new();
         for _ in 0..5 {
-            let ctx = PluginContext {
-                users: Arc::new(db.store.clone()),
-                state: Arc::new(db.store.clone()),
-                outcomes: Arc::new(subscribers.clone()),
-            };
+            let ctx = PluginHost::over_store(&db.store, Arc::new(subscribers.clone()))
+                .context(owums_plugin_sip::ID, &[]);
             let port = probe_udp_port();
             let config = serde_json::json!({
                 "listen": format!("127.0.0.1:{port}"),

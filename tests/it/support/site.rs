@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use owums_core::config::{PluginTable, PluginsConfig};
 use owums_core::{
-    Challenge, Config, Expiry, Outcome, PluginContext, PluginRegistrar, PluginRegistry,
-    RegistrationField, Subscribers, User, Verifier, VerifierEvent, VerifierFactory,
+    Challenge, Config, Expiry, PluginContext, PluginRegistrar, PluginRegistry, RegistrationField,
+    Subscribers, User, Verifier, VerifierFactory,
 };
 use owums_server::AppState;
 use poem::listener::{Acceptor, Listener, TcpListener};
@@ -41,13 +41,10 @@ impl Verifier for DeskVerifier {
     fn expiry(&self) -> Expiry {
         Expiry::Delete(Duration::from_secs(3600))
     }
-    async fn start(&self, _user: &dyn User) -> owums_core::Result<Challenge> {
+    async fn challenge(&self, _user: &dyn User, _locale: &str) -> owums_core::Result<Challenge> {
         Ok(Challenge::Message {
             text: DESK_MESSAGE.to_owned(),
         })
-    }
-    async fn handle_event(&self, _event: VerifierEvent) -> owums_core::Result<Outcome> {
-        Ok(Outcome::Ignored)
     }
 }
 

@@ -1,8 +1,9 @@
 //! `owums_plugin_state`, and the narrow traits plugins see the store through.
 //!
 //! [`Store`] implements [`PluginStateStore`] (one JSON text per `(plugin id, user id)`,
-//! the primary key) and [`UserDirectory`] (the subscriber lookups of `users`), so the host
-//! passes clones of its store as a plugin's [`PluginContext`](crate::PluginContext).
+//! the primary key, with an optional lookup key unique per plugin), [`UserDirectory`] (the
+//! subscriber lookups of `users`) and [`MailQueue`] (the outbox), so the host passes clones
+//! of its store in its [`PluginHost`](crate::PluginHost).
 //! Stored JSON that no longer parses is an [`Error::Internal`] naming the plugin rather
 //! than a silent `None`.
 
@@ -11,7 +12,9 @@ use diesel_async::{AsyncConnection, RunQueryDsl};
 
 use crate::error::{Error, Result};
 use crate::ids::{PhoneNumber, UserId, Username};
-use crate::plugin::{PluginStateStore, UserDirectory};
+use crate::plugin::{MailQueue, PluginStateStore, SettingsSource, UserDirectory};
+use crate::settings::Settings;
+use crate::storage::NewMail;
 use crate::storage::Store;
 use crate::storage::conn::db_run;
 use crate::storage::schema::owums_plugin_state;
@@ -36,7 +39,13 @@ impl PluginStateStore for Store {
         .transpose()
     }
 
-    async fn put(&self, plugin: &str, user: UserId, data: serde_json::Value) -> Result<()> {
+    async fn put_keyed(
+        &self,
+        plugin: &str,
+        user: UserId,
+        lookup: Option<&str>,
+        data: serde_json::Value,
+    ) -> Result<()> {
         let key = user.to_string();
         let text = data.to_string();
         let now = now_utc();
@@ -55,6 +64,7 @@ impl PluginStateStore for Store {
                         owums_plugin_state::user_id.eq(&key),
                         owums_plugin_state::data.eq(&text),
                         owums_plugin_state::updated_at.eq(now),
+                        owums_plugin_state::lookup_key.eq(lookup),
                     ))
                     .execute(c)
                     .await?;
@@ -62,6 +72,39 @@ impl PluginStateStore for Store {
             })
             .await
         })
+    }
+
+    async fn swap(
+        &self,
+        plugin: &str,
+        user: UserId,
+        expected: &serde_json::Value,
+        new: &serde_json::Value,
+    ) -> Result<bool> {
+        self.swap_plugin_state(plugin, user, expected, new).await
+    }
+
+    async fn lookup(
+        &self,
+        plugin: &str,
+        lookup: &str,
+    ) -> Result<Option<(UserId, serde_json::Value)>> {
+        let row: Option<(String, String)> = db_run!(self, untracked c => owums_plugin_state::table
+            .filter(owums_plugin_state::plugin_id.eq(plugin))
+            .filter(owums_plugin_state::lookup_key.eq(lookup))
+            .select((owums_plugin_state::user_id, owums_plugin_state::data))
+            .first(c)
+            .await
+            .optional()?);
+        let Some((user, data)) = row else {
+            return Ok(None);
+        };
+        let user = user
+            .parse()
+            .map_err(|_| Error::Internal(format!("plugin state of {plugin}: bad user id")))?;
+        let data = serde_json::from_str(&data)
+            .map_err(|e| Error::Internal(format!("plugin state of {plugin}: {e}")))?;
+        Ok(Some((user, data)))
     }
 
     async fn delete(&self, plugin: &str, user: UserId) -> Result<()> {
@@ -90,7 +133,70 @@ impl UserDirectory for Store {
     }
 }
 
+#[async_trait::async_trait]
+impl MailQueue for Store {
+    async fn enqueue(&self, mail: NewMail) -> Result<()> {
+        self.enqueue_mail(mail).await.map(drop)
+    }
+}
+
+#[async_trait::async_trait]
+impl SettingsSource for Settings {
+    async fn text(&self, name: &str) -> Result<String> {
+        Settings::text(self, name).await
+    }
+}
+
+impl crate::PluginHost {
+    /// The services of `store` for plugins: its users, plugin state and outbox, runtime
+    /// settings read from it, outcomes applied by `outcomes` (usually the
+    /// [`Subscribers`](crate::Subscribers) over the same store), the system clock, and no
+    /// `public_url` of its own (the `notifier_base_url` setting). Change the public fields
+    /// for anything else.
+    pub fn over_store(store: &Store, outcomes: std::sync::Arc<dyn crate::OutcomeHandler>) -> Self {
+        use std::sync::Arc;
+        crate::PluginHost {
+            users: Arc::new(store.clone()),
+            state: Arc::new(store.clone()),
+            outcomes,
+            mail: Arc::new(store.clone()),
+            settings: Arc::new(Settings::new(store.clone())),
+            public_url: String::new(),
+            clock: Arc::new(chrono::Utc::now),
+        }
+    }
+}
+
 impl Store {
+    /// Puts `data` as the state of `plugin` for `user` only if there is none yet; true when
+    /// this call put it (of two racing callers, one gets true: the primary key refuses the
+    /// other's row).
+    pub(crate) async fn claim_plugin_state(
+        &self,
+        plugin: &str,
+        user: UserId,
+        data: &serde_json::Value,
+    ) -> Result<bool> {
+        let key = user.to_string();
+        let text = data.to_string();
+        let now = now_utc();
+        let inserted: Result<usize> = db_run!(self, untracked c => diesel::insert_into(owums_plugin_state::table)
+            .values((
+                owums_plugin_state::plugin_id.eq(plugin),
+                owums_plugin_state::user_id.eq(&key),
+                owums_plugin_state::data.eq(&text),
+                owums_plugin_state::updated_at.eq(now),
+            ))
+            .execute(c)
+            .await
+            .map_err(Error::from));
+        match inserted {
+            Ok(n) => Ok(n == 1),
+            Err(Error::Conflict { .. }) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Replaces the state of `plugin` for `user` with `new` only if it still holds exactly
     /// `expected`; true when this call replaced it (so a single-use record is consumed
     /// once, even when two requests race).

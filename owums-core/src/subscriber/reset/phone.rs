@@ -284,7 +284,7 @@ impl PhoneRecovery {
     ///
     /// # Errors
     ///
-    /// What the verifier's `start` returns, or a storage error.
+    /// What the verifier's `challenge` returns, or a storage error.
     pub async fn request(
         &self,
         mobile: &PhoneNumber,
@@ -318,7 +318,10 @@ impl PhoneRecovery {
             username: Username::try_new("recovery")?,
             mobile: mobile.clone(),
         };
-        let mut challenge = verifier.start(&stand_in).await?;
+        // The page translates what the challenge names; the stand-in's language only
+        // matters to a verifier that words texts itself.
+        let locale = user.as_ref().map_or("en", |u| u.locale.as_str());
+        let mut challenge = verifier.challenge(&stand_in, locale).await?;
         if let Challenge::CallNumber {
             expires_in_seconds, ..
         } = &mut challenge

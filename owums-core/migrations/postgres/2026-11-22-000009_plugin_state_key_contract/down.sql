@@ -1,0 +1,2 @@
+DROP INDEX owums_plugin_state_lookup;
+ALTER TABLE owums_plugin_state DROP COLUMN lookup_key;
