@@ -85,7 +85,14 @@ impl PluginRoutes {
         };
         let mut http = poem::http::Request::new(body);
         *http.method_mut() = req.method().clone();
-        *http.uri_mut() = req.original_uri().clone();
+        // the full URI as the client sent it (nesting stripped `/plugins`)
+        let full = req
+            .uri()
+            .path_and_query()
+            .map_or_else(|| path.clone(), |p| p.as_str().to_owned());
+        if let Ok(uri) = format!("/plugins{full}").parse() {
+            *http.uri_mut() = uri;
+        }
         *http.headers_mut() = req.headers().clone();
         let mut request = PluginRequest::new(http, &rest, ctx.tr.lang(), ctx.ip);
         if !ctx.is_cross_site()

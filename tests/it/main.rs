@@ -20,6 +20,7 @@ mod limits;
 mod mail;
 mod maintenance;
 mod pages;
+mod plugins;
 mod radius_e2e;
 mod radius_limits_e2e;
 mod recovery;

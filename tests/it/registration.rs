@@ -270,8 +270,11 @@ impl Verifier for Counting {
     fn expiry(&self) -> Expiry {
         Expiry::Delete(Duration::from_secs(300))
     }
-    async fn challenge(&self, user: &dyn User, _locale: &str) -> owums_core::Result<Challenge> {
+    async fn start(&self, _user: &dyn User, _locale: &str) -> owums_core::Result<()> {
         self.0.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }
+    async fn challenge(&self, user: &dyn User, _locale: &str) -> owums_core::Result<Challenge> {
         Ok(Challenge::CallNumber {
             numbers: vec!["+390212345678".to_owned()],
             from: user.mobile().map(|m| m.as_str().to_owned()),

@@ -158,8 +158,12 @@ fn owums_check_config_names_each_bad_sip_setting() {
     ] {
         let r = check(&good.replace(from, to));
         assert_eq!(r.code, 1, "{to}: {}", r.stderr);
+        // the plugin checked its own settings; the key is named as the operator writes it
+        let key = format!("plugins.sip.{}:", names[0]);
         assert!(
-            names.iter().all(|n| r.stderr.contains(n)) && r.stderr.contains("plugin `sip`"),
+            names.iter().all(|n| r.stderr.contains(n))
+                && r.stderr.contains("plugin `sip`")
+                && r.stderr.contains(&key),
             "{to}: {}",
             r.stderr
         );
@@ -172,5 +176,9 @@ fn owums_check_config_names_each_bad_sip_setting() {
         .replace("enabled = true", "enabled = true\nrequired = false");
     let r = check(&optional);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(r.stderr.contains("ring_seconds"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("plugins.sip.ring_seconds:"),
+        "{}",
+        r.stderr
+    );
 }
