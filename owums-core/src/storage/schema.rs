@@ -171,3 +171,15 @@ diesel::table! {
         expires_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    owums_operator_verifications (id) {
+        id -> Text,
+        user_id -> Text,
+        username -> Text,
+        operator -> Text,
+        method -> Text,
+        evidence -> Text,
+        verified_at -> Timestamp,
+    }
+}

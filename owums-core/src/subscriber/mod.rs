@@ -42,6 +42,7 @@
 pub(crate) mod account;
 pub(crate) mod hasher;
 pub(crate) mod input;
+pub(crate) mod operator;
 pub(crate) mod outcome;
 pub(crate) mod password;
 pub(crate) mod registration;
@@ -64,6 +65,7 @@ pub use input::{
     MAX_USERNAME_LEN, TextField, check_text, clean_text, escape_for_terminal, is_forbidden_char,
     parse_birth_date,
 };
+pub use operator::{MAX_EVIDENCE_BYTES, OperatorVerification, OperatorVerifications};
 pub use password::{
     MIN_PASSWORD_LEN, MIN_PASSWORD_SCORE, PasswordFormat, PersonalData, hash_password,
     validate_password, verify_password,

@@ -202,7 +202,7 @@ impl Subscribers {
         f: impl Fn(&UserRecord) -> Result<crate::storage::StateChange> + Send + Sync,
     ) -> Result<UserRecord> {
         self.store
-            .change_state(id, action, f, None)
+            .change_state(id, action, f, None, None)
             .await?
             .ok_or_else(|| Error::not_found("user", id.to_string()))
     }
@@ -211,6 +211,16 @@ impl Subscribers {
     /// The first verification queues the new-account mail in the same transaction (see
     /// [`crate::mail`]).
     pub async fn verify(&self, id: UserId) -> Result<UserRecord> {
+        self.verify_recording(id, None).await
+    }
+
+    /// [`Subscribers::verify`], writing `record` (an operator's verification) in the same
+    /// transaction.
+    pub(crate) async fn verify_recording(
+        &self,
+        id: UserId,
+        record: Option<crate::storage::subscriber::operator::OperatorVerificationRow>,
+    ) -> Result<UserRecord> {
         let now = crate::storage::now_utc();
         let mail = match self.store.find_user(id).await? {
             Some(user) => crate::mail::new_account_mail(&self.store, &user).await?,
@@ -230,7 +240,7 @@ impl Subscribers {
             }),
         };
         self.store
-            .change_state(id, "verify", verify, mail)
+            .change_state(id, "verify", verify, mail, record)
             .await?
             .ok_or_else(|| Error::not_found("user", id.to_string()))
     }

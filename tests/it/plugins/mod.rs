@@ -5,6 +5,7 @@
 //! its state found by key and swapped once under concurrent callers.
 
 mod link;
+mod operator;
 mod state;
 
 use std::sync::Arc;

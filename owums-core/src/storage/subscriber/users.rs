@@ -9,7 +9,10 @@ use crate::ids::{Email, GroupName, PhoneNumber, UserId, Username};
 use crate::storage::Store;
 use crate::storage::conn::db_run;
 use crate::storage::outbox::NewMailRow;
-use crate::storage::schema::{owums_mail_outbox, owums_user_groups, owums_users};
+use crate::storage::schema::{
+    owums_mail_outbox, owums_operator_verifications, owums_user_groups, owums_users,
+};
+use crate::storage::subscriber::operator::OperatorVerificationRow;
 use crate::subscriber::user::UserRecord;
 
 /// `t` in UTC without fractions of a second (what every backend stores exactly).
@@ -270,13 +273,15 @@ impl Store {
     /// Writes state columns of `id` if its current state satisfies `expected(verified, verified_at, active)`
     /// (checked in the same transaction). Returns the updated user, or `None` if `id` does not exist.
     /// `first_verification_mail` is queued in the same transaction if this change verifies the
-    /// user for the first time (decided by a conditional `UPDATE`, so never twice).
+    /// user for the first time (decided by a conditional `UPDATE`, so never twice), and
+    /// `record` (an operator's verification) is written in it too.
     pub(crate) async fn change_state(
         &self,
         id: UserId,
         action: &'static str,
         change: impl Fn(&UserRecord) -> Result<StateChange> + Send + Sync,
         first_verification_mail: Option<NewMailRow>,
+        record: Option<OperatorVerificationRow>,
     ) -> Result<Option<UserRecord>> {
         let key = id.to_string();
         let now = now_utc();
@@ -320,6 +325,12 @@ impl Store {
                     ))
                     .execute(c)
                     .await?;
+                if let Some(record) = &record {
+                    diesel::insert_into(owums_operator_verifications::table)
+                        .values(record)
+                        .execute(c)
+                        .await?;
+                }
                 Ok(true)
             })
             .await
