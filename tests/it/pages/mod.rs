@@ -3,6 +3,7 @@
 
 mod account;
 mod anonymous;
+mod challenges;
 mod login;
 mod phone_reset;
 mod reset;
@@ -146,6 +147,7 @@ pub(crate) fn registry() -> PluginRegistry {
     registry.register_verifier(Box::new(Factory("phone")));
     registry.register_verifier(Box::new(Factory("card")));
     registry.register_verifier(Box::new(Factory("desk")));
+    registry.register_verifier(Box::new(challenges::ShownFactory));
     owums_plugin_sip::register(&mut registry);
     registry
 }
