@@ -291,8 +291,9 @@ pub(crate) struct VerificationStatus {
     pub(crate) status: String,
     /// The verification method.
     pub(crate) verification_method: String,
-    /// What to do next, from the method (`call_number`, `redirect`, `message`, `done`);
-    /// absent when the method is not available here.
+    /// What to do next, from the method (`call_number`, `redirect`, `enter_code`, `form`,
+    /// `wait_for_operator`, `message`, `done`); absent when the method is not available
+    /// here.
     #[oai(skip_serializing_if_is_none)]
     pub(crate) challenge: Option<serde_json::Value>,
 }
