@@ -24,7 +24,11 @@ use crate::plugin::verifier::Verifier;
 /// declares the version it was built against, and one that differs is to be refused with
 /// an error naming both versions instead of being called into with types that no longer
 /// match.
-pub const PLUGIN_API_VERSION: u32 = 1;
+///
+/// Version 2: `start` and `challenge` split, `handle_event` removed, routes answer a
+/// `PluginResponse`, each plugin gets its own scoped `PluginContext`, factories check their
+/// settings and bring their page strings and mail templates.
+pub const PLUGIN_API_VERSION: u32 = 2;
 
 /// Builds a [`Verifier`] from its `[plugins.<id>]` table.
 ///
@@ -350,4 +354,83 @@ fn valid_id(id: &str) -> bool {
         && id.len() <= 64
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
         && id != "password_recovery"
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::config::{PluginTable, PluginsConfig};
+
+    /// A factory whose `check` wants `size` to be a number.
+    struct Sized;
+
+    impl VerifierFactory for Sized {
+        fn id(&self) -> &'static str {
+            "sized"
+        }
+        fn check(&self, settings: serde_json::Value) -> Result<()> {
+            if settings.get("size").is_some_and(serde_json::Value::is_u64) {
+                Ok(())
+            } else {
+                Err(setting_error("sized", "size", "must be a whole number"))
+            }
+        }
+        fn build(&self, _: serde_json::Value, _: PluginContext) -> Result<Arc<dyn Verifier>> {
+            Err(Error::Internal("not built in these tests".to_owned()))
+        }
+    }
+
+    fn config(required: bool, size: serde_json::Value) -> PluginsConfig {
+        let mut settings = serde_json::Map::new();
+        settings.insert("size".to_owned(), size);
+        PluginsConfig(BTreeMap::from([(
+            "sized".to_owned(),
+            PluginTable {
+                enabled: true,
+                required,
+                settings,
+            },
+        )]))
+    }
+
+    #[test]
+    fn check_settings_asks_the_plugin_and_names_the_key() {
+        let mut registry = PluginRegistry::new();
+        registry.register_verifier(Box::new(Sized));
+        assert_eq!(
+            registry.check_settings(&config(true, 3.into())).unwrap(),
+            Vec::<String>::new()
+        );
+        let e = registry
+            .check_settings(&config(true, "big".into()))
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "plugin `sized`: plugins.sized.size: must be a whole number"
+        );
+        let warnings = registry
+            .check_settings(&config(false, "big".into()))
+            .unwrap();
+        assert_eq!(warnings, ["plugins.sized.size: must be a whole number"]);
+        // a plugin that is off is not asked
+        let mut off = config(true, "big".into());
+        off.0.get_mut("sized").unwrap().enabled = false;
+        assert!(registry.check_settings(&off).unwrap().is_empty());
+    }
+
+    #[test]
+    fn ids_that_collide_with_the_cores_state_are_refused() {
+        assert!(valid_id("id_card") && valid_id("sip") && valid_id("a1"));
+        for bad in [
+            "",
+            "Sip",
+            "1x",
+            "core:verification",
+            "password_recovery",
+            "a-b",
+        ] {
+            assert!(!valid_id(bad), "{bad}");
+        }
+    }
 }

@@ -106,3 +106,35 @@ db_test!(
         }
     }
 );
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plugin_context_gives_public_url_settings_and_the_hosts_clock() {
+    let Some(db) = crate::support::TestDb::new(crate::support::Backend::Sqlite).await else {
+        return;
+    };
+    let subs = subscribers(&db);
+    let settings = owums_core::Settings::new(db.store.clone());
+    settings
+        .set("notifier_base_url", "wifi.example.net/")
+        .await
+        .unwrap();
+    let fixed = chrono::DateTime::parse_from_rfc3339("2030-01-02T03:04:05Z")
+        .unwrap()
+        .to_utc();
+    let mut host = PluginHost::over_store(&db.store, Arc::new(subs));
+    host.clock = Arc::new(move || fixed);
+    // without [web] public_url: the runtime setting the built-in mails use
+    let ctx = host.context("alpha", &[]);
+    assert_eq!(ctx.public_url().await.unwrap(), "https://wifi.example.net");
+    assert_eq!(
+        ctx.route_url("/open?t=1").await.unwrap(),
+        "https://wifi.example.net/plugins/alpha/open?t=1"
+    );
+    host.public_url = "http://portal.test:8080/".to_owned();
+    let ctx = host.context("alpha", &[]);
+    assert_eq!(ctx.public_url().await.unwrap(), "http://portal.test:8080");
+    assert_eq!(ctx.now(), fixed);
+    assert_eq!(ctx.setting("captcha_enabled").await.unwrap(), "true");
+    let unknown = ctx.setting("no_such_setting").await.unwrap_err();
+    assert_eq!(unknown.kind(), ErrorKind::Invalid);
+}
