@@ -338,12 +338,16 @@ impl Ctx {
                 headers.append(header::SET_COOKIE, v);
             }
         }
-        headers.insert(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(
-                "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
-            ),
-        );
+        // A plugin route may send its own policy (a page that posts on to a payment
+        // provider needs another `form-action`); every other answer gets the pages' one.
+        if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+            headers.insert(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(
+                    "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+                ),
+            );
+        }
         headers.insert(
             header::REFERRER_POLICY,
             HeaderValue::from_static("same-origin"),

@@ -194,6 +194,8 @@ async fn plugin_route_is_mounted_and_answers_in_the_persons_language() {
     assert_eq!(headers[header::CONTENT_TYPE], "text/plain; charset=utf-8");
     // the host's headers are on plugin answers too
     assert_eq!(headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+    let csp = headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+    assert!(csp.contains("form-action 'self'"), "{csp}");
     // the locale cookie wins over Accept-Language, as on the pages
     let (_, body, _) = read(
         app.0
