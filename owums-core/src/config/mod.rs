@@ -412,6 +412,7 @@ impl Config {
     ///
     /// [`Error::Config`] naming the first key at fault and why.
     pub fn validate(&self) -> Result<()> {
+        #[cfg(feature = "server")]
         crate::storage::Backend::from_url(&self.database.url)?;
         self.server.listen.parse::<SocketAddr>().map_err(|_| {
             Error::Config(format!(
