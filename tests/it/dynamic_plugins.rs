@@ -213,7 +213,17 @@ async fn serve_loads_a_plugin_library_and_survives_its_panics() {
         challenge(&client, &base, &token).await["text"],
         "Hello carol"
     );
-    assert!(server.terminate().success());
+
+    // The library's background task ran, and stops on the server's shutdown signal.
+    assert!(server.wait_line("probe task running").is_some());
+    let kill = Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let (status, log) = server.wait_exit();
+    assert!(status.success(), "{log}");
+    assert!(log.contains("probe task stopped"), "{log}");
 }
 
 #[test]

@@ -7,12 +7,27 @@
 /// `crate-type = ["cdylib"]`. The very same function serves a statically linked build,
 /// where the server calls it directly:
 ///
-/// ```ignore
+/// ```
+/// # use std::sync::Arc;
+/// # use owums_core::{PluginContext, Result, Verifier, VerifierFactory};
+/// # struct EmailLinkFactory;
+/// # impl VerifierFactory for EmailLinkFactory {
+/// #     fn id(&self) -> &'static str { "email_link" }
+/// #     fn build(&self, _: serde_json::Value, _: PluginContext) -> Result<Arc<dyn Verifier>> {
+/// #         unimplemented!()
+/// #     }
+/// # }
 /// pub fn register(registrar: &mut dyn owums_core::PluginRegistrar) {
 ///     registrar.register_verifier(Box::new(EmailLinkFactory));
 /// }
 ///
 /// owums_core::export_plugin!(register);
+///
+/// // What the server reads first:
+/// assert_eq!(format!("{OWUMS_PLUGIN:?}"), format!(
+///     "PluginDeclaration {{ api_version: {}, .. }}",
+///     owums_core::PLUGIN_API_VERSION
+/// ));
 /// ```
 ///
 /// and the operator loads the library in `plugins.toml`:

@@ -1,7 +1,8 @@
 //! `probe`: a minimal self-service verification method built as a shared library
 //! (`crate-type = ["cdylib"]`), for the tests of dynamic plugins (tests/it/dynamic_plugins.rs).
 //!
-//! Its page says `<greeting> <username>`. It panics on purpose, to show the guards:
+//! Its page says `<greeting> <username>`; its background task logs when it starts and
+//! when the server stops it. It panics on purpose, to show the guards:
 //! in `register` when the server runs with `PROBE_PANIC_IN_REGISTER` set, and in `start`
 //! for usernames beginning with `panic`.
 //!
@@ -15,8 +16,8 @@
 use std::sync::Arc;
 
 use owums_core::{
-    Challenge, Error, Expiry, Outcome, PluginContext, PluginRegistrar, Result, User, Verifier,
-    VerifierEvent, VerifierFactory,
+    BackgroundTask, Challenge, Error, Expiry, Outcome, PluginContext, PluginRegistrar, Result,
+    User, Verifier, VerifierEvent, VerifierFactory,
 };
 
 /// The crate's one entry point, for a static build and (through `export_plugin!`) for the
@@ -82,5 +83,20 @@ impl Verifier for Probe {
     }
     async fn handle_event(&self, _event: VerifierEvent) -> Result<Outcome> {
         Ok(Outcome::Ignored)
+    }
+    /// A task that waits for the server's shutdown signal (a `tokio::sync` channel made by
+    /// the server, awaited by the library's copy of tokio).
+    fn background_tasks(&self) -> Vec<BackgroundTask> {
+        vec![BackgroundTask {
+            name: "probe watcher".to_owned(),
+            run: Box::new(|mut shutdown| {
+                Box::pin(async move {
+                    tracing::info!("probe task running");
+                    shutdown.wait().await;
+                    tracing::info!("probe task stopped");
+                    Ok(())
+                })
+            }),
+        }]
     }
 }
