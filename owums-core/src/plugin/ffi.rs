@@ -186,9 +186,9 @@ pub(crate) struct Opened(&'static PluginDeclaration);
 /// declaration's header against this build.
 #[cfg(feature = "dynamic-plugins")]
 pub(crate) fn open(path: &std::path::Path) -> Result<Opened, Refusal> {
-    // SAFETY: loading runs the library's initialisers. A Rust cdylib has none of its own;
-    // a library that is not an owums plugin at all is the operator's choice of file, and
-    // the same trust `owums` itself gets.
+    // SAFETY: loading runs the library's initialisers. A Rust cdylib's are its `std`'s
+    // (recording the process arguments); a library that is not an owums plugin at all is
+    // the operator's choice of file, trusted as `owums` itself is.
     let library = unsafe { libloading::Library::new(path) }.map_err(Refusal::Load)?;
     // Never unloaded: the library's code backs every trait object it hands over.
     let library: &'static libloading::Library = Box::leak(Box::new(library));
@@ -204,7 +204,16 @@ pub(crate) fn open(path: &std::path::Path) -> Result<Opened, Refusal> {
     // SAFETY: every owums plugin library, of any version, starts its declaration with
     // this `repr(C)` header; the library stays loaded, so the static lives for the
     // process.
-    let header = unsafe { &*declaration.cast::<DeclarationHeader>() };
+    check(unsafe { &*declaration.cast::<DeclarationHeader>() })?;
+    // SAFETY: same API, owums-core and compiler: the whole declaration has this layout.
+    Ok(Opened(unsafe { &*declaration }))
+}
+
+/// Compares a declaration's header with this build: the plugin API first (which makes
+/// the rest of the header readable as this build lays it out), then owums-core, then the
+/// compiler.
+#[cfg(feature = "dynamic-plugins")]
+fn check(header: &DeclarationHeader) -> Result<(), Refusal> {
     if header.api_version != crate::PLUGIN_API_VERSION {
         return Err(Refusal::Api(header.api_version));
     }
@@ -212,8 +221,9 @@ pub(crate) fn open(path: &std::path::Path) -> Result<Opened, Refusal> {
         if p.is_null() {
             return String::new();
         }
-        // SAFETY: same API version, so the header's strings are the NUL-terminated
-        // constants `PluginDeclaration::new` points at.
+        // SAFETY: a header is only ever made by `PluginDeclaration::new`, whose strings
+        // are NUL-terminated constants; one read from a library has the same API version,
+        // hence was made by the same `new`.
         unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned()
     };
     let core = text(header.core_version);
@@ -224,8 +234,7 @@ pub(crate) fn open(path: &std::path::Path) -> Result<Opened, Refusal> {
     if rustc != RUSTC_VERSION {
         return Err(Refusal::Compiler(rustc));
     }
-    // SAFETY: same API, owums-core and compiler: the whole declaration has this layout.
-    Ok(Opened(unsafe { &*declaration }))
+    Ok(())
 }
 
 #[cfg(feature = "dynamic-plugins")]
@@ -248,5 +257,64 @@ impl Opened {
         // the checked library reads them with the same layout and catches its panics.
         let ok = unsafe { (self.0.register)(registrar_ptr.cast(), message_ptr.cast()) };
         if ok { Ok(()) } else { Err(message) }
+    }
+}
+
+#[cfg(all(test, feature = "dynamic-plugins"))]
+mod tests {
+    use super::*;
+    use crate::PluginRegistry;
+
+    struct Fine;
+    impl PluginEntry for Fine {
+        fn register(_registrar: &mut dyn PluginRegistrar) {}
+    }
+
+    struct Panics;
+    impl PluginEntry for Panics {
+        fn register(_registrar: &mut dyn PluginRegistrar) {
+            panic!("no registering today")
+        }
+    }
+
+    static FINE: PluginDeclaration = PluginDeclaration::new::<Fine>(crate::PLUGIN_API_VERSION);
+    static PANICS: PluginDeclaration = PluginDeclaration::new::<Panics>(crate::PLUGIN_API_VERSION);
+
+    fn header(core: &'static CStr, rustc: &'static CStr) -> DeclarationHeader {
+        DeclarationHeader {
+            api_version: crate::PLUGIN_API_VERSION,
+            rustc_version: rustc.as_ptr(),
+            core_version: core.as_ptr(),
+        }
+    }
+
+    #[test]
+    fn a_declaration_of_this_build_passes_the_check() {
+        assert!(check(&FINE.header).is_ok());
+    }
+
+    #[test]
+    fn another_api_core_or_compiler_is_refused_naming_theirs() {
+        let old = DeclarationHeader {
+            api_version: 1,
+            ..header(CORE_VERSION_C, RUSTC_VERSION_C)
+        };
+        assert!(matches!(check(&old), Err(Refusal::Api(1))));
+        let core = header(c"0.0.1", RUSTC_VERSION_C);
+        assert!(matches!(check(&core), Err(Refusal::Core(v)) if v == "0.0.1"));
+        let rustc = header(CORE_VERSION_C, c"rustc 1.80.0 (0123456789)");
+        assert!(
+            matches!(check(&rustc), Err(Refusal::Compiler(v)) if v == "rustc 1.80.0 (0123456789)")
+        );
+    }
+
+    #[test]
+    fn a_panic_in_register_comes_back_as_its_message() {
+        let mut registry = PluginRegistry::new();
+        assert_eq!(
+            Opened(&PANICS).register(&mut registry),
+            Err("no registering today".to_owned())
+        );
+        assert_eq!(Opened(&FINE).register(&mut registry), Ok(()));
     }
 }
