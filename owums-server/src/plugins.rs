@@ -19,6 +19,7 @@ use owums_core::config::PluginsConfig;
 ///
 /// The one-line [`owums_core::Error::Plugin`] of a required plugin's library.
 pub fn load(plugins: &mut PluginsConfig) -> owums_core::Result<PluginRegistry> {
+    #[cfg_attr(not(feature = "dynamic-plugins"), allow(unused_mut))]
     let mut registry = registry();
     let mut off = Vec::new();
     for (id, table) in &plugins.0 {
@@ -29,7 +30,18 @@ pub fn load(plugins: &mut PluginsConfig) -> owums_core::Result<PluginRegistry> {
             off.push(id.clone());
             continue;
         }
-        match owums_core::plugin::load_library(id, path, &mut registry) {
+        #[cfg(feature = "dynamic-plugins")]
+        let loaded = owums_core::plugin::load_library(id, path, &mut registry);
+        #[cfg(not(feature = "dynamic-plugins"))]
+        let loaded: owums_core::Result<Vec<&str>> = Err(owums_core::Error::Plugin {
+            id: id.clone(),
+            message: format!(
+                "library {} cannot be loaded: this owums was built without the \
+                 `dynamic-plugins` feature",
+                path.display()
+            ),
+        });
+        match loaded {
             Ok(ids) => tracing::info!(
                 plugin = %id,
                 library = %path.display(),
