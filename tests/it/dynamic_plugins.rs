@@ -27,6 +27,8 @@ fn library(package: &str) -> PathBuf {
         cmd.args([
             "build",
             "--quiet",
+            // their dependencies are a subset of this test's, already fetched
+            "--offline",
             "-p",
             "owums-test-plugin-probe",
             "-p",
