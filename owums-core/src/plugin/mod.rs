@@ -84,7 +84,8 @@
 //! assert_eq!(registry.known_ids(), ["id_card"]);
 //! ```
 //!
-//! The matching `plugins.toml`:
+//! The matching `plugins.toml` (add `library = "/path/to/libthe_plugin.so"` to load the
+//! plugin from a shared library built with [`export_plugin!`](crate::export_plugin)):
 //!
 //! ```toml
 //! [plugins.id_card]
@@ -92,8 +93,18 @@
 //! office = "the front desk, via Roma 1"
 //! ```
 
+mod export;
+mod ffi;
+mod guard;
+#[cfg(feature = "dynamic-plugins")]
+mod library;
 pub(crate) mod registry;
 pub(crate) mod verifier;
+
+pub use ffi::{CORE_VERSION, DECLARATION_SYMBOL, PluginDeclaration, PluginEntry, RUSTC_VERSION};
+pub use guard::GuardedRegistrar;
+#[cfg(feature = "dynamic-plugins")]
+pub use library::load_library;
 
 pub use registry::{
     AccountingSinkFactory, PLUGIN_API_VERSION, PluginContext, PluginRegistrar, PluginRegistry,

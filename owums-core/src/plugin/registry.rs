@@ -21,14 +21,17 @@ use crate::ids::{PhoneNumber, UserId, Username};
 use crate::plugin::verifier::{OutcomeHandler, Verifier};
 use crate::subscriber::user::UserRecord;
 
-/// Version of this API; bumped on any breaking change to it. Dynamic plugins must match.
+/// Version of this API; bumped on any breaking change to it. Shared-library plugins must
+/// match it.
 ///
-/// Statically linked plugins are checked by the compiler and need not look at it. It is
-/// meant for plugins loaded as shared libraries (not implemented yet): such a library
-/// declares the version it was built against, and one that differs is to be refused with
-/// an error naming both versions instead of being called into with types that no longer
-/// match.
-pub const PLUGIN_API_VERSION: u32 = 1;
+/// Statically linked plugins are checked by the compiler and need not look at it. A plugin
+/// loaded as a shared library declares the version it was built against
+/// ([`export_plugin!`](crate::export_plugin) writes it), and the host refuses one that
+/// differs with an error naming both versions instead of calling into it with types that
+/// no longer match (`owums_core::plugin::load_library`, with the `dynamic-plugins` feature).
+///
+/// Version 2: shared-library plugins (the declaration and its checks).
+pub const PLUGIN_API_VERSION: u32 = 2;
 
 /// Subscriber lookups a plugin may do.
 ///

@@ -139,6 +139,7 @@ pub(crate) fn config(methods: &[&str]) -> Config {
             PluginTable {
                 enabled: true,
                 required: true,
+                library: None,
                 settings: serde_json::Map::new(),
             },
         );
@@ -174,6 +175,7 @@ pub(crate) fn sip_config(numbers: &[&str], country_code: &str) -> Config {
         PluginTable {
             enabled: true,
             required: true,
+            library: None,
             settings: settings.as_object().cloned().unwrap_or_default(),
         },
     );
