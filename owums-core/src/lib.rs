@@ -75,16 +75,23 @@
 //! - `test-support`: the `test_support` module, a fresh migrated database per test on
 //!   every backend, shared with the workspace's tests and with plugin crates.
 #![warn(missing_docs)]
+// Without `server`, the crate-internal helpers only the services use are left unused.
+#![cfg_attr(not(feature = "server"), allow(dead_code))]
 
 pub mod accounting;
 pub mod config;
 pub mod error;
 pub mod ids;
+#[cfg(feature = "server")]
 pub mod jobs;
+#[cfg(feature = "server")]
 pub mod mail;
 pub mod plugin;
+#[cfg(feature = "server")]
 pub mod radius;
+#[cfg(feature = "server")]
 pub mod settings;
+#[cfg(feature = "server")]
 pub mod storage;
 pub mod subscriber;
 #[cfg(feature = "test-support")]
@@ -96,6 +103,7 @@ pub mod test_support;
 /// [`settings::catalog`] walks this list, so a setting missing here cannot be set by an
 /// operator ([`Settings::set`] refuses unknown names) and is not listed; a test checks that
 /// no name is declared twice.
+#[cfg(feature = "server")]
 pub(crate) const RUNTIME_SETTINGS: &[&[settings::SettingDef]] = &[
     subscriber::settings::SETTINGS,
     mail::settings::SETTINGS,
@@ -113,11 +121,14 @@ pub use plugin::{
     PluginRegistry, PluginRequest, PluginResponse, PluginRoute, PluginState, PluginStateStore,
     RegistrationField, Shutdown, UserDirectory, Verifier, VerifierFactory,
 };
+#[cfg(feature = "server")]
 pub use settings::Settings;
+#[cfg(feature = "server")]
 pub use storage::{SqlAccountingSink, Store};
+#[cfg(feature = "server")]
 pub use subscriber::{
-    DayUsage, NewUser, PasswordChange, PasswordFormat, ProfileUpdate, Registered, RegistrationForm,
-    Registrations, SessionPage, SessionQuery, SessionSort, Subscribers, UsageHistory, User,
-    UserRecord, UserStatus, VerificationView, WebSession, WebSessionKind, WebSessionToken,
-    WebSessions,
+    DayUsage, PasswordChange, ProfileUpdate, Registered, RegistrationForm, Registrations,
+    SessionPage, SessionQuery, SessionSort, Subscribers, UsageHistory, VerificationView,
+    WebSession, WebSessionKind, WebSessionToken, WebSessions,
 };
+pub use subscriber::{NewUser, PasswordFormat, User, UserRecord, UserStatus};

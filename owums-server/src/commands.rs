@@ -71,8 +71,10 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Openapi => Ok(()),
         Command::CheckConfig => {
-            crate::plugins::registry().check_config(&config.plugins)?;
-            crate::plugins::check_settings(&config.plugins)?;
+            let mut plugins = config.plugins.clone();
+            // every plugin, compiled in or loaded, checks its own settings
+            let registry = crate::plugins::load(&mut plugins)?;
+            crate::plugins::check_with(&registry, &plugins)?;
             print!("{}", config.to_redacted_toml()?);
             Ok(())
         }
@@ -92,7 +94,8 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Group(cmd) => group(&config, cmd).await,
         Command::Nas(cmd) => nas(&config, cmd).await,
         Command::Housekeeping(crate::cli::HousekeepingCommand::RunOnce) => {
-            let registry = crate::plugins::registry();
+            let mut config = config.clone();
+            let registry = crate::plugins::load(&mut config.plugins)?;
             registry.check_config(&config.plugins)?;
             let store = Store::connect_migrated(&config.database).await?;
             let state = crate::AppState::with_store(&config, store, &registry)?;

@@ -19,6 +19,7 @@ pub mod i18n;
 mod log_writer;
 mod mail;
 mod maintenance;
+pub mod memory;
 mod pages;
 mod plugin_routes;
 pub mod plugins;

@@ -5,8 +5,10 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    owums_server::memory::limit_malloc_arenas();
     let cli = owums_server::cli::Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .max_blocking_threads(owums_server::memory::BLOCKING_THREADS)
         .enable_all()
         .build()
     {

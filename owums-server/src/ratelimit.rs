@@ -42,7 +42,8 @@ pub enum Subject {
     /// A client address.
     Ip(IpAddr),
     /// An account, by [`Subscribers::account_key`](owums_core::Subscribers::account_key)
-    /// (its id when it exists), or another stable name of it (`tel:+39…`).
+    /// or [`Subscribers::mobile_account_key`](owums_core::Subscribers::mobile_account_key):
+    /// its id when it exists, else the name or number it was asked for.
     Account(String),
 }
 

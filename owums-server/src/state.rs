@@ -39,12 +39,14 @@ impl std::fmt::Debug for AppState {
 }
 
 impl AppState {
-    /// Connects to the database and builds the enabled plugins.
+    /// Loads the plugin libraries `plugins.toml` names, connects to the database and
+    /// builds the enabled plugins.
     pub async fn build(config: &Config) -> anyhow::Result<AppState> {
-        let registry = crate::plugins::registry();
+        let mut config = config.clone();
+        let registry = crate::plugins::load(&mut config.plugins)?;
         registry.check_config(&config.plugins)?;
         let store = Store::connect(&config.database).await?;
-        Self::with_store(config, store, &registry)
+        Self::with_store(&config, store, &registry)
     }
 
     /// State over an existing store (tests, integrators).

@@ -265,6 +265,50 @@ db_test!(the_reset_limit_counts_the_account_however_named, |db| {
     );
 });
 
+db_test!(phone_and_mail_resets_count_against_one_account, |db| {
+    let mut bob = new_user("bob01");
+    bob.mobile = Some(crate::support::mobile("+393331234567"));
+    subscribers(&db).create(bob, true, &[]).await.unwrap();
+    let mut cfg = behind_proxy();
+    cfg.web.rate_limits.reset_per_account = 3;
+    let api = Api::new(db.store.clone(), &cfg, None);
+    for i in 0..2 {
+        let from = format!("192.0.2.{i}");
+        assert_eq!(api.reset(&from, "bob01").await, StatusCode::ACCEPTED);
+    }
+    let mut b = Browser::new(&db, &cfg).await;
+    let phone_reset = async |b: &mut Browser, from: &str, number: &str| {
+        b.forwarded_for = Some(from.to_owned());
+        let form = b.get("/account/reset/phone").await;
+        let p = b
+            .post(
+                "/account/reset/phone",
+                &[("csrf_token", &form.csrf()), ("mobile", number)],
+            )
+            .await;
+        p.status
+    };
+    // The third request for the account, by phone and typed another way, is let through…
+    assert_eq!(
+        phone_reset(&mut b, "192.0.2.10", "0039 333 1234567").await,
+        StatusCode::SEE_OTHER
+    );
+    // …the fourth is not, whichever way it comes.
+    assert_eq!(
+        phone_reset(&mut b, "192.0.2.11", "+39 333 123 4567").await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    assert_eq!(
+        api.reset("192.0.2.12", "BOB01@example.org").await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // A number nobody has counts by itself.
+    assert_eq!(
+        phone_reset(&mut b, "192.0.2.13", "+393339999999").await,
+        StatusCode::SEE_OTHER
+    );
+});
+
 db_test!(a_closed_window_lets_attempts_in_again_and_is_swept, |db| {
     let (clock, advance) = manual_clock();
     let mut cfg = behind_proxy();

@@ -9,6 +9,7 @@ mod authorize_cache;
 mod bad_input;
 mod browser;
 mod cli;
+mod dynamic_plugins;
 mod enumeration;
 mod errors;
 mod freeradius_rest;

@@ -13,11 +13,13 @@
 //! - `access_point` maps the NAS' `Called-Station-Id` to the access point a subscriber
 //!   stood at, as OWUMS' `convert_called_station_id` did.
 
+#[cfg(feature = "server")]
 pub(crate) mod access_point;
 pub(crate) mod check;
 pub(crate) mod event;
 pub(crate) mod sink;
 
+#[cfg(feature = "server")]
 pub use access_point::{AccessPointLookup, ConvertReport, convert_called_station_ids};
 pub use check::{
     EARLIEST_EVENT_TIME, LATEST_EVENT_TIME, MAX_ATTRIBUTE_BYTES, MAX_SESSION_OCTETS,

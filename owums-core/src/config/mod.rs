@@ -283,13 +283,20 @@ impl PluginsConfig {
     }
 }
 
-/// One `[plugins.<id>]` table: two keys the host reads, and the plugin's own settings.
+/// One `[plugins.<id>]` table: the keys the host reads (`enabled`, `required`,
+/// `library`), and the plugin's own settings.
 ///
 /// ```
 /// use owums_core::config::PluginTable;
 /// let t: PluginTable = toml::from_str("enabled = true\nring_seconds = 8\n").unwrap();
 /// assert!(t.enabled && t.required); // `required` defaults to true
 /// assert_eq!(t.settings_json(), serde_json::json!({ "ring_seconds": 8 }));
+///
+/// // A plugin loaded from a shared library: `library` is the host's, not a setting.
+/// let t: PluginTable =
+///     toml::from_str("enabled = true\nlibrary = \"/opt/libx.so\"\nttl = 5\n").unwrap();
+/// assert_eq!(t.library.as_deref(), Some(std::path::Path::new("/opt/libx.so")));
+/// assert_eq!(t.settings_json(), serde_json::json!({ "ttl": 5 }));
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PluginTable {
@@ -299,6 +306,11 @@ pub struct PluginTable {
     /// Startup fails if the plugin cannot be built (otherwise it is skipped with a warning).
     #[serde(default = "yes")]
     pub required: bool,
+    /// The shared library the plugin is loaded from at start (built with
+    /// [`export_plugin!`](crate::export_plugin)); `None` for a plugin compiled into the
+    /// server. A relative path is taken from the working directory.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub library: Option<std::path::PathBuf>,
     /// The plugin's own settings: every other key of the table, checked by the plugin's
     /// factory when it is built.
     #[serde(flatten)]
@@ -412,6 +424,7 @@ impl Config {
     ///
     /// [`Error::Config`] naming the first key at fault and why.
     pub fn validate(&self) -> Result<()> {
+        #[cfg(feature = "server")]
         crate::storage::Backend::from_url(&self.database.url)?;
         self.server.listen.parse::<SocketAddr>().map_err(|_| {
             Error::Config(format!(

@@ -16,7 +16,6 @@ use chrono::{DateTime, Utc};
 use crate::error::{Error, Result};
 use crate::ids::{Email, PhoneNumber, UserId, Username};
 use crate::plugin::verifier::{Outcome, OutcomeHandler};
-use crate::storage::NewMail;
 use crate::subscriber::token;
 use crate::subscriber::user::UserRecord;
 
@@ -83,13 +82,13 @@ pub trait PluginStateStore: Send + Sync + 'static {
     async fn lookup(&self, plugin: &str, key: &str) -> Result<Option<(UserId, serde_json::Value)>>;
 }
 
-/// Queues e-mail for delivery (the host's outbox). [`Store`](crate::Store) implements it:
-/// the mail is written to `owums_mail_outbox` and sent by the host's delivery task, with
-/// retries.
+/// Queues e-mail for delivery (the host's outbox). The reference server's store implements
+/// it: the mail is written to `owums_mail_outbox` and sent by the host's delivery task,
+/// with retries.
 #[async_trait::async_trait]
 pub trait MailQueue: Send + Sync + 'static {
-    /// Queues `mail`.
-    async fn enqueue(&self, mail: NewMail) -> Result<()>;
+    /// Queues a plain-text mail to `to`.
+    async fn enqueue(&self, to: &Email, subject: String, body: String) -> Result<()>;
 }
 
 /// Read access to the runtime settings (the operator-editable keys of
@@ -420,11 +419,7 @@ impl PluginMail {
             .template(name, locale)
             .ok_or_else(|| Error::Internal(format!("no mail template `{name}`")))?;
         self.queue
-            .enqueue(NewMail {
-                recipient: to.clone(),
-                subject: fill(t.subject, vars),
-                body: fill(t.body, vars),
-            })
+            .enqueue(to, fill(t.subject, vars), fill(t.body, vars))
             .await
     }
 }

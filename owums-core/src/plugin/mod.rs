@@ -111,7 +111,8 @@
 //! assert_eq!(registry.known_ids(), ["id_card"]);
 //! ```
 //!
-//! The matching `plugins.toml`:
+//! The matching `plugins.toml` (add `library = "/path/to/libthe_plugin.so"` to load the
+//! plugin from a shared library built with [`export_plugin!`](crate::export_plugin)):
 //!
 //! ```toml
 //! [plugins.id_card]
@@ -120,6 +121,11 @@
 //! ```
 
 pub(crate) mod context;
+mod export;
+mod ffi;
+mod guard;
+#[cfg(feature = "dynamic-plugins")]
+mod library;
 pub(crate) mod registry;
 pub(crate) mod route;
 pub(crate) mod verifier;
@@ -128,6 +134,11 @@ pub use context::{
     Clock, MailQueue, MailTemplate, PluginContext, PluginHost, PluginMail, PluginState,
     PluginStateStore, SettingsSource, UserDirectory,
 };
+pub use ffi::{CORE_VERSION, DECLARATION_SYMBOL, PluginDeclaration, PluginEntry, RUSTC_VERSION};
+pub use guard::GuardedRegistrar;
+#[cfg(feature = "dynamic-plugins")]
+pub use library::load_library;
+
 pub use registry::{
     AccountingSinkFactory, PLUGIN_API_VERSION, PluginRegistrar, PluginRegistry, VerifierFactory,
     parse_settings, setting_error,

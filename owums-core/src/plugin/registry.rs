@@ -17,18 +17,20 @@ use crate::error::{Error, Result};
 use crate::plugin::context::{MailTemplate, PluginContext, PluginHost};
 use crate::plugin::verifier::Verifier;
 
-/// Version of this API; bumped on any breaking change to it. Dynamic plugins must match.
+/// Version of this API; bumped on any breaking change to it. Shared-library plugins must
+/// match it.
 ///
-/// Statically linked plugins are checked by the compiler and need not look at it. It is
-/// meant for plugins loaded as shared libraries (not implemented yet): such a library
-/// declares the version it was built against, and one that differs is to be refused with
-/// an error naming both versions instead of being called into with types that no longer
-/// match.
+/// Statically linked plugins are checked by the compiler and need not look at it. A plugin
+/// loaded as a shared library declares the version it was built against
+/// ([`export_plugin!`](crate::export_plugin) writes it), and the host refuses one that
+/// differs with an error naming both versions instead of calling into it with types that
+/// no longer match (`owums_core::plugin::load_library`, with the `dynamic-plugins` feature).
 ///
-/// Version 2: `start` and `challenge` split, `handle_event` removed, routes answer a
-/// `PluginResponse`, each plugin gets its own scoped `PluginContext`, factories check their
-/// settings and bring their page strings and mail templates.
-pub const PLUGIN_API_VERSION: u32 = 2;
+/// Version 2: shared-library plugins (the declaration and its checks). Version 3: `start`
+/// and `challenge` split, `handle_event` removed, routes answer a `PluginResponse`, each
+/// plugin gets its own scoped `PluginContext`, factories check their settings and bring
+/// their page strings and mail templates, operator-verified methods.
+pub const PLUGIN_API_VERSION: u32 = 3;
 
 /// Builds a [`Verifier`] from its `[plugins.<id>]` table.
 ///
@@ -389,6 +391,7 @@ mod tests {
             PluginTable {
                 enabled: true,
                 required,
+                library: None,
                 settings,
             },
         )]))

@@ -39,22 +39,32 @@
 //! FreeRADIUS reads views that show only valid users, so every transition takes effect on
 //! the subscriber's next Access-Request, in SQL and in REST mode alike.
 
+#[cfg(feature = "server")]
 pub(crate) mod account;
 pub(crate) mod hasher;
 pub(crate) mod input;
+#[cfg(feature = "server")]
 pub(crate) mod operator;
+#[cfg(feature = "server")]
 pub(crate) mod outcome;
 pub(crate) mod password;
+#[cfg(feature = "server")]
 pub(crate) mod registration;
+#[cfg(feature = "server")]
 pub(crate) mod reset;
+#[cfg(feature = "server")]
 pub(crate) mod service;
+#[cfg(feature = "server")]
 pub(crate) mod settings;
 pub(crate) mod token;
 pub(crate) mod user;
+#[cfg(feature = "server")]
 pub(crate) mod verification;
+#[cfg(feature = "server")]
 pub(crate) mod web_session;
 
 pub use crate::error::ResetLinkError;
+#[cfg(feature = "server")]
 pub use account::{
     DayUsage, MAX_PER_PAGE, PasswordChange, ProfileUpdate, SessionPage, SessionQuery, SessionSort,
     USAGE_DAYS, UsageHistory,
@@ -65,25 +75,33 @@ pub use input::{
     MAX_USERNAME_LEN, TextField, check_text, clean_text, escape_for_terminal, is_forbidden_char,
     parse_birth_date,
 };
+#[cfg(feature = "server")]
 pub use operator::{MAX_EVIDENCE_BYTES, OperatorVerification, OperatorVerifications};
 pub use password::{
     MIN_PASSWORD_LEN, MIN_PASSWORD_SCORE, PasswordFormat, PersonalData, hash_password,
     validate_password, verify_password,
 };
+#[cfg(feature = "server")]
 pub use registration::{Registered, RegistrationForm, Registrations};
+#[cfg(feature = "server")]
 pub use reset::email::RESET_TOKEN_TTL_MINUTES;
+#[cfg(feature = "server")]
 pub use reset::phone::{
     PhoneRecovery, RESET_TOKEN_LIFETIME, RecoveryRequest, RecoveryStatus, RecoveryTicket,
     ResetToken, is_pending,
 };
+#[cfg(feature = "server")]
 pub use service::Subscribers;
+#[cfg(feature = "server")]
 pub use settings::{
     CAPTCHA_ENABLED, CUSTOM_ACCOUNT_INSTRUCTIONS_EN, CUSTOM_ACCOUNT_INSTRUCTIONS_ES,
     CUSTOM_ACCOUNT_INSTRUCTIONS_IT, DEFAULT_RADACCT_RESULTS_PER_PAGE, DEFAULT_RADIUS_GROUP,
     DEFAULT_USER_SEARCH_RESULTS_PER_PAGE, USE_MOBILE_PHONE_AS_USERNAME,
 };
 pub use user::{NewUser, User, UserRecord, UserStatus};
+#[cfg(feature = "server")]
 pub use verification::VerificationView;
+#[cfg(feature = "server")]
 pub use web_session::{
     ANONYMOUS_IDLE_MINUTES, TOUCH_INTERVAL_SECONDS, WebSession, WebSessionKind, WebSessionToken,
     WebSessions,

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::error::{Error, Problem, Result};
-use crate::ids::{Email, GroupName, UserId, Username};
+use crate::ids::{Email, GroupName, PhoneNumber, UserId, Username};
 use crate::settings::Settings;
 use crate::storage::{NewUserRow, Store};
 use crate::subscriber::password::{self, PasswordFormat};
@@ -61,6 +61,16 @@ impl Subscribers {
         Ok(match self.find_by_identifier(identifier).await? {
             Some(user) => format!("user:{}", user.id),
             None => format!("unknown:{}", identifier.trim().to_lowercase()),
+        })
+    }
+
+    /// [`account_key`](Self::account_key) for a mobile number: the id of the subscriber
+    /// with that number (so a recovery by phone and one by e-mail count against the same
+    /// account), else the number itself (E.164, one spelling for every way of typing it).
+    pub async fn mobile_account_key(&self, mobile: &PhoneNumber) -> Result<String> {
+        Ok(match self.store.find_user_by_mobile(mobile).await? {
+            Some(user) => format!("user:{}", user.id),
+            None => format!("tel:{}", mobile.as_str()),
         })
     }
 

@@ -112,18 +112,23 @@ async fn ask(ctx: &mut Ctx, body: Body) -> Result<Response, Fail> {
             return show(ctx, StatusCode::UNPROCESSABLE_ENTITY, &typed, &errors).await;
         }
     };
+    let account = ctx
+        .web
+        .state
+        .subscribers
+        .mobile_account_key(&mobile)
+        .await?;
     ctx.web
         .limiter
         .attempt(
             Action::Reset,
-            &[
-                Subject::Ip(ctx.ip),
-                Subject::Account(format!("tel:{}", mobile.as_str())),
-            ],
+            &[Subject::Ip(ctx.ip), Subject::Account(account)],
         )
         .await?;
     let recovery = PhoneRecovery::new(ctx.web.state.subscribers.clone());
-    let asked = match recovery.request(&mobile, verifier.as_ref()).await {
+    // answered before the pending recovery is written: a subscriber's number and a number
+    // nobody has cost the same
+    let asked = match recovery.request_later(&mobile, verifier.as_ref()).await {
         Ok(a) => a,
         Err(e) => {
             tracing::warn!(error = %e, "password recovery by phone did not start");

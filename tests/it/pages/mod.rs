@@ -132,6 +132,7 @@ pub(crate) fn config(methods: &[&str]) -> Config {
             PluginTable {
                 enabled: true,
                 required: true,
+                library: None,
                 settings: serde_json::Map::new(),
             },
         );
@@ -168,6 +169,7 @@ pub(crate) fn sip_config(numbers: &[&str], country_code: &str) -> Config {
         PluginTable {
             enabled: true,
             required: true,
+            library: None,
             settings: settings.as_object().cloned().unwrap_or_default(),
         },
     );

@@ -30,6 +30,22 @@ async fn ask(db: &TestDb, number: &str) -> (Browser, Page) {
     (b, wait)
 }
 
+/// Waits until the recovery asked for `user` is recorded: the pages answer first and write
+/// it right after (so that a subscriber's number and an unknown one cost the same), and a
+/// test that reports the call within the same millisecond must not outrun the write.
+async fn recorded(db: &TestDb, user: owums_core::UserId) {
+    for _ in 0..500 {
+        if owums_core::subscriber::is_pending(&db.store, user)
+            .await
+            .unwrap()
+        {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("the phone recovery of {user} was never recorded");
+}
+
 fn status_of(page: &Page) -> String {
     let v: serde_json::Value = serde_json::from_str(&page.body).unwrap();
     v["status"].as_str().unwrap().to_owned()
@@ -79,6 +95,7 @@ db_test!(phone_recovery_pending_proven_then_one_new_password, |db| {
     assert_eq!(status_of(&unknown.get(STATUS).await), "pending");
 
     // The SIP verifier reports the call from the subscriber's number.
+    recorded(&db, user.id).await;
     subscribers(&db)
         .apply("phone", Outcome::PasswordRecovered { user: user.id })
         .await
@@ -247,6 +264,7 @@ db_test!(
             .has("Call from +39 334 123 4567.")
             .lacks("+393341234567");
         // The recovery is the subscriber's: their call proves it.
+        recorded(&db, user.id).await;
         subscribers(&db)
             .apply("sip", Outcome::PasswordRecovered { user: user.id })
             .await

@@ -82,6 +82,7 @@ impl Site {
             PluginTable {
                 enabled: true,
                 required: true,
+                library: None,
                 settings: serde_json::Map::new(),
             },
         );

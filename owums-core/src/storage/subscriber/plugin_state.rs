@@ -11,7 +11,7 @@ use diesel::{ExpressionMethods, OptionalExtension, QueryDsl};
 use diesel_async::{AsyncConnection, RunQueryDsl};
 
 use crate::error::{Error, Result};
-use crate::ids::{PhoneNumber, UserId, Username};
+use crate::ids::{Email, PhoneNumber, UserId, Username};
 use crate::plugin::{MailQueue, PluginStateStore, SettingsSource, UserDirectory};
 use crate::settings::Settings;
 use crate::storage::NewMail;
@@ -135,7 +135,12 @@ impl UserDirectory for Store {
 
 #[async_trait::async_trait]
 impl MailQueue for Store {
-    async fn enqueue(&self, mail: NewMail) -> Result<()> {
+    async fn enqueue(&self, to: &Email, subject: String, body: String) -> Result<()> {
+        let mail = NewMail {
+            recipient: to.clone(),
+            subject,
+            body,
+        };
         self.enqueue_mail(mail).await.map(drop)
     }
 }

@@ -300,6 +300,50 @@ impl PhoneRecovery {
         verifier: &dyn Verifier,
         now: DateTime<Utc>,
     ) -> Result<RecoveryRequest> {
+        let (request, pending) = self.prepare(mobile, verifier, now).await?;
+        if let Some(pending) = pending {
+            pending.record(self.store()).await?;
+        }
+        Ok(request)
+    }
+
+    /// [`request`](Self::request) that answers before the pending recovery is written: the
+    /// write happens in a task of its own, so a request for a subscriber's number costs the
+    /// requester the same as one for a number nobody has (the same lookup, no write), and
+    /// the time of the answer does not tell who is a subscriber.
+    ///
+    /// Meant for the pages and the API. The ticket reads as pending while the write is under
+    /// way (as it would for an unknown number), and nobody calls within the milliseconds it
+    /// takes; a failed write is logged, and the recovery then simply never becomes proven.
+    ///
+    /// # Errors
+    ///
+    /// What the verifier's `start` returns, or a storage error of the lookup.
+    pub async fn request_later(
+        &self,
+        mobile: &PhoneNumber,
+        verifier: &dyn Verifier,
+    ) -> Result<RecoveryRequest> {
+        let (request, pending) = self.prepare(mobile, verifier, Utc::now()).await?;
+        let store = self.store().clone();
+        tokio::spawn(async move {
+            if let Some(pending) = pending
+                && let Err(e) = pending.record(&store).await
+            {
+                tracing::warn!(error = %e, "password recovery by phone not recorded");
+            }
+        });
+        Ok(request)
+    }
+
+    /// The answer to a request, and the pending recovery to record when the number belongs
+    /// to an active subscriber.
+    async fn prepare(
+        &self,
+        mobile: &PhoneNumber,
+        verifier: &dyn Verifier,
+        now: DateTime<Utc>,
+    ) -> Result<(RecoveryRequest, Option<Pending>)> {
         let window = match verifier.expiry() {
             Expiry::Delete(d) | Expiry::Deactivate(d) => d,
             Expiry::Never => DEFAULT_WINDOW,
@@ -328,25 +372,26 @@ impl PhoneRecovery {
         {
             *expires_in_seconds = window.as_secs();
         }
-        match user {
-            Some(u) if u.active => {
-                let record = Record::Pending {
+        let pending = match user {
+            Some(u) if u.active => Some(Pending {
+                user: u.id,
+                method: verifier.id().to_owned(),
+                record: Record::Pending {
                     method: verifier.id().to_owned(),
                     ticket_hash: token::digest_parts(&[&ticket.secret]),
                     token_hash: token::digest_parts(&[&ticket.token().secret]),
                     expires_at,
-                };
-                self.store()
-                    .put(RECOVERY_STATE, u.id, to_json(&record)?)
-                    .await?;
-                tracing::info!(user = %u.id, method = verifier.id(), "password recovery by phone requested");
+                },
+            }),
+            _ => {
+                tracing::info!(
+                    method = verifier.id(),
+                    "password recovery by phone requested for no active subscriber"
+                );
+                None
             }
-            _ => tracing::info!(
-                method = verifier.id(),
-                "password recovery by phone requested for no active subscriber"
-            ),
-        }
-        Ok(RecoveryRequest { ticket, challenge })
+        };
+        Ok((RecoveryRequest { ticket, challenge }, pending))
     }
 
     /// Step 3: where the recovery of `ticket` stands. Cheap (one read): meant to be polled
@@ -448,6 +493,23 @@ impl PhoneRecovery {
             .find_user(token.user)
             .await?
             .ok_or_else(|| Error::not_found("user", token.user.to_string()))
+    }
+}
+
+/// A pending recovery of an active subscriber, to be written.
+struct Pending {
+    user: UserId,
+    method: String,
+    record: Record,
+}
+
+impl Pending {
+    async fn record(self, store: &Store) -> Result<()> {
+        store
+            .put(RECOVERY_STATE, self.user, to_json(&self.record)?)
+            .await?;
+        tracing::info!(user = %self.user, method = %self.method, "password recovery by phone requested");
+        Ok(())
     }
 }
 
