@@ -111,7 +111,15 @@ pub fn event_id(event: &AccountingEvent) -> String {
     digest[..16].iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// POSTs batches of accounting events to a URL (see the [module docs](self)).
+/// POSTs batches of accounting events to a URL: the `webhook` kind of `[accounting] sinks`.
+///
+/// Body: `{"events": [<event>, …]}`, each event as the `json_lines` sink writes it plus an
+/// `"id"` ([`event_id`]). With a `secret`, the header [`SIGNATURE_HEADER`] carries
+/// `sha256=<hex HMAC-SHA256 of the body under the secret>`. Any 2xx answer delivers the
+/// batch; anything else, or no answer within `timeout_ms`, is an error, and the pipeline's
+/// queue ([`RetryingSink`](crate::accounting::RetryingSink)) offers the same batch again
+/// after a backoff. It asks for batches of `batch_size`, waiting up to `batch_wait_ms` for
+/// them to fill ([`AccountingSink::batching`]).
 pub struct WebhookSink {
     settings: WebhookSettings,
     client: reqwest::Client,
