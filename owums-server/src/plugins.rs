@@ -3,7 +3,7 @@
 //! ([`load`]). `plugins.toml` decides which of them are on.
 
 use owums_core::PluginRegistry;
-use owums_core::config::{AccountingConfig, PluginsConfig};
+use owums_core::config::PluginsConfig;
 
 /// The registry for `plugins`: every plugin compiled in, plus the shared library of each
 /// enabled `[plugins.<id>]` table with a `library` key (loaded now, for the rest of the
@@ -63,39 +63,31 @@ pub fn load(plugins: &mut PluginsConfig) -> owums_core::Result<PluginRegistry> {
 
 /// A registry holding every plugin compiled in.
 pub fn registry() -> PluginRegistry {
+    #[allow(unused_mut)]
     let mut registry = PluginRegistry::new();
     register_builtin(&mut registry);
     registry
 }
 
-/// Registers the built-in accounting sink kinds (`json_lines`, `webhook`) and the
-/// statically linked plugins.
-pub fn register_builtin(registry: &mut PluginRegistry) {
-    owums_core::accounting::register_builtin_sinks(registry);
+/// Registers the statically linked plugins.
+pub fn register_builtin(#[allow(unused_variables)] registry: &mut PluginRegistry) {
     #[cfg(feature = "plugin-sip")]
     owums_plugin_sip::register(registry);
 }
 
-/// Asks every enabled plugin of `registry` to check its own settings, and every
-/// `[accounting] sinks` entry's factory to check its entry, as `owums serve` does before
-/// building them, without starting anything: `owums check-config` names a bad
-/// `[plugins.<id>]` or `accounting.sinks[<n>]` value. A required plugin's error is returned; an optional one's is
+/// Asks every enabled plugin of `registry` to check its own settings, as `owums serve` does
+/// before building it, without starting anything: `owums check-config` names a bad
+/// `[plugins.<id>]` value. A required plugin's error is returned; an optional one's is
 /// logged as a warning (serve skips it). Also checks that the plugins' page strings fit
 /// the host's.
 ///
 /// # Errors
 ///
-/// An unknown plugin id, a required plugin's bad setting, page strings that collide, an
-/// unknown accounting sink kind or a sink's bad setting.
-pub fn check_with(
-    registry: &PluginRegistry,
-    config: &PluginsConfig,
-    accounting: &AccountingConfig,
-) -> anyhow::Result<()> {
+/// An unknown plugin id, a required plugin's bad setting, or page strings that collide.
+pub fn check_with(registry: &PluginRegistry, config: &PluginsConfig) -> anyhow::Result<()> {
     for warning in registry.check_settings(config)? {
         tracing::warn!(%warning, "optional plugin has a bad setting; owums serve skips it");
     }
-    registry.check_sinks(accounting)?;
     crate::i18n::I18n::with_plugins(&registry.messages(config))?;
     Ok(())
 }

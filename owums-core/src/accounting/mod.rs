@@ -31,6 +31,8 @@ pub use check::{
     MAX_SESSION_TIME, check_nas_text,
 };
 pub use event::{AccountingEvent, AccountingSink, AcctStatus, Batching, fold_gigawords};
-pub use sink::{AccountingPipeline, JsonLinesSink, RetryingSink, register_builtin_sinks};
+pub use sink::{
+    AccountingPipeline, BUILTIN_SINK_KINDS, JsonLinesSink, RetryingSink, register_builtin_sinks,
+};
 #[cfg(feature = "server")]
 pub use webhook::{SIGNATURE_HEADER, WebhookSettings, WebhookSink, event_id};

@@ -16,10 +16,14 @@ use crate::config::AccountingConfig;
 use crate::error::{Error, Result};
 use crate::plugin::{AccountingSinkFactory, ConfiguredSink, PluginRegistrar, sink_setting_error};
 
+/// The kinds [`register_builtin_sinks`] registers (`webhook` only with the `server` feature).
+pub const BUILTIN_SINK_KINDS: &[&str] = &["json_lines", "webhook"];
+
 /// Registers the built-in accounting sink kinds, `json_lines` and (with the `server`
 /// feature) `webhook`, as [`AccountingSinkFactory`]s: `[accounting] sinks` resolves every
-/// kind through the registry, theirs included. The server calls it before the plugins
-/// register theirs.
+/// kind through the registry, theirs included.
+/// [`PluginRegistry::new`](crate::PluginRegistry::new) calls it, before the plugins
+/// register theirs (a plugin registering the same id replaces the built-in kind).
 pub fn register_builtin_sinks(registrar: &mut dyn PluginRegistrar) {
     registrar.register_accounting_sink(Box::new(JsonLinesFactory));
     #[cfg(feature = "server")]

@@ -155,18 +155,29 @@ impl PluginRegistrar for PluginRegistry {
 }
 
 impl PluginRegistry {
-    /// An empty registry; plugin crates' `register` functions fill it.
+    /// A registry holding only the built-in accounting sink kinds (`json_lines` and, with
+    /// the `server` feature, `webhook`:
+    /// [`register_builtin_sinks`](crate::accounting::register_builtin_sinks)); plugin
+    /// crates' `register` functions add theirs. `PluginRegistry::default()` is empty.
     pub fn new() -> Self {
-        Self::default()
+        let mut registry = Self::default();
+        crate::accounting::register_builtin_sinks(&mut registry);
+        registry
     }
 
-    /// Ids of every registered plugin (verifiers and sinks), sorted and without duplicates:
-    /// what the error of [`PluginRegistry::check_config`] lists.
+    /// Whether `id` is a sink kind of the core's own, not a plugin.
+    fn builtin_sink(&self, id: &str) -> bool {
+        crate::accounting::BUILTIN_SINK_KINDS.contains(&id) && !self.verifiers.contains_key(id)
+    }
+
+    /// Ids of every registered plugin (verifiers and sinks, not the built-in sink kinds),
+    /// sorted and without duplicates: what the error of [`PluginRegistry::check_config`]
+    /// lists.
     pub fn known_ids(&self) -> Vec<&'static str> {
         let mut ids: Vec<_> = self
             .verifiers
             .keys()
-            .chain(self.sinks.keys())
+            .chain(self.sinks.keys().filter(|id| !self.builtin_sink(id)))
             .copied()
             .collect();
         ids.sort_unstable();
@@ -246,8 +257,8 @@ impl PluginRegistry {
     }
 
     /// The kinds `[accounting] sinks` may name: the ids of every registered
-    /// [`AccountingSinkFactory`] (the built-in `json_lines` and `webhook` among them once
-    /// [`register_builtin_sinks`](crate::accounting::register_builtin_sinks) ran), sorted.
+    /// [`AccountingSinkFactory`] (the built-in `json_lines` and `webhook` among them, as
+    /// [`PluginRegistry::new`] registers them), sorted.
     pub fn sink_kinds(&self) -> Vec<&'static str> {
         self.sinks.keys().copied().collect()
     }
@@ -260,8 +271,7 @@ impl PluginRegistry {
     /// ```
     /// use owums_core::{Config, PluginRegistry};
     ///
-    /// let mut registry = PluginRegistry::new();
-    /// owums_core::accounting::register_builtin_sinks(&mut registry);
+    /// let registry = PluginRegistry::new(); // the built-in kinds
     /// let config: Config = toml::from_str(
     ///     "[accounting]\nsinks = [{ kind = \"kafka\" }]\n",
     /// ).unwrap();
