@@ -24,6 +24,8 @@ pub enum Action {
     Signup,
     /// Password reset requests and new-password forms.
     Reset,
+    /// New sign-up captcha pictures.
+    Captcha,
 }
 
 impl Action {
@@ -32,6 +34,7 @@ impl Action {
             Action::Login => "login",
             Action::Signup => "signup",
             Action::Reset => "reset",
+            Action::Captcha => "captcha",
         }
     }
 }
@@ -113,6 +116,8 @@ impl RateLimiter {
             (Action::Signup, Subject::Account(_)) => 0,
             (Action::Reset, Subject::Ip(_)) => l.reset_per_ip,
             (Action::Reset, Subject::Account(_)) => l.reset_per_account,
+            (Action::Captcha, Subject::Ip(_)) => l.captcha_per_ip,
+            (Action::Captcha, Subject::Account(_)) => 0,
         }
     }
 

@@ -164,6 +164,9 @@ pub struct RateLimitsConfig {
     pub login_per_account_total: u32,
     /// Sign-ups per client address.
     pub signup_per_ip: u32,
+    /// Sign-up captcha pictures per client address (each new picture keeps its answer in a
+    /// short-lived anonymous session, so a client that drops cookies makes one per fetch).
+    pub captcha_per_ip: u32,
     /// Password-reset requests per client address.
     pub reset_per_ip: u32,
     /// Password-reset requests per account (by the account, however it was named:
@@ -179,6 +182,7 @@ impl Default for RateLimitsConfig {
             login_per_account: 10,
             login_per_account_total: 100,
             signup_per_ip: 10,
+            captcha_per_ip: 60,
             reset_per_ip: 10,
             reset_per_account: 5,
         }

@@ -8,6 +8,7 @@ use poem::web::Data;
 use poem::{Request, Response, handler};
 
 use super::{Ctx, Fail, NOT_FOUND, Web};
+use crate::ratelimit::{Action, Subject};
 
 /// Session-data key of the expected answer.
 pub(crate) const ANSWER: &str = "captcha";
@@ -27,6 +28,11 @@ async fn new_image(ctx: &mut Ctx) -> Result<Response, Fail> {
     if !enabled {
         return Err(NOT_FOUND);
     }
+    // each picture keeps its answer in a session: bounded per client address
+    ctx.web
+        .limiter
+        .attempt(Action::Captcha, &[Subject::Ip(ctx.ip)])
+        .await?;
     let (answer, png) = tokio::task::spawn_blocking(|| {
         let mut c = Captcha::new();
         c.add_chars(5)

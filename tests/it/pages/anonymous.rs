@@ -260,6 +260,27 @@ db_test!(sign_up_and_login_through_the_forms_make_one_session, |db| {
     assert_eq!(v.status, StatusCode::OK, "logged in: {:?}", v.location);
 });
 
+db_test!(
+    captcha_pictures_for_clients_without_cookies_are_bounded,
+    |db| {
+        let mut cfg = config(&["phone"]);
+        cfg.web.rate_limits.captcha_per_ip = 3;
+        // A client that drops its cookies: every picture would be a new anonymous session.
+        for _ in 0..3 {
+            let mut b = Browser::new(&db, &cfg).await;
+            let p = b.get("/account/captcha.png").await;
+            assert_eq!(p.status, StatusCode::OK);
+        }
+        assert_eq!(sessions(&db).await, 3);
+        let mut b = Browser::new(&db, &cfg).await;
+        let p = b.get("/account/captcha.png").await;
+        assert_eq!(p.status, StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(sessions(&db).await, 3, "a refused picture keeps nothing");
+        // The sign-up form itself still opens.
+        assert_eq!(b.get("/account/signup").await.status, StatusCode::OK);
+    }
+);
+
 /// How many live sessions there are (without removing them).
 async fn sessions_left(db: &TestDb) -> usize {
     let n = sessions(db).await;

@@ -10,3 +10,4 @@
 
 pub(crate) mod email;
 pub(crate) mod phone;
+pub(crate) mod ticket;
