@@ -75,6 +75,8 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
             // every plugin, compiled in or loaded, checks its own settings
             let registry = crate::plugins::load(&mut plugins)?;
             crate::plugins::check_with(&registry, &plugins)?;
+            // and every `[accounting] sinks` entry, by its kind's factory
+            registry.check_sinks(&config.accounting)?;
             print!("{}", config.to_redacted_toml()?);
             Ok(())
         }

@@ -179,7 +179,7 @@ fn warn_if_signup_is_off(state: &AppState) {
     if state.verifiers.iter().any(|v| v.self_service()) {
         return;
     }
-    let compiled = plugins::registry().known_ids();
+    let compiled = plugins::registry().verifier_ids();
     let compiled = if compiled.is_empty() {
         "none".to_owned()
     } else {

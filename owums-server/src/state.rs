@@ -23,6 +23,9 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// The pages' messages: the host's and those of the enabled plugins.
     pub i18n: I18n,
+    /// The secondary accounting sinks built from `[accounting] sinks` (by the registry's
+    /// factories), which the FreeRADIUS API queues behind `radacct`.
+    pub accounting_sinks: Arc<[owums_core::plugin::ConfiguredSink]>,
     /// The clock the rate limits count their windows by (tests set their own before
     /// building the [`app`](crate::app)).
     pub limit_clock: crate::ratelimit::LimitClock,
@@ -45,6 +48,7 @@ impl AppState {
         let mut config = config.clone();
         let registry = crate::plugins::load(&mut config.plugins)?;
         registry.check_config(&config.plugins)?;
+        registry.check_sinks(&config.accounting)?;
         let store = Store::connect(&config.database).await?;
         Self::with_store(&config, store, &registry)
     }
@@ -62,7 +66,8 @@ impl AppState {
     ///
     /// Every enabled plugin checks its settings first (a required plugin's bad value is the
     /// error, an optional one's a warning and the plugin stays off), is built with its own
-    /// context, and adds its page strings to the host's.
+    /// context, and adds its page strings to the host's. The `[accounting] sinks` are
+    /// built by the registry's sink factories (an unknown kind or bad setting is the error).
     pub fn with_store_and_clock(
         config: &Config,
         store: Store,
@@ -75,6 +80,9 @@ impl AppState {
         {
             tracing::warn!(%warning, "optional plugin has a bad setting; it stays off");
         }
+        let accounting_sinks = registry
+            .build_sinks(&config.accounting)
+            .context("starting accounting sinks")?;
         let subscribers = Subscribers::new(store.clone(), config.radius.password_format);
         let host = PluginHost {
             public_url: config.web.public_url.clone(),
@@ -103,6 +111,7 @@ impl AppState {
             registrations,
             config: Arc::new(config.clone()),
             i18n,
+            accounting_sinks: accounting_sinks.into(),
             limit_clock: Arc::new(chrono::Utc::now),
         })
     }

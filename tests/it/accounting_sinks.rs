@@ -1,5 +1,9 @@
 //! Secondary accounting sinks from `[accounting] sinks`: the `radacct` write never waits
-//! for them, and a failing one catches up once it recovers.
+//! for them, and a failing one catches up once it recovers; sinks of a plugin's factory and
+//! the webhook sink (`webhook.rs`).
+
+mod plugin;
+mod webhook;
 
 use std::time::{Duration, Instant};
 
@@ -38,9 +42,10 @@ db_test!(
         // the sink's directory does not exist yet: every write fails
         let path = dir.path().join("later").join("accounting.jsonl");
         let mut c = config(&db);
-        c.accounting.sinks = vec![SinkConfig::JsonLines {
-            path: path.display().to_string(),
-        }];
+        c.accounting.sinks = vec![SinkConfig::new(
+            "json_lines",
+            serde_json::json!({ "path": path.display().to_string() }),
+        )];
         c.accounting.max_backoff_seconds = 1;
         let cli = client(&c, &db, "127.0.0.1");
 

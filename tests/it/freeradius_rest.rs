@@ -29,8 +29,17 @@ pub(crate) fn config(db: &TestDb) -> Config {
 
 /// The app seen from `ip` (the test client has no peer address of its own).
 pub(crate) fn client(config: &Config, db: &TestDb, ip: &str) -> TestClient<impl Endpoint + use<>> {
-    let state =
-        AppState::with_store(config, db.store.clone(), &owums_server::plugins::registry()).unwrap();
+    client_with(config, db, ip, &owums_server::plugins::registry())
+}
+
+/// [`client`] with the plugins of `registry`.
+pub(crate) fn client_with(
+    config: &Config,
+    db: &TestDb,
+    ip: &str,
+    registry: &owums_core::PluginRegistry,
+) -> TestClient<impl Endpoint + use<>> {
+    let state = AppState::with_store(config, db.store.clone(), registry).unwrap();
     let peer: SocketAddr = format!("{ip}:40000").parse().unwrap();
     let ep = app(state).before(move |req: Request| async move {
         let (parts, body) = req.into_parts();

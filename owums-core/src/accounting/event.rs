@@ -154,6 +154,40 @@ pub trait AccountingSink: Send + Sync + 'static {
     async fn flush(&self) -> Result<()> {
         Ok(())
     }
+    /// How a secondary sink wants its events: one at a time (the default), or in batches
+    /// given to [`record_batch`](AccountingSink::record_batch). Read once, when the
+    /// pipeline queues the sink ([`RetryingSink`](crate::accounting::RetryingSink)).
+    fn batching(&self) -> Batching {
+        Batching::ONE
+    }
+    /// Record several events, oldest first, all or nothing from the caller's view: on an
+    /// error the whole batch is offered again, so a sink that may have taken part of it
+    /// must be idempotent per event (the webhook sink sends an id with each). The
+    /// default records them one by one.
+    async fn record_batch(&self, events: &[AccountingEvent]) -> Result<()> {
+        for e in events {
+            self.record(e).await?;
+        }
+        Ok(())
+    }
+}
+
+/// How many events a secondary sink takes at once ([`AccountingSink::batching`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Batching {
+    /// The most events in one [`AccountingSink::record_batch`] (at least 1).
+    pub max_events: usize,
+    /// How long the queue waits for more events to fill a batch before sending a smaller
+    /// one; zero sends whatever is waiting at once.
+    pub wait: std::time::Duration,
+}
+
+impl Batching {
+    /// One event at a time, sent as soon as it is queued.
+    pub const ONE: Batching = Batching {
+        max_events: 1,
+        wait: std::time::Duration::ZERO,
+    };
 }
 
 #[async_trait::async_trait]
@@ -164,6 +198,12 @@ impl<S: AccountingSink + ?Sized> AccountingSink for Box<S> {
     async fn flush(&self) -> Result<()> {
         (**self).flush().await
     }
+    fn batching(&self) -> Batching {
+        (**self).batching()
+    }
+    async fn record_batch(&self, events: &[AccountingEvent]) -> Result<()> {
+        (**self).record_batch(events).await
+    }
 }
 
 #[async_trait::async_trait]
@@ -173,6 +213,12 @@ impl<S: AccountingSink + ?Sized> AccountingSink for Arc<S> {
     }
     async fn flush(&self) -> Result<()> {
         (**self).flush().await
+    }
+    fn batching(&self) -> Batching {
+        (**self).batching()
+    }
+    async fn record_batch(&self, events: &[AccountingEvent]) -> Result<()> {
+        (**self).record_batch(events).await
     }
 }
 

@@ -11,9 +11,56 @@ use std::time::Duration;
 
 use tokio::io::AsyncWriteExt;
 
-use crate::accounting::{AccountingEvent, AccountingSink};
-use crate::config::{AccountingConfig, SinkConfig};
+use crate::accounting::{AccountingEvent, AccountingSink, Batching};
+use crate::config::AccountingConfig;
 use crate::error::{Error, Result};
+use crate::plugin::{AccountingSinkFactory, ConfiguredSink, PluginRegistrar, sink_setting_error};
+
+/// The kinds [`register_builtin_sinks`] registers (`webhook` only with the `server` feature).
+pub const BUILTIN_SINK_KINDS: &[&str] = &["json_lines", "webhook"];
+
+/// Registers the built-in accounting sink kinds, `json_lines` and (with the `server`
+/// feature) `webhook`, as [`AccountingSinkFactory`]s: `[accounting] sinks` resolves every
+/// kind through the registry, theirs included.
+/// [`PluginRegistry::new`](crate::PluginRegistry::new) calls it, before the plugins
+/// register theirs (a plugin registering the same id replaces the built-in kind).
+pub fn register_builtin_sinks(registrar: &mut dyn PluginRegistrar) {
+    registrar.register_accounting_sink(Box::new(JsonLinesFactory));
+    #[cfg(feature = "server")]
+    registrar.register_accounting_sink(Box::new(crate::accounting::webhook::WebhookFactory));
+}
+
+/// `{ kind = "json_lines", path = "…" }`.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JsonLinesSettings {
+    path: String,
+}
+
+struct JsonLinesFactory;
+
+impl JsonLinesFactory {
+    fn settings(settings: serde_json::Value) -> Result<JsonLinesSettings> {
+        let s: JsonLinesSettings = serde_json::from_value(settings)
+            .map_err(|e| Error::Config(format!("json_lines sink: {e}")))?;
+        if s.path.trim().is_empty() {
+            return Err(sink_setting_error("path", "a json_lines sink needs a path"));
+        }
+        Ok(s)
+    }
+}
+
+impl AccountingSinkFactory for JsonLinesFactory {
+    fn id(&self) -> &'static str {
+        "json_lines"
+    }
+    fn build(&self, config: serde_json::Value) -> Result<Arc<dyn AccountingSink>> {
+        Ok(Arc::new(JsonLinesSink::new(Self::settings(config)?.path)))
+    }
+    fn check(&self, settings: serde_json::Value) -> Result<()> {
+        Self::settings(settings).map(|_| ())
+    }
+}
 
 /// Appends each event as one JSON object per line to a file (created if missing).
 #[derive(Debug)]
@@ -56,6 +103,7 @@ impl AccountingSink for JsonLinesSink {
 struct Shared {
     name: String,
     inner: Arc<dyn AccountingSink>,
+    batching: Batching,
     queue: Mutex<VecDeque<AccountingEvent>>,
     wake: tokio::sync::Notify,
     capacity: usize,
@@ -67,7 +115,9 @@ struct Shared {
 /// A secondary sink behind a bounded queue: [`record`](AccountingSink::record) only
 /// enqueues; a background task delivers events in order and retries a failing sink with
 /// exponential backoff (up to `max_backoff`). When the queue is full the oldest event is
-/// dropped with a warning.
+/// dropped with a warning. A sink that takes batches ([`AccountingSink::batching`]) is
+/// given up to its `max_events` at once, after waiting up to its `wait` for them; a
+/// failed batch is offered again whole.
 pub struct RetryingSink {
     shared: Arc<Shared>,
     worker: OnceLock<()>,
@@ -90,10 +140,15 @@ impl RetryingSink {
         capacity: usize,
         max_backoff: Duration,
     ) -> Self {
+        let batching = inner.batching();
         RetryingSink {
             shared: Arc::new(Shared {
                 name: name.to_owned(),
                 inner,
+                batching: Batching {
+                    max_events: batching.max_events.max(1),
+                    wait: batching.wait,
+                },
                 queue: Mutex::new(VecDeque::new()),
                 wake: tokio::sync::Notify::new(),
                 capacity: capacity.max(1),
@@ -123,28 +178,70 @@ impl Drop for RetryingSink {
     }
 }
 
-fn front(shared: &Shared) -> Option<AccountingEvent> {
-    shared.queue.lock().ok().and_then(|q| q.front().cloned())
+fn waiting(shared: &Shared) -> usize {
+    shared.queue.lock().map_or(0, |q| q.len())
+}
+
+/// The oldest events, at most one batch of them.
+fn front(shared: &Shared) -> Vec<AccountingEvent> {
+    shared.queue.lock().map_or_else(
+        |_| Vec::new(),
+        |q| q.iter().take(shared.batching.max_events).cloned().collect(),
+    )
+}
+
+/// Takes `delivered` off the front of the queue (those the full queue dropped meanwhile
+/// are gone already).
+fn pop_delivered(shared: &Shared, delivered: &[AccountingEvent]) {
+    if let Ok(mut q) = shared.queue.lock() {
+        for e in delivered {
+            if q.front() == Some(e) {
+                q.pop_front();
+            }
+        }
+    }
+}
+
+/// Waits up to the sink's batch wait for a full batch to be queued.
+async fn fill_batch(shared: &Shared) {
+    let Batching { max_events, wait } = shared.batching;
+    if max_events <= 1 || wait.is_zero() {
+        return;
+    }
+    let deadline = tokio::time::Instant::now() + wait;
+    while waiting(shared) < max_events && !shared.closed.load(Ordering::Relaxed) {
+        if tokio::time::timeout_at(deadline, shared.wake.notified())
+            .await
+            .is_err()
+        {
+            return;
+        }
+    }
 }
 
 async fn deliver(shared: Arc<Shared>) {
     let mut backoff = Duration::from_millis(100);
     let mut failing = false;
     loop {
-        let Some(event) = front(&shared) else {
+        if waiting(&shared) == 0 {
             if shared.closed.load(Ordering::Relaxed) {
                 return;
             }
             shared.wake.notified().await;
             continue;
+        }
+        if !failing {
+            fill_batch(&shared).await;
+        }
+        let batch = front(&shared);
+        let result = match batch.as_slice() {
+            [] => continue,
+            [one] => shared.inner.record(one).await,
+            many => shared.inner.record_batch(many).await,
         };
-        match shared.inner.record(&event).await {
+        match result {
             Ok(()) => {
-                if let Ok(mut q) = shared.queue.lock()
-                    && q.front() == Some(&event)
-                {
-                    q.pop_front();
-                }
+                pop_delivered(&shared, &batch);
                 if failing {
                     tracing::info!(sink = %shared.name, "accounting sink recovered");
                     failing = false;
@@ -155,7 +252,7 @@ async fn deliver(shared: Arc<Shared>) {
                 if shared.closed.load(Ordering::Relaxed) {
                     return;
                 }
-                tracing::warn!(sink = %shared.name, error = %e, retry_in = ?backoff, "accounting sink failed; will retry");
+                tracing::warn!(sink = %shared.name, error = %e, events = batch.len(), retry_in = ?backoff, "accounting sink failed; will retry");
                 failing = true;
                 tokio::time::sleep(backoff).await;
                 backoff = (backoff * 2).min(shared.max_backoff);
@@ -208,20 +305,19 @@ impl AccountingPipeline {
         }
     }
 
-    /// `primary` with the secondaries `config` lists.
-    pub fn from_config(primary: Arc<dyn AccountingSink>, config: &AccountingConfig) -> Self {
+    /// `primary` with the secondaries built from `[accounting] sinks`
+    /// ([`PluginRegistry::build_sinks`](crate::PluginRegistry::build_sinks)), each behind
+    /// a [`RetryingSink`] holding up to `queue_size` events and retrying up to
+    /// `max_backoff_seconds` apart.
+    pub fn with_sinks(
+        primary: Arc<dyn AccountingSink>,
+        sinks: &[ConfiguredSink],
+        config: &AccountingConfig,
+    ) -> Self {
         let backoff = Duration::from_secs(config.max_backoff_seconds.max(1));
-        let secondaries = config
-            .sinks
+        let secondaries = sinks
             .iter()
-            .map(|s| match s {
-                SinkConfig::JsonLines { path } => RetryingSink::new(
-                    &format!("json_lines:{path}"),
-                    Arc::new(JsonLinesSink::new(path)),
-                    config.queue_size,
-                    backoff,
-                ),
-            })
+            .map(|s| RetryingSink::new(&s.name, s.sink.clone(), config.queue_size, backoff))
             .collect();
         AccountingPipeline::new(primary, secondaries)
     }
@@ -269,6 +365,65 @@ mod tests {
         }
         assert_eq!(sink.pending(), 2);
         assert_eq!(sink.dropped(), 1);
+    }
+
+    /// Takes batches of up to 2; fails its first `fail` calls.
+    #[derive(Default)]
+    struct Batches {
+        fail: Mutex<usize>,
+        got: Mutex<Vec<Vec<String>>>,
+    }
+
+    #[async_trait::async_trait]
+    impl AccountingSink for Batches {
+        async fn record(&self, e: &AccountingEvent) -> Result<()> {
+            self.record_batch(std::slice::from_ref(e)).await
+        }
+        fn batching(&self) -> Batching {
+            Batching {
+                max_events: 2,
+                wait: Duration::from_millis(20),
+            }
+        }
+        async fn record_batch(&self, events: &[AccountingEvent]) -> Result<()> {
+            let ids = events.iter().map(|e| e.unique_id.clone()).collect();
+            self.got.lock().unwrap().push(ids);
+            let mut fail = self.fail.lock().unwrap();
+            if *fail > 0 {
+                *fail -= 1;
+                return Err(Error::storage("down".to_owned()));
+            }
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn batches_are_retried_whole_and_delivered_in_order() {
+        let inner = Arc::new(Batches {
+            fail: Mutex::new(2),
+            ..Batches::default()
+        });
+        let sink = RetryingSink::new("b", inner.clone(), 100, Duration::from_millis(100));
+        for id in ["a", "b", "c", "d", "e"] {
+            let e = AccountingEvent::new(AcctStatus::Start, id, id, "u", "10.0.0.1");
+            sink.record(&e).await.unwrap();
+        }
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        while sink.pending() > 0 {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "still {} pending",
+                sink.pending()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let got = inner.got.lock().unwrap().clone();
+        assert!(got.iter().all(|b| (1..=2).contains(&b.len())), "{got:?}");
+        // the two failed tries offered the same batch as the delivery after them
+        assert_eq!(got[0], got[1]);
+        assert_eq!(got[1], got[2]);
+        let delivered: Vec<String> = got[2..].concat();
+        assert_eq!(delivered, ["a", "b", "c", "d", "e"]);
     }
 
     #[tokio::test]

@@ -226,33 +226,56 @@ impl Default for AccountingConfig {
     }
 }
 
-/// One secondary accounting sink, `[[accounting.sinks]]` with a `kind`:
+/// One secondary accounting sink, an entry of `[accounting] sinks`: its `kind` and the
+/// kind's own settings, kept as a JSON object until the sink's factory reads them.
 ///
-/// ```toml
-/// [[accounting.sinks]]
-/// kind = "json_lines"
-/// path = "/var/log/owums/accounting.jsonl"
+/// The kind is `json_lines`, `webhook`, or the id of a sink a plugin registered
+/// ([`AccountingSinkFactory`](crate::plugin::AccountingSinkFactory)); the registry
+/// checks and builds it ([`PluginRegistry::check_sinks`](crate::PluginRegistry::check_sinks)).
+///
+/// ```
+/// let config: owums_core::Config = toml::from_str(r#"
+/// [accounting]
+/// sinks = [{ kind = "json_lines", path = "/var/log/owums/accounting.jsonl" }]
+/// "#).unwrap();
+/// let sink = &config.accounting.sinks[0];
+/// assert_eq!(sink.kind, "json_lines");
+/// assert_eq!(sink.settings["path"], "/var/log/owums/accounting.jsonl");
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
-pub enum SinkConfig {
-    /// Appends each event as one JSON object per line to `path`.
-    JsonLines {
-        /// The file (created if missing).
-        path: String,
-    },
+pub struct SinkConfig {
+    /// Which factory builds the sink.
+    pub kind: String,
+    /// Every other key of the entry, for the factory to read.
+    #[serde(flatten)]
+    pub settings: serde_json::Map<String, serde_json::Value>,
+}
+
+impl SinkConfig {
+    /// An entry of `kind` with `settings` (a JSON object; anything else gives no settings).
+    pub fn new(kind: &str, settings: serde_json::Value) -> Self {
+        SinkConfig {
+            kind: kind.to_owned(),
+            settings: match settings {
+                serde_json::Value::Object(map) => map,
+                _ => serde_json::Map::new(),
+            },
+        }
+    }
+
+    /// The settings as the JSON object a factory is given.
+    pub fn settings_json(&self) -> serde_json::Value {
+        serde_json::Value::Object(self.settings.clone())
+    }
 }
 
 impl AccountingConfig {
     pub(crate) fn validate(&self) -> Result<()> {
-        for s in &self.sinks {
-            match s {
-                SinkConfig::JsonLines { path } if path.trim().is_empty() => {
-                    return Err(Error::Config(
-                        "accounting.sinks: a json_lines sink needs a path".to_owned(),
-                    ));
-                }
-                SinkConfig::JsonLines { .. } => {}
+        for (i, s) in self.sinks.iter().enumerate() {
+            if s.kind.trim().is_empty() {
+                return Err(Error::Config(format!(
+                    "accounting.sinks[{i}].kind: must name a sink kind"
+                )));
             }
         }
         if self.queue_size == 0 {

@@ -235,6 +235,9 @@ impl AccountingSinkFactory for GuardedSinkFactory {
         let inner = catch(self.id, "build", || self.inner.build(config))??;
         Ok(Arc::new(GuardedSink { id: self.id, inner }))
     }
+    fn check(&self, settings: serde_json::Value) -> Result<()> {
+        catch(self.id, "check", || self.inner.check(settings))?
+    }
 }
 
 struct GuardedSink {
@@ -249,6 +252,13 @@ impl AccountingSink for GuardedSink {
     }
     async fn flush(&self) -> Result<()> {
         catch_async(self.id, "flush", || self.inner.flush()).await
+    }
+    fn batching(&self) -> crate::accounting::Batching {
+        catch(self.id, "batching", || self.inner.batching())
+            .unwrap_or(crate::accounting::Batching::ONE)
+    }
+    async fn record_batch(&self, events: &[AccountingEvent]) -> Result<()> {
+        catch_async(self.id, "record_batch", || self.inner.record_batch(events)).await
     }
 }
 

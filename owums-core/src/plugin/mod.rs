@@ -140,8 +140,8 @@ pub use guard::GuardedRegistrar;
 pub use library::load_library;
 
 pub use registry::{
-    AccountingSinkFactory, PLUGIN_API_VERSION, PluginRegistrar, PluginRegistry, VerifierFactory,
-    parse_settings, setting_error,
+    AccountingSinkFactory, ConfiguredSink, PLUGIN_API_VERSION, PluginRegistrar, PluginRegistry,
+    VerifierFactory, parse_settings, setting_error, sink_setting_error,
 };
 pub use route::{PluginHandler, PluginRequest, PluginResponse, PluginRoute};
 pub use verifier::{

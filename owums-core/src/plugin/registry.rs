@@ -17,6 +17,9 @@ use crate::error::{Error, Result};
 use crate::plugin::context::{MailTemplate, PluginContext, PluginHost};
 use crate::plugin::verifier::Verifier;
 
+mod sinks;
+pub use sinks::{ConfiguredSink, sink_setting_error};
+
 /// Version of this API; bumped on any breaking change to it. Shared-library plugins must
 /// match it.
 ///
@@ -29,8 +32,9 @@ use crate::plugin::verifier::Verifier;
 /// Version 2: shared-library plugins (the declaration and its checks). Version 3: `start`
 /// and `challenge` split, `handle_event` removed, routes answer a `PluginResponse`, each
 /// plugin gets its own scoped `PluginContext`, factories check their settings and bring
-/// their page strings and mail templates, operator-verified methods.
-pub const PLUGIN_API_VERSION: u32 = 3;
+/// their page strings and mail templates, operator-verified methods. Version 4: accounting
+/// sinks configured in `[accounting] sinks` and checked there, `AccountingSink` batches.
+pub const PLUGIN_API_VERSION: u32 = 4;
 
 /// Builds a [`Verifier`] from its `[plugins.<id>]` table.
 ///
@@ -154,23 +158,39 @@ impl PluginRegistrar for PluginRegistry {
 }
 
 impl PluginRegistry {
-    /// An empty registry; plugin crates' `register` functions fill it.
+    /// A registry holding only the built-in accounting sink kinds (`json_lines` and, with
+    /// the `server` feature, `webhook`:
+    /// [`register_builtin_sinks`](crate::accounting::register_builtin_sinks)); plugin
+    /// crates' `register` functions add theirs. `PluginRegistry::default()` is empty.
     pub fn new() -> Self {
-        Self::default()
+        let mut registry = Self::default();
+        crate::accounting::register_builtin_sinks(&mut registry);
+        registry
     }
 
-    /// Ids of every registered plugin (verifiers and sinks), sorted and without duplicates:
-    /// what the error of [`PluginRegistry::check_config`] lists.
+    /// Whether `id` is a sink kind of the core's own, not a plugin.
+    fn builtin_sink(&self, id: &str) -> bool {
+        crate::accounting::BUILTIN_SINK_KINDS.contains(&id) && !self.verifiers.contains_key(id)
+    }
+
+    /// Ids of every registered plugin (verifiers and sinks, not the built-in sink kinds),
+    /// sorted and without duplicates: what the error of [`PluginRegistry::check_config`]
+    /// lists.
     pub fn known_ids(&self) -> Vec<&'static str> {
         let mut ids: Vec<_> = self
             .verifiers
             .keys()
-            .chain(self.sinks.keys())
+            .chain(self.sinks.keys().filter(|id| !self.builtin_sink(id)))
             .copied()
             .collect();
         ids.sort_unstable();
         ids.dedup();
         ids
+    }
+
+    /// Ids of the registered verification methods, sorted.
+    pub fn verifier_ids(&self) -> Vec<&'static str> {
+        self.verifiers.keys().copied().collect()
     }
 
     /// Checks that every id in `config` is known; the error lists the known ones.
@@ -204,8 +224,9 @@ impl PluginRegistry {
         Ok(())
     }
 
-    /// Asks every enabled plugin to check its settings ([`VerifierFactory::check`],
-    /// [`AccountingSinkFactory::check`]) without building anything. A required plugin's bad
+    /// Asks every enabled verifier to check its settings ([`VerifierFactory::check`])
+    /// without building anything (accounting sinks are checked from `[accounting] sinks`,
+    /// by [`PluginRegistry::check_sinks`]). A required plugin's bad
     /// setting is the error; an optional plugin's is returned among the warnings (the
     /// server then starts without it). Each message names the key as
     /// `plugins.<id>.<key>`-ish text: `plugins.<id>: <the plugin's message>`.
@@ -220,13 +241,7 @@ impl PluginRegistry {
         let checks = self
             .verifiers
             .iter()
-            .map(|(id, f)| (*id, f.check(settings_of(config, id))))
-            .chain(
-                self.sinks
-                    .iter()
-                    .filter(|(id, _)| !self.verifiers.contains_key(*id))
-                    .map(|(id, f)| (*id, f.check(settings_of(config, id)))),
-            );
+            .map(|(id, f)| (*id, f.check(settings_of(config, id))));
         for (id, result) in checks {
             let Some(table) = config.get(id).filter(|t| t.enabled) else {
                 continue;

@@ -76,7 +76,11 @@ impl FreeradiusApi {
         .noting_wrong_passwords(wrong_passwords.clone());
         let primary =
             Arc::new(SqlAccountingSink::new(state.store.clone()).closing_older_sessions());
-        let accounting = AccountingPipeline::from_config(primary, &state.config.accounting);
+        let accounting = AccountingPipeline::with_sinks(
+            primary,
+            &state.accounting_sinks,
+            &state.config.accounting,
+        );
         Ok(Some(FreeradiusApi {
             token: config.token.as_str().into(),
             networks: config.allowed_networks()?.into(),
