@@ -1,6 +1,5 @@
-//! The plugins compiled into this binary: one per enabled `plugin-<name>` cargo feature
-//! (the list is written by build.rs: feature `plugin-<name>` links crate
-//! `owums_plugin_<name>` and calls its `register`), plus the shared libraries `plugins.toml` names
+//! The plugins compiled into this binary: an explicit, feature-gated list (plugin crates
+//! add a line here when they arrive), plus the shared libraries `plugins.toml` names
 //! ([`load`]). `plugins.toml` decides which of them are on.
 
 use owums_core::PluginRegistry;
@@ -70,7 +69,11 @@ pub fn registry() -> PluginRegistry {
     registry
 }
 
-include!(concat!(env!("OUT_DIR"), "/builtin_plugins.rs"));
+/// Registers the statically linked plugins.
+pub fn register_builtin(#[allow(unused_variables)] registry: &mut PluginRegistry) {
+    #[cfg(feature = "plugin-sip")]
+    owums_plugin_sip::register(registry);
+}
 
 /// Asks every enabled plugin of `registry` to check its own settings, as `owums serve` does
 /// before building it, without starting anything: `owums check-config` names a bad
