@@ -115,12 +115,11 @@ impl Verifier for EmailLink {
     }
     /// Mails a new link; the state, found by the token, remembers its expiry and use.
     async fn start(&self, user: &dyn User, locale: &str) -> Result<()> {
-        let Some(email) = user.email() else {
-            return Err(Error::Plugin {
-                id: ID.to_owned(),
-                message: "no e-mail address".to_owned(),
-            });
+        let no_email = || Error::Plugin {
+            id: ID.into(),
+            message: "no e-mail address".into(),
         };
+        let email = user.email().ok_or_else(no_email)?;
         let token = self.ctx.new_secret();
         let expires = self.ctx.now().timestamp() + self.minutes * 60;
         let state = json!({ "expires": expires, "used": false });
