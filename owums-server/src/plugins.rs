@@ -1,6 +1,7 @@
-//! The plugins compiled into this binary: an explicit, feature-gated list (plugin crates
-//! add a line here when they arrive), plus the shared libraries `plugins.toml` names
-//! ([`load`]). `plugins.toml` decides which of them are on.
+//! The plugins compiled into this binary: one per enabled `plugin-<name>` cargo feature
+//! (build.rs generates the list: feature `plugin-<name>` links the optional dependency
+//! `owums-plugin-<name>` and calls its `register`), plus the shared libraries
+//! `plugins.toml` names ([`load`]). `plugins.toml` decides which of them are on.
 
 use owums_core::PluginRegistry;
 use owums_core::config::PluginsConfig;
@@ -69,11 +70,9 @@ pub fn registry() -> PluginRegistry {
     registry
 }
 
-/// Registers the statically linked plugins.
-pub fn register_builtin(#[allow(unused_variables)] registry: &mut PluginRegistry) {
-    #[cfg(feature = "plugin-sip")]
-    owums_plugin_sip::register(registry);
-}
+// `register_builtin(registry)`: one `owums_plugin_<name>::register(registry)` per enabled
+// `plugin-<name>` feature, written by build.rs.
+include!(concat!(env!("OUT_DIR"), "/builtin_plugins.rs"));
 
 /// Asks every enabled plugin of `registry` to check its own settings, as `owums serve` does
 /// before building it, without starting anything: `owums check-config` names a bad

@@ -13,8 +13,9 @@ use std::sync::OnceLock;
 
 use crate::support::cli::{Serving, http_get, owums, serve_command};
 
-/// Builds workspace package `package` (a cdylib) and answers the path of its library.
-fn library(package: &str) -> PathBuf {
+/// Builds workspace package `package` (a cdylib: the test plugins, or the e-mail-link
+/// example with its `cdylib-export` feature) and answers the path of its library.
+pub(crate) fn library(package: &str) -> PathBuf {
     static BUILT: OnceLock<()> = OnceLock::new();
     let exe = std::env::current_exe().expect("the test executable's path");
     let profile_dir = exe
@@ -33,6 +34,10 @@ fn library(package: &str) -> PathBuf {
             "owums-test-plugin-probe",
             "-p",
             "owums-test-plugin-stale",
+            "-p",
+            "owums-plugin-email-link",
+            "--features",
+            "owums-plugin-email-link/cdylib-export",
         ])
         .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
         .env(

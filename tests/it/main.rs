@@ -10,6 +10,7 @@ mod bad_input;
 mod browser;
 mod cli;
 mod dynamic_plugins;
+mod email_link;
 mod enumeration;
 mod errors;
 mod freeradius_rest;

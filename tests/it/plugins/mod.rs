@@ -4,6 +4,7 @@
 //! handlers and oversized bodies answered by the host; the plugin's own page strings; and
 //! its state found by key and swapped once under concurrent callers.
 
+mod email_link;
 mod link;
 mod operator;
 mod state;
@@ -80,8 +81,13 @@ impl Client {
 
     /// Registers `name` with the link method through the API; its bearer token.
     async fn register(&self, name: &str, locale: &str) -> String {
+        self.register_with(name, locale, link::ID).await
+    }
+
+    /// Registers `name` with `method` through the API; its bearer token.
+    async fn register_with(&self, name: &str, locale: &str, method: &str) -> String {
         let body = json!({
-            "username": name, "password": "Tulip-Harbor-93", "verification_method": link::ID,
+            "username": name, "password": "Tulip-Harbor-93", "verification_method": method,
             "email": format!("{name}@example.org"), "given_name": "Carla", "surname": "Neri",
             "birth_date": "1990-05-17", "address": "Via Roma 1", "city": "Roma",
             "zip": "00100", "country": "Italia", "eula_accepted": true, "privacy_accepted": true
