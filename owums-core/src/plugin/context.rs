@@ -453,14 +453,5 @@ fn fill(template: &str, vars: &[(&str, &str)]) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    #[test]
-    fn fill_replaces_known_names_once() {
-        let vars = [("link", "https://x/{link}"), ("name", "Ada")];
-        assert_eq!(
-            super::fill("Hi {name}, open {link} {other}", &vars),
-            "Hi Ada, open https://x/{link} {other}"
-        );
-        assert_eq!(super::fill("{unclosed", &vars), "{unclosed");
-    }
-}
+#[path = "context_tests.rs"]
+mod tests;
