@@ -3,35 +3,16 @@
 //! opening and an expired link answer a translated 410 page and change nothing, an unknown
 //! token is the host's 404.
 
-use std::sync::Arc;
-use std::sync::atomic::Ordering;
-
-use owums_core::{Config, PluginRegistry};
-use poem::EndpointExt;
 use poem::http::{StatusCode, header};
-use poem::test::TestClient;
 
-use super::{Client, Offset, PUBLIC};
-use crate::pages::config;
+use super::{Client, Offset, PUBLIC, app_for};
 use crate::support::{TestDb, db_test};
 
 const ID: &str = owums_plugin_email_link::ID;
 
+/// The app over `db` with the example linked in, its clock moved by `offset`.
 fn app(db: &TestDb, offset: &Offset) -> Client {
-    let mut registry = PluginRegistry::new();
-    owums_plugin_email_link::register(&mut registry);
-    let mut cfg: Config = config(&[ID]);
-    cfg.web.public_url = format!("{PUBLIC}/");
-    let shift = offset.0.clone();
-    let clock = Arc::new(move || {
-        chrono::Utc::now() + chrono::Duration::seconds(shift.load(Ordering::SeqCst))
-    });
-    let state =
-        owums_server::AppState::with_store_and_clock(&cfg, db.store.clone(), &registry, clock)
-            .unwrap();
-    Client(TestClient::new(
-        owums_server::app(state).map_to_response().boxed(),
-    ))
+    app_for(db, offset, ID, owums_plugin_email_link::register)
 }
 
 /// Registers `name` with the e-mail-link method; its bearer token and the mailed path.

@@ -37,9 +37,22 @@ impl Offset {
 
 /// The app over `db` with the `link` plugin enabled, its clock moved by `offset`.
 fn app_with(db: &TestDb, offset: &Offset) -> Client {
+    app_for(db, offset, link::ID, |registry| {
+        registry.register_verifier(Box::new(link::LinkFactory));
+    })
+}
+
+/// The app over `db` with plugin `id` (registered by `register`) enabled, its clock moved
+/// by `offset`.
+fn app_for(
+    db: &TestDb,
+    offset: &Offset,
+    id: &str,
+    register: fn(&mut dyn PluginRegistrar),
+) -> Client {
     let mut registry = PluginRegistry::new();
-    registry.register_verifier(Box::new(link::LinkFactory));
-    let mut cfg: Config = config(&[link::ID]);
+    register(&mut registry);
+    let mut cfg: Config = config(&[id]);
     cfg.web.public_url = format!("{PUBLIC}/");
     let shift = offset.0.clone();
     let clock = Arc::new(move || {
