@@ -86,6 +86,7 @@ pub mod ids;
 pub mod jobs;
 #[cfg(feature = "server")]
 pub mod mail;
+pub mod operator;
 pub mod plugin;
 #[cfg(feature = "server")]
 pub mod radius;
