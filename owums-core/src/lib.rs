@@ -109,6 +109,7 @@ pub(crate) const RUNTIME_SETTINGS: &[&[settings::SettingDef]] = &[
     subscriber::settings::SETTINGS,
     mail::settings::SETTINGS,
     jobs::housekeeping::SETTINGS,
+    operator::settings::SETTINGS,
 ];
 
 pub use accounting::{AccountingEvent, AccountingSink, AcctStatus, fold_gigawords};

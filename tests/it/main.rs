@@ -9,6 +9,7 @@ mod authorize_cache;
 mod bad_input;
 mod browser;
 mod cli;
+mod console;
 mod dynamic_plugins;
 mod email_link;
 mod enumeration;

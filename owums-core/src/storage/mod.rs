@@ -25,6 +25,8 @@
 //! - At the root: the pool and `db_run!` (`conn`), migrations, the diesel `schema`, the
 //!   dialect-neutral SQL templates for `radacct`/`radpostauth` (`sql`), runtime settings,
 //!   the mail outbox, job leases and the rate-limit counters (`rate_limits`).
+//! - `operator`: the console's operators, their recovery codes, the audit log and the
+//!   first-run link.
 //!
 //! Queries are written once in the diesel DSL and compiled per backend by the `db_run!`
 //! macro. FreeRADIUS' own tables whose column types differ per dialect (`radacct`,
@@ -56,6 +58,7 @@ pub(crate) mod accounting;
 pub(crate) mod conn;
 mod leases;
 mod migrations;
+pub(crate) mod operator;
 mod outbox;
 pub(crate) mod radius;
 mod rate_limits;

@@ -169,6 +169,7 @@ diesel::table! {
         created_at -> Timestamp,
         last_seen_at -> Timestamp,
         expires_at -> Timestamp,
+        operator_id -> Nullable<Text>,
     }
 }
 
@@ -181,5 +182,56 @@ diesel::table! {
         method -> Text,
         evidence -> Text,
         verified_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    owums_operators (id) {
+        id -> Text,
+        username -> Text,
+        password_hash -> Text,
+        permissions -> Text,
+        active -> Bool,
+        notes -> Nullable<Text>,
+        totp_secret -> Nullable<Text>,
+        totp_enabled -> Bool,
+        login_count -> BigInt,
+        current_login_at -> Nullable<Timestamp>,
+        current_login_ip -> Nullable<Text>,
+        last_login_at -> Nullable<Timestamp>,
+        last_login_ip -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    owums_operator_recovery_codes (operator_id, code_hash) {
+        operator_id -> Text,
+        code_hash -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    owums_audit_log (id) {
+        id -> BigInt,
+        at -> Timestamp,
+        operator_id -> Nullable<Text>,
+        operator_username -> Text,
+        action -> Text,
+        target_kind -> Nullable<Text>,
+        target_id -> Nullable<Text>,
+        target_label -> Nullable<Text>,
+        changes -> Text,
+        client_ip -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    owums_operator_setup (token_hash) {
+        token_hash -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
     }
 }

@@ -379,4 +379,4 @@ impl Subscribers {
     }
 }
 
-const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$8bKHn7CqU1YJ1I3Uzd5ZVy5Qm5c2bfd8gJfG9h5mJzA";
+pub(crate) const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$8bKHn7CqU1YJ1I3Uzd5ZVy5Qm5c2bfd8gJfG9h5mJzA";

@@ -69,6 +69,9 @@ pub enum WebSessionKind {
     Web,
     /// An API client, through a bearer token.
     Api,
+    /// An operator of the console, through its own cookie; the session belongs to an
+    /// operator (`operator_id`), never to a subscriber.
+    Operator,
 }
 
 impl WebSessionKind {
@@ -77,6 +80,7 @@ impl WebSessionKind {
         match self {
             WebSessionKind::Web => "web",
             WebSessionKind::Api => "api",
+            WebSessionKind::Operator => "operator",
         }
     }
 
@@ -84,6 +88,7 @@ impl WebSessionKind {
         match s {
             "web" => Ok(WebSessionKind::Web),
             "api" => Ok(WebSessionKind::Api),
+            "operator" => Ok(WebSessionKind::Operator),
             other => Err(Error::Internal(format!("stored session of kind `{other}`"))),
         }
     }
@@ -97,6 +102,8 @@ pub struct WebSession {
     pub kind: WebSessionKind,
     /// The user logged in, if any.
     pub user_id: Option<UserId>,
+    /// The operator logged in, if any (sessions of kind [`WebSessionKind::Operator`]).
+    pub operator_id: Option<uuid::Uuid>,
     /// The CSRF token forms of this session must carry.
     pub csrf_token: String,
     /// The language chosen in this session, if any.
@@ -116,6 +123,7 @@ impl fmt::Debug for WebSession {
         f.debug_struct("Session")
             .field("kind", &self.kind)
             .field("user_id", &self.user_id)
+            .field("operator_id", &self.operator_id)
             .field("locale", &self.locale)
             .field("expires_at", &self.expires_at)
             .finish_non_exhaustive()
@@ -133,6 +141,14 @@ impl TryFrom<SessionRow> for WebSession {
                 .map(str::parse)
                 .transpose()
                 .map_err(|_| Error::Internal("stored session with an invalid user id".into()))?,
+            operator_id: r
+                .operator_id
+                .as_deref()
+                .map(str::parse)
+                .transpose()
+                .map_err(|_| {
+                    Error::Internal("stored session with an invalid operator id".into())
+                })?,
             csrf_token: r.csrf_token,
             locale: r.locale,
             data: serde_json::from_str(&r.data)
@@ -165,6 +181,7 @@ pub struct WebSessions {
     store: Store,
     web_idle: Duration,
     api_idle: Duration,
+    operator_idle: Duration,
 }
 
 fn now() -> NaiveDateTime {
@@ -173,12 +190,13 @@ fn now() -> NaiveDateTime {
 
 impl WebSessions {
     /// Sessions in `store`: browser sessions expire after 24 hours without use, API tokens
-    /// after 30 days.
+    /// after 30 days, operator sessions after 8 hours.
     pub fn new(store: Store) -> Self {
         WebSessions {
             store,
             web_idle: Duration::hours(24),
             api_idle: Duration::days(30),
+            operator_idle: Duration::hours(8),
         }
     }
 
@@ -188,6 +206,7 @@ impl WebSessions {
         match kind {
             WebSessionKind::Web => self.web_idle = idle,
             WebSessionKind::Api => self.api_idle = idle,
+            WebSessionKind::Operator => self.operator_idle = idle,
         }
         self
     }
@@ -197,6 +216,7 @@ impl WebSessions {
         match kind {
             WebSessionKind::Web => self.web_idle,
             WebSessionKind::Api => self.api_idle,
+            WebSessionKind::Operator => self.operator_idle,
         }
     }
 
@@ -204,6 +224,8 @@ impl WebSessions {
     fn idle_for(&self, kind: WebSessionKind, user: Option<UserId>) -> Duration {
         let idle = self.idle_timeout(kind);
         match user {
+            // operator sessions are only ever made at login
+            _ if kind == WebSessionKind::Operator => idle,
             Some(_) => idle,
             None => idle.min(Duration::minutes(ANONYMOUS_IDLE_MINUTES)),
         }
@@ -219,6 +241,7 @@ impl WebSessions {
         SessionRow {
             id: session_id(token.as_str()),
             user_id: user.map(|u| u.to_string()),
+            operator_id: None,
             csrf_token: token::random_secret(),
             locale: None,
             kind: kind.as_str().to_owned(),
@@ -301,6 +324,37 @@ impl WebSessions {
             return Ok(done);
         }
         self.create(kind, Some(user)).await
+    }
+
+    /// Logs operator `operator` in with a new session of kind [`WebSessionKind::Operator`]
+    /// (a token the client held before is not kept: call [`WebSessions::delete`] on it) and
+    /// `data` (e.g. the address logged in from). The session is created whole, so a token
+    /// planted before the login is worth nothing after it.
+    pub async fn log_in_operator(
+        &self,
+        operator: uuid::Uuid,
+        data: &serde_json::Value,
+    ) -> Result<(WebSessionToken, WebSession)> {
+        let token = WebSessionToken::generate();
+        let mut row = self.row(WebSessionKind::Operator, None, &token);
+        row.operator_id = Some(operator.to_string());
+        row.data = data.to_string();
+        row.expires_at = row.last_seen_at + self.operator_idle;
+        self.store.insert_session(&row).await?;
+        Ok((token, WebSession::try_from(row)?))
+    }
+
+    /// Ends every session of operator `operator` except the one of `keep` (after a password
+    /// change, when disabled). Returns how many ended.
+    pub async fn delete_for_operator(
+        &self,
+        operator: uuid::Uuid,
+        keep: Option<&str>,
+    ) -> Result<usize> {
+        let keep = keep.map(session_id);
+        self.store
+            .delete_operator_sessions(&operator.to_string(), keep.as_deref())
+            .await
     }
 
     /// Gives the session to `user` (or makes it anonymous); `false` when unknown or expired.

@@ -28,6 +28,7 @@ pub(crate) struct SessionRow {
     pub(crate) created_at: NaiveDateTime,
     pub(crate) last_seen_at: NaiveDateTime,
     pub(crate) expires_at: NaiveDateTime,
+    pub(crate) operator_id: Option<String>,
 }
 
 /// A change to one column of a session: who it belongs to, its language, or its data.
@@ -87,6 +88,7 @@ impl Store {
                     .optional()?;
                 let Some(found) = found else { return Ok(None) };
                 new.user_id = user.unwrap_or(found.user_id);
+                new.operator_id = found.operator_id;
                 new.locale = found.locale;
                 new.data = found.data;
                 new.kind = found.kind;
@@ -157,6 +159,22 @@ impl Store {
         Ok(db_run!(self, untracked c => diesel::delete(
                 owums_sessions::table
                     .filter(owums_sessions::user_id.eq(user))
+                    .filter(owums_sessions::id.ne(keep)),
+            )
+            .execute(c)
+            .await?))
+    }
+
+    /// Deletes every session of operator `operator` except `keep` (a session id).
+    pub(crate) async fn delete_operator_sessions(
+        &self,
+        operator: &str,
+        keep: Option<&str>,
+    ) -> Result<usize> {
+        let keep = keep.unwrap_or("");
+        Ok(db_run!(self, untracked c => diesel::delete(
+                owums_sessions::table
+                    .filter(owums_sessions::operator_id.eq(operator))
                     .filter(owums_sessions::id.ne(keep)),
             )
             .execute(c)

@@ -1,0 +1,5 @@
+//! The operator console: operators and the audit log on every backend, the `owums
+//! operator` commands, and the console's login, first run, second factor and permission
+//! checks through the pages.
+
+mod storage;
