@@ -54,6 +54,9 @@ pub enum Command {
     /// Scheduled jobs (`serve` runs them every minute).
     #[command(subcommand)]
     Housekeeping(HousekeepingCommand),
+    /// Manage the console's operators.
+    #[command(subcommand)]
+    Operator(OperatorCommand),
     /// Print the effective configuration with secrets redacted.
     CheckConfig,
     /// Print the OpenAPI document of the JSON API (`owums openapi > docs/openapi.json`).
@@ -259,6 +262,37 @@ pub enum NasCommand {
     },
     /// List RADIUS clients.
     List,
+}
+
+/// `owums operator …`.
+#[derive(Debug, Subcommand)]
+pub enum OperatorCommand {
+    /// Create an operator with a preset of permissions (plus any --permission).
+    Create {
+        /// Username: 4–64 of a-z 0-9 _ . - (stored lowercase).
+        name: String,
+        /// Starting permissions: operator, admin or superadmin.
+        #[arg(long, default_value = "operator")]
+        preset: String,
+        /// A permission to add to the preset's, e.g. `users_destroyer` (repeatable).
+        #[arg(long = "permission", value_name = "PERMISSION")]
+        permissions: Vec<String>,
+        /// The password, or `-` to read it from standard input; without it one is
+        /// generated and printed once.
+        #[arg(long)]
+        password: Option<String>,
+    },
+    /// List operators with their permissions.
+    List,
+    /// Set an operator's password (their sessions end).
+    Passwd {
+        /// Username.
+        name: String,
+        /// The new password, or `-` to read it from standard input; without it one is
+        /// generated and printed once.
+        #[arg(long)]
+        password: Option<String>,
+    },
 }
 
 /// Runs the command.

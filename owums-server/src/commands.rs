@@ -94,6 +94,7 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::User(cmd) => user(&config, cmd).await,
         Command::Group(cmd) => group(&config, cmd).await,
+        Command::Operator(cmd) => crate::operator_commands::run(&config, cmd).await,
         Command::Nas(cmd) => nas(&config, cmd).await,
         Command::Housekeeping(crate::cli::HousekeepingCommand::RunOnce) => {
             let mut config = config.clone();
@@ -118,7 +119,7 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-fn read_password(arg: &str) -> anyhow::Result<String> {
+pub(crate) fn read_password(arg: &str) -> anyhow::Result<String> {
     if arg != "-" {
         return Ok(arg.to_owned());
     }

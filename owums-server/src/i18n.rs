@@ -26,7 +26,12 @@ macro_rules! area {
 }
 
 /// Every Fluent file, one area a line.
-const AREAS: &[[(&str, &str); 3]] = &[area!("common"), area!("pages"), area!("api")];
+const AREAS: &[[(&str, &str); 3]] = &[
+    area!("common"),
+    area!("pages"),
+    area!("api"),
+    area!("console"),
+];
 
 /// The supported locale `code` names, if any (`"it"`, `"IT"`, `"it-CH"` → `"it"`).
 pub fn supported(code: &str) -> Option<&'static str> {

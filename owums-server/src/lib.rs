@@ -20,6 +20,7 @@ mod log_writer;
 mod mail;
 mod maintenance;
 pub mod memory;
+mod operator_commands;
 mod pages;
 mod plugin_routes;
 pub mod plugins;
@@ -100,6 +101,7 @@ pub async fn serve(config: Config, migrate: bool) -> anyhow::Result<()> {
     let listen = listener
         .local_addr()
         .map_or_else(|_| config.server.listen.clone(), |a| a.to_string());
+    pages::announce_setup_link(&state, &listen).await;
     let (stop_tasks, shutdown) = owums_core::Shutdown::channel();
     // A required plugin's background task that fails (the SIP listener cannot bind its
     // port) stops the server: serving on without the verifier would fail every sign-up

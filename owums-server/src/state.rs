@@ -26,7 +26,8 @@ pub struct AppState {
     /// The secondary accounting sinks built from `[accounting] sinks` (by the registry's
     /// factories), which the FreeRADIUS API queues behind `radacct`.
     pub accounting_sinks: Arc<[owums_core::plugin::ConfiguredSink]>,
-    /// The clock the rate limits count their windows by (tests set their own before
+    /// The clock the rate limits count their windows by, and the console reads the time
+    /// of its first-run link and second-factor codes from (tests set their own before
     /// building the [`app`](crate::app)).
     pub limit_clock: crate::ratelimit::LimitClock,
 }

@@ -25,7 +25,7 @@ pub use log::{
     AuditEntry, AuditFilter, AuditLog, AuditPage, AuditRecord, AuditTarget, COMMAND_LINE,
     MAX_EXPORT_ROWS,
 };
-pub use permission::{Permission, Permissions, Preset};
+pub use permission::{MissingPermission, Permission, Permissions, Preset};
 #[cfg(feature = "server")]
 pub use service::{OperatorRecord, Operators, SETUP_LINK_MINUTES, generate_password};
 #[cfg(feature = "server")]

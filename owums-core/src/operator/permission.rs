@@ -102,6 +102,11 @@ impl<'de> Deserialize<'de> for Permission {
     }
 }
 
+/// A refusal: the operator (or API token) lacks this permission.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("this needs the permission `{0}`")]
+pub struct MissingPermission(pub Permission);
+
 /// A set of permissions: what one operator (or one of their API tokens) holds.
 ///
 /// It is stored as the names separated by spaces, in a fixed order, so two equal sets are
@@ -133,6 +138,25 @@ impl Permissions {
     /// Whether `p` is in the set.
     pub fn allows(&self, p: Permission) -> bool {
         self.0.contains(&p)
+    }
+
+    /// The one permission check of every console route and operator API endpoint: `Ok`
+    /// when `p` is in the set, else the [`MissingPermission`] the caller answers with a 403
+    /// (a styled page, or the API's JSON error).
+    ///
+    /// ```
+    /// use owums_core::operator::{Permission, Preset};
+    /// let helpdesk = Preset::Operator.permissions();
+    /// assert!(helpdesk.require(Permission::UsersBrowser).is_ok());
+    /// let e = helpdesk.require(Permission::UsersDestroyer).unwrap_err();
+    /// assert_eq!(e.0, Permission::UsersDestroyer);
+    /// ```
+    pub fn require(&self, p: Permission) -> std::result::Result<(), MissingPermission> {
+        if self.allows(p) {
+            Ok(())
+        } else {
+            Err(MissingPermission(p))
+        }
     }
 
     /// Adds `p`.

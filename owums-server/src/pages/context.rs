@@ -148,8 +148,28 @@ impl Ctx {
         }
     }
 
-    fn secure(&self) -> bool {
+    /// Whether cookies get `Secure` (HTTPS, or `[web] secure_cookies`).
+    pub(crate) fn secure(&self) -> bool {
         self.https || self.web.config.secure_cookies
+    }
+
+    /// Adds a `Set-Cookie` value to the answer (the console's own session cookie).
+    pub(crate) fn add_cookie(&mut self, cookie: String) {
+        self.set_cookies.push(cookie);
+    }
+
+    /// The anonymous CSRF token (double-submit cookie) for a form shown to someone without
+    /// a session of this kind (the console's login); the cookie is set with the answer.
+    pub(crate) fn anon_csrf_token(&self) -> String {
+        self.anon_csrf_shown.store(true, Ordering::Relaxed);
+        self.anon_csrf.clone()
+    }
+
+    /// Whether `sent` is the anonymous CSRF cookie's token.
+    pub(crate) fn anon_csrf_matches(&self, sent: &str) -> bool {
+        self.csrf_cookie
+            .as_deref()
+            .is_some_and(|w| cookies::same_token(w, sent))
     }
 
     /// The session, started (anonymous, short-lived) if there is none yet: only for

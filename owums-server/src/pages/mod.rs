@@ -1,11 +1,12 @@
 //! The subscriber pages (HTML): home, sign-up, verification, login/logout, account and
-//! password recovery. Everything they need (templates, messages, CSS, JS) is embedded in the
+//! password recovery; and the operator console (`console`, under `/operator`). Everything they need (templates, messages, CSS, JS) is embedded in the
 //! binary; they work without JavaScript.
 
 mod account;
 mod assets;
 mod captcha;
 mod charts;
+mod console;
 mod context;
 mod cookies;
 pub(crate) mod form;
@@ -29,6 +30,7 @@ use crate::AppState;
 use crate::i18n::I18n;
 use crate::ratelimit::RateLimiter;
 
+pub(crate) use console::announce_setup_link;
 pub(crate) use context::{Ctx, Fail};
 pub(crate) use form::Form;
 
@@ -79,7 +81,7 @@ impl Web {
 
 /// Adds the pages to `route` (the endpoints need a [`Web`] in the request data).
 pub(crate) fn mount(route: Route) -> Route {
-    route
+    console::mount(route)
         .at("/", get(home::home))
         .at("/documents/:name", get(home::document))
         .at("/assets/:name", get(assets::asset))

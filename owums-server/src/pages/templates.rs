@@ -29,6 +29,14 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "reset_phone.html",
     "reset_phone_wait.html",
     "reset_phone_password.html",
+    "console/base.html",
+    "console/message.html",
+    "console/login.html",
+    "console/code.html",
+    "console/home.html",
+    "console/setup.html",
+    "console/totp.html",
+    "console/recovery_codes.html",
 );
 
 /// Names of the languages, each in itself.
@@ -111,9 +119,9 @@ mod tests {
     /// String literals in Rust `text` that look like message ids (`"verify-expired"`).
     fn literal_ids(text: &str) -> Vec<String> {
         const PREFIXES: &[&str] = &[
-            "account", "chart", "col", "doc", "err", "error", "field", "form", "hint", "home",
-            "login", "logout", "method", "nav", "pager", "reset", "session", "signup", "status",
-            "verify",
+            "account", "chart", "col", "console", "doc", "err", "error", "field", "form", "hint",
+            "home", "login", "logout", "method", "nav", "pager", "reset", "session", "signup",
+            "status", "verify",
         ];
         text.split('"')
             .skip(1)
@@ -143,6 +151,11 @@ mod tests {
             include_str!("reset.rs"),
             include_str!("signup.rs"),
             include_str!("verification.rs"),
+            include_str!("console/mod.rs"),
+            include_str!("console/home.rs"),
+            include_str!("console/login.rs"),
+            include_str!("console/setup.rs"),
+            include_str!("console/totp.rs"),
         ];
         let mut ids: Vec<String> = TEMPLATES.iter().flat_map(|(_, s)| used_ids(s)).collect();
         ids.extend(sources.iter().flat_map(|s| literal_ids(s)));

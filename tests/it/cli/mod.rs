@@ -8,7 +8,7 @@ use crate::support::cli::{owums, owums_ok};
 use crate::support::db_test;
 
 /// Standard error is one line starting `error: `, with no panic or backtrace.
-pub(super) fn one_line_error(r: &crate::support::cli::Run) {
+pub(crate) fn one_line_error(r: &crate::support::cli::Run) {
     let lines: Vec<&str> = r.stderr.lines().filter(|l| !l.trim().is_empty()).collect();
     assert_eq!(lines.len(), 1, "one line expected, got: {}", r.stderr);
     assert!(lines[0].starts_with("error: "), "{}", r.stderr);

@@ -2,4 +2,6 @@
 //! operator` commands, and the console's login, first run, second factor and permission
 //! checks through the pages.
 
+mod cli;
+mod pages;
 mod storage;

@@ -253,6 +253,17 @@ impl Browser {
         }
     }
 
+    /// A browser of `app` (built by the test, e.g. with its own clock).
+    pub(crate) fn over(app: BoxEndpoint<'static, Response>) -> Browser {
+        Browser {
+            client: TestClient::new(app),
+            cookie: None,
+            jar: BTreeMap::new(),
+            accept_language: "en".to_owned(),
+            forwarded_for: None,
+        }
+    }
+
     async fn receive(&mut self, resp: poem::test::TestResponse) -> Page {
         let resp = resp.0;
         let status = resp.status();
