@@ -37,6 +37,11 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "console/setup.html",
     "console/totp.html",
     "console/recovery_codes.html",
+    "console/operators.html",
+    "console/operator.html",
+    "console/password_shown.html",
+    "console/password.html",
+    "console/audit.html",
 );
 
 /// Names of the languages, each in itself.
@@ -156,6 +161,8 @@ mod tests {
             include_str!("console/login.rs"),
             include_str!("console/setup.rs"),
             include_str!("console/totp.rs"),
+            include_str!("console/operators.rs"),
+            include_str!("console/audit.rs"),
         ];
         let mut ids: Vec<String> = TEMPLATES.iter().flat_map(|(_, s)| used_ids(s)).collect();
         ids.extend(sources.iter().flat_map(|s| literal_ids(s)));

@@ -3,5 +3,6 @@
 //! checks through the pages.
 
 mod cli;
+mod manage;
 mod pages;
 mod storage;

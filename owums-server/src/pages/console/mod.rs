@@ -39,8 +39,10 @@
 //! `operator_logout_on_ip_change` on (the default), a request from another address than
 //! the login's ends it.
 
+mod audit;
 mod home;
 mod login;
+mod operators;
 mod setup;
 mod totp;
 
@@ -433,4 +435,16 @@ pub(crate) fn mount(route: Route) -> Route {
             get(setup::show_form).post(setup::submit),
         )
         .at("/operator/totp", get(totp::show).post(totp::confirm))
+        .at(
+            "/operator/password",
+            get(operators::own_form).post(operators::own_change),
+        )
+        .at(
+            "/operator/operators",
+            get(operators::list).post(operators::create),
+        )
+        .at("/operator/operators/:id", get(operators::show))
+        .at("/operator/operators/:id/:action", post(operators::change))
+        .at("/operator/audit", get(audit::log_page))
+        .at("/operator/audit.csv", get(audit::csv))
 }
