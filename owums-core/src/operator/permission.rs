@@ -39,6 +39,13 @@ macro_rules! permissions {
                     $(Permission::$variant => $name,)*
                 }
             }
+
+            /// What the permission allows, in one English sentence.
+            pub fn description(self) -> &'static str {
+                match self {
+                    $(Permission::$variant => $doc,)*
+                }
+            }
         }
 
         impl FromStr for Permission {
@@ -317,5 +324,33 @@ mod tests {
         assert_eq!(set.to_string(), "users_browser users_manager");
         assert!("users_browser root".parse::<Permissions>().is_err());
         assert_eq!("".parse::<Permissions>().unwrap(), Permissions::none());
+    }
+
+    /// The presets table of docs/console.md is what the code grants.
+    #[test]
+    fn the_documented_presets_table_matches_the_code() {
+        let doc = include_str!("../../../docs/console.md");
+        for p in Permission::ALL {
+            let mark = |preset: Preset| {
+                if preset.permissions().allows(*p) {
+                    "✓"
+                } else {
+                    ""
+                }
+            };
+            // the description is the variant's doc comment
+            let row = format!(
+                "| `{}` | {} | {} | {} | {} |",
+                p.as_str(),
+                p.description(),
+                mark(Preset::Operator),
+                mark(Preset::Admin),
+                mark(Preset::Superadmin)
+            );
+            assert!(
+                doc.contains(&row),
+                "docs/console.md lacks or differs: {row}"
+            );
+        }
     }
 }

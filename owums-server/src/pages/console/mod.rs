@@ -18,7 +18,7 @@
 //! async fn show_groups(c: &mut Console) -> Result<Response, Fail> {
 //!     let op = c.require(Permission::RadiusGroupsViewer)?; // login redirect, or a 403 page
 //!     // … read what the page shows …
-//!     c.render(StatusCode::OK, "console/groups.html", "console-groups-title", context! { … })
+//!     c.render(StatusCode::OK, "console/groups.html", "console-menu-groups", context! { … })
 //! }
 //! ```
 //!
