@@ -171,6 +171,7 @@ impl Operators {
             notes: None,
             totp_secret: None,
             totp_enabled: false,
+            totp_last_step: None,
             login_count: 0,
             current_login_at: None,
             current_login_ip: None,

@@ -109,19 +109,22 @@ pub fn totp_code(secret: &str, at: DateTime<Utc>) -> Option<String> {
     Some(hotp(&key, step_of(at)))
 }
 
-/// Whether `code` is the code of `secret` at `at`, or of the step just before or after.
-fn code_matches(secret: &str, code: &str, at: DateTime<Utc>) -> bool {
+/// The step (of the one of `at`, the one before and the one after) whose code `code` is.
+fn matching_step(secret: &str, code: &str, at: DateTime<Utc>) -> Option<u64> {
     let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
-    let Some(key) = unbase32(secret) else {
-        return false;
-    };
+    let key = unbase32(secret)?;
     if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
-        return false;
+        return None;
     }
     let step = step_of(at);
     [step.saturating_sub(1), step, step + 1]
-        .iter()
-        .any(|s| token::same(&hotp(&key, *s), &code))
+        .into_iter()
+        .find(|s| token::same(&hotp(&key, *s), &code))
+}
+
+#[cfg(test)]
+fn code_matches(secret: &str, code: &str, at: DateTime<Utc>) -> bool {
+    matching_step(secret, code, at).is_some()
 }
 
 /// The `otpauth://` URI authenticator apps read from a QR code.
@@ -201,9 +204,9 @@ impl Operators {
             (Some(s), false) => s.clone(),
             _ => return Err(Error::invalid("totp", "no second factor is being enrolled")),
         };
-        if !code_matches(&secret, code, at) {
+        let Some(step) = matching_step(&secret, code, at) else {
             return Err(Error::invalid("code", "wrong code"));
-        }
+        };
         let codes: Vec<String> = (0..RECOVERY_CODES).map(|_| recovery_code()).collect();
         let hashes: Vec<String> = codes.iter().map(|c| recovery_digest(c)).collect();
         self.store()
@@ -211,14 +214,19 @@ impl Operators {
             .await?;
         self.set(id, OperatorField::Totp(Some(secret), true))
             .await?;
+        // the confirming code is used: it cannot log in afterwards
+        self.store()
+            .claim_totp_step(&row.id, i64::try_from(step).unwrap_or(i64::MAX))
+            .await?;
         let mut changes = Changes::default();
         changes.compare("totp", Some(&false), Some(&true));
         changes.secret("totp_secret");
         Ok((codes, changes))
     }
 
-    /// Whether `code` is the operator's current TOTP code at `at` or one of their unused
-    /// recovery codes (which is used up). `false` when no second factor is enrolled.
+    /// Whether `code` is the operator's current TOTP code at `at` (not used before: a code,
+    /// and any code of an earlier step, works once) or one of their unused recovery codes
+    /// (which is used up). `false` when no second factor is enrolled.
     pub async fn check_second_factor(
         &self,
         id: Uuid,
@@ -229,8 +237,9 @@ impl Operators {
         let Some(secret) = row.totp_secret.filter(|_| row.totp_enabled) else {
             return Ok(false);
         };
-        if code_matches(&secret, code, at) {
-            return Ok(true);
+        if let Some(step) = matching_step(&secret, code, at) {
+            let step = i64::try_from(step).unwrap_or(i64::MAX);
+            return self.store().claim_totp_step(&row.id, step).await;
         }
         if code.trim().is_empty() || code.len() > 64 {
             return Ok(false);

@@ -6,7 +6,9 @@
 //! these are their statements, each change in one statement or transaction.
 
 use chrono::NaiveDateTime;
-use diesel::{ExpressionMethods, OptionalExtension, QueryDsl, SelectableHelper};
+use diesel::{
+    BoolExpressionMethods, ExpressionMethods, OptionalExtension, QueryDsl, SelectableHelper,
+};
 use diesel_async::{AsyncConnection, RunQueryDsl};
 
 use crate::error::{Error, Result};
@@ -28,6 +30,7 @@ pub(crate) struct OperatorRow {
     pub(crate) notes: Option<String>,
     pub(crate) totp_secret: Option<String>,
     pub(crate) totp_enabled: bool,
+    pub(crate) totp_last_step: Option<i64>,
     pub(crate) login_count: i64,
     pub(crate) current_login_at: Option<NaiveDateTime>,
     pub(crate) current_login_ip: Option<String>,
@@ -176,7 +179,7 @@ impl Store {
                 OperatorField::Permissions(p) => diesel::update(target).set((owums_operators::permissions.eq(p), at)).execute(c).await?,
                 OperatorField::Active(a) => diesel::update(target).set((owums_operators::active.eq(a), at)).execute(c).await?,
                 OperatorField::Notes(n) => diesel::update(target).set((owums_operators::notes.eq(n), at)).execute(c).await?,
-                OperatorField::Totp(s, e) => diesel::update(target).set((owums_operators::totp_secret.eq(s), owums_operators::totp_enabled.eq(e), at)).execute(c).await?,
+                OperatorField::Totp(s, e) => diesel::update(target).set((owums_operators::totp_secret.eq(s), owums_operators::totp_enabled.eq(e), owums_operators::totp_last_step.eq(None::<i64>), at)).execute(c).await?,
             }
         });
         Ok(n > 0)
@@ -201,6 +204,25 @@ impl Store {
             .execute(c)
             .await?);
         Ok(())
+    }
+
+    /// Records that the TOTP code of `step` was used by operator `id`: `false` (nothing
+    /// written) when a code of that step or a later one was already accepted, so each code
+    /// works once even under concurrent attempts.
+    pub(crate) async fn claim_totp_step(&self, id: &str, step: i64) -> Result<bool> {
+        let n = db_run!(self, untracked c => diesel::update(
+                owums_operators::table
+                    .filter(owums_operators::id.eq(id))
+                    .filter(
+                        owums_operators::totp_last_step
+                            .is_null()
+                            .or(owums_operators::totp_last_step.lt(step)),
+                    ),
+            )
+            .set(owums_operators::totp_last_step.eq(Some(step)))
+            .execute(c)
+            .await?);
+        Ok(n > 0)
     }
 
     /// Replaces the recovery codes of operator `id` by `hashes`, in one transaction.

@@ -195,6 +195,7 @@ diesel::table! {
         notes -> Nullable<Text>,
         totp_secret -> Nullable<Text>,
         totp_enabled -> Bool,
+        totp_last_step -> Nullable<BigInt>,
         login_count -> BigInt,
         current_login_at -> Nullable<Timestamp>,
         current_login_ip -> Nullable<Text>,

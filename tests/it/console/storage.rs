@@ -153,6 +153,10 @@ db_test!(the_second_factor_and_recovery_codes, |db| {
     assert!(e.is_err());
     let code = totp_code(&secret, now).unwrap();
     let (codes, changes) = ops.confirm_totp(op.id, &code, now).await.unwrap();
+    assert!(
+        !ops.check_second_factor(op.id, &code, now).await.unwrap(),
+        "the confirming code is used up"
+    );
     assert_eq!(codes.len(), 10);
     assert!(!serde_json::to_string(&changes).unwrap().contains(&secret));
     assert!(ops.find(op.id).await.unwrap().unwrap().totp_enabled);
@@ -161,6 +165,12 @@ db_test!(the_second_factor_and_recovery_codes, |db| {
         ops.check_second_factor(op.id, &totp_code(&secret, later).unwrap(), later)
             .await
             .unwrap()
+    );
+    assert!(
+        !ops.check_second_factor(op.id, &totp_code(&secret, later).unwrap(), later)
+            .await
+            .unwrap(),
+        "a code works once"
     );
     assert!(
         !ops.check_second_factor(op.id, &code, later).await.unwrap(),

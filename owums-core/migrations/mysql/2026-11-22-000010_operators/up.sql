@@ -11,6 +11,8 @@ CREATE TABLE owums_operators (
     notes TEXT NULL,
     totp_secret VARCHAR(64) NULL,
     totp_enabled BOOLEAN NOT NULL DEFAULT FALSE,
+    -- the last 30-second step whose code was accepted: a code works once
+    totp_last_step BIGINT NULL,
     login_count BIGINT NOT NULL DEFAULT 0,
     current_login_at DATETIME NULL,
     current_login_ip VARCHAR(45) NULL,
