@@ -364,6 +364,13 @@ db_test!(second_factor_enrolment_login_and_recovery_codes, |db| {
     let p = b
         .post(
             "/operator/login/code",
+            &[("csrf_token", "nope"), ("code", "123456")],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN, "CSRF");
+    let p = b
+        .post(
+            "/operator/login/code",
             &[("csrf_token", &csrf), ("code", "123456")],
         )
         .await;
