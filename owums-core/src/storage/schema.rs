@@ -183,3 +183,16 @@ diesel::table! {
         verified_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    owums_attachments (id) {
+        id -> Text,
+        user_id -> Text,
+        verification_id -> Text,
+        method -> Text,
+        kind -> Text,
+        content_type -> Text,
+        content -> Binary,
+        created_at -> Timestamp,
+    }
+}
