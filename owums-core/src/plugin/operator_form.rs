@@ -232,7 +232,7 @@ mod tests {
         big.attachments[0].bytes = vec![0; MAX_ATTACHMENT_BYTES + 1];
         assert!(big.check().is_err());
 
-        let mut bad_type = ev.clone();
+        let mut bad_type = ev;
         bad_type.attachments[0].content_type = "text/html\r\nX: y".into();
         assert!(bad_type.check().is_err());
 

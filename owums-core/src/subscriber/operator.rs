@@ -222,7 +222,8 @@ impl OperatorVerifications {
         let method = &found.verification_method;
         self.method(method)?;
         let now = crate::storage::now_utc();
-        let id = uuid::Uuid::new_v4().to_string();
+        // time-ordered ids: records and attachments of the same second still sort by age
+        let id = uuid::Uuid::now_v7().to_string();
         let row = OperatorVerificationRow {
             id: id.clone(),
             user_id: user.to_string(),
@@ -237,7 +238,7 @@ impl OperatorVerifications {
             .attachments
             .into_iter()
             .map(|a: Attachment| AttachmentRow {
-                id: uuid::Uuid::new_v4().to_string(),
+                id: uuid::Uuid::now_v7().to_string(),
                 user_id: user.to_string(),
                 verification_id: id.clone(),
                 method: method.clone(),

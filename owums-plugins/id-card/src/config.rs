@@ -79,7 +79,7 @@ impl IdCardConfig {
                 Err(setting_error(
                     ID,
                     key,
-                    &format!("must be between {min} and {max}"),
+                    format!("must be between {min} and {max}"),
                 ))
             }
         };

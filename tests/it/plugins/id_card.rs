@@ -55,8 +55,12 @@ fn photo_jpeg() -> Vec<u8> {
 }
 
 fn input(number: &str, photo: Vec<u8>) -> OperatorInput {
+    input_of("passport", number, photo)
+}
+
+fn input_of(document_type: &str, number: &str, photo: Vec<u8>) -> OperatorInput {
     OperatorInput::new("en")
-        .with_field("document_type", "passport")
+        .with_field("document_type", document_type)
         .with_field("number", number)
         .with_field("issuing_country", "it")
         .with_field("expires_on", "")
@@ -184,7 +188,7 @@ db_test!(a_refused_id_card_changes_nothing, |db| {
             ("number", "id_card-err-number"),
         ),
         (
-            input("CA12345BB", jpeg.clone()).with_field("document_type", "x"),
+            input_of("library_card", "CA12345BB", jpeg.clone()),
             ("document_type", "id_card-err-type"),
         ),
     ];
