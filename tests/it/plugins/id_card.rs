@@ -280,3 +280,38 @@ db_test!(id_card_users_are_switched_off_never_deleted, |db| {
     );
     assert_eq!(ops.history(dario.id).await.unwrap().len(), 1);
 });
+
+/// Enabled in the server, the method is never offered to the public: the sign-up API
+/// refuses it and creates nobody; its strings load beside the host's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn id_card_is_never_offered_on_public_sign_up() {
+    let Some(db) = TestDb::new(crate::support::Backend::Sqlite).await else {
+        return;
+    };
+    let app = super::app_for(
+        &db,
+        &super::Offset::default(),
+        "id_card",
+        owums_plugin_id_card::register,
+    );
+    let body = json!({
+        "username": "mallory", "password": "Tulip-Harbor-93", "verification_method": "id_card",
+        "email": "mallory@example.org", "given_name": "Carla", "surname": "Neri",
+        "eula_accepted": true, "privacy_accepted": true
+    });
+    let (status, text, _) = super::read(
+        app.0
+            .post("/api/v1/account")
+            .header(poem::http::header::ACCEPT_LANGUAGE, "en")
+            .content_type("application/json")
+            .body(body.to_string())
+            .send()
+            .await,
+    )
+    .await;
+    assert!(status.is_client_error(), "{status} {text}");
+    assert!(text.contains("verification_method"), "{text}");
+    assert_eq!(db.store.count_users().await.unwrap(), 0);
+    let (_, page, _) = app.get("/account/signup", "en").await;
+    assert!(!page.contains("value=\"id_card\""), "{page}");
+}
