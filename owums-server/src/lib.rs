@@ -25,6 +25,7 @@ mod plugin_routes;
 pub mod plugins;
 pub mod ratelimit;
 mod request_log;
+mod settings_command;
 mod state;
 
 use std::time::Duration;
