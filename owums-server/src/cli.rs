@@ -54,10 +54,38 @@ pub enum Command {
     /// Scheduled jobs (`serve` runs them every minute).
     #[command(subcommand)]
     Housekeeping(HousekeepingCommand),
+    /// Runtime settings (OWUMS' configuration keys), read by every server at once.
+    #[command(subcommand)]
+    Settings(SettingsCommand),
     /// Print the effective configuration with secrets redacted.
     CheckConfig,
     /// Print the OpenAPI document of the JSON API (`owums openapi > docs/openapi.json`).
     Openapi,
+}
+
+/// `owums settings …`.
+#[derive(Debug, Subcommand)]
+pub enum SettingsCommand {
+    /// Every runtime setting: name, type, whether it is set or the default, value, meaning.
+    List,
+    /// Print one setting's value (its default when not set).
+    Get {
+        /// The setting's name, as `settings list` shows it.
+        name: String,
+    },
+    /// Store a value, checked against the setting's type (`-` reads it from standard input,
+    /// for texts of several lines).
+    Set {
+        /// The setting's name.
+        name: String,
+        /// The new value, or `-`.
+        value: String,
+    },
+    /// Forget the stored value, so the default applies again.
+    Reset {
+        /// The setting's name.
+        name: String,
+    },
 }
 
 /// `owums housekeeping …`.

@@ -3,6 +3,7 @@
 mod config;
 mod http;
 mod serve;
+mod settings;
 
 use crate::support::cli::{owums, owums_ok};
 use crate::support::db_test;
