@@ -10,6 +10,7 @@ mod client;
 mod commands;
 mod error;
 mod freeradius;
+mod group_commands;
 #[doc(hidden)]
 pub mod fuzzing;
 mod headers;

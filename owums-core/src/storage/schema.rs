@@ -183,3 +183,10 @@ diesel::table! {
         verified_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    owums_radius_generation (id) {
+        id -> Integer,
+        generation -> BigInt,
+    }
+}
