@@ -224,8 +224,12 @@ async fn user(config: &Config, cmd: UserCommand) -> anyhow::Result<()> {
             s.delete(u.id).await?;
             println!("deleted {}", u.username);
         }
-        UserCommand::Check(cmd) => crate::group_commands::user_items(config, &s, AttributeKind::Check, cmd).await?,
-        UserCommand::Reply(cmd) => crate::group_commands::user_items(config, &s, AttributeKind::Reply, cmd).await?,
+        UserCommand::Check(cmd) => {
+            crate::group_commands::user_items(config, &s, AttributeKind::Check, cmd).await?
+        }
+        UserCommand::Reply(cmd) => {
+            crate::group_commands::user_items(config, &s, AttributeKind::Reply, cmd).await?
+        }
     }
     Ok(())
 }

@@ -122,7 +122,10 @@ pub(crate) async fn run(config: &Config, store: &Store, cmd: GroupCommand) -> an
             let d = admin.group(&GroupName::try_new(&name)?).await?;
             println!("name:     {}", d.group.name);
             println!("priority: {}", d.group.priority);
-            println!("notes:    {}", shown(d.group.notes.as_deref().unwrap_or("-")));
+            println!(
+                "notes:    {}",
+                shown(d.group.notes.as_deref().unwrap_or("-"))
+            );
             println!("members:  {}", d.members);
             print_items(AttributeKind::Check, &d.checks);
             print_items(AttributeKind::Reply, &d.replies);

@@ -10,9 +10,9 @@ mod client;
 mod commands;
 mod error;
 mod freeradius;
-mod group_commands;
 #[doc(hidden)]
 pub mod fuzzing;
+mod group_commands;
 mod headers;
 mod health;
 mod http_server;

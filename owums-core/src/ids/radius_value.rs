@@ -161,13 +161,15 @@ impl RadiusAttribute {
         Ok(a)
     }
 
-    /// Checks the value of an attribute built with [`RadiusAttribute::try_new`] or
-    /// [`RadiusAttribute::parse`]: the rules of [`RadiusAttribute::validated`].
+    /// Checks an attribute built with [`RadiusAttribute::try_new`], [`RadiusAttribute::parse`]
+    /// or by hand: the rules of [`RadiusAttribute::try_new`] and [`RadiusAttribute::validated`].
     ///
     /// # Errors
     ///
     /// As [`RadiusAttribute::validated`].
     pub fn check_value(&self, kind: AttributeKind) -> Result<()> {
+        // the fields are public: one built by hand gets the checks of `try_new` too
+        Self::try_new(kind, &self.attribute, &self.op, &self.value)?;
         let name = self.attribute.as_str();
         safe(self)?;
         if is_one_of(name, PASSWORDS) {
@@ -236,7 +238,10 @@ impl RadiusAttribute {
             return Err(Error::refused(
                 "value",
                 Problem::BadFormat,
-                format!("Framed-IP-Address must be an IPv4 address, not `{}`", self.value),
+                format!(
+                    "Framed-IP-Address must be an IPv4 address, not `{}`",
+                    self.value
+                ),
             ));
         }
         Ok(())
@@ -263,7 +268,12 @@ mod tests {
     #[test]
     fn counters_and_limits_are_positive_numbers_set_with_colon_equals() {
         assert!(ok(Check, "Max-Daily-Session", ":=", "10800"));
-        assert!(ok(Check, "max-monthly-session-traffic", ":=", "3000000000000"));
+        assert!(ok(
+            Check,
+            "max-monthly-session-traffic",
+            ":=",
+            "3000000000000"
+        ));
         assert_eq!(
             field(Check, "Max-Daily-Session", ":=", "3h"),
             ("value", Problem::BadFormat)

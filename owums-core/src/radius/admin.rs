@@ -109,7 +109,10 @@ fn item_changes(kind: AttributeKind, before: &[AttributeItem], after: &[Attribut
             a.map(|a| a.attribute.to_string()).as_ref(),
         );
     }
-    for a in after.iter().filter(|a| !before.iter().any(|b| b.id == a.id)) {
+    for a in after
+        .iter()
+        .filter(|a| !before.iter().any(|b| b.id == a.id))
+    {
         changes.created(field, &a.attribute);
     }
     changes

@@ -299,13 +299,19 @@ mod tests {
         cache.put("alice", at(3));
         assert!(cache.get("alice", stamp(3)).is_some());
         assert!(cache.get("bob", stamp(3)).is_none());
-        assert!(cache.get("alice", stamp(4)).is_none(), "a write since the reads");
+        assert!(
+            cache.get("alice", stamp(4)).is_none(),
+            "a write since the reads"
+        );
         cache.put("alice", at(3));
         let edited = Stamp {
             writes: 3,
             generation: 1,
         };
-        assert!(cache.get("alice", edited).is_none(), "an edit elsewhere since the reads");
+        assert!(
+            cache.get("alice", edited).is_none(),
+            "an edit elsewhere since the reads"
+        );
         assert!(cache.is_empty(), "the stale entry is dropped");
 
         cache.put("alice", at(0));
@@ -363,6 +369,9 @@ mod tests {
             cache.put(name, Arc::new(snapshot(0)));
         }
         assert_eq!(cache.len(), 2);
-        assert!(cache.get("a", stamp(0)).is_none(), "the least recently used went");
+        assert!(
+            cache.get("a", stamp(0)).is_none(),
+            "the least recently used went"
+        );
     }
 }

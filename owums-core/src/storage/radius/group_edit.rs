@@ -14,8 +14,7 @@ use crate::storage::Store;
 use crate::storage::conn::db_run;
 use crate::storage::radius::items::bump_generation;
 use crate::storage::schema::{
-    owums_radius_generation, owums_radius_groups, owums_user_groups, radgroupcheck,
-    radgroupreply,
+    owums_radius_generation, owums_radius_groups, owums_user_groups, radgroupcheck, radgroupreply,
 };
 use crate::storage::subscriber::users::now_utc;
 
