@@ -12,6 +12,7 @@ mod error;
 mod freeradius;
 #[doc(hidden)]
 pub mod fuzzing;
+mod group_commands;
 mod headers;
 mod health;
 mod http_server;

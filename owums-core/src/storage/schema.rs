@@ -196,3 +196,10 @@ diesel::table! {
         created_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    owums_radius_generation (id) {
+        id -> Integer,
+        generation -> BigInt,
+    }
+}

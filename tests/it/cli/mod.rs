@@ -1,6 +1,7 @@
 //! The `owums` command: exit codes, one-line errors, nothing changed on bad input.
 
 mod config;
+mod groups;
 mod http;
 mod serve;
 mod settings;
