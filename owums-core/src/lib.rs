@@ -91,6 +91,8 @@ pub mod plugin;
 #[cfg(feature = "server")]
 pub mod radius;
 #[cfg(feature = "server")]
+pub mod richtext;
+#[cfg(feature = "server")]
 pub mod settings;
 #[cfg(feature = "server")]
 pub mod storage;

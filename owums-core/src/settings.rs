@@ -57,6 +57,10 @@ pub enum SettingKind {
     /// Free text; line breaks and tabs are allowed (templates), other control characters
     /// are not.
     Text,
+    /// Text an operator writes for subscribers to read (the home page's instructions), in
+    /// Markdown; pages render it with [`crate::richtext::markdown_to_html`], never as raw
+    /// HTML.
+    Markdown,
     /// `true` or `false`, exactly (no `yes`, no `1`).
     Bool,
     /// A whole number ≥ 0 that fits in 64 bits.
@@ -88,6 +92,16 @@ impl SettingDef {
         SettingDef {
             name,
             kind: SettingKind::Text,
+            default,
+            help,
+        }
+    }
+
+    /// A rich-text setting in Markdown ([`SettingKind::Markdown`]).
+    pub const fn markdown(name: &'static str, default: &'static str, help: &'static str) -> Self {
+        SettingDef {
+            name,
+            kind: SettingKind::Markdown,
             default,
             help,
         }
@@ -152,6 +166,17 @@ impl Key<String> {
     }
 }
 
+impl Key<String> {
+    /// A rich-text setting in Markdown, read as a `String` (render it with
+    /// [`crate::richtext::markdown_to_html`]).
+    pub const fn markdown(name: &'static str, default: &'static str, help: &'static str) -> Self {
+        Key {
+            def: SettingDef::markdown(name, default, help),
+            _value: PhantomData,
+        }
+    }
+}
+
 impl Key<bool> {
     /// A `true`/`false` setting, read as a `bool`.
     pub const fn flag(name: &'static str, default: &'static str, help: &'static str) -> Self {
@@ -172,7 +197,7 @@ impl Key<u64> {
     }
 }
 
-/// A type a setting can hold: text, a flag or a count.
+/// A type a setting can hold: text (plain or Markdown), a flag or a count.
 ///
 /// Implemented for `String`, `bool` and `u64`, the three [`SettingKind`]s; [`Key`] has a
 /// constructor for each.
@@ -220,9 +245,24 @@ pub fn setting_def(name: &str) -> Option<&'static SettingDef> {
     catalog().find(|d| d.name == name)
 }
 
+/// The longest value a setting may hold, in bytes (what every backend's column takes).
+pub const MAX_SETTING_BYTES: usize = 60_000;
+
 fn check(def: &SettingDef, value: &str) -> Result<()> {
+    if value.len() > MAX_SETTING_BYTES {
+        return Err(Error::refused(
+            "setting",
+            crate::error::Problem::TooLong {
+                max: MAX_SETTING_BYTES,
+            },
+            format!(
+                "`{}` must be at most {MAX_SETTING_BYTES} bytes long",
+                def.name
+            ),
+        ));
+    }
     let ok = match def.kind {
-        SettingKind::Text => !value
+        SettingKind::Text | SettingKind::Markdown => !value
             .chars()
             .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t'),
         SettingKind::Bool => matches!(value, "true" | "false"),
@@ -232,7 +272,7 @@ fn check(def: &SettingDef, value: &str) -> Result<()> {
         Ok(())
     } else {
         let want = match def.kind {
-            SettingKind::Text => "text without control characters",
+            SettingKind::Text | SettingKind::Markdown => "text without control characters",
             SettingKind::Bool => "`true` or `false`",
             SettingKind::Count => "a whole number",
         };
@@ -327,6 +367,20 @@ impl Settings {
     pub async fn reset(&self, name: &str) -> Result<()> {
         Self::known(name)?;
         self.store.delete_setting(name).await.map(|_| ())
+    }
+
+    /// Every setting of the catalogue with the value stored for it (`None`: the default
+    /// applies), in catalogue order: what an operator's listing shows.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Storage`] when the database cannot be read.
+    pub async fn list(&self) -> Result<Vec<(&'static SettingDef, Option<String>)>> {
+        let mut out = Vec::new();
+        for def in catalog() {
+            out.push((def, self.store.setting(def.name).await?));
+        }
+        Ok(out)
     }
 }
 

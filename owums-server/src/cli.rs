@@ -57,10 +57,38 @@ pub enum Command {
     /// Manage the console's operators.
     #[command(subcommand)]
     Operator(OperatorCommand),
+    /// Runtime settings (OWUMS' configuration keys), read by every server at once.
+    #[command(subcommand)]
+    Settings(SettingsCommand),
     /// Print the effective configuration with secrets redacted.
     CheckConfig,
     /// Print the OpenAPI document of the JSON API (`owums openapi > docs/openapi.json`).
     Openapi,
+}
+
+/// `owums settings …`.
+#[derive(Debug, Subcommand)]
+pub enum SettingsCommand {
+    /// Every runtime setting: name, type, whether it is set or the default, value, meaning.
+    List,
+    /// Print one setting's value (its default when not set).
+    Get {
+        /// The setting's name, as `settings list` shows it.
+        name: String,
+    },
+    /// Store a value, checked against the setting's type (`-` reads it from standard input,
+    /// for texts of several lines).
+    Set {
+        /// The setting's name.
+        name: String,
+        /// The new value, or `-`.
+        value: String,
+    },
+    /// Forget the stored value, so the default applies again.
+    Reset {
+        /// The setting's name.
+        name: String,
+    },
 }
 
 /// `owums housekeeping …`.
@@ -173,6 +201,12 @@ pub enum UserCommand {
         /// Username.
         username: String,
     },
+    /// The subscriber's own check items: list, add, set or remove (USER is the username).
+    #[command(subcommand)]
+    Check(ItemCommand),
+    /// The subscriber's own reply items: list, add, set or remove (USER is the username).
+    #[command(subcommand)]
+    Reply(ItemCommand),
 }
 
 /// `owums user create`.
@@ -240,6 +274,73 @@ pub enum GroupCommand {
     },
     /// List groups with their attributes.
     List,
+    /// Show a group: priority, notes, members, check and reply items with their ids.
+    Show {
+        /// Group name.
+        name: String,
+    },
+    /// Change a group's priority, notes or name (memberships and items follow a rename).
+    Update {
+        /// Group name.
+        name: String,
+        /// New default priority of memberships (0–9999, lower is read first).
+        #[arg(long)]
+        priority: Option<i32>,
+        /// New notes for operators (an empty text clears them).
+        #[arg(long)]
+        notes: Option<String>,
+        /// New name.
+        #[arg(long, value_name = "NEW_NAME")]
+        rename: Option<String>,
+    },
+    /// Delete a group; one with members only with --force, which removes them from it.
+    Delete {
+        /// Group name.
+        name: String,
+        /// Delete even if subscribers are members (their memberships go with it).
+        #[arg(long)]
+        force: bool,
+    },
+    /// The group's check items: list, add, set or remove (OWNER is the group name).
+    #[command(subcommand)]
+    Check(ItemCommand),
+    /// The group's reply items: list, add, set or remove (OWNER is the group name).
+    #[command(subcommand)]
+    Reply(ItemCommand),
+}
+
+/// `owums group check|reply …` and `owums user check|reply …`: the items of one group or
+/// subscriber. Attributes are written `Attribute<op>Value`, e.g. 'Session-Timeout=3600' or
+/// 'Simultaneous-Use:=1'; values are checked for the attributes owums knows.
+#[derive(Debug, Subcommand)]
+pub enum ItemCommand {
+    /// List the items with their ids, in FreeRADIUS' order.
+    List {
+        /// Group name or username.
+        owner: String,
+    },
+    /// Append an item, e.g. 'Session-Timeout=3600'.
+    Add {
+        /// Group name or username.
+        owner: String,
+        /// `Attribute<op>Value`.
+        attribute: String,
+    },
+    /// Make this the only item of its attribute (replace the existing ones, or add it).
+    Set {
+        /// Group name or username.
+        owner: String,
+        /// `Attribute<op>Value`.
+        attribute: String,
+    },
+    /// Remove every item of an attribute (e.g. 'Session-Timeout'), or one item by its id
+    /// ('#12', as `list` shows).
+    Remove {
+        /// Group name or username.
+        owner: String,
+        /// An attribute name, or `#ID`.
+        attribute: String,
+    },
 }
 
 /// `owums nas …`.

@@ -96,6 +96,7 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Group(cmd) => group(&config, cmd).await,
         Command::Operator(cmd) => crate::operator_commands::run(&config, cmd).await,
         Command::Nas(cmd) => nas(&config, cmd).await,
+        Command::Settings(cmd) => crate::settings_command::run(&config, cmd).await,
         Command::Housekeeping(crate::cli::HousekeepingCommand::RunOnce) => {
             let mut config = config.clone();
             let registry = crate::plugins::load(&mut config.plugins)?;
@@ -225,6 +226,12 @@ async fn user(config: &Config, cmd: UserCommand) -> anyhow::Result<()> {
             s.delete(u.id).await?;
             println!("deleted {}", u.username);
         }
+        UserCommand::Check(cmd) => {
+            crate::group_commands::user_items(config, &s, AttributeKind::Check, cmd).await?
+        }
+        UserCommand::Reply(cmd) => {
+            crate::group_commands::user_items(config, &s, AttributeKind::Reply, cmd).await?
+        }
     }
     Ok(())
 }
@@ -330,6 +337,14 @@ async fn group(config: &Config, cmd: GroupCommand) -> anyhow::Result<()> {
                 );
             }
         }
+        cmd @ (GroupCommand::Show { .. }
+        | GroupCommand::Update { .. }
+        | GroupCommand::Delete { .. }
+        | GroupCommand::Check(_)
+        | GroupCommand::Reply(_)) => {
+            let store = Store::connect_migrated(&config.database).await?;
+            crate::group_commands::run(config, &store, cmd).await?;
+        }
         GroupCommand::List => {
             let store = Store::connect_migrated(&config.database).await?;
             for g in store.list_groups().await? {
@@ -348,7 +363,7 @@ async fn group(config: &Config, cmd: GroupCommand) -> anyhow::Result<()> {
 
 /// The check items among `checks` that owums' counters enforce in REST mode and that
 /// SQL-mode FreeRADIUS knows only from the sqlcounter configuration of `freeradius/sql/`.
-fn sql_counter_limits(config: &Config, checks: &[RadiusAttribute]) -> Vec<String> {
+pub(crate) fn sql_counter_limits(config: &Config, checks: &[RadiusAttribute]) -> Vec<String> {
     let counters = default_counters(&config.freeradius.traffic_reply_attribute);
     let mut found: Vec<String> = Vec::new();
     for c in checks {

@@ -14,12 +14,12 @@ use crate::support::cli::{Serving, serve_command};
 use crate::support::freeradius::{FreeRadius, FreeRadiusOptions, RadiusReply, RestBackend};
 use crate::support::{Backend, TestDb, new_user, subscribers};
 
-const TOKEN: &str = "e2e-radius-token";
+pub(crate) const TOKEN: &str = "e2e-radius-token";
 
 /// `owums serve` on a port of its choosing; killed on drop.
-struct Server {
+pub(crate) struct Server {
     _serving: Serving,
-    addr: String,
+    pub(crate) addr: String,
 }
 
 fn healthz(addr: &str) -> bool {
@@ -33,7 +33,7 @@ fn healthz(addr: &str) -> bool {
         && buf.starts_with("HTTP/1.1 200")
 }
 
-fn serve(db: &TestDb) -> Server {
+pub(crate) fn serve(db: &TestDb) -> Server {
     let dir = std::env::temp_dir();
     let mut serving = Serving::spawn(
         serve_command(&dir)

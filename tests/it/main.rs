@@ -24,6 +24,7 @@ mod mail;
 mod maintenance;
 mod pages;
 mod plugins;
+mod radius_admin;
 mod radius_e2e;
 mod radius_limits_e2e;
 mod recovery;

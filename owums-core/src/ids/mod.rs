@@ -37,6 +37,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Problem, Result};
 
 mod radius;
+mod radius_value;
 
 pub use radius::{AttributeKind, GroupName, RadiusAttribute};
 

@@ -5,7 +5,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Problem, Result};
 
 /// A RADIUS group name: 1–64 of `A-Z a-z 0-9 _ . -`, starting with a letter or digit, case
 /// kept. FreeRADIUS puts it into SQL (`GroupName = '%{SQL-Group}'`), `radclient` and
@@ -130,8 +130,9 @@ impl RadiusAttribute {
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
         {
-            return Err(Error::invalid(
+            return Err(Error::refused(
                 "attribute",
+                Problem::BadFormat,
                 format!("`{attribute}` is not a RADIUS attribute name"),
             ));
         }
@@ -140,15 +141,24 @@ impl RadiusAttribute {
             AttributeKind::Reply => REPLY_OPS,
         };
         if !ops.contains(&op) {
-            return Err(Error::invalid(
+            return Err(Error::refused(
                 "operator",
+                Problem::Unknown,
                 format!("`{op}` is not one of {}", ops.join(" ")),
             ));
         }
-        if value.len() > 253 || value.chars().any(char::is_control) {
-            return Err(Error::invalid(
+        if value.len() > 253 {
+            return Err(Error::refused(
                 "value",
-                "must be at most 253 characters without control characters",
+                Problem::TooLong { max: 253 },
+                "must be at most 253 characters long",
+            ));
+        }
+        if value.chars().any(char::is_control) {
+            return Err(Error::refused(
+                "value",
+                Problem::ControlCharacters,
+                "must not contain control characters",
             ));
         }
         Ok(RadiusAttribute {

@@ -25,9 +25,12 @@ use futures_util::FutureExt;
 use crate::accounting::{AccountingEvent, AccountingSink};
 use crate::error::{Error, Result};
 use crate::plugin::context::{MailTemplate, PluginContext};
+use crate::plugin::operator_form::{OperatorEvidence, OperatorInput};
 use crate::plugin::registry::{AccountingSinkFactory, PluginRegistrar, VerifierFactory};
 use crate::plugin::route::{PluginHandler, PluginRequest, PluginResponse, PluginRoute};
-use crate::plugin::verifier::{BackgroundTask, Challenge, Expiry, RegistrationField, Verifier};
+use crate::plugin::verifier::{
+    BackgroundTask, Challenge, Expiry, FormField, RegistrationField, Verifier,
+};
 use crate::subscriber::user::User;
 
 /// A [`PluginRegistrar`] that wraps every factory offered to it (and everything those
@@ -206,6 +209,18 @@ impl Verifier for GuardedVerifier {
                 },
             })
             .collect()
+    }
+    fn operator_form(&self, locale: &str) -> Vec<FormField> {
+        catch(self.id, "operator_form", || {
+            self.inner.operator_form(locale)
+        })
+        .unwrap_or_default()
+    }
+    async fn operator_evidence(&self, input: OperatorInput) -> Result<OperatorEvidence> {
+        catch_async(self.id, "operator_evidence", || {
+            self.inner.operator_evidence(input)
+        })
+        .await
     }
 }
 

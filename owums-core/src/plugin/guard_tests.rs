@@ -39,6 +39,12 @@ impl Verifier for Boom {
             run: Box::new(|_shutdown| Box::pin(async { panic!("task exploded") })),
         }]
     }
+    fn operator_form(&self, _locale: &str) -> Vec<FormField> {
+        panic!("form exploded")
+    }
+    async fn operator_evidence(&self, _input: OperatorInput) -> Result<OperatorEvidence> {
+        panic!("evidence exploded")
+    }
 }
 
 struct BoomHandler;
@@ -239,6 +245,19 @@ async fn panics_in_methods_become_errors_or_safe_defaults() {
     assert!(
         err.to_string()
             .contains("panicked in background task: task exploded"),
+        "{err}"
+    );
+    assert!(
+        v.operator_form("en").is_empty(),
+        "a panicking form asks nothing"
+    );
+    let err = v
+        .operator_evidence(OperatorInput::new("en"))
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("panicked in operator_evidence: evidence exploded"),
         "{err}"
     );
 }

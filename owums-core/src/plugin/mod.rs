@@ -126,6 +126,7 @@ mod ffi;
 mod guard;
 #[cfg(feature = "dynamic-plugins")]
 mod library;
+pub(crate) mod operator_form;
 pub(crate) mod registry;
 pub(crate) mod route;
 pub(crate) mod verifier;
@@ -139,6 +140,10 @@ pub use guard::GuardedRegistrar;
 #[cfg(feature = "dynamic-plugins")]
 pub use library::load_library;
 
+pub use operator_form::{
+    Attachment, FormChoice, MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS, MAX_EVIDENCE_BYTES,
+    OperatorEvidence, OperatorInput, UploadedFile,
+};
 pub use registry::{
     AccountingSinkFactory, ConfiguredSink, PLUGIN_API_VERSION, PluginRegistrar, PluginRegistry,
     VerifierFactory, parse_settings, setting_error, sink_setting_error,

@@ -34,7 +34,10 @@ pub use sinks::{ConfiguredSink, sink_setting_error};
 /// plugin gets its own scoped `PluginContext`, factories check their settings and bring
 /// their page strings and mail templates, operator-verified methods. Version 4: accounting
 /// sinks configured in `[accounting] sinks` and checked there, `AccountingSink` batches.
-pub const PLUGIN_API_VERSION: u32 = 4;
+/// Version 5: operator forms and evidence (`Verifier::operator_form`,
+/// `Verifier::operator_evidence`, `OperatorInput`, `OperatorEvidence`, attachments), form
+/// fields with choices and files.
+pub const PLUGIN_API_VERSION: u32 = 5;
 
 /// Builds a [`Verifier`] from its `[plugins.<id>]` table.
 ///

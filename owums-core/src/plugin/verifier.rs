@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
 use crate::ids::{PhoneNumber, UserId};
+use crate::plugin::operator_form::{OperatorEvidence, OperatorInput};
 use crate::plugin::route::PluginRoute;
 use crate::subscriber::user::User;
 
@@ -97,7 +98,21 @@ pub enum Challenge {
     Done,
 }
 
-/// One field of a [`Challenge::Form`].
+/// One field of a [`Challenge::Form`] or of an operator form
+/// ([`Verifier::operator_form`]).
+///
+/// ```
+/// use owums_core::{FormField, FormFieldKind};
+/// use owums_core::plugin::FormChoice;
+/// let kind = FormField::new("document_type", "id_card-document-type", FormFieldKind::Choice)
+///     .required()
+///     .with_choices(vec![FormChoice { value: "passport".into(), label: "id_card-passport".into() }]);
+/// let photo = FormField::new("photo", "id_card-photo", FormFieldKind::File)
+///     .required()
+///     .with_file(&["image/jpeg", "image/png"], 10 * 1024 * 1024);
+/// assert_eq!(photo.accept.len(), 2);
+/// assert!(kind.required && kind.choices.len() == 1);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FormField {
     /// The form field's name, as posted.
@@ -108,6 +123,55 @@ pub struct FormField {
     pub kind: FormFieldKind,
     /// Whether it must be filled.
     pub required: bool,
+    /// The choices of a [`FormFieldKind::Choice`] field, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub choices: Vec<crate::plugin::operator_form::FormChoice>,
+    /// The media types a [`FormFieldKind::File`] field accepts (`image/*`, `image/jpeg`):
+    /// the form's `accept` attribute; empty: any.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub accept: Vec<String>,
+    /// The largest file a [`FormFieldKind::File`] field takes, in bytes: the form says so
+    /// and the host refuses a larger upload before the method sees it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_bytes: Option<u64>,
+}
+
+impl FormField {
+    /// An optional field `name` labelled `label` (a text or a message id of the plugin).
+    pub fn new(name: &str, label: &str, kind: FormFieldKind) -> Self {
+        FormField {
+            name: name.to_owned(),
+            label: label.to_owned(),
+            kind,
+            required: false,
+            choices: Vec::new(),
+            accept: Vec::new(),
+            max_bytes: None,
+        }
+    }
+
+    /// The same field, required.
+    #[must_use]
+    pub fn required(mut self) -> Self {
+        self.required = true;
+        self
+    }
+
+    /// The same field with these choices (for [`FormFieldKind::Choice`]).
+    #[must_use]
+    pub fn with_choices(mut self, choices: Vec<crate::plugin::operator_form::FormChoice>) -> Self {
+        self.choices = choices;
+        self
+    }
+
+    /// The same field accepting files of these media types up to `max_bytes` (for
+    /// [`FormFieldKind::File`]).
+    #[must_use]
+    pub fn with_file(mut self, accept: &[&str], max_bytes: u64) -> Self {
+        self.accept = accept.iter().map(|&a| a.to_owned()).collect();
+        self.max_bytes = Some(max_bytes);
+        self
+    }
 }
 
 /// The kind of a [`FormField`].
@@ -125,10 +189,16 @@ pub enum FormFieldKind {
     Email,
     /// A yes/no box.
     Checkbox,
+    /// One of [`FormField::choices`] (a `select`).
+    Choice,
+    /// A file (an `input type=file`; on a phone it offers the camera). Only on operator
+    /// forms ([`Verifier::operator_form`]), which are posted as `multipart/form-data`.
+    File,
 }
 
 impl FormFieldKind {
-    /// The HTML `input` type.
+    /// The HTML `input` type (`select` for a [`FormFieldKind::Choice`], drawn as a
+    /// `select` element rather than an `input`).
     pub fn input_type(self) -> &'static str {
         match self {
             FormFieldKind::Text => "text",
@@ -136,6 +206,8 @@ impl FormFieldKind {
             FormFieldKind::Date => "date",
             FormFieldKind::Email => "email",
             FormFieldKind::Checkbox => "checkbox",
+            FormFieldKind::Choice => "select",
+            FormFieldKind::File => "file",
         }
     }
 }
@@ -230,7 +302,10 @@ impl fmt::Debug for BackgroundTask {
 /// [`challenge`](Verifier::challenge), pure, asked on every look at the page. Events reach
 /// it through its [`routes`](Verifier::routes) (HTTP callbacks, forms) and its
 /// [`background_tasks`](Verifier::background_tasks) (a SIP listener); what they prove goes
-/// to the core as an [`Outcome`].
+/// to the core as an [`Outcome`]. A method operators complete
+/// ([`operator_verified`](Verifier::operator_verified)) also describes the operator's form
+/// ([`operator_form`](Verifier::operator_form)) and turns what was submitted into evidence
+/// and files ([`operator_evidence`](Verifier::operator_evidence)).
 ///
 /// ```
 /// use owums_core::{Challenge, Expiry, User, Verifier, Result};
@@ -290,5 +365,40 @@ pub trait Verifier: Send + Sync + 'static {
     /// Background tasks the verifier needs.
     fn background_tasks(&self) -> Vec<BackgroundTask> {
         Vec::new()
+    }
+    /// The form an operator fills to verify a subscriber with this method, in the
+    /// operator's language `locale` (labels may be message ids of the plugin, translated by
+    /// the console). Only asked of methods whose [`operator_verified`](Verifier::operator_verified)
+    /// is true. The default: no fields.
+    fn operator_form(&self, locale: &str) -> Vec<FormField> {
+        let _ = locale;
+        Vec::new()
+    }
+    /// Checks what an operator submitted on [`operator_form`](Verifier::operator_form) and
+    /// turns it into the evidence to record and the files to keep
+    /// ([`OperatorEvidence`]). It changes nothing itself: the core records the result,
+    /// with the operator and the time, in the transaction that verifies the subscriber
+    /// ([`OperatorVerifications`](crate::subscriber::OperatorVerifications)).
+    ///
+    /// The host runs it on a blocking thread (`spawn_blocking`), so CPU-bound work (decoding
+    /// and resizing a photo) may run in it directly.
+    ///
+    /// Refuse bad input with [`Error::Invalid`](crate::Error::Invalid) naming the field;
+    /// when its reason is one of the plugin's message ids (`<id>-…`,
+    /// [`VerifierFactory::messages`](crate::VerifierFactory::messages)) the console shows
+    /// that message in the operator's language.
+    ///
+    /// The default takes the text fields as the evidence (a JSON object of strings) and
+    /// refuses files.
+    async fn operator_evidence(&self, input: OperatorInput) -> Result<OperatorEvidence> {
+        if input.files.iter().any(|f| !f.bytes.is_empty()) {
+            return Err(crate::Error::invalid("files", "this method takes no files"));
+        }
+        let fields: serde_json::Map<String, serde_json::Value> = input
+            .fields
+            .into_iter()
+            .map(|(k, v)| (k, serde_json::Value::String(v)))
+            .collect();
+        Ok(OperatorEvidence::new(serde_json::Value::Object(fields)))
     }
 }

@@ -10,7 +10,7 @@ use crate::accounting::access_point::normalize_mac;
 use crate::accounting::{AccountingEvent, AcctStatus};
 use crate::error::{Error, Result};
 use crate::ids::{Email, PhoneNumber, Username};
-use crate::radius::authorize_cache::{AuthorizeCache, Rules, Snapshot};
+use crate::radius::authorize_cache::{AuthorizeCache, Rules, Snapshot, Stamp};
 use crate::radius::counter::{Counter, CounterUsage};
 use crate::radius::credential_cache::{CredentialCache, WrongPasswords};
 use crate::radius::profile::{add_counter_reply, limit, rules};
@@ -218,6 +218,18 @@ impl Authorizer {
         &self.reads
     }
 
+    /// The counts of changes that make the cache's entries stale (the database's generation
+    /// is read only while the cache is on).
+    async fn stamp(&self) -> Result<Stamp> {
+        let writes = self.store.user_writes();
+        let generation = if self.reads.is_on() {
+            self.store.radius_generation().await?
+        } else {
+            0
+        };
+        Ok(Stamp { writes, generation })
+    }
+
     /// The user and their password hash for a `User-Name` that may be a username, an
     /// e-mail or a mobile number.
     async fn find_login(&self, name: &str) -> Result<Option<(UserRecord, String)>> {
@@ -290,7 +302,7 @@ impl Authorizer {
             let usage = CounterUsage::new(&self.store, user.username.as_str());
             return self.decide(&user, &rules, req, now, &usage).await;
         }
-        let seen = match self.reads.get(name, self.store.user_writes()) {
+        let seen = match self.reads.get(name, self.stamp().await?) {
             Some(seen) => {
                 if self.reads.refresh_due(&seen) {
                     self.read_again_later(name, now);
@@ -334,7 +346,7 @@ impl Authorizer {
         }
         let lock = self.reads.loading(name);
         let guard = lock.lock().await;
-        let loaded = match self.reads.get(name, self.store.user_writes()) {
+        let loaded = match self.reads.get(name, self.stamp().await?) {
             Some(seen) => Ok(Some(seen)),
             None => self.read(name, now).await.map(|read| {
                 read.map(|snapshot| {
@@ -354,7 +366,7 @@ impl Authorizer {
     /// Reads the user, their profile and the usage windows their counters look at `now`.
     async fn read(&self, name: &str, now: DateTime<Utc>) -> Result<Option<Snapshot>> {
         // taken before the reads: a write meanwhile makes what they return stale at once
-        let (read_at, writes) = (self.reads.now(), self.store.user_writes());
+        let (read_at, writes) = (self.reads.now(), self.stamp().await?);
         let Some((user, hash)) = self.find_login(name).await? else {
             return Ok(None);
         };

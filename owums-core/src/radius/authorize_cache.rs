@@ -17,6 +17,17 @@ pub(crate) struct Rules {
     pub(crate) replies: Vec<crate::radius::authorize::Reply>,
 }
 
+/// When a snapshot's reads began, in the two counts of changes that make it stale: this
+/// process's writes ([`Store::user_writes`](crate::storage::Store::user_writes)) and the
+/// database's generation of RADIUS profiles
+/// ([`Store::radius_generation`](crate::storage::Store::radius_generation)), which operator
+/// edits made by any process bump.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Stamp {
+    pub(crate) writes: u64,
+    pub(crate) generation: i64,
+}
+
 /// What one authorize read for a login name.
 #[derive(Debug)]
 pub(crate) struct Snapshot {
@@ -27,22 +38,22 @@ pub(crate) struct Snapshot {
     pub(crate) usage: Vec<(i64, UsageSums)>,
     /// When its reads began, on the cache's clock.
     read_at: Instant,
-    /// [`Store::user_writes`](crate::storage::Store::user_writes) before the reads.
-    writes: u64,
+    /// The counts of changes before the reads.
+    stamp: Stamp,
     /// Someone is reading it again.
     refreshing: AtomicBool,
 }
 
 impl Snapshot {
-    /// A snapshot of reads that began at `read_at` ([`AuthorizeCache::now`]) when the store's
-    /// write count was `writes`.
+    /// A snapshot of reads that began at `read_at` ([`AuthorizeCache::now`]) when the counts
+    /// of changes were `stamp`.
     pub(crate) fn new(
         user: UserRecord,
         hash: String,
         rules: Rules,
         usage: Vec<(i64, UsageSums)>,
         read_at: Instant,
-        writes: u64,
+        stamp: Stamp,
     ) -> Self {
         Snapshot {
             user,
@@ -50,7 +61,7 @@ impl Snapshot {
             rules,
             usage,
             read_at,
-            writes,
+            stamp,
             refreshing: AtomicBool::new(false),
         }
     }
@@ -74,8 +85,13 @@ pub use crate::radius::lru_table::CacheClock;
 ///   Accounting-On or -Off drops all): a device that stops and logs in again at once is
 ///   counted with its last session
 ///   ([`Authorizer::saw_accounting`](crate::radius::authorize::Authorizer::saw_accounting)).
-/// - A change made elsewhere (another `owums` process, SQL by hand) and accounting recorded
-///   elsewhere reach authorize within the TTL. Accounting already lags by the NAS's interim
+/// - An operator's edit of groups or check and reply items
+///   ([`RadiusAdmin`](crate::radius::RadiusAdmin)), made by any process (another `owums
+///   serve`, the command line), bumps the database's generation of RADIUS profiles, which
+///   every authorize compares with its entry's: such an edit is seen on the next request
+///   (one small read per request while the cache is on).
+/// - Another change made elsewhere (a user disabled by another `owums` process, SQL by hand)
+///   and accounting recorded elsewhere reach authorize within the TTL. Accounting already lags by the NAS's interim
 ///   interval (minutes), so counters see usage at most that lag plus the TTL late.
 /// - Unknown names and users who may not log in are not cached (a new or re-enabled user
 ///   can log in at once), and neither is the password check itself: a hit still checks the password against the cached hash,
@@ -147,13 +163,13 @@ impl AuthorizeCache {
         self.entries.is_on()
     }
 
-    /// The snapshot of `name`, if younger than the TTL and no user write happened since its
-    /// reads began (`writes` is the store's count now).
-    pub(crate) fn get(&self, name: &str, writes: u64) -> Option<Arc<Snapshot>> {
+    /// The snapshot of `name`, if younger than the TTL and nothing changed since its reads
+    /// began (`stamp` is the counts of changes now).
+    pub(crate) fn get(&self, name: &str, stamp: Stamp) -> Option<Arc<Snapshot>> {
         self.entries.with(|entries| {
             let fresh = entries
                 .get(name)
-                .filter(|s| s.writes == writes && self.age(s) < self.ttl)
+                .filter(|s| s.stamp == stamp && self.age(s) < self.ttl)
                 .cloned();
             if fresh.is_none() {
                 entries.pop(name);
@@ -243,6 +259,13 @@ mod tests {
         }
     }
 
+    fn stamp(writes: u64) -> Stamp {
+        Stamp {
+            writes,
+            generation: 0,
+        }
+    }
+
     fn snapshot(writes: u64) -> Snapshot {
         Snapshot::new(
             user(),
@@ -250,7 +273,7 @@ mod tests {
             Rules::default(),
             vec![],
             Instant::now(),
-            writes,
+            stamp(writes),
         )
     }
 
@@ -274,16 +297,28 @@ mod tests {
             })
         };
         cache.put("alice", at(3));
-        assert!(cache.get("alice", 3).is_some());
-        assert!(cache.get("bob", 3).is_none());
-        assert!(cache.get("alice", 4).is_none(), "a write since the reads");
+        assert!(cache.get("alice", stamp(3)).is_some());
+        assert!(cache.get("bob", stamp(3)).is_none());
+        assert!(
+            cache.get("alice", stamp(4)).is_none(),
+            "a write since the reads"
+        );
+        cache.put("alice", at(3));
+        let edited = Stamp {
+            writes: 3,
+            generation: 1,
+        };
+        assert!(
+            cache.get("alice", edited).is_none(),
+            "an edit elsewhere since the reads"
+        );
         assert!(cache.is_empty(), "the stale entry is dropped");
 
         cache.put("alice", at(0));
         advance(Duration::from_secs(59));
-        assert!(cache.get("alice", 0).is_some(), "within the TTL");
+        assert!(cache.get("alice", stamp(0)).is_some(), "within the TTL");
         advance(Duration::from_secs(1));
-        assert!(cache.get("alice", 0).is_none(), "the TTL is up");
+        assert!(cache.get("alice", stamp(0)).is_none(), "the TTL is up");
     }
 
     #[test]
@@ -297,7 +332,7 @@ mod tests {
                 ..snapshot(0)
             }),
         );
-        let seen = cache.get("alice", 0).unwrap();
+        let seen = cache.get("alice", stamp(0)).unwrap();
         advance(Duration::from_secs(19));
         assert!(!cache.refresh_due(&seen), "fresh");
         advance(Duration::from_secs(1));
@@ -325,7 +360,7 @@ mod tests {
     fn off_keeps_nothing_and_size_is_bounded() {
         let off = AuthorizeCache::off();
         off.put("alice", Arc::new(snapshot(0)));
-        assert!(off.get("alice", 0).is_none());
+        assert!(off.get("alice", stamp(0)).is_none());
         assert!(!off.is_on());
         assert!(!AuthorizeCache::new(8, Duration::ZERO).is_on());
 
@@ -334,6 +369,9 @@ mod tests {
             cache.put(name, Arc::new(snapshot(0)));
         }
         assert_eq!(cache.len(), 2);
-        assert!(cache.get("a", 0).is_none(), "the least recently used went");
+        assert!(
+            cache.get("a", stamp(0)).is_none(),
+            "the least recently used went"
+        );
     }
 }

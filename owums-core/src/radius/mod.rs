@@ -6,6 +6,8 @@
 //! - [`AuthorizeCache`] keeps the reads of a busy login name for a short time, and
 //!   [`CredentialCache`] remembers recent successful password checks so that a warm
 //!   authorize does not pay an argon2id hash.
+//! - [`RadiusAdmin`] is how operators manage groups and check and reply items: validated,
+//!   one transaction per change, each returning the audit log's [`Changes`](crate::operator::Changes).
 //! - [`Counter`]s enforce the limits (`Max-Daily-Session`, `Max-Daily-Session-Traffic`,
 //!   `Max-Monthly-Session-Traffic`) that FreeRADIUS' `sqlcounter` enforces in SQL mode.
 //!
@@ -25,6 +27,7 @@
 //! Accounting seen by the server ([`Authorizer::saw_accounting`]) makes the cache forget
 //! that user's usage, so a limit reached in the current session counts at the next request.
 
+pub(crate) mod admin;
 pub(crate) mod authorize;
 pub(crate) mod authorize_cache;
 pub(crate) mod counter;
@@ -32,6 +35,7 @@ pub(crate) mod credential_cache;
 pub(crate) mod lru_table;
 mod profile;
 
+pub use admin::{GroupDetails, GroupUpdate, MAX_GROUP_NOTES, MAX_GROUP_PRIORITY, RadiusAdmin};
 pub use authorize::{
     AuthorizeRequest, Authorizer, Decision, MAX_PASSWORD_BYTES, Reply, ReplyValue,
     SIMULTANEOUS_USE_MESSAGE,

@@ -75,6 +75,7 @@ pub(crate) use outbox::{AttemptResult, NewMailRow};
 pub use outbox::{MailState, NewMail, OutboxRecord};
 pub use radius::authorize::{ProfileAttribute, ProfileSource, UsageSums};
 pub use radius::groups::{GroupRecord, NewGroup};
+pub use radius::items::{AttributeItem, AttributeOwner};
 pub use radius::nas::{NasRecord, NewNas};
 pub use radius::postauth::PostAuthRecord;
 pub use radius::radius_view::RadiusView;

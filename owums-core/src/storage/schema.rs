@@ -186,6 +186,26 @@ diesel::table! {
 }
 
 diesel::table! {
+    owums_attachments (id) {
+        id -> Text,
+        user_id -> Text,
+        verification_id -> Text,
+        method -> Text,
+        kind -> Text,
+        content_type -> Text,
+        content -> Binary,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    owums_radius_generation (id) {
+        id -> Integer,
+        generation -> BigInt,
+    }
+}
+
+diesel::table! {
     owums_operators (id) {
         id -> Text,
         username -> Text,

@@ -76,7 +76,10 @@ pub use input::{
     parse_birth_date,
 };
 #[cfg(feature = "server")]
-pub use operator::{MAX_EVIDENCE_BYTES, OperatorVerification, OperatorVerifications};
+pub use operator::{
+    AttachmentInfo, MAX_EVIDENCE_BYTES, OperatorVerification, OperatorVerifications,
+    StoredAttachment,
+};
 pub use password::{
     MIN_PASSWORD_LEN, MIN_PASSWORD_SCORE, PasswordFormat, PersonalData, hash_password,
     validate_password, verify_password,

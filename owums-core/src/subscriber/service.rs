@@ -224,12 +224,12 @@ impl Subscribers {
         self.verify_recording(id, None).await
     }
 
-    /// [`Subscribers::verify`], writing `record` (an operator's verification) in the same
-    /// transaction.
+    /// [`Subscribers::verify`], writing `record` (an operator's verification and the files
+    /// kept with it) in the same transaction.
     pub(crate) async fn verify_recording(
         &self,
         id: UserId,
-        record: Option<crate::storage::subscriber::operator::OperatorVerificationRow>,
+        record: Option<crate::storage::subscriber::operator::OperatorRecord>,
     ) -> Result<UserRecord> {
         let now = crate::storage::now_utc();
         let mail = match self.store.find_user(id).await? {

@@ -34,25 +34,26 @@ pub const USE_MOBILE_PHONE_AS_USERNAME: Key<bool> = Key::flag(
     "false",
     "username = mobile number for phone sign-ups",
 );
-/// Extra HTML on the home page in English: the operator's own instructions (how to connect,
-/// whom to call). The page inserts it unescaped, so only operators may set it; the other
-/// languages fall back to it when empty.
-pub const CUSTOM_ACCOUNT_INSTRUCTIONS_EN: Key<String> = Key::text(
+/// The operator's own instructions on the home page in English (how to connect, whom to
+/// call), in Markdown: the page renders it with
+/// [`markdown_to_html`](crate::richtext::markdown_to_html), so HTML in it shows as text.
+/// The other languages fall back to it when empty.
+pub const CUSTOM_ACCOUNT_INSTRUCTIONS_EN: Key<String> = Key::markdown(
     "custom_account_instructions_en",
     "",
-    "extra HTML on the home page in English",
+    "instructions on the home page in English (Markdown)",
 );
-/// Extra HTML on the home page in Italian (empty: the English one).
-pub const CUSTOM_ACCOUNT_INSTRUCTIONS_IT: Key<String> = Key::text(
+/// The home page's instructions in Italian, in Markdown (empty: the English one).
+pub const CUSTOM_ACCOUNT_INSTRUCTIONS_IT: Key<String> = Key::markdown(
     "custom_account_instructions_it",
     "",
-    "extra HTML on the home page in Italian (empty: the English one)",
+    "instructions on the home page in Italian (Markdown; empty: the English one)",
 );
-/// Extra HTML on the home page in Spanish (empty: the English one).
-pub const CUSTOM_ACCOUNT_INSTRUCTIONS_ES: Key<String> = Key::text(
+/// The home page's instructions in Spanish, in Markdown (empty: the English one).
+pub const CUSTOM_ACCOUNT_INSTRUCTIONS_ES: Key<String> = Key::markdown(
     "custom_account_instructions_es",
     "",
-    "extra HTML on the home page in Spanish (empty: the English one)",
+    "instructions on the home page in Spanish (Markdown; empty: the English one)",
 );
 
 /// The settings this module reads, listed in the crate's catalogue of runtime settings.

@@ -24,6 +24,11 @@ async fn home_page(ctx: &mut Ctx) -> Result<Response, Fail> {
     if instructions.trim().is_empty() {
         instructions = settings.text("custom_account_instructions_en").await?;
     }
+    let instructions = if instructions.trim().is_empty() {
+        String::new()
+    } else {
+        owums_core::richtext::markdown_to_html(&instructions)
+    };
     ctx.render(
         StatusCode::OK,
         "home.html",

@@ -2,7 +2,7 @@
 //! `/account/status.json` (OWUMS' shape).
 
 use minijinja::context;
-use owums_core::{Challenge, UserStatus};
+use owums_core::{Challenge, FormFieldKind, UserStatus};
 use poem::http::StatusCode;
 use poem::web::{Data, Json};
 use poem::{IntoResponse, Request, Response, handler};
@@ -102,15 +102,24 @@ async fn show(ctx: &mut Ctx, expired: bool) -> Result<Response, Fail> {
             let label = label.map_or_else(|| ctx.tr.t("verify-code-label"), text);
             context! { kind => "code", action, label, remaining }
         }
-        Challenge::Form { action, fields } if own(&action) => {
+        // files only on operator forms: this page posts no multipart bodies
+        Challenge::Form { action, fields }
+            if own(&action) && fields.iter().all(|f| f.kind != FormFieldKind::File) =>
+        {
             let fields: Vec<_> = fields
                 .into_iter()
                 .map(|f| {
+                    let choices: Vec<_> = f
+                        .choices
+                        .into_iter()
+                        .map(|c| context! { value => c.value, label => text(c.label) })
+                        .collect();
                     context! {
                         name => f.name,
                         label => text(f.label),
                         input_type => f.kind.input_type(),
                         required => f.required,
+                        choices,
                     }
                 })
                 .collect();

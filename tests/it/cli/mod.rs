@@ -1,8 +1,10 @@
 //! The `owums` command: exit codes, one-line errors, nothing changed on bad input.
 
 mod config;
+mod groups;
 mod http;
 mod serve;
+mod settings;
 
 use crate::support::cli::{owums, owums_ok};
 use crate::support::db_test;

@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use owums_core::plugin::FormChoice;
 use owums_core::{
     Challenge, Error, Expiry, FormField, FormFieldKind, PluginContext, User, Verifier,
     VerifierFactory,
@@ -94,12 +95,15 @@ impl Verifier for Shown {
             },
             "form" => Challenge::Form {
                 action: "/plugins/shown/form".to_owned(),
-                fields: vec![FormField {
-                    name: "issued".to_owned(),
-                    label: "shown-doc".to_owned(),
-                    kind: FormFieldKind::Date,
-                    required: true,
-                }],
+                fields: vec![
+                    FormField::new("issued", "shown-doc", FormFieldKind::Date).required(),
+                    FormField::new("kind", "shown-doc", FormFieldKind::Choice).with_choices(vec![
+                        FormChoice {
+                            value: "passport".to_owned(),
+                            label: "shown-desk".to_owned(),
+                        },
+                    ]),
+                ],
             },
             "desk" => Challenge::WaitForOperator {
                 note: Some("shown-desk".to_owned()),
@@ -159,7 +163,8 @@ async fn verification_page_shows_each_kind_of_challenge() {
     let p = verification_page(&db, "form-bea", "es").await;
     p.has(r#"action="&#x2f;plugins&#x2f;shown&#x2f;form""#)
         .has("Fecha del documento")
-        .has(r#"name="issued" type="date" required"#);
+        .has(r#"name="issued" type="date" required"#)
+        .has(r#"<select id="field-kind" name="kind"><option value=""></option><option value="passport">Ve a la recepción.</option></select>"#);
 
     let p = verification_page(&db, "desk-carl", "it").await;
     p.has("verificato da un operatore")

@@ -47,23 +47,24 @@ db_test!(home_shows_the_instructions_of_the_language, |db| {
     settings
         .set(
             "custom_account_instructions_en",
-            "<p id=\"custom\">Ask at the bar</p>",
+            "Ask **at the bar**, or [call us](tel:+39800123456).\n\n<script>alert(1)</script>",
         )
         .await
         .unwrap();
     settings
-        .set(
-            "custom_account_instructions_es",
-            "<p id=\"custom\">Pregunta en el bar</p>",
-        )
+        .set("custom_account_instructions_es", "Pregunta en el bar")
         .await
         .unwrap();
     let mut b = Browser::new(&db, &config(&["phone"])).await;
-    b.get("/").await.has(r#"<p id="custom">Ask at the bar</p>"#);
+    // Markdown rendered; the operator's HTML shown as text, never run.
+    let page = b.get("/").await;
+    page.has(r#"Ask <strong>at the bar</strong>, or <a href="tel:+39800123456">call us</a>."#)
+        .has("&lt;script&gt;alert(1)&lt;/script&gt;")
+        .lacks("<script>alert");
     b.accept_language = "es".to_owned();
     b.get("/").await.has("Pregunta en el bar");
     b.accept_language = "it".to_owned();
-    b.get("/").await.has("Ask at the bar"); // no Italian text: the English one
+    b.get("/").await.has("Ask <strong>at the bar</strong>"); // no Italian text: the English one
 });
 
 db_test!(documents_assets_and_headers, |db| {

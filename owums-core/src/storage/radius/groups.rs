@@ -15,9 +15,10 @@ use crate::error::{Error, Result};
 use crate::ids::{AttributeKind, GroupName, RadiusAttribute, UserId};
 use crate::storage::Store;
 use crate::storage::conn::db_run;
+use crate::storage::radius::items::bump_generation;
 use crate::storage::schema::{
-    owums_radius_checks, owums_radius_groups, owums_radius_replies, owums_user_groups,
-    radgroupcheck, radgroupreply,
+    owums_radius_checks, owums_radius_generation, owums_radius_groups, owums_radius_replies,
+    owums_user_groups, radgroupcheck, radgroupreply,
 };
 use crate::storage::subscriber::users::{Membership, now_utc};
 use crate::subscriber::password::PASSWORD_ATTRIBUTES;
@@ -204,6 +205,7 @@ impl Store {
                 .await?;
                 let row = Membership { user_id: &key, group_name: name, priority };
                 diesel::insert_into(owums_user_groups::table).values(&row).execute(c).await?;
+                bump_generation!(c);
                 Ok(())
             })
             .await

@@ -13,7 +13,9 @@
 //! [`Store::open_sessions_elsewhere`]: crate::Store::open_sessions_elsewhere
 
 pub(crate) mod authorize;
+pub(crate) mod group_edit;
 pub(crate) mod groups;
+pub(crate) mod items;
 pub(crate) mod nas;
 pub(crate) mod postauth;
 pub(crate) mod radius_view;

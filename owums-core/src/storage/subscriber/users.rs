@@ -10,9 +10,10 @@ use crate::storage::Store;
 use crate::storage::conn::db_run;
 use crate::storage::outbox::NewMailRow;
 use crate::storage::schema::{
-    owums_mail_outbox, owums_operator_verifications, owums_user_groups, owums_users,
+    owums_attachments, owums_mail_outbox, owums_operator_verifications, owums_user_groups,
+    owums_users,
 };
-use crate::storage::subscriber::operator::OperatorVerificationRow;
+use crate::storage::subscriber::operator::OperatorRecord;
 use crate::subscriber::user::UserRecord;
 
 /// `t` in UTC without fractions of a second (what every backend stores exactly).
@@ -281,7 +282,7 @@ impl Store {
         action: &'static str,
         change: impl Fn(&UserRecord) -> Result<StateChange> + Send + Sync,
         first_verification_mail: Option<NewMailRow>,
-        record: Option<OperatorVerificationRow>,
+        record: Option<OperatorRecord>,
     ) -> Result<Option<UserRecord>> {
         let key = id.to_string();
         let now = now_utc();
@@ -327,9 +328,15 @@ impl Store {
                     .await?;
                 if let Some(record) = &record {
                     diesel::insert_into(owums_operator_verifications::table)
-                        .values(record)
+                        .values(&record.verification)
                         .execute(c)
                         .await?;
+                    for attachment in &record.attachments {
+                        diesel::insert_into(owums_attachments::table)
+                            .values(attachment)
+                            .execute(c)
+                            .await?;
+                    }
                 }
                 Ok(true)
             })

@@ -1,0 +1,25 @@
+# Page strings of the identity-document verification method (added to the host's at startup).
+id_card-method = Identity document (at our desk)
+id_card-bring-document = Bring an identity document to our desk: an operator checks it and activates your account.
+id_card-document-type = Document type
+id_card-type-identity-card = Identity card
+id_card-type-passport = Passport
+id_card-type-driving-licence = Driving licence
+id_card-type-residence-permit = Residence permit
+id_card-number = Document number
+id_card-issuing-country = Issuing country (two letters, e.g. IT)
+id_card-issuing-authority = Issuing authority
+id_card-expires-on = Expiry date
+id_card-photo = Photo of the document
+id_card-err-type = Choose the type of document.
+id_card-err-number = Type the document number: 4 to 24 letters and digits (a dash or slash may separate them).
+id_card-err-country = The issuing country is two letters (IT, ES, FR…).
+id_card-err-authority = The issuing authority is at most 100 characters, without control characters.
+id_card-err-expiry = The expiry date is not a valid date.
+id_card-err-expired = This document has expired: ask for a valid one.
+id_card-err-photo-missing = Take or upload a photo of the document.
+id_card-err-photo-too-large = The photo file is too large: take it again at a lower resolution.
+id_card-err-photo-not-image = The file is not a photo: use a JPEG, PNG or WebP picture.
+id_card-err-photo-corrupt = The photo is damaged and cannot be read: take it again.
+id_card-err-photo-too-many-pixels = The photo has too many pixels: take it again at a lower resolution.
+id_card-err-photo-too-small = The photo is too small to read the document: take it again closer.

@@ -1,0 +1,25 @@
+# Textos de la verificación con documento de identidad (añadidos a los del host al arrancar).
+id_card-method = Documento de identidad (en nuestra oficina)
+id_card-bring-document = Trae un documento de identidad a nuestra oficina: un operador lo comprueba y activa tu cuenta.
+id_card-document-type = Tipo de documento
+id_card-type-identity-card = Documento nacional de identidad
+id_card-type-passport = Pasaporte
+id_card-type-driving-licence = Permiso de conducir
+id_card-type-residence-permit = Permiso de residencia
+id_card-number = Número del documento
+id_card-issuing-country = País de expedición (dos letras, p. ej. ES)
+id_card-issuing-authority = Autoridad de expedición
+id_card-expires-on = Fecha de caducidad
+id_card-photo = Foto del documento
+id_card-err-type = Elige el tipo de documento.
+id_card-err-number = Escribe el número del documento: de 4 a 24 letras y cifras (separables con un guion o una barra).
+id_card-err-country = El país de expedición son dos letras (IT, ES, FR…).
+id_card-err-authority = La autoridad de expedición tiene como máximo 100 caracteres, sin caracteres de control.
+id_card-err-expiry = La fecha de caducidad no es una fecha válida.
+id_card-err-expired = Este documento ha caducado: pide uno válido.
+id_card-err-photo-missing = Haz o sube una foto del documento.
+id_card-err-photo-too-large = El archivo de la foto es demasiado grande: hazla de nuevo con menos resolución.
+id_card-err-photo-not-image = El archivo no es una foto: usa una imagen JPEG, PNG o WebP.
+id_card-err-photo-corrupt = La foto está dañada y no se puede leer: hazla de nuevo.
+id_card-err-photo-too-many-pixels = La foto tiene demasiados píxeles: hazla de nuevo con menos resolución.
+id_card-err-photo-too-small = La foto es demasiado pequeña para leer el documento: hazla de nuevo más cerca.

@@ -1,0 +1,25 @@
+# Testi della verifica con documento d'identità (aggiunti a quelli dell'host all'avvio).
+id_card-method = Documento d'identità (al nostro sportello)
+id_card-bring-document = Porta un documento d'identità al nostro sportello: un operatore lo controlla e attiva il tuo account.
+id_card-document-type = Tipo di documento
+id_card-type-identity-card = Carta d'identità
+id_card-type-passport = Passaporto
+id_card-type-driving-licence = Patente di guida
+id_card-type-residence-permit = Permesso di soggiorno
+id_card-number = Numero del documento
+id_card-issuing-country = Paese di rilascio (due lettere, es. IT)
+id_card-issuing-authority = Autorità di rilascio
+id_card-expires-on = Data di scadenza
+id_card-photo = Foto del documento
+id_card-err-type = Scegli il tipo di documento.
+id_card-err-number = Scrivi il numero del documento: da 4 a 24 lettere e cifre (separabili da un trattino o una barra).
+id_card-err-country = Il paese di rilascio è di due lettere (IT, ES, FR…).
+id_card-err-authority = L'autorità di rilascio è di al massimo 100 caratteri, senza caratteri di controllo.
+id_card-err-expiry = La data di scadenza non è una data valida.
+id_card-err-expired = Questo documento è scaduto: chiedine uno valido.
+id_card-err-photo-missing = Scatta o carica una foto del documento.
+id_card-err-photo-too-large = Il file della foto è troppo grande: scattala di nuovo a una risoluzione più bassa.
+id_card-err-photo-not-image = Il file non è una foto: usa un'immagine JPEG, PNG o WebP.
+id_card-err-photo-corrupt = La foto è danneggiata e non si può leggere: scattala di nuovo.
+id_card-err-photo-too-many-pixels = La foto ha troppi pixel: scattala di nuovo a una risoluzione più bassa.
+id_card-err-photo-too-small = La foto è troppo piccola per leggere il documento: scattala di nuovo più da vicino.
