@@ -31,5 +31,5 @@ mod restart;
 mod sessions;
 mod sip;
 mod storage;
-mod users_admin;
 mod support;
+mod users_admin;

@@ -57,11 +57,12 @@ pub fn generate_password() -> String {
 }
 
 /// The password of a new subscriber.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, Default, PartialEq, Eq)]
 pub enum NewPassword {
     /// Typed by the operator.
     Typed(String),
-    /// Made up by owums ([`generate_password`]).
+    /// Made up by owums ([`generate_password`]), the default.
+    #[default]
     Generated,
 }
 
@@ -115,12 +116,6 @@ pub struct NewSubscriber {
     pub weak_password_ok: bool,
     /// Groups; empty (or an operator without `users_manager`) means the default group.
     pub groups: Vec<GroupName>,
-}
-
-impl Default for NewPassword {
-    fn default() -> Self {
-        NewPassword::Generated
-    }
 }
 
 /// What [`UserAdmin::create`] made.
@@ -206,7 +201,9 @@ fn email(value: &str, errors: &mut Vec<FieldError>) -> Option<Email> {
     if v.is_empty() {
         return None;
     }
-    Email::try_new(&v).map_err(|e| errors.push(field_of("email", &e))).ok()
+    Email::try_new(&v)
+        .map_err(|e| errors.push(field_of("email", &e)))
+        .ok()
 }
 
 fn mobile(value: &str, cc: Option<&str>, errors: &mut Vec<FieldError>) -> Option<PhoneNumber> {
@@ -281,7 +278,11 @@ fn groups_text(groups: &[(GroupName, i32)]) -> String {
 /// The changes between two records of the same subscriber, field by field.
 fn compare(before: &UserRecord, after: &UserRecord) -> Changes {
     let mut c = Changes::default();
-    c.compare("username", Some(before.username.as_str()), Some(after.username.as_str()));
+    c.compare(
+        "username",
+        Some(before.username.as_str()),
+        Some(after.username.as_str()),
+    );
     c.compare(
         "email",
         before.email.as_ref().map(Email::as_str),
@@ -303,7 +304,11 @@ fn compare(before: &UserRecord, after: &UserRecord) -> Changes {
     ] {
         c.compare(field, Some(b.as_str()), Some(a.as_str()));
     }
-    c.compare("birth_date", before.birth_date.as_ref(), after.birth_date.as_ref());
+    c.compare(
+        "birth_date",
+        before.birth_date.as_ref(),
+        after.birth_date.as_ref(),
+    );
     c.compare("notes", before.notes.as_deref(), after.notes.as_deref());
     c.compare("verified", Some(&before.verified), Some(&after.verified));
     c.compare("active", Some(&before.active), Some(&after.active));
@@ -364,7 +369,10 @@ impl UserAdmin {
         };
         let operator = operator.trim();
         if operator.is_empty() || operator.chars().count() > 64 {
-            return Err(Error::invalid("operator", "must be 1 to 64 characters long"));
+            return Err(Error::invalid(
+                "operator",
+                "must be 1 to 64 characters long",
+            ));
         }
         let mut errors = Vec::new();
         let cc = self.country_code.as_deref();
@@ -458,7 +466,8 @@ impl UserAdmin {
         let new_name = edit.username.as_deref().map(|v| username(v, &mut errors));
         let new_email = edit.email.as_deref().map(|v| email(v, &mut errors));
         let new_mobile = edit.mobile.as_deref().map(|v| mobile(v, cc, &mut errors));
-        let mut t = |f: TextField, v: &Option<String>| v.as_deref().map(|v| text(f, v, &mut errors));
+        let mut t =
+            |f: TextField, v: &Option<String>| v.as_deref().map(|v| text(f, v, &mut errors));
         let given_name = t(TextField::GivenName, &edit.given_name);
         let surname = t(TextField::Surname, &edit.surname);
         let address = t(TextField::Address, &edit.address);
@@ -486,7 +495,8 @@ impl UserAdmin {
                     if let Some(m) = &new_mobile {
                         after.mobile.clone_from(m);
                     }
-                    let personal = PersonalData::of_user(&current).and(PersonalData::of_user(&after));
+                    let personal =
+                        PersonalData::of_user(&current).and(PersonalData::of_user(&after));
                     password::validate_password(p, &personal)?;
                 }
                 let format = self.subscribers.password_format();
@@ -522,7 +532,8 @@ impl UserAdmin {
         };
         let now = crate::storage::now_utc();
         let change = |u: &UserRecord| -> Result<UserEditRow> {
-            let keep = |new: &Option<String>, old: &String| new.clone().unwrap_or_else(|| old.clone());
+            let keep =
+                |new: &Option<String>, old: &String| new.clone().unwrap_or_else(|| old.clone());
             let verified = edit.verified.unwrap_or(u.verified);
             let verified_at = u.verified_at.map(|t| t.naive_utc());
             Ok(UserEditRow {
@@ -543,7 +554,11 @@ impl UserAdmin {
                 zip: keep(&zip, &u.zip),
                 country: keep(&country, &u.country),
                 verified,
-                verified_at: if verified { verified_at.or(Some(now)) } else { verified_at },
+                verified_at: if verified {
+                    verified_at.or(Some(now))
+                } else {
+                    verified_at
+                },
                 active: edit.active.unwrap_or(u.active),
                 locale: keep(&new_locale, &u.locale),
                 notes: match &new_notes {
@@ -582,7 +597,14 @@ impl UserAdmin {
     ///
     /// [`Error::NotFound`](crate::ErrorKind::NotFound) for an unknown user.
     pub async fn disable(&self, id: UserId) -> Result<(UserRecord, Changes)> {
-        self.update(id, UserEdit { active: Some(false), ..UserEdit::default() }).await
+        self.update(
+            id,
+            UserEdit {
+                active: Some(false),
+                ..UserEdit::default()
+            },
+        )
+        .await
     }
 
     /// Switches subscriber `id` back on.
@@ -591,7 +613,14 @@ impl UserAdmin {
     ///
     /// [`Error::NotFound`](crate::ErrorKind::NotFound) for an unknown user.
     pub async fn enable(&self, id: UserId) -> Result<(UserRecord, Changes)> {
-        self.update(id, UserEdit { active: Some(true), ..UserEdit::default() }).await
+        self.update(
+            id,
+            UserEdit {
+                active: Some(true),
+                ..UserEdit::default()
+            },
+        )
+        .await
     }
 
     /// Deletes subscriber `id` with their groups, attributes and sessions (accounting

@@ -79,8 +79,8 @@ pub use account::{
 };
 #[cfg(feature = "server")]
 pub use admin::{
-    COUNT_LIMIT, Found, MAX_SEARCH_LEN, MAX_USERS_PER_PAGE, MIN_SEARCH_LEN, UserAdmin,
-    UserDetails, UserPage, UserQuery, UserSort,
+    COUNT_LIMIT, Found, MAX_SEARCH_LEN, MAX_USERS_PER_PAGE, MIN_SEARCH_LEN, UserAdmin, UserDetails,
+    UserPage, UserQuery, UserSort,
 };
 #[cfg(feature = "server")]
 pub use admin_edit::{

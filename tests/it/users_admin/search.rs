@@ -21,10 +21,44 @@ fn text(t: &str) -> UserQuery {
 
 db_test!(search_matches_every_field_in_every_written_form, |db| {
     let a = admin(&db);
-    create(&a, form("mario.rossi", "Mario", "Rossi", "mario@example.org", "+39 334 123 4567")).await;
-    create(&a, form("giulia.b", "Giulia", "Bianchi", "giulia@mail.test", "347 765 4321")).await;
-    create(&a, form("rossana", "Rossana", "Verdi", "rv@example.org", "")).await;
-    create(&a, form("luca99", "Luca", "Neri", "luca@shop.test", "+44 7700 900123")).await;
+    create(
+        &a,
+        form(
+            "mario.rossi",
+            "Mario",
+            "Rossi",
+            "mario@example.org",
+            "+39 334 123 4567",
+        ),
+    )
+    .await;
+    create(
+        &a,
+        form(
+            "giulia.b",
+            "Giulia",
+            "Bianchi",
+            "giulia@mail.test",
+            "347 765 4321",
+        ),
+    )
+    .await;
+    create(
+        &a,
+        form("rossana", "Rossana", "Verdi", "rv@example.org", ""),
+    )
+    .await;
+    create(
+        &a,
+        form(
+            "luca99",
+            "Luca",
+            "Neri",
+            "luca@shop.test",
+            "+44 7700 900123",
+        ),
+    )
+    .await;
     let found = async |t: &str| names(&a.browse(&text(t)).await.unwrap().users).join(",");
     // username, e-mail, names, any case
     assert_eq!(found("MARIO").await, "mario.rossi");
@@ -41,7 +75,13 @@ db_test!(search_matches_every_field_in_every_written_form, |db| {
     assert_eq!(found("rossimario").await, "");
     assert_eq!(found("luca99luca").await, "");
     // the mobile in any written form, and part of its digits
-    for t in ["+39 334 123 4567", "0039 334 1234567", "334 123 4567", "334-123-45", "1234567"] {
+    for t in [
+        "+39 334 123 4567",
+        "0039 334 1234567",
+        "334 123 4567",
+        "334-123-45",
+        "1234567",
+    ] {
         assert_eq!(found(t).await, "mario.rossi", "{t}");
     }
     assert_eq!(found("+393477654321").await, "giulia.b");
@@ -71,16 +111,30 @@ db_test!(filters_sort_and_pages, |db| {
         f.city = city.to_owned();
         users.push(create(&a, f).await);
     }
-    let q = |sort, descending| UserQuery { sort, descending, ..UserQuery::default() };
+    let q = |sort, descending| UserQuery {
+        sort,
+        descending,
+        ..UserQuery::default()
+    };
     let page = a.browse(&q(UserSort::Surname, false)).await.unwrap();
-    assert_eq!(names(&page.users), ["elena05", "dario04", "carla03", "bruno02", "anna01"]);
+    assert_eq!(
+        names(&page.users),
+        ["elena05", "dario04", "carla03", "bruno02", "anna01"]
+    );
     assert_eq!((page.total, page.more), (5, false));
     let page = a.browse(&q(UserSort::City, true)).await.unwrap();
-    assert_eq!(names(&page.users), ["anna01", "bruno02", "elena05", "carla03", "dario04"]);
+    assert_eq!(
+        names(&page.users),
+        ["anna01", "bruno02", "elena05", "carla03", "dario04"]
+    );
     let page = a.browse(&q(UserSort::GivenName, true)).await.unwrap();
     assert_eq!(names(&page.users)[0], "elena05");
     // pages of two
-    let paged = |page| UserQuery { per_page: Some(2), page, ..q(UserSort::Username, false) };
+    let paged = |page| UserQuery {
+        per_page: Some(2),
+        page,
+        ..q(UserSort::Username, false)
+    };
     let p1 = a.browse(&paged(1)).await.unwrap();
     let p3 = a.browse(&paged(3)).await.unwrap();
     assert_eq!(names(&p1.users), ["anna01", "bruno02"]);
@@ -88,37 +142,86 @@ db_test!(filters_sort_and_pages, |db| {
     assert_eq!((p1.total, p1.pages()), (5, 3));
     assert!(a.browse(&paged(4)).await.unwrap().users.is_empty());
     for bad in [
-        UserQuery { page: 0, ..UserQuery::default() },
-        UserQuery { per_page: Some(101), ..UserQuery::default() },
-        UserQuery { per_page: Some(100), page: 101, ..UserQuery::default() },
+        UserQuery {
+            page: 0,
+            ..UserQuery::default()
+        },
+        UserQuery {
+            per_page: Some(101),
+            ..UserQuery::default()
+        },
+        UserQuery {
+            per_page: Some(100),
+            page: 101,
+            ..UserQuery::default()
+        },
     ] {
         assert_eq!(a.browse(&bad).await.unwrap_err().kind(), ErrorKind::Invalid);
     }
     // filters: state and method
     a.disable(users[1].id).await.unwrap();
-    let edit = owums_core::subscriber::UserEdit { verified: Some(false), ..Default::default() };
+    let edit = owums_core::subscriber::UserEdit {
+        verified: Some(false),
+        ..Default::default()
+    };
     a.update(users[2].id, edit).await.unwrap();
-    let only = |verified, active| UserQuery { verified, active, ..q(UserSort::Username, false) };
-    assert_eq!(names(&a.browse(&only(None, Some(false))).await.unwrap().users), ["bruno02"]);
-    assert_eq!(names(&a.browse(&only(Some(false), None)).await.unwrap().users), ["carla03"]);
+    let only = |verified, active| UserQuery {
+        verified,
+        active,
+        ..q(UserSort::Username, false)
+    };
+    assert_eq!(
+        names(&a.browse(&only(None, Some(false))).await.unwrap().users),
+        ["bruno02"]
+    );
+    assert_eq!(
+        names(&a.browse(&only(Some(false), None)).await.unwrap().users),
+        ["carla03"]
+    );
     let on = a.browse(&only(Some(true), Some(true))).await.unwrap();
     assert_eq!(names(&on.users), ["anna01", "dario04", "elena05"]);
     let mut f = form("franca06", "Franca", "Tau", "", "");
     f.method = "id_card".to_owned();
     f.evidence = Some(serde_json::json!({"document": "passport"}));
     create(&a, f).await;
-    let by_method = UserQuery { method: Some("id_card".to_owned()), ..UserQuery::default() };
-    assert_eq!(names(&a.browse(&by_method).await.unwrap().users), ["franca06"]);
+    let by_method = UserQuery {
+        method: Some("id_card".to_owned()),
+        ..UserQuery::default()
+    };
+    assert_eq!(
+        names(&a.browse(&by_method).await.unwrap().users),
+        ["franca06"]
+    );
     // sort by state flags, newest first by default
     let page = a.browse(&q(UserSort::Active, false)).await.unwrap();
     assert_eq!(page.users[0].username.as_str(), "bruno02");
-    assert_eq!(a.browse(&UserQuery::default()).await.unwrap().users.len(), 6);
+    assert_eq!(
+        a.browse(&UserQuery::default()).await.unwrap().users.len(),
+        6
+    );
 });
 
 db_test!(find_answers_one_none_or_several, |db| {
     let a = admin(&db);
-    let mario = create(&a, form("mario.rossi", "Mario", "Rossi", "mario@example.org", "+39 334 123 4567")).await;
-    for t in ["mario.rossi", "MARIO.ROSSI", "Mario@Example.org", "+39 334 123 4567", "0039 3341234567", "334 1234567"] {
+    let mario = create(
+        &a,
+        form(
+            "mario.rossi",
+            "Mario",
+            "Rossi",
+            "mario@example.org",
+            "+39 334 123 4567",
+        ),
+    )
+    .await;
+    for t in [
+        "mario.rossi",
+        "MARIO.ROSSI",
+        "Mario@Example.org",
+        "+39 334 123 4567",
+        "0039 3341234567",
+        "334 1234567",
+    ] {
         match a.find(t).await.unwrap() {
             Found::One(u) => assert_eq!(u.id, mario.id, "{t}"),
             other => panic!("{t}: {other:?}"),

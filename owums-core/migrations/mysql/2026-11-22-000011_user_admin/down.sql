@@ -1,5 +1,6 @@
 DROP INDEX owums_users_method ON owums_users;
 DROP INDEX owums_users_active ON owums_users;
+DROP INDEX owums_users_verified ON owums_users;
 DROP INDEX owums_users_country ON owums_users;
 DROP INDEX owums_users_city ON owums_users;
 DROP INDEX owums_users_surname ON owums_users;

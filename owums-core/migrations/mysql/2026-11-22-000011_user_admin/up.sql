@@ -16,5 +16,6 @@ CREATE INDEX owums_users_given_name ON owums_users (given_name, id);
 CREATE INDEX owums_users_surname ON owums_users (surname, id);
 CREATE INDEX owums_users_city ON owums_users (city, id);
 CREATE INDEX owums_users_country ON owums_users (country, id);
+CREATE INDEX owums_users_verified ON owums_users (verified, created_at, id);
 CREATE INDEX owums_users_active ON owums_users (active, created_at, id);
 CREATE INDEX owums_users_method ON owums_users (verification_method, created_at, id);

@@ -1,5 +1,6 @@
 DROP INDEX owums_users_method;
 DROP INDEX owums_users_active;
+DROP INDEX owums_users_verified;
 DROP INDEX owums_users_country;
 DROP INDEX owums_users_city;
 DROP INDEX owums_users_surname;

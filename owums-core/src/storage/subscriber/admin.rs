@@ -9,7 +9,10 @@
 use chrono::NaiveDate;
 use diesel::dsl::sql;
 use diesel::sql_types::{Bool, Integer, Text};
-use diesel::{BoolExpressionMethods, ExpressionMethods, OptionalExtension, QueryDsl, SelectableHelper, TextExpressionMethods};
+use diesel::{
+    BoolExpressionMethods, ExpressionMethods, OptionalExtension, QueryDsl, SelectableHelper,
+    TextExpressionMethods,
+};
 use diesel_async::{AsyncConnection, RunQueryDsl};
 
 use crate::error::{Error, Result};
@@ -22,8 +25,9 @@ use crate::storage::subscriber::users::{Membership, NewUserRow, radius_password}
 use crate::subscriber::admin::UserSort;
 use crate::subscriber::user::UserRecord;
 
-/// Which users a list shows: `terms` are lowercase texts of at least three characters, a
-/// user matches when their search key contains any of them.
+/// Which users a list shows: `terms` are texts of at least three characters (as typed,
+/// spaces collapsed), a user matches when their search key contains any of them, ignoring
+/// case (ASCII letters on SQLite, every letter elsewhere).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct UserFilter {
     pub(crate) terms: Vec<String>,
@@ -63,13 +67,35 @@ pub(crate) struct PasswordRows {
 }
 
 /// The FTS5 query of `terms`: each a quoted phrase (a substring for the trigram
-/// tokenizer), joined by `OR`.
+/// tokenizer, which ignores case), joined by `OR`.
 fn fts_query(terms: &[String]) -> String {
     terms
         .iter()
         .map(|t| format!("\"{}\"", t.replace('"', "\"\"")))
         .collect::<Vec<_>>()
         .join(" OR ")
+}
+
+/// Most users a SQLite search reads from the trigram index before deciding the text is
+/// common: up to it the page is made of those users; past it the page walks the sort
+/// index and tests each row (a page of such a common text is found within a few thousand
+/// rows), and the count is "more than [`COUNT_LIMIT`](crate::subscriber::COUNT_LIMIT)".
+const PROBE: i64 = 5_000;
+
+#[derive(diesel::QueryableByName)]
+struct Probe {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+/// How a SQLite search runs.
+enum SqlitePlan {
+    /// Nobody matches.
+    Empty,
+    /// From the trigram index (at most [`PROBE`] users match).
+    Index,
+    /// Down the sort index, each row tested (more than [`PROBE`] users match).
+    Scan,
 }
 
 /// `term` as a `LIKE` pattern for "contains" (backslash escapes `%`, `_` and itself, the
@@ -90,6 +116,9 @@ fn contains_pattern(term: &str) -> String {
 const FTS_FILTER: &str = "owums_users.id IN (SELECT s.user_id FROM owums_users_search_ids s \
      WHERE s.id IN (SELECT rowid FROM owums_users_search WHERE owums_users_search MATCH ";
 
+/// The test of each candidate row: its key contains one of the (up to three) patterns.
+const SQLITE_TEST: &str = "(owums_users.search_key LIKE ";
+
 impl Store {
     /// The users `filter` selects, sorted by `sort` (ties by id, the same way), `limit`
     /// from `offset`; and how many there are, counted up to `count_cap + 1`.
@@ -104,7 +133,48 @@ impl Store {
     ) -> Result<(Vec<UserRecord>, i64)> {
         let sqlite = self.backend() == Backend::Sqlite;
         let fts = fts_query(&filter.terms);
-        let patterns: Vec<String> = filter.terms.iter().map(|t| contains_pattern(t)).collect();
+        let plan = if sqlite && !filter.terms.is_empty() {
+            self.sqlite_plan(&fts).await?
+        } else {
+            SqlitePlan::Index
+        };
+        if matches!(plan, SqlitePlan::Empty) {
+            return Ok((Vec::new(), 0));
+        }
+        let scan = matches!(plan, SqlitePlan::Scan);
+        // SQLite's LIKE ignores the case of ASCII letters only, as its lower() built the key.
+        let patterns: Vec<String> = filter
+            .terms
+            .iter()
+            .map(|t| {
+                contains_pattern(&if sqlite {
+                    t.to_ascii_lowercase()
+                } else {
+                    t.to_lowercase()
+                })
+            })
+            .collect();
+        // An e-mail's domain is shared by many users (every trigram of `example.org` is in
+        // most keys): PostgreSQL's trigram index reads the part up to the `@` only.
+        let index_patterns: Vec<String> = filter
+            .terms
+            .iter()
+            .zip(&patterns)
+            .map(|(t, full)| match t.to_lowercase().split_once('@') {
+                Some((local, _)) if local.chars().count() >= 3 => {
+                    contains_pattern(&format!("{local}@"))
+                }
+                _ => full.clone(),
+            })
+            .collect();
+        let p = |i: usize| {
+            patterns
+                .get(i)
+                .or_else(|| patterns.get(..1).and_then(<[String]>::last))
+                .cloned()
+                .unwrap_or_default()
+        };
+        let (p0, p1, p2) = (p(0), p(1), p(2));
         let (rows, count): (Vec<NewUserRow>, usize) = db_run!(self, untracked c => {
             macro_rules! filtered {
                 () => {{
@@ -118,25 +188,50 @@ impl Store {
                     if let Some(a) = filter.active {
                         q = q.filter(owums_users::active.eq(a));
                     }
-                    if sqlite && !filter.terms.is_empty() {
+                    if sqlite && !filter.terms.is_empty() && !scan {
                         q = q.filter(sql::<Bool>(FTS_FILTER).bind::<Text, _>(&fts).sql("))"));
+                    } else if sqlite && scan {
+                        q = q.filter(
+                            sql::<Bool>(SQLITE_TEST)
+                                .bind::<Text, _>(&p0)
+                                .sql(" ESCAPE '\\' OR owums_users.search_key LIKE ")
+                                .bind::<Text, _>(&p1)
+                                .sql(" ESCAPE '\\' OR owums_users.search_key LIKE ")
+                                .bind::<Text, _>(&p2)
+                                .sql(" ESCAPE '\\')"),
+                        );
                     } else {
                         let k = owums_users::search_key;
-                        q = match patterns.as_slice() {
-                            [] => q,
-                            [a] => q.filter(k.like(a)),
-                            [a, b] => q.filter(k.like(a).or(k.like(b))),
-                            [a, b, c, ..] => q.filter(k.like(a).or(k.like(b)).or(k.like(c))),
+                        // the index reads `idx`; `concat(…)` (which no index answers)
+                        // tests the whole pattern on each row it finds
+                        macro_rules! term {
+                            ($i:expr) => {
+                                k.like(&index_patterns[$i]).and(
+                                    sql::<Bool>("concat(owums_users.search_key, '') LIKE ")
+                                        .bind::<Text, _>(&patterns[$i]),
+                                )
+                            };
+                        }
+                        q = match patterns.len() {
+                            0 => q,
+                            1 => q.filter(term!(0)),
+                            2 => q.filter(term!(0).or(term!(1))),
+                            _ => q.filter(term!(0).or(term!(1)).or(term!(2))),
                         };
                     }
                     q
                 }};
             }
-            let counted: Vec<i32> = filtered!()
-                .select(sql::<Integer>("1"))
-                .limit(count_cap + 1)
-                .load(c)
-                .await?;
+            // a common text (more users than PROBE) counts as "more than count_cap"
+            let counted: Vec<i32> = if scan {
+                vec![1; usize::try_from(count_cap + 1).unwrap_or(0)]
+            } else {
+                filtered!()
+                    .select(sql::<Integer>("1"))
+                    .limit(count_cap + 1)
+                    .load(c)
+                    .await?
+            };
             let q = filtered!();
             macro_rules! by {
                 ($col:expr) => {
@@ -262,6 +357,26 @@ impl Store {
         Ok(Some((before, after)))
     }
 
+    /// How SQLite should search for the FTS5 query `fts`: one read of the trigram index,
+    /// stopped past [`PROBE`] users.
+    async fn sqlite_plan(&self, fts: &str) -> Result<SqlitePlan> {
+        let q = format!(
+            "SELECT count(*) AS n FROM (SELECT rowid FROM owums_users_search \
+             WHERE owums_users_search MATCH ? LIMIT {})",
+            PROBE + 1
+        );
+        let rows: Vec<Probe> = db_run!(self, untracked c => diesel::sql_query(q.as_str())
+            .bind::<Text, _>(fts)
+            .load(c)
+            .await?);
+        let n = rows.iter().next().map_or(0, |r| r.n);
+        Ok(match n {
+            0 => SqlitePlan::Empty,
+            n if n <= PROBE => SqlitePlan::Index,
+            _ => SqlitePlan::Scan,
+        })
+    }
+
     /// Counts one web login of `id` (authorize never reads the counter: untracked).
     pub(crate) async fn count_web_login(&self, id: UserId) -> Result<()> {
         let key = id.to_string();
@@ -292,6 +407,11 @@ mod tests {
     #[test]
     fn patterns_escape_wildcards() {
         assert_eq!(contains_pattern("a_b%c\\"), "%a\\_b\\%c\\\\%");
-        assert_eq!(fts_query(&["ab\"c".to_owned(), "xyz".to_owned()]), "\"ab\"\"c\" OR \"xyz\"");
+    }
+
+    #[test]
+    fn terms_are_quoted_phrases() {
+        let q = fts_query(&["ab\"c".to_owned(), "xyz".to_owned()]);
+        assert_eq!(q, "\"ab\"\"c\" OR \"xyz\"");
     }
 }
