@@ -369,7 +369,7 @@ impl Store {
             .bind::<Text, _>(fts)
             .load(c)
             .await?);
-        let n = rows.iter().next().map_or(0, |r| r.n);
+        let n = <[Probe]>::first(&rows).map_or(0, |r| r.n);
         Ok(match n {
             0 => SqlitePlan::Empty,
             n if n <= PROBE => SqlitePlan::Index,
