@@ -15,7 +15,7 @@
 #     PostgreSQL's EXPLAIN ANALYZE, so that one sees the indexes are used;
 #   - ROUNDS timed calls of each query through owums_core::subscriber::UserAdmin (the
 #     service the console pages call), on subscribers spread over the base, after 20
-#     warm-up calls: p50 and p99 in ms, and how many users matched ("10000" means more).
+#     warm-up calls: p50 and p99 in ms, and how many users matched ("1000" means more).
 #   Not a test: it never fails on a figure. PROFILE=dev builds without optimisation
 #   (bundled SQLite included), so its figures are an upper bound.
 #
