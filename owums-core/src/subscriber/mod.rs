@@ -49,6 +49,8 @@ pub(crate) mod account;
 pub(crate) mod admin;
 #[cfg(feature = "server")]
 pub(crate) mod admin_edit;
+#[cfg(feature = "server")]
+pub(crate) mod admin_form;
 pub(crate) mod hasher;
 pub(crate) mod input;
 #[cfg(feature = "server")]
