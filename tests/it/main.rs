@@ -34,3 +34,4 @@ mod sessions;
 mod sip;
 mod storage;
 mod support;
+mod users_admin;

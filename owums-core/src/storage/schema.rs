@@ -26,6 +26,8 @@ diesel::table! {
         password_hash -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        web_logins -> Integer,
+        search_key -> Nullable<Text>,
     }
 }
 

@@ -8,6 +8,10 @@
 //! - [`Registrations`] is self-service sign-up on top of it: one check of a whole form
 //!   against the chosen method and `[web.signup]`, verification started once, and what the
 //!   verification page shows until when ([`VerificationView`]).
+//! - [`UserAdmin`] is the operator console's side: browse and search with an index that
+//!   holds on a million subscribers, find one, show everything about one, create (with
+//!   the methods an operator's permissions allow), edit, switch off and on, delete, each
+//!   answering the [`Changes`](crate::operator::Changes) for the audit log.
 //! - `account` is the self-service side: the sessions page, the 14-day usage history,
 //!   profile and password changes.
 //! - [`WebSessions`] are the server-side sessions of browsers and API clients.
@@ -41,6 +45,12 @@
 
 #[cfg(feature = "server")]
 pub(crate) mod account;
+#[cfg(feature = "server")]
+pub(crate) mod admin;
+#[cfg(feature = "server")]
+pub(crate) mod admin_edit;
+#[cfg(feature = "server")]
+pub(crate) mod admin_form;
 pub(crate) mod hasher;
 pub(crate) mod input;
 #[cfg(feature = "server")]
@@ -68,6 +78,16 @@ pub use crate::error::ResetLinkError;
 pub use account::{
     DayUsage, MAX_PER_PAGE, PasswordChange, ProfileUpdate, SessionPage, SessionQuery, SessionSort,
     USAGE_DAYS, UsageHistory,
+};
+#[cfg(feature = "server")]
+pub use admin::{
+    COUNT_LIMIT, Found, MAX_SEARCH_LEN, MAX_USERS_PER_PAGE, MIN_SEARCH_LEN, UserAdmin, UserDetails,
+    UserPage, UserQuery, UserSort,
+};
+#[cfg(feature = "server")]
+pub use admin_edit::{
+    Created, GENERATED_ALPHABET, GENERATED_LEN, METHOD_ID_CARD, METHOD_NONE, NewPassword,
+    NewSubscriber, UserEdit, generate_password,
 };
 pub use hasher::set_password_hash_threads;
 pub use input::{

@@ -132,6 +132,29 @@ impl Subscribers {
         verified: bool,
         groups: &[GroupName],
     ) -> Result<UserRecord> {
+        let (row, radius_password, memberships) = self.prepare_new(new, verified, groups).await?;
+        let user = self
+            .store
+            .insert_user(
+                row,
+                (self.format.attribute(), &radius_password),
+                &memberships,
+            )
+            .await?;
+        tracing::info!(user = %user.username, verified, "subscriber created");
+        Ok(user)
+    }
+
+    /// The row, RADIUS password value and memberships (with priorities) of a new
+    /// subscriber whose password was already checked: the text rules of
+    /// [`check_new_user`](crate::subscriber::input::check_new_user), the groups (the
+    /// default group when `groups` is empty) looked up, the password hashed.
+    pub(crate) async fn prepare_new(
+        &self,
+        new: NewUser,
+        verified: bool,
+        groups: &[GroupName],
+    ) -> Result<(NewUserRow, String, Vec<(GroupName, i32)>)> {
         let username = new
             .username
             .clone()
@@ -184,16 +207,7 @@ impl Subscribers {
             updated_at: now,
         };
         let radius_password = self.format.encode(&new.password)?;
-        let user = self
-            .store
-            .insert_user(
-                row,
-                (self.format.attribute(), &radius_password),
-                &memberships,
-            )
-            .await?;
-        tracing::info!(user = %user.username, verified, "subscriber created");
-        Ok(user)
+        Ok((row, radius_password, memberships))
     }
 
     /// Looks a subscriber up by username (case-insensitive).
@@ -339,7 +353,10 @@ impl Subscribers {
             self.checks.fetch_add(1, Ordering::Relaxed);
         }
         match user {
-            Some(user) if user.active && matched == Some(true) => Ok(user),
+            Some(user) if user.active && matched == Some(true) => {
+                self.store.count_web_login(user.id).await?;
+                Ok(user)
+            }
             _ => Err(Error::Unauthorized),
         }
     }

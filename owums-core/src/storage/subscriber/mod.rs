@@ -7,6 +7,7 @@
 //! Every table here refers to `owums_users` with `ON DELETE CASCADE`, so deleting a
 //! subscriber removes their sessions, links, plugin state and RADIUS items with them.
 
+pub(crate) mod admin;
 pub(crate) mod operator;
 pub(crate) mod password_resets;
 pub(crate) mod plugin_state;

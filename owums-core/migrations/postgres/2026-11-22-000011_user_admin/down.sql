@@ -1,0 +1,11 @@
+DROP INDEX owums_users_method;
+DROP INDEX owums_users_active;
+DROP INDEX owums_users_verified;
+DROP INDEX owums_users_country;
+DROP INDEX owums_users_city;
+DROP INDEX owums_users_surname;
+DROP INDEX owums_users_given_name;
+DROP INDEX owums_users_created;
+DROP INDEX owums_users_search;
+ALTER TABLE owums_users DROP COLUMN search_key;
+ALTER TABLE owums_users DROP COLUMN web_logins;

@@ -1,0 +1,15 @@
+DROP INDEX owums_users_method;
+DROP INDEX owums_users_active;
+DROP INDEX owums_users_verified;
+DROP INDEX owums_users_country;
+DROP INDEX owums_users_city;
+DROP INDEX owums_users_surname;
+DROP INDEX owums_users_given_name;
+DROP INDEX owums_users_created;
+DROP TRIGGER owums_users_search_update;
+DROP TRIGGER owums_users_search_delete;
+DROP TRIGGER owums_users_search_insert;
+DROP TABLE owums_users_search;
+DROP TABLE owums_users_search_ids;
+ALTER TABLE owums_users DROP COLUMN search_key;
+ALTER TABLE owums_users DROP COLUMN web_logins;
