@@ -186,7 +186,7 @@ pub struct ServerConfig {
     /// before the process exits anyway. Connections still open then (a client that
     /// trickles its request or reads the answer slowly) are closed.
     pub shutdown_grace_seconds: u64,
-    /// Threads that compute password hashes (argon2id, 19 MiB each while busy); 0, the
+    /// Threads that compute password hashes (argon2id, 12 MiB each while busy); 0, the
     /// default, means one per CPU. Logins beyond that many at once wait their turn; a
     /// thread gives its memory back after two seconds without work.
     pub password_hash_threads: usize,

@@ -2,11 +2,12 @@
 //! block of memory, so a burst of logins costs a bounded amount of memory that goes back to
 //! the system once the burst is over.
 //!
-//! One argon2id computation (the default parameters: 19 MiB, two passes) needs 19 MiB of
-//! working memory. Computed on tokio's blocking pool, each hash ran on whichever of its
-//! threads was free and allocated its 19 MiB there; glibc keeps freed memory of that size
-//! in the thread's allocator arena, so after a burst every blocking thread that ever hashed
-//! held 19 MiB for good (60 logins made 4 at a time left the server at 368 MiB). Here a
+//! One argon2id computation needs its whole memory parameter as working memory (12 MiB with
+//! [`hash_params`]; 19 MiB with the argon2 crate's defaults, which owums used first).
+//! Computed on tokio's blocking pool, each hash ran on whichever of its threads was free
+//! and allocated its memory there; glibc keeps freed memory of that size in the thread's
+//! allocator arena, so after a burst every blocking thread that ever hashed held 19 MiB
+//! for good (60 logins made 4 at a time left the server at 368 MiB). Here a
 //! fixed set of threads ([`ServerConfig::password_hash_threads`], one per CPU by default)
 //! takes the hashes from one queue, in order; each keeps its memory while hashes keep
 //! coming and gives it back to the system after [`RELEASE_AFTER`] without work.
@@ -74,10 +75,27 @@ impl Memory {
     }
 }
 
-/// Hashes `password` with argon2id (the crate's default parameters, a random salt) into a
-/// PHC string, using `memory`.
+/// Memory of a new hash, in KiB.
+const HASH_MEMORY_KIB: u32 = 12 * 1024;
+/// Passes over the memory of a new hash.
+const HASH_PASSES: u32 = 3;
+
+/// The argon2id parameters of new hashes: 12 MiB, three passes, one lane.
+///
+/// OWASP's Password Storage Cheat Sheet lists this among the configurations that give the
+/// same defence as 19 MiB with two passes (the argon2 crate's default), trading memory for
+/// a pass: about the same CPU time per hash, and 7 MiB less held by each hashing thread
+/// while it works, which is what bounds the server's memory during a burst of logins.
+/// Hashes stored with other parameters (the 19 MiB ones of earlier versions) keep working:
+/// a PHC string carries its parameters and is verified with them.
+pub(crate) fn hash_params() -> Params {
+    Params::new(HASH_MEMORY_KIB, HASH_PASSES, 1, None).unwrap_or_default()
+}
+
+/// Hashes `password` with argon2id ([`hash_params`], a random salt) into a PHC string,
+/// using `memory`.
 pub(crate) fn hash_with(memory: &mut Memory, password: &[u8]) -> Result<String> {
-    let params = Params::default();
+    let params = hash_params();
     let salt: [u8; SALT_LEN] = rand::random();
     let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
     let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
@@ -320,7 +338,7 @@ mod tests {
         let mut memory = Memory::default();
         let ours = hash_with(&mut memory, b"s3cret-pass").unwrap();
         assert!(
-            ours.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            ours.starts_with("$argon2id$v=19$m=12288,t=3,p=1$"),
             "{ours}"
         );
         let parsed = PasswordHash::new(&ours).unwrap();
@@ -360,6 +378,18 @@ mod tests {
         ] {
             assert!(!verify_with(&mut memory, b"pw", bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn the_stand_in_hash_of_unknown_accounts_costs_what_a_new_hash_costs() {
+        let dummy = PasswordHash::new(crate::subscriber::service::DUMMY_HASH).unwrap();
+        let (dummy, new) = (Params::try_from(&dummy).unwrap(), hash_params());
+        assert_eq!(
+            (dummy.m_cost(), dummy.t_cost(), dummy.p_cost()),
+            (new.m_cost(), new.t_cost(), new.p_cost())
+        );
+        assert_eq!(hash_params().m_cost(), 12 * 1024);
+        assert_eq!(hash_params().t_cost(), 3);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -413,7 +443,7 @@ mod tests {
                 })
                 .await
                 .unwrap();
-            assert_eq!(held, Params::default().block_count());
+            assert_eq!(held, hash_params().block_count());
             addresses.insert(address);
         }
         assert_eq!(addresses.len(), 1, "one block of memory for every hash");

@@ -3,7 +3,7 @@
 //! Every subscriber password is stored twice, written together in one transaction: an
 //! argon2id hash for the pages and the API (and for REST-mode authorize), and one check row
 //! in the format FreeRADIUS needs in SQL mode ([`PasswordFormat`], chosen by
-//! `[radius] password_format`). Hashing takes tens of milliseconds of CPU and 19 MiB, so
+//! `[radius] password_format`). Hashing takes tens of milliseconds of CPU and 12 MiB, so
 //! the async paths queue it for a few dedicated threads (`hasher`), one per CPU by default:
 //! a burst of logins queues instead of stalling the async workers, and its memory is
 //! bounded and given back afterwards.

@@ -19,7 +19,10 @@ use crate::error::{Error, Result};
 use crate::ids::{GroupName, UserId};
 use crate::storage::Store;
 use crate::storage::conn::{Backend, db_run};
-use crate::storage::schema::{owums_operator_verifications, owums_user_groups, owums_users};
+use crate::storage::radius::items::bump_generation;
+use crate::storage::schema::{
+    owums_operator_verifications, owums_radius_generation, owums_user_groups, owums_users,
+};
 use crate::storage::subscriber::operator::OperatorVerificationRow;
 use crate::storage::subscriber::users::{Membership, NewUserRow, radius_password};
 use crate::subscriber::admin::UserSort;
@@ -299,7 +302,9 @@ impl Store {
 
     /// Rewrites `id`'s editable columns with what `edit` computes from the row as read in
     /// the same transaction; replaces the memberships with `groups` and the passwords with
-    /// `password` when given. Returns the user before and after, or `None` if `id` is gone.
+    /// `password` when given, and moves the RADIUS profile generation on (so every process's
+    /// authorize cache drops what it holds). Returns the user before and after, or `None`
+    /// if `id` is gone.
     pub(crate) async fn edit_user(
         &self,
         id: UserId,
@@ -344,6 +349,8 @@ impl Store {
                         diesel::insert_into(owums_user_groups::table).values(&m).execute(c).await?;
                     }
                 }
+                // Every process's authorize cache sees the edit on its next request.
+                bump_generation!(c);
                 Ok(Some(row))
             })
             .await
