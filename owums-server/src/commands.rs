@@ -95,6 +95,7 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::User(cmd) => user(&config, cmd).await,
         Command::Group(cmd) => group(&config, cmd).await,
         Command::Nas(cmd) => nas(&config, cmd).await,
+        Command::Voucher(cmd) => crate::voucher_commands::run(&config, cmd).await,
         Command::Housekeeping(crate::cli::HousekeepingCommand::RunOnce) => {
             let mut config = config.clone();
             let registry = crate::plugins::load(&mut config.plugins)?;

@@ -27,6 +27,7 @@ pub mod plugins;
 pub mod ratelimit;
 mod request_log;
 mod state;
+mod voucher_commands;
 
 use std::time::Duration;
 

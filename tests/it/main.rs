@@ -33,3 +33,4 @@ mod sessions;
 mod sip;
 mod storage;
 mod support;
+mod vouchers;

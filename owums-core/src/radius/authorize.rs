@@ -415,7 +415,10 @@ impl Authorizer {
             return Ok((crate::radius::vouchers::expiry(&batch, None), true));
         }
         let first = self.store.first_use(user.username.as_str()).await?;
-        Ok((crate::radius::vouchers::expiry(&batch, first), first.is_some()))
+        Ok((
+            crate::radius::vouchers::expiry(&batch, first),
+            first.is_some(),
+        ))
     }
 
     /// Reads `name` again in the background, into the cache (or out of it, when the user is

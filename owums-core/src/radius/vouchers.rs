@@ -149,7 +149,9 @@ fn validity(b: &BatchRow) -> Validity {
 /// `n` characters of [`VOUCHER_ALPHABET`], uniformly (32 divides 256: no bias).
 fn random_string(n: usize) -> String {
     (0..n)
-        .map(|_| char::from(VOUCHER_ALPHABET[usize::from(rand::random::<u8>()) % VOUCHER_ALPHABET.len()]))
+        .map(|_| {
+            char::from(VOUCHER_ALPHABET[usize::from(rand::random::<u8>()) % VOUCHER_ALPHABET.len()])
+        })
         .collect()
 }
 
@@ -236,7 +238,9 @@ impl Vouchers {
             group_name: req.group.as_str().to_owned(),
             password_length: i32::try_from(req.length).unwrap_or(10),
             valid_until: match req.validity {
-                Validity::Until(d) => Some((d + Duration::days(1)).and_time(chrono::NaiveTime::MIN)),
+                Validity::Until(d) => {
+                    Some((d + Duration::days(1)).and_time(chrono::NaiveTime::MIN))
+                }
                 Validity::Days(_) => None,
             },
             valid_days: match req.validity {
@@ -246,7 +250,8 @@ impl Vouchers {
             created_at: now,
             created_by: req.created_by.clone(),
         };
-        let (format, count, prefix, length) = (self.format, req.count, req.prefix.clone(), req.length);
+        let (format, count, prefix, length) =
+            (self.format, req.count, req.prefix.clone(), req.length);
         let made = tokio::task::spawn_blocking(move || -> Result<Vec<(NewVoucher, String)>> {
             let mut memory = Memory::default();
             let mut seen = std::collections::HashSet::new();

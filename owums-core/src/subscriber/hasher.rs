@@ -84,8 +84,8 @@ pub(crate) fn hash_with(memory: &mut Memory, password: &[u8]) -> Result<String> 
 /// random bits, not the cost, are what protect it. Verification reads the parameters from
 /// the PHC string, so such hashes verify like any other.
 pub(crate) fn hash_voucher(memory: &mut Memory, password: &[u8]) -> Result<String> {
-    let params = Params::new(1024, 1, 1, None)
-        .map_err(|e| Error::Internal(format!("argon2: {e}")))?;
+    let params =
+        Params::new(1024, 1, 1, None).map_err(|e| Error::Internal(format!("argon2: {e}")))?;
     hash_with_params(memory, password, params)
 }
 

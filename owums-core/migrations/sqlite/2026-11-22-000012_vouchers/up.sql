@@ -35,7 +35,7 @@ CREATE TABLE owums_vouchers (
 CREATE INDEX owums_vouchers_batch ON owums_vouchers (batch_id);
 
 -- The views FreeRADIUS reads leave out expired vouchers. SQLite: owums' times are UTC text ('YYYY-MM-DD HH:MM:SS', as CURRENT_TIMESTAMP writes it);
--- radacct's are Unix epoch integers.
+-- radacct's are Unix epoch integers (as FreeRADIUS' stock queries write them; text is read too).
 DROP VIEW radcheck;
 DROP VIEW radreply;
 DROP VIEW radusergroup;
@@ -46,7 +46,7 @@ CREATE VIEW radcheck AS
        AND NOT EXISTS (SELECT 1 FROM owums_vouchers v JOIN owums_voucher_batches b ON b.id = v.batch_id
                         WHERE v.user_id = u.id
                           AND (b.valid_until <= CURRENT_TIMESTAMP
-                               OR (SELECT MIN(ra.acctstarttime) FROM radacct ra WHERE ra.username = u.username) + b.valid_days * 86400 <= CAST(strftime('%s', 'now') AS INTEGER)));
+                               OR (SELECT MIN(CASE WHEN typeof(ra.acctstarttime) IN ('integer', 'real') THEN CAST(ra.acctstarttime AS INTEGER) ELSE CAST(strftime('%s', ra.acctstarttime) AS INTEGER) END) FROM radacct ra WHERE ra.username = u.username) + b.valid_days * 86400 <= CAST(strftime('%s', 'now') AS INTEGER)));
 
 CREATE VIEW radreply AS
     SELECT r.id AS id, u.username AS username, r.attribute AS attribute, r.op AS op, r.value AS value
@@ -55,7 +55,7 @@ CREATE VIEW radreply AS
        AND NOT EXISTS (SELECT 1 FROM owums_vouchers v JOIN owums_voucher_batches b ON b.id = v.batch_id
                         WHERE v.user_id = u.id
                           AND (b.valid_until <= CURRENT_TIMESTAMP
-                               OR (SELECT MIN(ra.acctstarttime) FROM radacct ra WHERE ra.username = u.username) + b.valid_days * 86400 <= CAST(strftime('%s', 'now') AS INTEGER)));
+                               OR (SELECT MIN(CASE WHEN typeof(ra.acctstarttime) IN ('integer', 'real') THEN CAST(ra.acctstarttime AS INTEGER) ELSE CAST(strftime('%s', ra.acctstarttime) AS INTEGER) END) FROM radacct ra WHERE ra.username = u.username) + b.valid_days * 86400 <= CAST(strftime('%s', 'now') AS INTEGER)));
 
 CREATE VIEW radusergroup AS
     SELECT ug.id AS id, u.username AS username, ug.group_name AS groupname, ug.priority AS priority
@@ -64,4 +64,4 @@ CREATE VIEW radusergroup AS
        AND NOT EXISTS (SELECT 1 FROM owums_vouchers v JOIN owums_voucher_batches b ON b.id = v.batch_id
                         WHERE v.user_id = u.id
                           AND (b.valid_until <= CURRENT_TIMESTAMP
-                               OR (SELECT MIN(ra.acctstarttime) FROM radacct ra WHERE ra.username = u.username) + b.valid_days * 86400 <= CAST(strftime('%s', 'now') AS INTEGER)));
+                               OR (SELECT MIN(CASE WHEN typeof(ra.acctstarttime) IN ('integer', 'real') THEN CAST(ra.acctstarttime AS INTEGER) ELSE CAST(strftime('%s', ra.acctstarttime) AS INTEGER) END) FROM radacct ra WHERE ra.username = u.username) + b.valid_days * 86400 <= CAST(strftime('%s', 'now') AS INTEGER)));

@@ -85,7 +85,10 @@ macro_rules! batch_columns {
 /// Inserts `$rows` into `$table`: one multi-row statement (`multi`) or a statement a row.
 macro_rules! insert_rows {
     (multi $c:expr, $table:expr, $rows:expr) => {
-        diesel::insert_into($table).values($rows).execute($c).await?;
+        diesel::insert_into($table)
+            .values($rows)
+            .execute($c)
+            .await?;
     };
     (single $c:expr, $table:expr, $rows:expr) => {
         for row in $rows {
