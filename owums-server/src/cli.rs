@@ -42,6 +42,9 @@ pub enum Command {
     /// Manage RADIUS groups.
     #[command(subcommand)]
     Group(GroupCommand),
+    /// Voucher batches: generate, list, show.
+    #[command(subcommand)]
+    Voucher(VoucherCommand),
     /// Manage RADIUS clients (FreeRADIUS `read_clients = yes`).
     #[command(subcommand)]
     Nas(NasCommand),
@@ -399,4 +402,41 @@ pub enum OperatorCommand {
 /// Runs the command.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     crate::commands::run(cli).await
+}
+
+/// `owums voucher …`.
+#[derive(Debug, Subcommand)]
+pub enum VoucherCommand {
+    /// Generate vouchers in a new batch; prints `username,password` CSV (the only time the
+    /// passwords are shown).
+    Generate {
+        /// Unique name of the batch.
+        #[arg(long)]
+        batch: String,
+        /// How many vouchers (1–100000).
+        #[arg(long)]
+        count: usize,
+        /// Start of every username (lowercase, a valid username start).
+        #[arg(long)]
+        prefix: String,
+        /// Password length (6–32).
+        #[arg(long, default_value_t = 10)]
+        length: usize,
+        /// RADIUS group of the vouchers (default: the `default_radius_group` setting).
+        #[arg(long)]
+        group: Option<String>,
+        /// Valid until the end of this day, UTC (YYYY-MM-DD).
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        valid_until: Option<String>,
+        /// Valid this many days after first use.
+        #[arg(long, value_name = "N")]
+        valid_days: Option<u32>,
+    },
+    /// List batches with their unused, used and expired counts.
+    List,
+    /// Show each voucher of a batch: username, first use, expiry, state.
+    Show {
+        /// Batch name.
+        batch: String,
+    },
 }

@@ -97,6 +97,7 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Operator(cmd) => crate::operator_commands::run(&config, cmd).await,
         Command::Nas(cmd) => nas(&config, cmd).await,
         Command::Settings(cmd) => crate::settings_command::run(&config, cmd).await,
+        Command::Voucher(cmd) => crate::voucher_commands::run(&config, cmd).await,
         Command::Housekeeping(crate::cli::HousekeepingCommand::RunOnce) => {
             let mut config = config.clone();
             let registry = crate::plugins::load(&mut config.plugins)?;

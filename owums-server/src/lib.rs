@@ -31,6 +31,7 @@ pub mod ratelimit;
 mod request_log;
 mod settings_command;
 mod state;
+mod voucher_commands;
 
 use std::time::Duration;
 

@@ -35,3 +35,4 @@ mod sip;
 mod storage;
 mod support;
 mod users_admin;
+mod vouchers;

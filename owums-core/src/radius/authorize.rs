@@ -295,7 +295,8 @@ impl Authorizer {
             return Ok(Decision::Reject);
         }
         if let Some(user) = self.roaming_user(name).await? {
-            if !may_log_in(&user) {
+            let (expires_at, _) = self.voucher_expiry(&user).await?;
+            if !may_log_in(&user) || expires_at.is_some_and(|e| e <= now) {
                 return Ok(Decision::Reject);
             }
             let rules = rules(&self.store.radius_profile(user.id).await?);
@@ -329,7 +330,7 @@ impl Authorizer {
         } else {
             self.wrong.note(name, &req.password);
         }
-        if !password_ok || !may_log_in(&seen.user) {
+        if !password_ok || !may_log_in(&seen.user) || seen.expires_at.is_some_and(|e| e <= now) {
             return Ok(Decision::Reject);
         }
         let username = seen.user.username.as_str();
@@ -351,7 +352,7 @@ impl Authorizer {
             None => self.read(name, now).await.map(|read| {
                 read.map(|snapshot| {
                     let snapshot = Arc::new(snapshot);
-                    if may_log_in(&snapshot.user) {
+                    if may_log_in(&snapshot.user) && snapshot.cacheable {
                         self.reads.put(name, snapshot.clone());
                     }
                     snapshot
@@ -393,9 +394,31 @@ impl Authorizer {
                 usage.push((since, sums));
             }
         }
-        Ok(Some(Snapshot::new(
-            user, hash, rules, usage, read_at, writes,
-        )))
+        let (expires_at, cacheable) = self.voucher_expiry(&user).await?;
+        Ok(Some(
+            Snapshot::new(user, hash, rules, usage, read_at, writes)
+                .with_expiry(expires_at, cacheable),
+        ))
+    }
+
+    /// When `user` expires if a voucher, and whether that is known for good (a voucher
+    /// valid some days after a first use not seen yet is not). Reads nothing for users
+    /// who are not vouchers.
+    async fn voucher_expiry(&self, user: &UserRecord) -> Result<(Option<DateTime<Utc>>, bool)> {
+        if user.verification_method != crate::radius::vouchers::VOUCHER_METHOD {
+            return Ok((None, true));
+        }
+        let Some(batch) = self.store.batch_of_voucher(&user.id.to_string()).await? else {
+            return Ok((None, true));
+        };
+        if batch.valid_until.is_some() {
+            return Ok((crate::radius::vouchers::expiry(&batch, None), true));
+        }
+        let first = self.store.first_use(user.username.as_str()).await?;
+        Ok((
+            crate::radius::vouchers::expiry(&batch, first),
+            first.is_some(),
+        ))
     }
 
     /// Reads `name` again in the background, into the cache (or out of it, when the user is

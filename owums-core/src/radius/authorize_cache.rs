@@ -42,6 +42,12 @@ pub(crate) struct Snapshot {
     stamp: Stamp,
     /// Someone is reading it again.
     refreshing: AtomicBool,
+    /// When the user, a voucher, expires: the instant is kept, not a verdict, so an expiry
+    /// that falls while the snapshot is cached is seen.
+    pub(crate) expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// False for a voucher valid some days after a first use not seen yet: its expiry is
+    /// unknown until accounting starts, so it is read on every request.
+    pub(crate) cacheable: bool,
 }
 
 impl Snapshot {
@@ -63,7 +69,20 @@ impl Snapshot {
             read_at,
             stamp,
             refreshing: AtomicBool::new(false),
+            expires_at: None,
+            cacheable: true,
         }
+    }
+
+    /// The snapshot of a voucher expiring at `expires_at`, `cacheable` or not.
+    pub(crate) fn with_expiry(
+        mut self,
+        expires_at: Option<chrono::DateTime<chrono::Utc>>,
+        cacheable: bool,
+    ) -> Self {
+        self.expires_at = expires_at;
+        self.cacheable = cacheable;
+        self
     }
 }
 

@@ -46,3 +46,8 @@ pub use counter::{
     MonthlyTrafficCounter, default_counters, remaining,
 };
 pub use credential_cache::{CredentialCache, WrongPasswords};
+pub(crate) mod vouchers;
+pub use vouchers::{
+    BatchSummary, DEFAULT_PASSWORD_LENGTH, Generated, MAX_VOUCHERS, VOUCHER_ALPHABET,
+    VOUCHER_METHOD, Validity, VoucherRequest, VoucherState, VoucherView, Vouchers,
+};

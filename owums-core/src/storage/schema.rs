@@ -258,3 +258,26 @@ diesel::table! {
         expires_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    owums_voucher_batches (id) {
+        id -> Integer,
+        name -> Text,
+        prefix -> Text,
+        group_name -> Text,
+        password_length -> Integer,
+        valid_until -> Nullable<Timestamp>,
+        valid_days -> Nullable<Integer>,
+        created_at -> Timestamp,
+        created_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    owums_vouchers (user_id) {
+        user_id -> Text,
+        batch_id -> Integer,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(owums_vouchers, owums_voucher_batches);

@@ -95,7 +95,19 @@ pub(crate) fn hash_params() -> Params {
 /// Hashes `password` with argon2id ([`hash_params`], a random salt) into a PHC string,
 /// using `memory`.
 pub(crate) fn hash_with(memory: &mut Memory, password: &[u8]) -> Result<String> {
-    let params = hash_params();
+    hash_with_params(memory, password, hash_params())
+}
+
+/// Hashes a generated voucher password with a cheap argon2id (1 MiB, one pass): its ~50
+/// random bits, not the cost, are what protect it. Verification reads the parameters from
+/// the PHC string, so such hashes verify like any other.
+pub(crate) fn hash_voucher(memory: &mut Memory, password: &[u8]) -> Result<String> {
+    let params =
+        Params::new(1024, 1, 1, None).map_err(|e| Error::Internal(format!("argon2: {e}")))?;
+    hash_with_params(memory, password, params)
+}
+
+fn hash_with_params(memory: &mut Memory, password: &[u8], params: Params) -> Result<String> {
     let salt: [u8; SALT_LEN] = rand::random();
     let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
     let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());

@@ -14,3 +14,4 @@ pub(crate) mod plugin_state;
 pub(crate) mod profile;
 pub(crate) mod sessions;
 pub(crate) mod users;
+pub(crate) mod vouchers;
