@@ -165,3 +165,46 @@ db_test!(
         );
     }
 );
+
+db_test!(
+    authorize_cache_sees_another_processs_user_edit_at_once,
+    |db| {
+        subscribers(&db)
+            .create(new_user("wanda"), true, &[])
+            .await
+            .unwrap();
+        // the console runs in another process on the same database
+        let elsewhere = owums_core::Store::connect(&owums_core::config::DatabaseConfig {
+            url: db.url.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+        let console = owums_core::subscriber::UserAdmin::new(
+            owums_core::Subscribers::new(elsewhere, owums_core::PasswordFormat::Crypt),
+            None,
+        );
+        let mut long = config(&db);
+        long.freeradius.authorize_cache_ms = 60_000;
+        long.freeradius.authorize_reject = true; // a reject is a 401
+        let cli = client(&long, &db, "127.0.0.1");
+        let status = async || {
+            post(&cli, "authorize", &auth_body("wanda", "Tulip-Harbor-93"))
+                .await
+                .0
+        };
+        assert_eq!(status().await, 200);
+        assert_eq!(status().await, 200, "answered from the cache");
+        let id = subscribers(&db).find("wanda").await.unwrap().id;
+        let before = db.store.radius_generation().await.unwrap();
+        let (after_user, _) = console.disable(id).await.unwrap();
+        assert!(!after_user.active);
+        assert!(
+            db.store.radius_generation().await.unwrap() > before,
+            "generation moved"
+        );
+        assert_eq!(status().await, 401, "the disable elsewhere is seen at once");
+        console.enable(id).await.unwrap();
+        assert_eq!(status().await, 200, "and so is the enable");
+    }
+);
