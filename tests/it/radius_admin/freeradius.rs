@@ -134,16 +134,8 @@ db_test!(
             .await
             .unwrap();
         // the edits come from a second store on the same database: another process
-        let elsewhere = owums_core::Store::connect(&owums_core::config::DatabaseConfig {
-            url: db.url.clone(),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-        let admin = RadiusAdmin::new(elsewhere);
-        let mut long = config(&db);
-        long.freeradius.authorize_cache_ms = 60_000;
-        let cli = client(&long, &db, "127.0.0.1");
+        let admin = RadiusAdmin::new(another_process(&db).await);
+        let cli = client(&long_cache(&db), &db, "127.0.0.1");
         let timeout = async || {
             let (_, body) = post(&cli, "authorize", &auth_body("vera", "Tulip-Harbor-93")).await;
             parsed(&body)["Session-Timeout"]["value"].clone()
@@ -174,18 +166,14 @@ db_test!(
             .await
             .unwrap();
         // the console runs in another process on the same database
-        let elsewhere = owums_core::Store::connect(&owums_core::config::DatabaseConfig {
-            url: db.url.clone(),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
         let console = owums_core::subscriber::UserAdmin::new(
-            owums_core::Subscribers::new(elsewhere, owums_core::PasswordFormat::Crypt),
+            owums_core::Subscribers::new(
+                another_process(&db).await,
+                owums_core::PasswordFormat::Crypt,
+            ),
             None,
         );
-        let mut long = config(&db);
-        long.freeradius.authorize_cache_ms = 60_000;
+        let mut long = long_cache(&db);
         long.freeradius.authorize_reject = true; // a reject is a 401
         let cli = client(&long, &db, "127.0.0.1");
         let status = async || {
@@ -208,3 +196,21 @@ db_test!(
         assert_eq!(status().await, 200, "and so is the enable");
     }
 );
+
+/// A second connection pool on the test's database, as another `owums` process has.
+async fn another_process(db: &TestDb) -> owums_core::Store {
+    owums_core::Store::connect(&owums_core::config::DatabaseConfig {
+        url: db.url.clone(),
+        ..Default::default()
+    })
+    .await
+    .unwrap()
+}
+
+/// The REST configuration with an authorize cache that keeps answers for a minute, far
+/// longer than any test runs: only the profile generation can make an entry stale.
+fn long_cache(db: &TestDb) -> owums_core::Config {
+    let mut c = config(db);
+    c.freeradius.authorize_cache_ms = 60_000;
+    c
+}
