@@ -92,3 +92,46 @@ impl Changes {
         self.0.is_empty()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn change(field: &str, before: Option<&str>, after: Option<&str>) -> Change {
+        Change {
+            field: field.to_owned(),
+            before: before.map(str::to_owned),
+            after: after.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn only_what_differs_is_kept_in_order_and_secrets_without_values() {
+        let mut changes = Changes::default();
+        assert!(changes.is_empty());
+        changes.compare("city", Some("Rome"), Some("Rome"));
+        assert!(changes.is_empty() && changes.len() == 0);
+        changes.compare("city", Some("Rome"), Some("Milan"));
+        changes.compare::<str>("email", None, Some("a@example.org"));
+        changes.secret("password");
+        changes.created("group", "Staff");
+        changes.removed("group", "Users");
+        let mut more = Changes::default();
+        more.compare("active", Some(&true), Some(&false));
+        changes.extend(more);
+        assert!(!changes.is_empty());
+        assert_eq!(changes.len(), 6);
+        let all: Vec<&Change> = changes.iter().collect();
+        assert_eq!(
+            all,
+            [
+                &change("city", Some("Rome"), Some("Milan")),
+                &change("email", None, Some("a@example.org")),
+                &change("password", None, Some(SECRET_CHANGED)),
+                &change("group", None, Some("Staff")),
+                &change("group", Some("Users"), None),
+                &change("active", Some("true"), Some("false")),
+            ]
+        );
+    }
+}

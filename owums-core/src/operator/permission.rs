@@ -319,6 +319,47 @@ mod tests {
     }
 
     #[test]
+    fn a_set_answers_for_what_it_holds() {
+        let mut set = Permissions::none();
+        assert!(set.is_empty() && !set.allows(Permission::UsersBrowser));
+        assert_eq!(
+            set.require(Permission::UsersBrowser),
+            Err(MissingPermission(Permission::UsersBrowser))
+        );
+        set.insert(Permission::UsersBrowser);
+        set.insert(Permission::StatsViewer);
+        assert!(!set.is_empty());
+        assert_eq!(set.require(Permission::UsersBrowser), Ok(()));
+        set.remove(Permission::StatsViewer);
+        assert!(!set.allows(Permission::StatsViewer));
+        let admin = Preset::Admin.permissions();
+        assert!(admin.contains_all(&set) && !set.contains_all(&admin));
+        assert_eq!(
+            admin.intersection(&Preset::Operator.permissions()),
+            Preset::Operator.permissions()
+        );
+        assert_eq!(
+            set.intersection(&Preset::Operator.permissions()),
+            [Permission::UsersBrowser].into_iter().collect()
+        );
+    }
+
+    #[test]
+    fn names_show_as_stored() {
+        for p in Permission::ALL {
+            assert_eq!(p.to_string(), p.as_str());
+        }
+        for preset in Preset::ALL {
+            assert_eq!(preset.as_str().parse::<Preset>().unwrap(), *preset);
+        }
+        assert_eq!(
+            Preset::ALL.iter().map(|p| p.as_str()).collect::<Vec<_>>(),
+            ["operator", "admin", "superadmin"]
+        );
+        assert!("root".parse::<Preset>().is_err());
+    }
+
+    #[test]
     fn stored_form_is_stable_and_refuses_unknown_names() {
         let set: Permissions = "users_manager, users_browser".parse().unwrap();
         assert_eq!(set.to_string(), "users_browser users_manager");
