@@ -88,6 +88,23 @@ fn session(status: &str, id: &str, user: &str, mac: &str) -> Vec<(&'static str, 
     ]
 }
 
+/// Tina's daily limit and what she used of it: an hour, or as much of today (UTC, when
+/// daily counters restart) as has passed, since right after midnight nobody can have used
+/// an hour today. Called for the limit first and for the usage later, so the usage is
+/// never below the limit.
+fn todays_hour() -> u64 {
+    let since_midnight = || {
+        u64::from(chrono::Timelike::num_seconds_from_midnight(
+            &chrono::Utc::now(),
+        ))
+    };
+    if since_midnight() < 5 {
+        // the first seconds of a day: let a few pass, so there is something to use up
+        std::thread::sleep(std::time::Duration::from_secs(5));
+    }
+    since_midnight().min(3600)
+}
+
 async fn groups(db: &TestDb) {
     let check = |t| RadiusAttribute::parse(AttributeKind::Check, t).unwrap();
     let reply = |t| RadiusAttribute::parse(AttributeKind::Reply, t).unwrap();
@@ -100,7 +117,10 @@ async fn groups(db: &TestDb) {
                 check("Simultaneous-Use:=1"),
             ],
         ),
-        ("Hourly", vec![check("Max-Daily-Session:=3600")]),
+        (
+            "Hourly",
+            vec![check(&format!("Max-Daily-Session:={}", todays_hour()))],
+        ),
     ] {
         db.store
             .create_group(NewGroup {
@@ -134,9 +154,9 @@ async fn scenario(db: TestDb) {
     s.disable(dina.id).await.unwrap();
     let ivan = s.create(new_user("ivan"), true, &[]).await.unwrap();
     s.deactivate(ivan.id).await.unwrap();
-    // tina used her hour today already
+    // tina used her hour today already (a session that ends now and began today)
     let mut used = AccountingEvent::new(AcctStatus::Stop, "t-1", "t-1", "tina", "10.0.0.9");
-    used.session_time = Some(3600);
+    used.session_time = Some(todays_hour());
     SqlAccountingSink::new(db.store.clone())
         .record(&used)
         .await

@@ -110,7 +110,7 @@ mod tests {
         let mut changes = Changes::default();
         assert!(changes.is_empty());
         changes.compare("city", Some("Rome"), Some("Rome"));
-        assert!(changes.is_empty() && changes.len() == 0);
+        assert_eq!(changes.len(), 0, "an unchanged value is not kept");
         changes.compare("city", Some("Rome"), Some("Milan"));
         changes.compare::<str>("email", None, Some("a@example.org"));
         changes.secret("password");
