@@ -7,7 +7,7 @@
 //! [`Ctx`]), asks it for the permission the route needs, and renders a template that
 //! extends `console/base.html`:
 //!
-//! ```ignore
+//! ```text
 //! #[handler]
 //! pub(crate) async fn groups(req: &Request, web: Data<&Web>) -> Response {
 //!     let mut c = Console::load(req, &web).await;
