@@ -4,5 +4,6 @@
 
 mod cli;
 mod manage;
+mod matrix;
 mod pages;
 mod storage;

@@ -1,0 +1,317 @@
+//! The permission matrix: every permission-guarded console route, tried by an operator
+//! holding every permission but one it needs, answers the styled 403 and changes nothing;
+//! a form posted without the session's CSRF token is refused the same way; and the same
+//! request from an operator holding the permission succeeds.
+//!
+//! ## Adding a route
+//!
+//! Each console area lists its routes in [`routes`] as [`Check`] rows, in the order they
+//! run: one fixture serves the whole table, so a row that deletes something comes after
+//! every row that needs it. Paths may use the fixture's placeholders (`{user}`, `{group}`,
+//! `{operator}`, … — see [`Fixture`]), and an area whose routes need more than the fixture
+//! has adds it in [`Fixture::build`].
+//!
+//! "Changes nothing" is checked on [`snapshot`]: the audit log's length and what the
+//! console manages (operators, users, groups with their items, settings, voucher batches).
+//! Every change the console makes is audited, so a POST that succeeds must grow the log
+//! unless its row says `audited: false`.
+
+use std::collections::BTreeMap;
+
+use owums_core::operator::{AuditFilter, AuditLog, Operators, Permission, Permissions};
+use owums_core::radius::{RadiusAdmin, Vouchers};
+use owums_core::storage::NewGroup;
+use owums_core::subscriber::{UserAdmin, UserQuery, WebSessions};
+use owums_core::{PasswordFormat, Settings};
+use poem::http::StatusCode;
+
+use super::pages::{PASSWORD, browser};
+use crate::pages::Browser;
+use crate::radius_admin::{check, group, reply};
+use crate::support::{TestDb, db_test, new_user, subscribers};
+
+/// GET or POST.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Method {
+    Get,
+    Post,
+}
+
+/// One console route and what it needs.
+#[derive(Debug, Clone)]
+pub(crate) struct Check {
+    pub(crate) method: Method,
+    /// The path, with the fixture's `{placeholders}`.
+    pub(crate) path: &'static str,
+    /// The permissions the route needs: taking away any one of them gives 403.
+    pub(crate) needs: &'static [Permission],
+    /// A POST's fields (the CSRF token is added), with the fixture's placeholders.
+    pub(crate) form: &'static [(&'static str, &'static str)],
+    /// The status of a request by an operator holding `needs`.
+    pub(crate) ok: StatusCode,
+    /// Whether the request, done, adds to the audit log (POSTs only).
+    pub(crate) audited: bool,
+}
+
+impl Check {
+    /// A GET answered with 200.
+    pub(crate) const fn get(path: &'static str, needs: &'static [Permission]) -> Check {
+        Check {
+            method: Method::Get,
+            path,
+            needs,
+            form: &[],
+            ok: StatusCode::OK,
+            audited: false,
+        }
+    }
+
+    /// A POST of `form` answered with `ok` and written to the audit log.
+    pub(crate) const fn post(
+        path: &'static str,
+        needs: &'static [Permission],
+        form: &'static [(&'static str, &'static str)],
+        ok: StatusCode,
+    ) -> Check {
+        Check {
+            method: Method::Post,
+            path,
+            needs,
+            form,
+            ok,
+            audited: true,
+        }
+    }
+}
+
+use Permission as P;
+
+/// Every permission-guarded console route, area by area, in the order they run.
+fn routes() -> Vec<Check> {
+    let mut all = Vec::new();
+    all.extend(operators());
+    all.extend(audit());
+    all
+}
+
+/// `/operator/operators` (operators_manager).
+fn operators() -> Vec<Check> {
+    const M: &[Permission] = &[P::OperatorsManager];
+    vec![
+        Check::get("/operator/operators", M),
+        Check::post(
+            "/operator/operators",
+            M,
+            &[("username", "matrix-new"), ("preset", "operator")],
+            StatusCode::OK,
+        ),
+        Check::get("/operator/operators/{operator}", M),
+        Check::post(
+            "/operator/operators/{operator}/notes",
+            M,
+            &[("notes", "night shift")],
+            StatusCode::SEE_OTHER,
+        ),
+        Check::post(
+            "/operator/operators/{operator}/permissions",
+            M,
+            &[("perm_users_browser", "1"), ("perm_stats_viewer", "1")],
+            StatusCode::SEE_OTHER,
+        ),
+        Check::post(
+            "/operator/operators/{operator}/password",
+            M,
+            &[],
+            StatusCode::OK,
+        ),
+        Check::post(
+            "/operator/operators/{operator}/active",
+            M,
+            &[],
+            StatusCode::SEE_OTHER,
+        ),
+    ]
+}
+
+/// `/operator/audit` (operators_manager).
+fn audit() -> Vec<Check> {
+    const M: &[Permission] = &[P::OperatorsManager];
+    vec![
+        Check::get("/operator/audit", M),
+        Check::get("/operator/audit.csv", M),
+    ]
+}
+
+/// What the routes act on, by placeholder name.
+pub(crate) struct Fixture {
+    values: BTreeMap<&'static str, String>,
+}
+
+impl Fixture {
+    /// Makes what the routes need on `db`:
+    /// - `{operator}`: the id of operator `matrix-target` (preset operator);
+    /// - `{user}`: the id of subscriber `matrix-user`;
+    /// - `{group}`: RADIUS group `matrix-group`.
+    async fn build(db: &TestDb) -> Fixture {
+        let mut values = BTreeMap::new();
+        let ops = Operators::new(db.store.clone());
+        let (target, _) = ops
+            .create(
+                "matrix-target",
+                PASSWORD,
+                owums_core::operator::Preset::Operator.permissions(),
+            )
+            .await
+            .unwrap();
+        values.insert("operator", target.id.to_string());
+        let user = subscribers(db)
+            .register(new_user("matrix-user"))
+            .await
+            .unwrap();
+        values.insert("user", user.id.to_string());
+        values.insert("group", "matrix-group".to_owned());
+        RadiusAdmin::new(db.store.clone())
+            .create_group(NewGroup {
+                name: group("matrix-group"),
+                priority: 5,
+                notes: None,
+                checks: vec![check("Simultaneous-Use:=2")],
+                replies: vec![reply("Session-Timeout=3600")],
+            })
+            .await
+            .unwrap();
+        Fixture { values }
+    }
+
+    /// `text` with every `{placeholder}` replaced.
+    fn fill(&self, text: &str) -> String {
+        let mut out = text.to_owned();
+        for (k, v) in &self.values {
+            out = out.replace(&format!("{{{k}}}"), v);
+        }
+        assert!(!out.contains('{'), "unknown placeholder in {text}");
+        out
+    }
+}
+
+/// What the console manages, written out: two equal snapshots mean nothing changed.
+pub(crate) async fn snapshot(db: &TestDb) -> String {
+    let audit = AuditLog::new(db.store.clone())
+        .query(&AuditFilter::default(), 1, 1)
+        .await
+        .unwrap()
+        .total;
+    let operators = Operators::new(db.store.clone()).list().await.unwrap();
+    let operators: Vec<_> = operators
+        .iter()
+        .map(|o| (&o.username, o.active, o.permissions.to_string(), &o.notes))
+        .collect();
+    let query = UserQuery {
+        per_page: Some(100),
+        ..UserQuery::default()
+    };
+    let users = UserAdmin::new(subscribers(db), None)
+        .browse(&query)
+        .await
+        .unwrap();
+    let groups = RadiusAdmin::new(db.store.clone())
+        .list_groups()
+        .await
+        .unwrap();
+    let settings = Settings::new(db.store.clone()).list().await.unwrap();
+    let settings: Vec<_> = settings.iter().map(|(d, v)| (d.name, v)).collect();
+    let batches = Vouchers::new(db.store.clone(), PasswordFormat::Crypt)
+        .list()
+        .await
+        .unwrap();
+    format!(
+        "audit {audit}\noperators {operators:?}\nusers {users:?}\ngroups {groups:?}\n\
+         settings {settings:?}\nvouchers {batches:?}"
+    )
+}
+
+/// The audit log's length.
+async fn audit_len(db: &TestDb) -> i64 {
+    AuditLog::new(db.store.clone())
+        .query(&AuditFilter::default(), 1, 1)
+        .await
+        .unwrap()
+        .total
+}
+
+/// Sends `check` as the browser's operator, with `csrf` in a POST.
+async fn send(b: &mut Browser, fx: &Fixture, check: &Check, csrf: &str) -> crate::pages::Page {
+    let path = fx.fill(check.path);
+    match check.method {
+        Method::Get => b.get(&path).await,
+        Method::Post => {
+            let filled: Vec<(String, String)> = check
+                .form
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), fx.fill(v)))
+                .collect();
+            let mut fields: Vec<(&str, &str)> = vec![("csrf_token", csrf)];
+            fields.extend(filled.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+            b.post(&path, &fields).await
+        }
+    }
+}
+
+db_test!(
+    every_console_route_needs_its_permission_and_its_csrf_token,
+    |db| {
+        let (mut b, _clock) = browser(&db);
+        let fx = Fixture::build(&db).await;
+        let ops = Operators::new(db.store.clone());
+        let (probe, _) = ops
+            .create("matrix-probe", PASSWORD, Permissions::none())
+            .await
+            .unwrap();
+        let (token, session) = WebSessions::new(db.store.clone())
+            .log_in_operator(
+                probe.id,
+                &serde_json::json!({"ip": "198.51.100.10", "stage": "ready"}),
+            )
+            .await
+            .unwrap();
+        b.jar
+            .insert("owums_operator".to_owned(), token.as_str().to_owned());
+        let csrf = session.csrf_token.clone();
+        for check in routes() {
+            let what = format!("{:?} {}", check.method, check.path);
+            for missing in check.needs {
+                let mut held = Permissions::all();
+                held.remove(*missing);
+                ops.set_permissions(probe.id, held).await.unwrap();
+                let before = snapshot(&db).await;
+                let page = send(&mut b, &fx, &check, &csrf).await;
+                assert_eq!(
+                    page.status,
+                    StatusCode::FORBIDDEN,
+                    "{what} without {missing:?}: {}",
+                    page.body
+                );
+                page.has("does not have the permission this page needs");
+                assert_eq!(snapshot(&db).await, before, "{what} without {missing:?}");
+            }
+            ops.set_permissions(probe.id, Permissions::all())
+                .await
+                .unwrap();
+            if check.method == Method::Post {
+                let before = snapshot(&db).await;
+                let page = send(&mut b, &fx, &check, "not-the-token").await;
+                assert_eq!(page.status, StatusCode::FORBIDDEN, "{what} without CSRF");
+                assert_eq!(snapshot(&db).await, before, "{what} without CSRF");
+            }
+            let before = audit_len(&db).await;
+            let page = send(&mut b, &fx, &check, &csrf).await;
+            assert_eq!(
+                page.status, check.ok,
+                "{what} with permission: {}",
+                page.body
+            );
+            let grew = audit_len(&db).await > before;
+            assert_eq!(grew, check.audited, "{what}: written to the audit log");
+        }
+    }
+);
