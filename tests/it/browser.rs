@@ -10,6 +10,7 @@ use crate::support::new_user;
 use crate::support::site::{DESK_MESSAGE, Site};
 use crate::support::smtp::{SmtpSink, mail_config};
 
+mod console;
 mod phone_layout;
 
 /// Logs `name` in with `password` through the login form and waits for the account page.

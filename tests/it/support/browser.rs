@@ -18,6 +18,8 @@ use serde_json::{Value, json};
 
 /// Phone-sized viewport of the screenshots, in CSS pixels.
 pub(crate) const PHONE: (u32, u32) = (360, 740);
+/// Desktop window of [`Browser::start_desktop`], in CSS pixels.
+pub(crate) const DESKTOP: (u32, u32) = (1280, 900);
 /// The longest a wait gives a page to reach the expected state before the test fails.
 pub(crate) const WAIT: Duration = Duration::from_secs(30);
 /// The key WebDriver names element references with.
@@ -94,6 +96,16 @@ impl Browser {
     /// Starts chromedriver and a headless Chromium with a [`PHONE`]-sized window, or `None`
     /// when they are not installed (outside CI).
     pub(crate) async fn start() -> Option<Browser> {
+        Self::start_as(true).await
+    }
+
+    /// Starts chromedriver and a headless Chromium with a [`DESKTOP`]-sized window and no
+    /// phone emulation, or `None` when they are not installed (outside CI).
+    pub(crate) async fn start_desktop() -> Option<Browser> {
+        Self::start_as(false).await
+    }
+
+    async fn start_as(phone: bool) -> Option<Browser> {
         let driver_bin = binary("OWUMS_TEST_CHROMEDRIVER", "/usr/bin/chromedriver");
         let chromium = binary("OWUMS_TEST_CHROMIUM", "/usr/bin/chromium");
         if !installed(&driver_bin, &chromium) {
@@ -101,7 +113,7 @@ impl Browser {
         }
         let mut last = String::new();
         for _ in 0..3 {
-            match Self::try_start(&driver_bin, &chromium).await {
+            match Self::try_start(&driver_bin, &chromium, phone).await {
                 Ok(b) => return Some(b),
                 Err(e) => last = e.0,
             }
@@ -109,7 +121,7 @@ impl Browser {
         panic!("headless Chromium did not start: {last}");
     }
 
-    async fn try_start(driver_bin: &str, chromium: &str) -> Result<Browser> {
+    async fn try_start(driver_bin: &str, chromium: &str, phone: bool) -> Result<Browser> {
         use std::os::unix::process::CommandExt as _;
         let mut driver = Command::new(driver_bin)
             .arg("--port=0")
@@ -147,21 +159,26 @@ impl Browser {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+        let mut options = json!({
+            "binary": chromium,
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--no-first-run", "--hide-scrollbars", "--disable-breakpad",
+                "--disable-crash-reporter",
+                if phone { "--window-size=800,1000".to_owned() }
+                else { format!("--window-size={},{}", DESKTOP.0, DESKTOP.1) },
+                format!("--user-data-dir={}", browser._profile.path().display()),
+            ],
+        });
+        if phone {
+            // A phone: its viewport, touch, and `<meta name="viewport">` honoured.
+            options["mobileEmulation"] = json!({"deviceMetrics": {
+                "width": PHONE.0, "height": PHONE.1, "pixelRatio": 1.0, "touch": true, "mobile": true,
+            }});
+        }
         let caps = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
-            "goog:chromeOptions": {
-                "binary": chromium,
-                "args": [
-                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                    "--no-first-run", "--hide-scrollbars", "--disable-breakpad",
-                    "--disable-crash-reporter", "--window-size=800,1000",
-                    format!("--user-data-dir={}", browser._profile.path().display()),
-                ],
-                // A phone: its viewport, touch, and `<meta name="viewport">` honoured.
-                "mobileEmulation": {"deviceMetrics": {
-                    "width": PHONE.0, "height": PHONE.1, "pixelRatio": 1.0, "touch": true, "mobile": true,
-                }},
-            },
+            "goog:chromeOptions": options,
         }}});
         let v = browser
             .call_at(&base, reqwest::Method::POST, "/session", Some(caps))
