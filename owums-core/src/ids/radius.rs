@@ -96,6 +96,25 @@ const CHECK_OPS: &[&str] = &[
 ];
 const REPLY_OPS: &[&str] = &["=", ":=", "+="];
 
+impl AttributeKind {
+    /// The operators an item of this kind may use, the most common first: what an
+    /// operator's form offers.
+    pub fn operators(self) -> &'static [&'static str] {
+        match self {
+            AttributeKind::Check => CHECK_OPS,
+            AttributeKind::Reply => REPLY_OPS,
+        }
+    }
+
+    /// `check` or `reply`, as the console's paths and the audit log name the kind.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AttributeKind::Check => "check",
+            AttributeKind::Reply => "reply",
+        }
+    }
+}
+
 /// One RADIUS attribute with its operator and value, as FreeRADIUS reads it.
 ///
 /// One row of `radcheck`, `radreply`, `radgroupcheck` or `radgroupreply`. Build it with

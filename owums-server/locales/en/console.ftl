@@ -82,3 +82,34 @@ console-from = From
 console-to = To
 console-filter = Filter
 console-pages = Pages
+console-groups-title = RADIUS groups
+console-groups-new = New group
+console-groups-create = Create group
+console-groups-back = All groups
+console-group-title = RADIUS group
+console-group-edit = Name, priority and notes
+console-group-name-hint = Letters, digits, “_”, “.” and “-”, starting with a letter or digit.
+console-group-priority-hint = 0–9999: when a subscriber is in several groups, lower priorities are read first.
+console-group-delete = Delete the group
+console-group-delete-title = Delete a RADIUS group
+console-group-delete-members = { $count ->
+    [one] One subscriber is in { $name }: deleting it takes them out of it.
+   *[other] { $count } subscribers are in { $name }: deleting it takes them all out of it.
+}
+console-group-delete-empty = Nobody is in { $name }. Delete it with its attributes?
+console-cancel = Cancel
+console-col-group = Group
+console-col-priority = Priority
+console-col-members = Members
+console-items-checks = Check attributes
+console-items-replies = Reply attributes
+console-items-none = None.
+console-items-effect = Changes apply from the next login request (FreeRADIUS reads them on every request).
+console-item-attribute = Attribute
+console-item-op = Operator
+console-item-value = Value
+console-item-add = Add
+console-item-remove = Remove
+console-user-radius-title = Subscriber's RADIUS attributes
+console-user-radius-intro = The attributes of { $name } alone, read before those of their groups.
+console-user-back = Back to the subscriber

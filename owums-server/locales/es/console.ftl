@@ -82,3 +82,34 @@ console-from = Desde
 console-to = Hasta
 console-filter = Filtrar
 console-pages = Páginas
+console-groups-title = Grupos RADIUS
+console-groups-new = Nuevo grupo
+console-groups-create = Crear el grupo
+console-groups-back = Todos los grupos
+console-group-title = Grupo RADIUS
+console-group-edit = Nombre, prioridad y notas
+console-group-name-hint = Letras, cifras, “_”, “.” y “-”, empezando por una letra o una cifra.
+console-group-priority-hint = 0–9999: si un usuario está en varios grupos, se leen antes las prioridades más bajas.
+console-group-delete = Eliminar el grupo
+console-group-delete-title = Eliminar un grupo RADIUS
+console-group-delete-members = { $count ->
+    [one] Un usuario está en { $name }: al eliminarlo sale de él.
+   *[other] { $count } usuarios están en { $name }: al eliminarlo salen todos de él.
+}
+console-group-delete-empty = Nadie está en { $name }. ¿Eliminarlo con sus atributos?
+console-cancel = Cancelar
+console-col-group = Grupo
+console-col-priority = Prioridad
+console-col-members = Miembros
+console-items-checks = Atributos de control
+console-items-replies = Atributos de respuesta
+console-items-none = Ninguno.
+console-items-effect = Los cambios valen desde la próxima solicitud de acceso (FreeRADIUS los lee en cada solicitud).
+console-item-attribute = Atributo
+console-item-op = Operador
+console-item-value = Valor
+console-item-add = Añadir
+console-item-remove = Quitar
+console-user-radius-title = Atributos RADIUS del usuario
+console-user-radius-intro = Los atributos de { $name } solo, leídos antes que los de sus grupos.
+console-user-back = Volver al usuario

@@ -82,3 +82,34 @@ console-from = Dal
 console-to = Al
 console-filter = Filtra
 console-pages = Pagine
+console-groups-title = Gruppi RADIUS
+console-groups-new = Nuovo gruppo
+console-groups-create = Crea il gruppo
+console-groups-back = Tutti i gruppi
+console-group-title = Gruppo RADIUS
+console-group-edit = Nome, priorità e note
+console-group-name-hint = Lettere, cifre, “_”, “.” e “-”, iniziando con una lettera o una cifra.
+console-group-priority-hint = 0–9999: se un utente è in più gruppi, si leggono prima le priorità più basse.
+console-group-delete = Elimina il gruppo
+console-group-delete-title = Eliminare un gruppo RADIUS
+console-group-delete-members = { $count ->
+    [one] Un utente è in { $name }: eliminandolo ne esce.
+   *[other] { $count } utenti sono in { $name }: eliminandolo ne escono tutti.
+}
+console-group-delete-empty = Nessuno è in { $name }. Eliminarlo con i suoi attributi?
+console-cancel = Annulla
+console-col-group = Gruppo
+console-col-priority = Priorità
+console-col-members = Membri
+console-items-checks = Attributi di controllo
+console-items-replies = Attributi di risposta
+console-items-none = Nessuno.
+console-items-effect = Le modifiche valgono dalla prossima richiesta di accesso (FreeRADIUS le legge a ogni richiesta).
+console-item-attribute = Attributo
+console-item-op = Operatore
+console-item-value = Valore
+console-item-add = Aggiungi
+console-item-remove = Rimuovi
+console-user-radius-title = Attributi RADIUS dell'utente
+console-user-radius-intro = Gli attributi del solo { $name }, letti prima di quelli dei suoi gruppi.
+console-user-back = Torna all'utente

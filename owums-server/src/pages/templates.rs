@@ -42,6 +42,11 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "console/password_shown.html",
     "console/password.html",
     "console/audit.html",
+    "console/items.html",
+    "console/groups.html",
+    "console/group.html",
+    "console/group_delete.html",
+    "console/user_radius.html",
 );
 
 /// Names of the languages, each in itself.

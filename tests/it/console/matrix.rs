@@ -18,9 +18,10 @@
 
 use std::collections::BTreeMap;
 
+use owums_core::AttributeKind;
 use owums_core::operator::{AuditFilter, AuditLog, Operators, Permission, Permissions};
 use owums_core::radius::{RadiusAdmin, Vouchers};
-use owums_core::storage::NewGroup;
+use owums_core::storage::{AttributeOwner, NewGroup};
 use owums_core::subscriber::{UserAdmin, UserQuery, WebSessions};
 use owums_core::{PasswordFormat, Settings};
 use poem::http::StatusCode;
@@ -91,6 +92,8 @@ fn routes() -> Vec<Check> {
     let mut all = Vec::new();
     all.extend(operators());
     all.extend(audit());
+    all.extend(groups());
+    all.extend(user_items());
     all
 }
 
@@ -142,6 +145,143 @@ fn audit() -> Vec<Check> {
     ]
 }
 
+/// `/operator/groups` and their items (radius_groups_*, radius_checks_*, radius_replies_*).
+fn groups() -> Vec<Check> {
+    const VIEW: &[Permission] = &[P::RadiusGroupsViewer];
+    const SEE: StatusCode = StatusCode::SEE_OTHER;
+    vec![
+        Check::get("/operator/groups", VIEW),
+        Check::post(
+            "/operator/groups",
+            &[P::RadiusGroupsCreator],
+            &[("name", "matrix-new-group"), ("priority", "3")],
+            SEE,
+        ),
+        Check::get("/operator/groups/{group}", VIEW),
+        Check::post(
+            "/operator/groups/{group}/items/check",
+            &[P::RadiusGroupsViewer, P::RadiusChecksCreator],
+            &[
+                ("attribute", "Max-Daily-Session"),
+                ("op", ":="),
+                ("value", "3600"),
+            ],
+            SEE,
+        ),
+        Check::post(
+            "/operator/groups/{group}/items/check/{group_check}/change",
+            &[P::RadiusGroupsViewer, P::RadiusChecksManager],
+            &[
+                ("attribute", "Simultaneous-Use"),
+                ("op", ":="),
+                ("value", "3"),
+            ],
+            SEE,
+        ),
+        Check::post(
+            "/operator/groups/{group}/items/check/{group_check}/remove",
+            &[P::RadiusGroupsViewer, P::RadiusChecksDestroyer],
+            &[],
+            SEE,
+        ),
+        Check::post(
+            "/operator/groups/{group}/items/reply",
+            &[P::RadiusGroupsViewer, P::RadiusRepliesCreator],
+            &[("attribute", "Idle-Timeout"), ("op", "="), ("value", "600")],
+            SEE,
+        ),
+        Check::post(
+            "/operator/groups/{group}/items/reply/{group_reply}/change",
+            &[P::RadiusGroupsViewer, P::RadiusRepliesManager],
+            &[
+                ("attribute", "Session-Timeout"),
+                ("op", "="),
+                ("value", "7200"),
+            ],
+            SEE,
+        ),
+        Check::post(
+            "/operator/groups/{group}/items/reply/{group_reply}/remove",
+            &[P::RadiusGroupsViewer, P::RadiusRepliesDestroyer],
+            &[],
+            SEE,
+        ),
+        Check::post(
+            "/operator/groups/{group}/edit",
+            &[P::RadiusGroupsManager],
+            &[("name", "{group}"), ("priority", "7"), ("notes", "night")],
+            SEE,
+        ),
+        Check::get(
+            "/operator/groups/{group}/delete",
+            &[P::RadiusGroupsDestroyer],
+        ),
+        Check::post(
+            "/operator/groups/{group}/delete",
+            &[P::RadiusGroupsDestroyer],
+            &[],
+            SEE,
+        ),
+    ]
+}
+
+/// A subscriber's own items: `/operator/users/:id/radius` (users_browser, then the
+/// radius_checks_* / radius_replies_* permission of the change).
+fn user_items() -> Vec<Check> {
+    const SEE: StatusCode = StatusCode::SEE_OTHER;
+    vec![
+        Check::get("/operator/users/{user}/radius", &[P::UsersBrowser]),
+        Check::post(
+            "/operator/users/{user}/radius/check",
+            &[P::UsersBrowser, P::RadiusChecksCreator],
+            &[
+                ("attribute", "Max-Monthly-Session"),
+                ("op", ":="),
+                ("value", "36000"),
+            ],
+            SEE,
+        ),
+        Check::post(
+            "/operator/users/{user}/radius/check/{user_check}/change",
+            &[P::UsersBrowser, P::RadiusChecksManager],
+            &[
+                ("attribute", "Simultaneous-Use"),
+                ("op", ":="),
+                ("value", "2"),
+            ],
+            SEE,
+        ),
+        Check::post(
+            "/operator/users/{user}/radius/check/{user_check}/remove",
+            &[P::UsersBrowser, P::RadiusChecksDestroyer],
+            &[],
+            SEE,
+        ),
+        Check::post(
+            "/operator/users/{user}/radius/reply",
+            &[P::UsersBrowser, P::RadiusRepliesCreator],
+            &[("attribute", "Idle-Timeout"), ("op", "="), ("value", "300")],
+            SEE,
+        ),
+        Check::post(
+            "/operator/users/{user}/radius/reply/{user_reply}/change",
+            &[P::UsersBrowser, P::RadiusRepliesManager],
+            &[
+                ("attribute", "Session-Timeout"),
+                ("op", "="),
+                ("value", "900"),
+            ],
+            SEE,
+        ),
+        Check::post(
+            "/operator/users/{user}/radius/reply/{user_reply}/remove",
+            &[P::UsersBrowser, P::RadiusRepliesDestroyer],
+            &[],
+            SEE,
+        ),
+    ]
+}
+
 /// What the routes act on, by placeholder name.
 pub(crate) struct Fixture {
     values: BTreeMap<&'static str, String>,
@@ -151,7 +291,9 @@ impl Fixture {
     /// Makes what the routes need on `db`:
     /// - `{operator}`: the id of operator `matrix-target` (preset operator);
     /// - `{user}`: the id of subscriber `matrix-user`;
-    /// - `{group}`: RADIUS group `matrix-group`.
+    /// - `{group}`: RADIUS group `matrix-group`, with one check (`{group_check}`, its row
+    ///   id) and one reply (`{group_reply}`);
+    /// - `{user_check}`, `{user_reply}`: an item of the subscriber's own.
     async fn build(db: &TestDb) -> Fixture {
         let mut values = BTreeMap::new();
         let ops = Operators::new(db.store.clone());
@@ -180,6 +322,23 @@ impl Fixture {
             })
             .await
             .unwrap();
+        let admin = RadiusAdmin::new(db.store.clone());
+        let details = admin.group(&group("matrix-group")).await.unwrap();
+        values.insert("group_check", details.checks[0].id.to_string());
+        values.insert("group_reply", details.replies[0].id.to_string());
+        let own = AttributeOwner::User(user.id);
+        admin
+            .add_item(&own, AttributeKind::Check, check("Simultaneous-Use:=1"))
+            .await
+            .unwrap();
+        admin
+            .add_item(&own, AttributeKind::Reply, reply("Session-Timeout=600"))
+            .await
+            .unwrap();
+        let checks = admin.items(&own, AttributeKind::Check).await.unwrap();
+        let replies = admin.items(&own, AttributeKind::Reply).await.unwrap();
+        values.insert("user_check", checks[0].id.to_string());
+        values.insert("user_reply", replies[0].id.to_string());
         Fixture { values }
     }
 
@@ -218,6 +377,14 @@ pub(crate) async fn snapshot(db: &TestDb) -> String {
         .list_groups()
         .await
         .unwrap();
+    let admin = RadiusAdmin::new(db.store.clone());
+    let mut user_items = Vec::new();
+    for u in &users.users {
+        let own = AttributeOwner::User(u.id);
+        for kind in [AttributeKind::Check, AttributeKind::Reply] {
+            user_items.push(admin.items(&own, kind).await.unwrap());
+        }
+    }
     let settings = Settings::new(db.store.clone()).list().await.unwrap();
     let settings: Vec<_> = settings.iter().map(|(d, v)| (d.name, v)).collect();
     let batches = Vouchers::new(db.store.clone(), PasswordFormat::Crypt)
@@ -225,7 +392,8 @@ pub(crate) async fn snapshot(db: &TestDb) -> String {
         .await
         .unwrap();
     format!(
-        "audit {audit}\noperators {operators:?}\nusers {users:?}\ngroups {groups:?}\n\
+        "audit {audit}\noperators {operators:?}\nusers {users:?} {user_items:?}\n\
+         groups {groups:?}\n\
          settings {settings:?}\nvouchers {batches:?}"
     )
 }

@@ -3,6 +3,7 @@
 //! checks through the pages.
 
 mod cli;
+mod groups_pages;
 mod manage;
 mod matrix;
 mod pages;

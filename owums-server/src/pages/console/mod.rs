@@ -40,9 +40,11 @@
 //! the login's ends it.
 
 mod audit;
+mod groups;
 mod home;
 mod login;
 mod operators;
+mod radius_items;
 mod setup;
 mod totp;
 
@@ -447,4 +449,28 @@ pub(crate) fn mount(route: Route) -> Route {
         .at("/operator/operators/:id/:action", post(operators::change))
         .at("/operator/audit", get(audit::log_page))
         .at("/operator/audit.csv", get(audit::csv))
+        .at("/operator/groups", get(groups::list).post(groups::create))
+        .at("/operator/groups/:name", get(groups::show))
+        .at("/operator/groups/:name/edit", post(groups::edit))
+        .at(
+            "/operator/groups/:name/delete",
+            get(groups::confirm_delete).post(groups::delete),
+        )
+        .at(
+            "/operator/groups/:name/items/:kind",
+            post(radius_items::group_add),
+        )
+        .at(
+            "/operator/groups/:name/items/:kind/:item/:action",
+            post(radius_items::group_item),
+        )
+        .at("/operator/users/:id/radius", get(radius_items::user_items))
+        .at(
+            "/operator/users/:id/radius/:kind",
+            post(radius_items::user_add),
+        )
+        .at(
+            "/operator/users/:id/radius/:kind/:item/:action",
+            post(radius_items::user_item),
+        )
 }
