@@ -67,6 +67,18 @@ pub enum SettingKind {
     Count,
 }
 
+impl SettingKind {
+    /// The kind's name in listings: `text`, `markdown`, `bool` or `count`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SettingKind::Text => "text",
+            SettingKind::Markdown => "markdown",
+            SettingKind::Bool => "bool",
+            SettingKind::Count => "count",
+        }
+    }
+}
+
 /// A known setting: its name, type, default and a one-line description.
 ///
 /// Usually built through a typed [`Key`] and read back with [`Key::def`]; the untyped

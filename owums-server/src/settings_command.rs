@@ -5,7 +5,7 @@
 use std::io::Read;
 
 use anyhow::Context;
-use owums_core::settings::{SettingKind, setting_def};
+use owums_core::settings::setting_def;
 use owums_core::subscriber::escape_for_terminal as shown;
 use owums_core::{Config, Settings, Store};
 
@@ -25,7 +25,7 @@ pub(crate) async fn run(config: &Config, cmd: SettingsCommand) -> anyhow::Result
                 println!(
                     "{:<40} {:<8} {:<7} {}",
                     def.name,
-                    kind_name(def.kind),
+                    def.kind.as_str(),
                     origin,
                     one_line(value)
                 );
@@ -59,15 +59,6 @@ pub(crate) async fn run(config: &Config, cmd: SettingsCommand) -> anyhow::Result
         }
     }
     Ok(())
-}
-
-fn kind_name(kind: SettingKind) -> &'static str {
-    match kind {
-        SettingKind::Text => "text",
-        SettingKind::Markdown => "markdown",
-        SettingKind::Bool => "bool",
-        SettingKind::Count => "count",
-    }
 }
 
 /// The value on one line for a listing: escaped, line breaks shown as `⏎`, long values cut.

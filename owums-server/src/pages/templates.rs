@@ -47,6 +47,8 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "console/group.html",
     "console/group_delete.html",
     "console/user_radius.html",
+    "console/settings.html",
+    "console/setting.html",
 );
 
 /// Names of the languages, each in itself.

@@ -94,7 +94,25 @@ fn routes() -> Vec<Check> {
     all.extend(audit());
     all.extend(groups());
     all.extend(user_items());
+    all.extend(settings());
     all
+}
+
+/// `/operator/settings` (configurations_manager).
+fn settings() -> Vec<Check> {
+    const M: &[Permission] = &[P::ConfigurationsManager];
+    const KEY: &str = "/operator/settings/custom_account_instructions_en";
+    vec![
+        Check::get("/operator/settings", M),
+        Check::get(KEY, M),
+        Check::post(
+            KEY,
+            M,
+            &[("action", "save"), ("value", "Ask **Maria**.")],
+            StatusCode::SEE_OTHER,
+        ),
+        Check::post(KEY, M, &[("action", "reset")], StatusCode::SEE_OTHER),
+    ]
 }
 
 /// `/operator/operators` (operators_manager).

@@ -7,4 +7,5 @@ mod groups_pages;
 mod manage;
 mod matrix;
 mod pages;
+mod settings_pages;
 mod storage;

@@ -45,6 +45,7 @@ mod home;
 mod login;
 mod operators;
 mod radius_items;
+mod settings;
 mod setup;
 mod totp;
 
@@ -463,6 +464,11 @@ pub(crate) fn mount(route: Route) -> Route {
         .at(
             "/operator/groups/:name/items/:kind/:item/:action",
             post(radius_items::group_item),
+        )
+        .at("/operator/settings", get(settings::list))
+        .at(
+            "/operator/settings/:name",
+            get(settings::show).post(settings::change),
         )
         .at("/operator/users/:id/radius", get(radius_items::user_items))
         .at(
