@@ -42,6 +42,12 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "console/password_shown.html",
     "console/password.html",
     "console/audit.html",
+    "console/users.html",
+    "console/users_find.html",
+    "console/user.html",
+    "console/user_edit.html",
+    "console/user_password.html",
+    "console/user_confirm.html",
 );
 
 /// Names of the languages, each in itself.
