@@ -203,8 +203,10 @@ async fn photo(c: &Console, id: &str, kind: &str, thumb: bool) -> Result<Respons
     c.require(Permission::UsersBrowser)?;
     let id = user_id(id)?;
     if kind.is_empty()
-        || kind.len() > 40
-        || !kind.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+        || kind.len() > 32
+        || !kind
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
     {
         return Err(NOT_FOUND);
     }
