@@ -136,69 +136,6 @@ pub(crate) fn bar_chart(
     svg
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn axis_steps_are_round() {
-        assert_eq!(nice_step(0.0), 0.25);
-        assert_eq!(nice_step(7.0), 2.0);
-        assert_eq!(nice_step(10.0), 2.5);
-        assert_eq!(nice_step(12.0), 3.0);
-        assert_eq!(nice_step(450.0), 150.0);
-        assert_eq!(nice_step(0.9), 0.25);
-    }
-
-    #[test]
-    fn bars_scale_to_values_and_text_is_escaped() {
-        let labels = vec!["1".to_owned(), "2".to_owned()];
-        let svg = bar_chart(
-            "c",
-            "A <b>",
-            &labels,
-            &[Series {
-                name: "x&y",
-                color: "#123",
-                values: vec![0.0, 10.0],
-            }],
-            "en",
-        );
-        assert!(svg.starts_with(r#"<svg id="c""#));
-        assert!(svg.contains("A &lt;b&gt;"));
-        assert!(svg.contains("x&amp;y: 10"));
-        // the 10 bar fills the plot height (250 - 34 - 28), the 0 bar is flat
-        assert!(svg.contains(r#"height="188.0""#), "{svg}");
-        assert!(svg.contains(r#"height="0.0""#));
-    }
-
-    #[test]
-    fn text_is_not_scaled_and_numbers_follow_the_language() {
-        let labels: Vec<String> = (1..=14).map(|d| format!("{d:02}/01")).collect();
-        let svg = bar_chart(
-            "t",
-            "T",
-            &labels,
-            &[Series {
-                name: "s",
-                color: "#123",
-                values: vec![0.9; 14],
-            }],
-            "it",
-        );
-        assert!(!svg.contains("viewBox"), "{svg}");
-        assert!(svg.contains(r#"width="100%" height="250" font-size="12""#));
-        // steps of 0.25 written with a comma; the last day is labelled, every second one
-        assert!(
-            svg.contains(">0,25</text>") && svg.contains(">0,75</text>"),
-            "{svg}"
-        );
-        assert!(svg.contains(">14/01</text>") && svg.contains(">12/01</text>"));
-        assert!(!svg.contains(">13/01</text>"));
-        assert!(svg.contains("14/01 s: 0,9"));
-    }
-}
-
 /// The two charts of 14 days of usage (the account page's and the console's user page's).
 pub(crate) struct UsageCharts {
     /// The traffic chart's title, naming its unit.
@@ -276,5 +213,68 @@ pub(crate) fn usage_charts(tr: &Translator, usage: &UsageHistory) -> UsageCharts
         traffic_title,
         traffic_chart,
         time_chart,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn axis_steps_are_round() {
+        assert_eq!(nice_step(0.0), 0.25);
+        assert_eq!(nice_step(7.0), 2.0);
+        assert_eq!(nice_step(10.0), 2.5);
+        assert_eq!(nice_step(12.0), 3.0);
+        assert_eq!(nice_step(450.0), 150.0);
+        assert_eq!(nice_step(0.9), 0.25);
+    }
+
+    #[test]
+    fn bars_scale_to_values_and_text_is_escaped() {
+        let labels = vec!["1".to_owned(), "2".to_owned()];
+        let svg = bar_chart(
+            "c",
+            "A <b>",
+            &labels,
+            &[Series {
+                name: "x&y",
+                color: "#123",
+                values: vec![0.0, 10.0],
+            }],
+            "en",
+        );
+        assert!(svg.starts_with(r#"<svg id="c""#));
+        assert!(svg.contains("A &lt;b&gt;"));
+        assert!(svg.contains("x&amp;y: 10"));
+        // the 10 bar fills the plot height (250 - 34 - 28), the 0 bar is flat
+        assert!(svg.contains(r#"height="188.0""#), "{svg}");
+        assert!(svg.contains(r#"height="0.0""#));
+    }
+
+    #[test]
+    fn text_is_not_scaled_and_numbers_follow_the_language() {
+        let labels: Vec<String> = (1..=14).map(|d| format!("{d:02}/01")).collect();
+        let svg = bar_chart(
+            "t",
+            "T",
+            &labels,
+            &[Series {
+                name: "s",
+                color: "#123",
+                values: vec![0.9; 14],
+            }],
+            "it",
+        );
+        assert!(!svg.contains("viewBox"), "{svg}");
+        assert!(svg.contains(r#"width="100%" height="250" font-size="12""#));
+        // steps of 0.25 written with a comma; the last day is labelled, every second one
+        assert!(
+            svg.contains(">0,25</text>") && svg.contains(">0,75</text>"),
+            "{svg}"
+        );
+        assert!(svg.contains(">14/01</text>") && svg.contains(">12/01</text>"));
+        assert!(!svg.contains(">13/01</text>"));
+        assert!(svg.contains("14/01 s: 0,9"));
     }
 }
