@@ -37,6 +37,16 @@ impl AuditTarget {
             label: op.username.clone(),
         }
     }
+
+    /// The subscriber `user` as the target of an action (labelled with the username, so
+    /// the log still names them after a deletion).
+    pub fn user(user: &crate::subscriber::UserRecord) -> Self {
+        AuditTarget {
+            kind: "user".to_owned(),
+            id: user.id.to_string(),
+            label: user.username.as_str().to_owned(),
+        }
+    }
 }
 
 /// One action to record.

@@ -13,7 +13,7 @@ use poem::http::StatusCode;
 use poem::web::Data;
 use poem::{Body, Request, Response, handler};
 
-use super::charts::{Series, bar_chart};
+use super::charts::{UsageCharts, usage_charts};
 use super::context::redirect;
 use super::format::{self, bytes, duration, epoch};
 use super::signup::{check_new_password, method_label};
@@ -69,16 +69,6 @@ async fn page(ctx: &mut Ctx, query: &str) -> Result<Response, Fail> {
         None,
     )
     .await
-}
-
-/// Octets in a day's traffic chart: MiB, or GiB when a day passed 1 GiB.
-fn traffic_unit(max_octets: u64) -> (&'static str, f64) {
-    const MIB: f64 = 1024.0 * 1024.0;
-    if max_octets as f64 >= 1024.0 * MIB {
-        ("GiB", 1024.0 * MIB)
-    } else {
-        ("MiB", MIB)
-    }
 }
 
 async fn render(
@@ -151,56 +141,11 @@ async fn render(
     let usage = subscribers
         .usage(&user.username, Utc::now().with_timezone(&tz).fixed_offset())
         .await?;
-    let labels: Vec<String> = usage
-        .days
-        .iter()
-        .map(|d| d.date.format("%d/%m").to_string())
-        .collect();
-    let max_octets = usage
-        .days
-        .iter()
-        .map(|d| d.input_octets.max(d.output_octets))
-        .max()
-        .unwrap_or(0);
-    let (unit, per_unit) = traffic_unit(max_octets);
-    let in_unit = |n: u64| n as f64 / per_unit;
-    let traffic_title = ctx.tr.t_with("chart-traffic", (("unit", unit),));
-    let upload = ctx.tr.t("chart-upload");
-    let download = ctx.tr.t("chart-download");
-    let minutes = ctx.tr.t("chart-minutes");
-    let traffic_chart = bar_chart(
-        "traffic-chart",
-        &traffic_title,
-        &labels,
-        &[
-            Series {
-                name: &upload,
-                color: "#0a5ea8",
-                values: usage.days.iter().map(|d| in_unit(d.input_octets)).collect(),
-            },
-            Series {
-                name: &download,
-                color: "#00a32a",
-                values: usage
-                    .days
-                    .iter()
-                    .map(|d| in_unit(d.output_octets))
-                    .collect(),
-            },
-        ],
-        lang,
-    );
-    let time_chart = bar_chart(
-        "time-chart",
-        &ctx.tr.t("chart-time"),
-        &labels,
-        &[Series {
-            name: &minutes,
-            color: "#8c5e0a",
-            values: usage.days.iter().map(|d| d.seconds as f64 / 60.0).collect(),
-        }],
-        lang,
-    );
+    let UsageCharts {
+        traffic_title,
+        traffic_chart,
+        time_chart,
+    } = usage_charts(&ctx.tr, &usage);
     let field = |name: &str, stored: &str| -> String {
         if form.get("csrf_token").is_empty() {
             stored.to_owned()

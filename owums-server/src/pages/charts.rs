@@ -7,7 +7,10 @@
 
 use std::fmt::Write;
 
+use owums_core::subscriber::UsageHistory;
+
 use super::format::short_number;
+use crate::i18n::Translator;
 
 /// One series: a name, a CSS colour and one value per day.
 #[derive(Debug)]
@@ -131,6 +134,86 @@ pub(crate) fn bar_chart(
     }
     svg.push_str("</svg>");
     svg
+}
+
+/// The two charts of 14 days of usage (the account page's and the console's user page's).
+pub(crate) struct UsageCharts {
+    /// The traffic chart's title, naming its unit.
+    pub(crate) traffic_title: String,
+    /// Upload and download per day, SVG.
+    pub(crate) traffic_chart: String,
+    /// Minutes online per day, SVG.
+    pub(crate) time_chart: String,
+}
+
+/// Octets in a day's traffic chart: MiB, or GiB when a day passed 1 GiB.
+fn traffic_unit(max_octets: u64) -> (&'static str, f64) {
+    const MIB: f64 = 1024.0 * 1024.0;
+    if max_octets as f64 >= 1024.0 * MIB {
+        ("GiB", 1024.0 * MIB)
+    } else {
+        ("MiB", MIB)
+    }
+}
+
+/// The traffic and time charts of `usage`, in the language of `tr`.
+pub(crate) fn usage_charts(tr: &Translator, usage: &UsageHistory) -> UsageCharts {
+    let lang = tr.lang();
+    let labels: Vec<String> = usage
+        .days
+        .iter()
+        .map(|d| d.date.format("%d/%m").to_string())
+        .collect();
+    let max_octets = usage
+        .days
+        .iter()
+        .map(|d| d.input_octets.max(d.output_octets))
+        .max()
+        .unwrap_or(0);
+    let (unit, per_unit) = traffic_unit(max_octets);
+    let in_unit = |n: u64| n as f64 / per_unit;
+    let traffic_title = tr.t_with("chart-traffic", (("unit", unit),));
+    let upload = tr.t("chart-upload");
+    let download = tr.t("chart-download");
+    let minutes = tr.t("chart-minutes");
+    let traffic_chart = bar_chart(
+        "traffic-chart",
+        &traffic_title,
+        &labels,
+        &[
+            Series {
+                name: &upload,
+                color: "#0a5ea8",
+                values: usage.days.iter().map(|d| in_unit(d.input_octets)).collect(),
+            },
+            Series {
+                name: &download,
+                color: "#00a32a",
+                values: usage
+                    .days
+                    .iter()
+                    .map(|d| in_unit(d.output_octets))
+                    .collect(),
+            },
+        ],
+        lang,
+    );
+    let time_chart = bar_chart(
+        "time-chart",
+        &tr.t("chart-time"),
+        &labels,
+        &[Series {
+            name: &minutes,
+            color: "#8c5e0a",
+            values: usage.days.iter().map(|d| d.seconds as f64 / 60.0).collect(),
+        }],
+        lang,
+    );
+    UsageCharts {
+        traffic_title,
+        traffic_chart,
+        time_chart,
+    }
 }
 
 #[cfg(test)]

@@ -49,6 +49,12 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "console/user_radius.html",
     "console/settings.html",
     "console/setting.html",
+    "console/users.html",
+    "console/users_find.html",
+    "console/user.html",
+    "console/user_edit.html",
+    "console/user_password.html",
+    "console/user_confirm.html",
 );
 
 /// Names of the languages, each in itself.

@@ -52,6 +52,9 @@ pub(crate) struct Check {
     pub(crate) ok: StatusCode,
     /// Whether the request, done, adds to the audit log (POSTs only).
     pub(crate) audited: bool,
+    /// Any one of `needs` opens the route (OWUMS' `users_finder` or `users_browser`): only
+    /// taking all of them away gives 403.
+    pub(crate) any: bool,
 }
 
 impl Check {
@@ -64,6 +67,15 @@ impl Check {
             form: &[],
             ok: StatusCode::OK,
             audited: false,
+            any: false,
+        }
+    }
+
+    /// A GET answered with 200 that any one of `needs` opens.
+    pub(crate) const fn get_any(path: &'static str, needs: &'static [Permission]) -> Check {
+        Check {
+            any: true,
+            ..Check::get(path, needs)
         }
     }
 
@@ -81,6 +93,7 @@ impl Check {
             form,
             ok,
             audited: true,
+            any: false,
         }
     }
 }
@@ -92,6 +105,7 @@ fn routes() -> Vec<Check> {
     let mut all = Vec::new();
     all.extend(operators());
     all.extend(audit());
+    all.extend(users());
     all.extend(groups());
     all.extend(user_items());
     all.extend(settings());
@@ -112,6 +126,52 @@ fn settings() -> Vec<Check> {
             StatusCode::SEE_OTHER,
         ),
         Check::post(KEY, M, &[("action", "reset")], StatusCode::SEE_OTHER),
+    ]
+}
+
+/// `/operator/users`: browse (users_browser), find (users_finder or users_browser), show,
+/// photos, edit, disable/enable (users_manager), delete (users_destroyer).
+fn users() -> Vec<Check> {
+    const B: &[Permission] = &[P::UsersBrowser];
+    const M: &[Permission] = &[P::UsersManager];
+    const D: &[Permission] = &[P::UsersDestroyer];
+    const FIND: &[Permission] = &[P::UsersFinder, P::UsersBrowser];
+    vec![
+        Check::get("/operator/users", B),
+        Check::get("/operator/users?q=matrix&sort=username&dir=asc", B),
+        Check::get_any("/operator/users/find", FIND),
+        Check::get_any("/operator/users/{user}", FIND),
+        Check::get("/operator/users/{card}/attachments/document", B),
+        Check::get("/operator/users/{card}/attachments/thumbnail", B),
+        Check::get("/operator/users/{user}/edit", M),
+        Check::post(
+            "/operator/users/{user}/edit",
+            M,
+            &[
+                ("username", "matrix-user"),
+                ("email", "matrix-user@example.org"),
+                ("given_name", "Alice"),
+                ("surname", "Rossi"),
+                ("locale", "it"),
+                ("notes", "seen at the desk"),
+                ("active", "1"),
+            ],
+            StatusCode::SEE_OTHER,
+        ),
+        Check::post(
+            "/operator/users/{user}/disable",
+            M,
+            &[],
+            StatusCode::SEE_OTHER,
+        ),
+        Check::post(
+            "/operator/users/{user}/enable",
+            M,
+            &[],
+            StatusCode::SEE_OTHER,
+        ),
+        Check::get("/operator/users/{doomed}/delete", D),
+        Check::post("/operator/users/{doomed}/delete", D, &[], StatusCode::OK),
     ]
 }
 
@@ -311,7 +371,9 @@ impl Fixture {
     /// - `{user}`: the id of subscriber `matrix-user`;
     /// - `{group}`: RADIUS group `matrix-group`, with one check (`{group_check}`, its row
     ///   id) and one reply (`{group_reply}`);
-    /// - `{user_check}`, `{user_reply}`: an item of the subscriber's own.
+    /// - `{user_check}`, `{user_reply}`: an item of the subscriber's own;
+    /// - `{card}`: the id of `matrix-card`, verified by ID card with a document photo;
+    /// - `{doomed}`: the id of `matrix-doomed`, whom the users' rows delete.
     async fn build(db: &TestDb) -> Fixture {
         let mut values = BTreeMap::new();
         let ops = Operators::new(db.store.clone());
@@ -330,6 +392,24 @@ impl Fixture {
             .unwrap();
         values.insert("user", user.id.to_string());
         values.insert("group", "matrix-group".to_owned());
+        {
+            use crate::plugins::id_card::{card_user, input, photo_jpeg, services};
+            let card = subscribers(db)
+                .register(card_user("matrix-card"))
+                .await
+                .unwrap();
+            services(db)
+                .0
+                .verify_with("desk", card.id, input("YA1234567", photo_jpeg()))
+                .await
+                .unwrap();
+            values.insert("card", card.id.to_string());
+            let doomed = subscribers(db)
+                .register(new_user("matrix-doomed"))
+                .await
+                .unwrap();
+            values.insert("doomed", doomed.id.to_string());
+        }
         RadiusAdmin::new(db.store.clone())
             .create_group(NewGroup {
                 name: group("matrix-group"),
@@ -465,9 +545,16 @@ db_test!(
         let csrf = session.csrf_token.clone();
         for check in routes() {
             let what = format!("{:?} {}", check.method, check.path);
-            for missing in check.needs {
+            let taken: Vec<&[Permission]> = if check.any {
+                vec![check.needs]
+            } else {
+                check.needs.iter().map(std::slice::from_ref).collect()
+            };
+            for missing in taken {
                 let mut held = Permissions::all();
-                held.remove(*missing);
+                for p in missing {
+                    held.remove(*p);
+                }
                 ops.set_permissions(probe.id, held).await.unwrap();
                 let before = snapshot(&db).await;
                 let page = send(&mut b, &fx, &check, &csrf).await;

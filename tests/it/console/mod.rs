@@ -9,3 +9,4 @@ mod matrix;
 mod pages;
 mod settings_pages;
 mod storage;
+mod users_pages;

@@ -20,7 +20,7 @@ use serde_json::json;
 
 use crate::support::{TestDb, db_test, new_user, subscribers};
 
-fn card_user(name: &str) -> NewUser {
+pub(crate) fn card_user(name: &str) -> NewUser {
     NewUser {
         verification_method: "id_card".to_owned(),
         ..new_user(name)
@@ -28,7 +28,7 @@ fn card_user(name: &str) -> NewUser {
 }
 
 /// The real plugin, built with default settings over `db`, and the operator service.
-fn services(db: &TestDb) -> (OperatorVerifications, Arc<dyn Verifier>) {
+pub(crate) fn services(db: &TestDb) -> (OperatorVerifications, Arc<dyn Verifier>) {
     let subs = subscribers(db);
     let host = PluginHost::over_store(&db.store, Arc::new(subs.clone()));
     let verifier = IdCardFactory
@@ -41,7 +41,7 @@ fn services(db: &TestDb) -> (OperatorVerifications, Arc<dyn Verifier>) {
 }
 
 /// A 1600×1200 photo: a card-like light rectangle on a dark background.
-fn photo_jpeg() -> Vec<u8> {
+pub(crate) fn photo_jpeg() -> Vec<u8> {
     let img = image::RgbImage::from_fn(1600, 1200, |x, y| {
         if (200..1400).contains(&x) && (250..950).contains(&y) {
             image::Rgb([230, 230, 210])
@@ -54,7 +54,7 @@ fn photo_jpeg() -> Vec<u8> {
     out.into_inner()
 }
 
-fn input(number: &str, photo: Vec<u8>) -> OperatorInput {
+pub(crate) fn input(number: &str, photo: Vec<u8>) -> OperatorInput {
     input_of("passport", number, photo)
 }
 

@@ -5,7 +5,7 @@
 //! its state found by key and swapped once under concurrent callers.
 
 mod email_link;
-mod id_card;
+pub(crate) mod id_card;
 mod link;
 mod operator;
 mod state;

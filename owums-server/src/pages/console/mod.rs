@@ -48,6 +48,9 @@ mod radius_items;
 mod settings;
 mod setup;
 mod totp;
+mod user_edit;
+mod user_show;
+mod users;
 
 use minijinja::{Value, context};
 use owums_core::Settings;
@@ -107,6 +110,11 @@ const MENU: &[(&str, &str, Permission)] = &[
         "/operator/users",
         "console-menu-users",
         Permission::UsersBrowser,
+    ),
+    (
+        "/operator/users/find",
+        "console-menu-users-find",
+        Permission::UsersFinder,
     ),
     (
         "/operator/groups",
@@ -259,6 +267,17 @@ impl Console {
         let op = self.operator()?;
         op.require(p)?;
         Ok(op)
+    }
+
+    /// The guard of a route several permissions open: the logged-in operator if they hold
+    /// any of `any` (OWUMS lets `users_finder` open a user as `users_browser` does).
+    pub(crate) fn require_any(&self, any: &[Permission]) -> Result<&ConsoleOperator, Fail> {
+        let op = self.operator()?;
+        if any.iter().any(|p| op.record.permissions.allows(*p)) {
+            Ok(op)
+        } else {
+            Err(Fail::Status(StatusCode::FORBIDDEN, "console-forbidden"))
+        }
     }
 
     /// The form must come from this site and carry the CSRF token of the operator's session
@@ -479,4 +498,21 @@ pub(crate) fn mount(route: Route) -> Route {
             "/operator/users/:id/radius/:kind/:item/:action",
             post(radius_items::user_item),
         )
+        .at("/operator/users", get(users::list))
+        .at("/operator/users/find", get(users::find))
+        .at("/operator/users/:id", get(user_show::show))
+        .at(
+            "/operator/users/:id/attachments/:kind",
+            get(user_show::attachment),
+        )
+        .at(
+            "/operator/users/:id/edit",
+            get(user_edit::edit_form).post(user_edit::edit),
+        )
+        .at(
+            "/operator/users/:id/delete",
+            get(user_edit::delete_form).post(user_edit::delete),
+        )
+        .at("/operator/users/:id/disable", post(user_edit::disable))
+        .at("/operator/users/:id/enable", post(user_edit::enable))
 }
