@@ -44,7 +44,9 @@ mod home;
 mod login;
 mod operators;
 mod setup;
+mod ticket;
 mod totp;
+mod user_new;
 
 use minijinja::{Value, context};
 use owums_core::Settings;
@@ -104,6 +106,11 @@ const MENU: &[(&str, &str, Permission)] = &[
         "/operator/users",
         "console-menu-users",
         Permission::UsersBrowser,
+    ),
+    (
+        "/operator/users/new",
+        "console-menu-user-new",
+        Permission::UsersRegistrant,
     ),
     (
         "/operator/groups",
@@ -445,6 +452,11 @@ pub(crate) fn mount(route: Route) -> Route {
         )
         .at("/operator/operators/:id", get(operators::show))
         .at("/operator/operators/:id/:action", post(operators::change))
+        .at(
+            "/operator/users/new",
+            get(user_new::show_form).post(user_new::create),
+        )
+        .at("/operator/users/:id/ticket.pdf", post(ticket::pdf))
         .at("/operator/audit", get(audit::log_page))
         .at("/operator/audit.csv", get(audit::csv))
 }
