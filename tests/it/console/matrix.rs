@@ -91,6 +91,7 @@ fn routes() -> Vec<Check> {
     let mut all = Vec::new();
     all.extend(operators());
     all.extend(audit());
+    all.extend(users_new());
     all
 }
 
@@ -139,6 +140,30 @@ fn audit() -> Vec<Check> {
     vec![
         Check::get("/operator/audit", M),
         Check::get("/operator/audit.csv", M),
+    ]
+}
+
+/// `/operator/users/new` and the ticket's PDF (users_registrant; creating needs the
+/// method's `registrant_by_*` too: this server offers `none` only).
+fn users_new() -> Vec<Check> {
+    const NEW: &[Permission] = &[P::UsersRegistrant, P::RegistrantByNothing];
+    vec![
+        Check::get("/operator/users/new", NEW),
+        Check::post(
+            "/operator/users/new",
+            NEW,
+            &[("method", "none"), ("username", "matrix-new-user")],
+            StatusCode::OK,
+        ),
+        Check {
+            audited: false,
+            ..Check::post(
+                "/operator/users/{user}/ticket.pdf",
+                &[P::UsersRegistrant],
+                &[("password", "abcdefgh23")],
+                StatusCode::OK,
+            )
+        },
     ]
 }
 

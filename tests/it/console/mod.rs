@@ -7,3 +7,4 @@ mod manage;
 mod matrix;
 mod pages;
 mod storage;
+mod users_new;
