@@ -4,7 +4,8 @@
 //! camera) — and gets the ticket to hand over ([`super::ticket`]).
 //!
 //! A method that asks for files (the ID card's photo) posts its form as
-//! `multipart/form-data`, at most [`MAX_UPLOAD_BYTES`] in all. The method checks what was
+//! `multipart/form-data`, at most [`MAX_UPLOAD_BYTES`] in all (or the method's own file
+//! limit, when larger; a larger body is a 413 page). The method checks what was
 //! submitted ([`OperatorVerifications::prepare`]) before anything is written; the
 //! subscriber, the record of the check and its files are then created in one transaction
 //! ([`UserAdmin::create`]). A refusal re-renders the form with the reasons and creates
@@ -30,9 +31,26 @@ use super::Console;
 use super::ticket;
 use crate::pages::{Fail, Form, Web};
 
-/// Largest `multipart/form-data` body the form takes: a phone's photo (the ID-card
-/// plugin's own limit is 10 MiB too) and the text fields.
-pub(crate) const MAX_UPLOAD_BYTES: usize = 10 * 1024 * 1024 + 64 * 1024;
+/// Largest `multipart/form-data` body the form takes by default: a phone's photo (the
+/// ID-card plugin's own default limit is 10 MiB too) and the text fields. A method whose
+/// file field takes more (`max_upload_bytes`) raises it: see [`upload_limit`].
+pub(crate) const MAX_UPLOAD_BYTES: usize = 10 * 1024 * 1024 + FORM_MARGIN;
+
+/// Room for the text fields and the multipart framing next to the files.
+const FORM_MARGIN: usize = 64 * 1024;
+
+/// The largest body the form takes: [`MAX_UPLOAD_BYTES`], or more when a method's file
+/// field allows a larger file.
+fn upload_limit(c: &Console) -> usize {
+    let ops = verifications(c);
+    ops.methods()
+        .iter()
+        .flat_map(|m| ops.form(m, "en").unwrap_or_default())
+        .filter_map(|f| f.max_bytes)
+        .filter_map(|b| usize::try_from(b).ok())
+        .map(|b| b.saturating_add(FORM_MARGIN))
+        .fold(MAX_UPLOAD_BYTES, usize::max)
+}
 
 /// The form's reasons, by field name.
 type Errors = BTreeMap<String, String>;
@@ -154,7 +172,7 @@ async fn form_page(
             typed,
             values => form_values(form),
             errors => Value::from_pairs(errors.iter().map(|(k, v)| (k.clone(), v.clone()))),
-            max_mb => MAX_UPLOAD_BYTES / (1024 * 1024),
+            max_mb => upload_limit(c) / (1024 * 1024),
             alert,
         },
     )
@@ -271,7 +289,7 @@ async fn read_posted(c: &Console, req: &Request, body: Body) -> Result<Posted, F
     }
     let bad = || Fail::Status(StatusCode::BAD_REQUEST, "error-bad-encoding");
     let bytes = body
-        .into_bytes_limit(MAX_UPLOAD_BYTES)
+        .into_bytes_limit(upload_limit(c))
         .await
         .map_err(|e| match e {
             ReadBodyError::PayloadTooLarge => {
