@@ -230,12 +230,15 @@ db_test!(
     }
 );
 
+/// Fields posted, the status expected and a text the page must show.
+type Case = (&'static [(&'static str, &'static str)], StatusCode, &'static str);
+
 db_test!(refused_input_and_methods_create_nothing, |db| {
     subscribers(&db).register(new_user("taken")).await.unwrap();
     let mut b = browser(&db);
     let held = [Permission::UsersRegistrant, Permission::RegistrantByNothing];
     let csrf = operator(&db, &mut b, "desk-bruno", &held).await;
-    let cases: &[(&[(&str, &str)], StatusCode, &str)] = &[
+    let cases: &[Case] = &[
         (
             &[("username", "taken")],
             StatusCode::CONFLICT,

@@ -361,7 +361,7 @@ impl Browser {
             .client
             .post(path)
             .header(header::ACCEPT_LANGUAGE, self.accept_language.clone())
-            .content_type(content_type.to_owned())
+            .content_type(content_type)
             .body(body);
         if let Some(c) = self.cookie_header() {
             req = req.header(header::COOKIE, c);
