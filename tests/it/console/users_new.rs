@@ -231,7 +231,11 @@ db_test!(
 );
 
 /// Fields posted, the status expected and a text the page must show.
-type Case = (&'static [(&'static str, &'static str)], StatusCode, &'static str);
+type Case = (
+    &'static [(&'static str, &'static str)],
+    StatusCode,
+    &'static str,
+);
 
 db_test!(refused_input_and_methods_create_nothing, |db| {
     subscribers(&db).register(new_user("taken")).await.unwrap();
