@@ -25,7 +25,6 @@ mod operator_commands;
 mod pages;
 mod plugin_routes;
 pub mod plugins;
-#[allow(dead_code)] // the console's ticket and voucher pages call it (being built)
 mod print;
 pub mod ratelimit;
 mod request_log;

@@ -14,8 +14,9 @@ use chrono::NaiveDate;
 use crate::error::{Error, Problem, Result};
 use crate::ids::{GroupName, UserId};
 use crate::operator::{Changes, Permission, Permissions};
+use crate::plugin::{Attachment, OperatorEvidence};
 use crate::storage::subscriber::admin::{PasswordRows, UserEditRow};
-use crate::storage::subscriber::operator::OperatorVerificationRow;
+use crate::storage::subscriber::operator::{OperatorRecord, OperatorVerificationRow};
 use crate::subscriber::admin::UserAdmin;
 use crate::subscriber::admin_form::{
     Checked, compare, created_changes, done, email, groups_text, locale, mobile, notes, text,
@@ -110,6 +111,11 @@ pub struct NewSubscriber {
     /// What the operator checked for a method that needs a check (a JSON object, e.g. the
     /// document type and number); required for [`METHOD_ID_CARD`].
     pub evidence: Option<serde_json::Value>,
+    /// Files the method keeps with the record of the operator's check (a document's photo
+    /// and its thumbnail), as [`OperatorVerifications::prepare`](crate::subscriber::OperatorVerifications::prepare)
+    /// made them; stored in the transaction that creates the subscriber. Only with
+    /// `evidence`.
+    pub attachments: Vec<Attachment>,
     /// The password.
     pub password: NewPassword,
     /// Accept a typed password the strength estimate refuses (the length and characters
@@ -174,7 +180,8 @@ pub struct UserEdit {
 impl UserAdmin {
     /// Creates a subscriber on behalf of an operator holding `permissions`: verified and
     /// active at once, with the method the operator may use, in one transaction (with the
-    /// record of the operator's check, for [`METHOD_ID_CARD`], naming `operator`).
+    /// record of the operator's check, for [`METHOD_ID_CARD`], naming `operator`, and the
+    /// files in [`NewSubscriber::attachments`]).
     ///
     /// An operator without `users_manager` cannot choose groups: the subscriber goes to
     /// the default group (the `default_radius_group` setting), as OWUMS does.
@@ -223,6 +230,14 @@ impl UserAdmin {
             }
             _ => None,
         };
+        if !new.attachments.is_empty() {
+            if evidence.is_none() {
+                return Err(Error::invalid("attachments", "come only with evidence"));
+            }
+            let mut check = OperatorEvidence::new(serde_json::json!({}));
+            check.attachments.clone_from(&new.attachments);
+            check.check()?;
+        }
         let operator = operator.trim();
         if operator.is_empty() || operator.chars().count() > 64 {
             return Err(Error::invalid(
@@ -276,14 +291,17 @@ impl UserAdmin {
         };
         let subscribers = &self.subscribers;
         let (row, radius, memberships) = subscribers.prepare_new(user, true, &groups).await?;
-        let record = evidence.map(|evidence| OperatorVerificationRow {
-            id: uuid::Uuid::new_v4().to_string(),
-            user_id: row.id.clone(),
-            username: row.username.clone(),
-            operator: operator.to_owned(),
-            method: method.to_owned(),
-            evidence,
-            verified_at: row.created_at,
+        let record = evidence.map(|evidence| {
+            let verification = OperatorVerificationRow {
+                id: uuid::Uuid::now_v7().to_string(),
+                user_id: row.id.clone(),
+                username: row.username.clone(),
+                operator: operator.to_owned(),
+                method: method.to_owned(),
+                evidence,
+                verified_at: row.created_at,
+            };
+            OperatorRecord::new(verification, new.attachments)
         });
         let attribute = subscribers.password_format().attribute();
         let created = subscribers

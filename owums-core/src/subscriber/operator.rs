@@ -17,10 +17,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::ids::UserId;
-use crate::plugin::{Attachment, OperatorEvidence, OperatorInput, Verifier};
-use crate::storage::subscriber::operator::{
-    AttachmentRow, OperatorRecord, OperatorVerificationRow,
-};
+use crate::plugin::{OperatorEvidence, OperatorInput, Verifier};
+use crate::storage::subscriber::operator::{OperatorRecord, OperatorVerificationRow};
 use crate::subscriber::service::Subscribers;
 use crate::subscriber::user::UserRecord;
 
@@ -223,9 +221,8 @@ impl OperatorVerifications {
         self.method(method)?;
         let now = crate::storage::now_utc();
         // time-ordered ids: records and attachments of the same second still sort by age
-        let id = uuid::Uuid::now_v7().to_string();
         let row = OperatorVerificationRow {
-            id: id.clone(),
+            id: uuid::Uuid::now_v7().to_string(),
             user_id: user.to_string(),
             username: found.username.as_str().to_owned(),
             operator: operator.to_owned(),
@@ -234,24 +231,7 @@ impl OperatorVerifications {
             verified_at: now,
         };
         let record = OperatorVerification::try_from(row.clone())?;
-        let attachments = evidence
-            .attachments
-            .into_iter()
-            .map(|a: Attachment| AttachmentRow {
-                id: uuid::Uuid::now_v7().to_string(),
-                user_id: user.to_string(),
-                verification_id: id.clone(),
-                method: method.clone(),
-                kind: a.kind,
-                content_type: a.content_type,
-                content: a.bytes,
-                created_at: now,
-            })
-            .collect();
-        let write = OperatorRecord {
-            verification: row,
-            attachments,
-        };
+        let write = OperatorRecord::new(row, evidence.attachments);
         self.subscribers.verify_recording(user, Some(write)).await?;
         tracing::info!(%user, operator, method = %record.method, "verified by an operator");
         Ok(record)

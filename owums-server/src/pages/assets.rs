@@ -20,6 +20,11 @@ const ASSETS: &[(&str, &str, &str)] = &[
         "text/javascript; charset=utf-8",
         include_str!("../../assets/recovery.js"),
     ),
+    (
+        "print.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../assets/print.js"),
+    ),
 ];
 
 /// `GET /assets/<name>`.

@@ -46,6 +46,19 @@ impl Form {
         Some(Form(fields))
     }
 
+    /// The text fields of a `multipart/form-data` body, as read: the first value of each
+    /// name; `None` past [`MAX_FIELDS`] fields.
+    pub(crate) fn from_fields(fields: impl IntoIterator<Item = (String, String)>) -> Option<Form> {
+        let mut out = HashMap::new();
+        for (k, v) in fields {
+            if out.len() >= MAX_FIELDS {
+                return None;
+            }
+            out.entry(k).or_insert(v);
+        }
+        Some(Form(out))
+    }
+
     /// Every field, untrimmed (for [`crate::fuzzing`]).
     pub(crate) fn into_map(self) -> HashMap<String, String> {
         self.0

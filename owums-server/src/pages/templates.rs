@@ -55,6 +55,8 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "console/user_edit.html",
     "console/user_password.html",
     "console/user_confirm.html",
+    "console/user_new.html",
+    "console/ticket.html",
 );
 
 /// Names of the languages, each in itself.
@@ -176,6 +178,8 @@ mod tests {
             include_str!("console/totp.rs"),
             include_str!("console/operators.rs"),
             include_str!("console/audit.rs"),
+            include_str!("console/user_new.rs"),
+            include_str!("console/ticket.rs"),
         ];
         let mut ids: Vec<String> = TEMPLATES.iter().flat_map(|(_, s)| used_ids(s)).collect();
         ids.extend(sources.iter().flat_map(|s| literal_ids(s)));

@@ -109,6 +109,7 @@ fn routes() -> Vec<Check> {
     all.extend(groups());
     all.extend(user_items());
     all.extend(settings());
+    all.extend(users_new());
     all
 }
 
@@ -357,6 +358,30 @@ fn user_items() -> Vec<Check> {
             &[],
             SEE,
         ),
+    ]
+}
+
+/// `/operator/users/new` and the ticket's PDF (users_registrant; creating needs the
+/// method's `registrant_by_*` too: this server offers `none` only).
+fn users_new() -> Vec<Check> {
+    const NEW: &[Permission] = &[P::UsersRegistrant, P::RegistrantByNothing];
+    vec![
+        Check::get("/operator/users/new", NEW),
+        Check::post(
+            "/operator/users/new",
+            NEW,
+            &[("method", "none"), ("username", "matrix-new-user")],
+            StatusCode::OK,
+        ),
+        Check {
+            audited: false,
+            ..Check::post(
+                "/operator/users/{user}/ticket.pdf",
+                &[P::UsersRegistrant],
+                &[("password", "abcdefgh23")],
+                StatusCode::OK,
+            )
+        },
     ]
 }
 

@@ -9,4 +9,5 @@ mod matrix;
 mod pages;
 mod settings_pages;
 mod storage;
+mod users_new;
 mod users_pages;

@@ -201,7 +201,10 @@ pub(crate) struct Page {
     pub(crate) location: Option<String>,
     pub(crate) set_cookie: Vec<String>,
     pub(crate) headers: poem::http::HeaderMap,
+    /// The body as text (empty when it is not UTF-8: see `bytes`).
     pub(crate) body: String,
+    /// The body as received (a PDF).
+    pub(crate) bytes: Vec<u8>,
 }
 
 impl Page {
@@ -288,13 +291,15 @@ impl Browser {
         let location = headers
             .get(header::LOCATION)
             .map(|v| v.to_str().unwrap().to_owned());
-        let body = resp.into_body().into_string().await.unwrap_or_default();
+        let bytes = resp.into_body().into_vec().await.unwrap_or_default();
+        let body = String::from_utf8(bytes.clone()).unwrap_or_default();
         Page {
             status,
             location,
             set_cookie,
             headers,
             body,
+            bytes,
         }
     }
 
@@ -340,11 +345,23 @@ impl Browser {
         body: Vec<u8>,
         headers: &[(&str, &str)],
     ) -> Page {
+        self.post_typed(path, "application/x-www-form-urlencoded", body, headers)
+            .await
+    }
+
+    /// `POST path` with a body of `content_type` and extra `headers`.
+    pub(crate) async fn post_typed(
+        &mut self,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+        headers: &[(&str, &str)],
+    ) -> Page {
         let mut req = self
             .client
             .post(path)
             .header(header::ACCEPT_LANGUAGE, self.accept_language.clone())
-            .content_type("application/x-www-form-urlencoded")
+            .content_type(content_type)
             .body(body);
         if let Some(c) = self.cookie_header() {
             req = req.header(header::COOKIE, c);

@@ -339,6 +339,29 @@ db_test!(bad_input_is_refused_and_changes_nothing, |db| {
     assert!(
         matches!(a.create("desk", &manager(), bad).await.unwrap_err(), owums_core::Error::Fields(f) if f.len() == 4)
     );
+    // files come only with the record of a check, and within the core's limits
+    let photo = |bytes: Vec<u8>| owums_core::plugin::Attachment {
+        kind: "document".into(),
+        content_type: "image/jpeg".into(),
+        bytes,
+    };
+    let mut loose = form("new.files", "New", "Files", "", "");
+    loose.attachments = vec![photo(vec![0xff; 10])];
+    assert_eq!(
+        a.create("desk", &manager(), loose)
+            .await
+            .unwrap_err()
+            .kind(),
+        ErrorKind::Invalid
+    );
+    let mut huge = form("new.files", "New", "Files", "", "");
+    huge.method = "id_card".to_owned();
+    huge.evidence = Some(json!({"document": "passport", "number": "CA123"}));
+    huge.attachments = vec![photo(vec![0; owums_core::plugin::MAX_ATTACHMENT_BYTES + 1])];
+    assert_eq!(
+        a.create("desk", &manager(), huge).await.unwrap_err().kind(),
+        ErrorKind::Invalid
+    );
     assert_eq!(db.store.count_users().await.unwrap(), 2);
 });
 

@@ -21,9 +21,10 @@ use crate::storage::Store;
 use crate::storage::conn::{Backend, db_run};
 use crate::storage::radius::items::bump_generation;
 use crate::storage::schema::{
-    owums_operator_verifications, owums_radius_generation, owums_user_groups, owums_users,
+    owums_attachments, owums_operator_verifications, owums_radius_generation, owums_user_groups,
+    owums_users,
 };
-use crate::storage::subscriber::operator::OperatorVerificationRow;
+use crate::storage::subscriber::operator::OperatorRecord;
 use crate::storage::subscriber::users::{Membership, NewUserRow, radius_password};
 use crate::subscriber::admin::UserSort;
 use crate::subscriber::user::UserRecord;
@@ -271,13 +272,14 @@ impl Store {
     }
 
     /// Inserts a user created by an operator, their RADIUS password, memberships and (for
-    /// a method operators verify) the record of the operator's check, in one transaction.
+    /// a method operators verify) the record of the operator's check with its files, in one
+    /// transaction.
     pub(crate) async fn insert_user_recording(
         &self,
         row: NewUserRow,
         radius: (&str, &str),
         groups: &[(GroupName, i32)],
-        record: Option<OperatorVerificationRow>,
+        record: Option<OperatorRecord>,
     ) -> Result<UserRecord> {
         let id = row.id.clone();
         db_run!(self, c => {
@@ -289,7 +291,10 @@ impl Store {
                     diesel::insert_into(owums_user_groups::table).values(&m).execute(c).await?;
                 }
                 if let Some(record) = &record {
-                    diesel::insert_into(owums_operator_verifications::table).values(record).execute(c).await?;
+                    diesel::insert_into(owums_operator_verifications::table).values(&record.verification).execute(c).await?;
+                    for attachment in &record.attachments {
+                        diesel::insert_into(owums_attachments::table).values(attachment).execute(c).await?;
+                    }
                 }
                 Ok(())
             })

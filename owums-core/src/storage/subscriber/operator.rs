@@ -57,6 +57,33 @@ pub(crate) struct OperatorRecord {
     pub(crate) attachments: Vec<AttachmentRow>,
 }
 
+impl OperatorRecord {
+    /// The record `verification` with `attachments` stored as its files (same user, method
+    /// and time; time-ordered ids, so files of the same second still sort by age).
+    pub(crate) fn new(
+        verification: OperatorVerificationRow,
+        attachments: Vec<crate::plugin::Attachment>,
+    ) -> Self {
+        let attachments = attachments
+            .into_iter()
+            .map(|a| AttachmentRow {
+                id: uuid::Uuid::now_v7().to_string(),
+                user_id: verification.user_id.clone(),
+                verification_id: verification.id.clone(),
+                method: verification.method.clone(),
+                kind: a.kind,
+                content_type: a.content_type,
+                content: a.bytes,
+                created_at: verification.verified_at,
+            })
+            .collect();
+        OperatorRecord {
+            verification,
+            attachments,
+        }
+    }
+}
+
 impl AttachmentRow {
     /// What the row says about itself, without its content.
     fn info(&self) -> AttachmentInfo {

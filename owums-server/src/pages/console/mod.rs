@@ -47,8 +47,10 @@ mod operators;
 mod radius_items;
 mod settings;
 mod setup;
+mod ticket;
 mod totp;
 mod user_edit;
+mod user_new;
 mod user_show;
 mod users;
 
@@ -115,6 +117,11 @@ const MENU: &[(&str, &str, Permission)] = &[
         "/operator/users/find",
         "console-menu-users-find",
         Permission::UsersFinder,
+    ),
+    (
+        "/operator/users/new",
+        "console-menu-user-new",
+        Permission::UsersRegistrant,
     ),
     (
         "/operator/groups",
@@ -467,6 +474,11 @@ pub(crate) fn mount(route: Route) -> Route {
         )
         .at("/operator/operators/:id", get(operators::show))
         .at("/operator/operators/:id/:action", post(operators::change))
+        .at(
+            "/operator/users/new",
+            get(user_new::show_form).post(user_new::create),
+        )
+        .at("/operator/users/:id/ticket.pdf", post(ticket::pdf))
         .at("/operator/audit", get(audit::log_page))
         .at("/operator/audit.csv", get(audit::csv))
         .at("/operator/groups", get(groups::list).post(groups::create))
