@@ -1,8 +1,14 @@
 //! The operator console end to end in headless Chromium, at desktop and at phone size,
 //! against a real `owums serve` and a real FreeRADIUS (REST mode) asking it: the first-run
 //! setup link makes the superadmin, who creates a helpdesk operator with the `operator`
-//! preset; the helpdesk operator enrols a second factor and logs in with it, and works.
-//! Every console page visited is kept as a screenshot (`target/screenshots/console-*`).
+//! preset and changes a runtime setting (a second `owums serve` on the same database shows
+//! it on its next request). The helpdesk operator enrols a second factor, logs in with it,
+//! creates a subscriber with a generated password, prints the ticket as a PDF (read back by
+//! poppler), disables the subscriber (FreeRADIUS rejects them) and enables them again
+//! (accepted), and creates a subscriber by ID card with a photo of the document. The
+//! superadmin then gives the subscribers' group a Session-Timeout, which the next
+//! Access-Accept carries. Every console page visited is kept as a screenshot
+//! (`target/screenshots/console-*`), and the audit log holds each action.
 
 use std::sync::Arc;
 
@@ -12,8 +18,8 @@ use serde_json::json;
 
 use crate::freeradius_rest_e2e::TOKEN;
 use crate::support::browser::Browser;
-use crate::support::cli::{Serving, serve_command};
-use crate::support::freeradius::{FreeRadius, FreeRadiusOptions, RestBackend};
+use crate::support::cli::{Serving, http_get, serve_command};
+use crate::support::freeradius::{FreeRadius, FreeRadiusOptions, RadiusReply, RestBackend};
 use crate::support::{Backend, TestDb};
 
 const ROOT_PASSWORD: &str = "Tulip-Harbor-93";
@@ -38,6 +44,11 @@ impl Story {
         };
         let db = TestDb::new(Backend::Sqlite).await.expect("SQLite");
         let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("plugins.toml"),
+            "[plugins.id_card]\nenabled = true\n",
+        )
+        .unwrap();
         let mut server = Serving::spawn(
             serve_command(dir.path())
                 .env("OWUMS_DATABASE__URL", &db.url)
@@ -126,6 +137,14 @@ impl Story {
         self.submit("/operator/login").await;
     }
 
+    /// Asks FreeRADIUS to authenticate `user` with `password` (PAP).
+    async fn radius_login(&self, user: &str, password: &str) -> RadiusReply {
+        let (fr, user, password) = (self.radius.clone(), user.to_owned(), password.to_owned());
+        tokio::task::spawn_blocking(move || fr.authenticate(&user, &password))
+            .await
+            .unwrap()
+    }
+
     /// The audit log's actions, oldest first.
     async fn audit_actions(&self) -> Vec<String> {
         let page = AuditLog::new(self.db.store.clone())
@@ -207,22 +226,273 @@ async fn helpdesk_with_totp(s: &Story, password: &str) {
     );
 }
 
+/// The superadmin writes the subscribers' home page instructions; a second `owums serve`
+/// on the same database shows them on its next request.
+async fn setting_in_two_processes(s: &Story) {
+    s.goto("/operator/settings").await;
+    s.shot("settings").await;
+    s.goto("/operator/settings/custom_account_instructions_en")
+        .await;
+    let field = s.browser.find("textarea[name=value]").await;
+    field.clear().await;
+    field
+        .send_keys("Ask **Maria** at the bar for a ticket.")
+        .await;
+    s.submit("/operator/settings/custom_account_instructions_en")
+        .await;
+    s.browser
+        .wait_for_script(
+            "the saved notice",
+            "return document.querySelector('.notice') !== null;",
+        )
+        .await;
+    s.shot("setting").await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut second = Serving::spawn(
+        serve_command(dir.path())
+            .env("OWUMS_DATABASE__URL", &s.db.url)
+            .env("OWUMS_FREERADIUS__TOKEN", TOKEN),
+    );
+    let addr = second.http_addr().to_string();
+    let (code, home) = http_get(&addr, "/?locale=en").unwrap();
+    assert_eq!(code, 200);
+    assert!(
+        home.contains("Ask <strong>Maria</strong> at the bar for a ticket."),
+        "the second process shows the new instructions:\n{home}"
+    );
+}
+
+/// Creates subscriber `name` (method: no verification, generated password) and returns
+/// their id and the password from the ticket, after checking the ticket's PDF.
+async fn create_subscriber(s: &Story, name: &str) -> (String, String) {
+    s.goto("/operator/users/new?method=none").await;
+    s.shot("user-new").await;
+    s.browser.fill("username", name).await;
+    s.browser.fill("given_name", "Teresa").await;
+    s.browser.fill("surname", "Bianchi").await;
+    s.browser
+        .fill("email", &format!("{name}@example.org"))
+        .await;
+    s.submit("/operator/users/new").await;
+    s.browser
+        .wait_for_script(
+            "the ticket",
+            "return document.querySelector('#ticket-password') !== null;",
+        )
+        .await;
+    s.shot("ticket").await;
+    let username = s.browser.find("#ticket-username").await.text().await;
+    assert_eq!(username, name);
+    let password = s.browser.find("#ticket-password").await.text().await;
+    assert!(password.len() >= 10, "a generated password: {password}");
+    // the PDF, fetched by the page's own form
+    let got = s
+        .browser
+        .exec(
+            "return (async () => {
+               const f = document.querySelector(\"form[action$='/ticket.pdf']\");
+               const r = await fetch(f.action, {method: 'POST',
+                 body: new URLSearchParams(new FormData(f))});
+               const b = new Uint8Array(await r.arrayBuffer());
+               let t = ''; for (const x of b) t += String.fromCharCode(x);
+               return [r.status, r.headers.get('content-type'), btoa(t), f.action];
+             })();",
+            json!([]),
+        )
+        .await;
+    assert_eq!(got[0], json!(200), "{got}");
+    assert_eq!(got[1], json!("application/pdf"));
+    let pdf = base64::Engine::decode(
+        &base64::engine::general_purpose::STANDARD,
+        got[2].as_str().unwrap(),
+    )
+    .unwrap();
+    assert!(pdf.starts_with(b"%PDF-"), "a PDF");
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), &pdf).unwrap();
+    let text = std::process::Command::new("pdftotext")
+        .args(["-layout", "-enc", "UTF-8"])
+        .arg(file.path())
+        .arg("-")
+        .output()
+        .expect("pdftotext (scripts/install-peers)");
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains(name) && text.contains(&password),
+        "the ticket PDF shows the username and password:\n{text}"
+    );
+    let action = got[3].as_str().unwrap();
+    let id = action
+        .trim_end_matches("/ticket.pdf")
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    (id, password)
+}
+
+/// Disables subscriber `id` from their page (FreeRADIUS then rejects them) and enables
+/// them again (accepted).
+async fn disable_and_enable(s: &Story, id: &str, name: &str, password: &str) {
+    assert!(
+        s.radius_login(name, password).await.is_accept(),
+        "new: accepted"
+    );
+    let page = format!("/operator/users/{id}");
+    s.goto(&page).await;
+    s.shot("user").await;
+    s.submit(&format!("{page}/disable")).await;
+    s.browser
+        .wait_for_script(
+            "the enable button",
+            &format!("return document.querySelector(\"form[action='{page}/enable']\") !== null;"),
+        )
+        .await;
+    s.shot("user-disabled").await;
+    assert!(
+        s.radius_login(name, password).await.is_reject(),
+        "disabled: FreeRADIUS rejects at once"
+    );
+    s.submit(&format!("{page}/enable")).await;
+    s.browser
+        .wait_for_script(
+            "the disable button",
+            &format!("return document.querySelector(\"form[action='{page}/disable']\") !== null;"),
+        )
+        .await;
+    assert!(
+        s.radius_login(name, password).await.is_accept(),
+        "enabled again: accepted"
+    );
+    s.goto("/operator/users").await;
+    s.shot("users").await;
+}
+
+/// Creates a subscriber by ID card with a photo of the document (a JPEG made here).
+async fn create_by_id_card(s: &Story) {
+    let dir = tempfile::tempdir().unwrap();
+    let photo = dir.path().join("document.jpg");
+    image::RgbImage::from_fn(640, 400, |x, y| {
+        image::Rgb([(x % 256) as u8, (y % 256) as u8, 128])
+    })
+    .save(&photo)
+    .unwrap();
+    s.goto("/operator/users/new?method=id_card").await;
+    s.shot("user-new-id-card").await;
+    s.browser.fill("username", "carla.id").await;
+    s.browser.fill("given_name", "Carla").await;
+    s.browser.fill("surname", "Verdi").await;
+    s.browser.fill("number", "CA12345XY").await;
+    let select = s.browser.find("select[name=document_type]").await;
+    s.browser
+        .exec("arguments[0].selectedIndex = 1;", json!([select.as_arg()]))
+        .await;
+    s.browser
+        .find("input[type=file][name=photo]")
+        .await
+        .send_keys(photo.to_str().unwrap())
+        .await;
+    // Enter in the last text field sends the form, as a keyboard user would (a click
+    // right after choosing a file is lost in Chromium's phone emulation)
+    s.browser
+        .find("input[name=issuing_authority]")
+        .await
+        .send_keys("Comune di Lecce\u{E007}")
+        .await;
+    s.browser
+        .wait_for_script(
+            "the ticket",
+            "return document.querySelector('#ticket-password') !== null;",
+        )
+        .await;
+    let action = s
+        .browser
+        .exec(
+            "return document.querySelector(\"form[action$='/ticket.pdf']\").action;",
+            json!([]),
+        )
+        .await;
+    let id = action
+        .as_str()
+        .unwrap()
+        .trim_end_matches("/ticket.pdf")
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    s.goto(&format!("/operator/users/{id}")).await;
+    s.browser
+        .wait_for_script(
+            "the document's thumbnail",
+            "const i = document.querySelector(\"img[src*='/attachments/']\");
+             return i !== null && i.complete && i.naturalWidth > 0;",
+        )
+        .await;
+    s.shot("user-id-card").await;
+}
+
+/// The superadmin shortens the Session-Timeout of the subscribers' group `Users` (3600 s
+/// out of the box) to 1800 s; the next Access-Accept of a member carries it.
+async fn group_session_timeout(s: &Story, name: &str, password: &str) {
+    let before = s.radius_login(name, password).await;
+    assert!(before.is_accept());
+    assert_eq!(before.attr("Session-Timeout"), Some("3600"), "{before:?}");
+    s.goto("/operator/groups").await;
+    s.shot("groups").await;
+    s.goto("/operator/groups/Users").await;
+    let item = "form[action$='/change']:has(input[name=attribute][value='Session-Timeout'])";
+    let value = s.browser.find(&format!("{item} [name=value]")).await;
+    value.clear().await;
+    value.send_keys("1800").await;
+    s.browser
+        .find(&format!("{item} button[type=submit]"))
+        .await
+        .click()
+        .await;
+    s.browser
+        .wait_for_script(
+            "the changed reply item",
+            "return document.querySelector(\"input[value='1800']\") !== null;",
+        )
+        .await;
+    s.shot("group").await;
+    let after = s.radius_login(name, password).await;
+    assert!(after.is_accept());
+    assert_eq!(after.attr("Session-Timeout"), Some("1800"), "{after:?}");
+}
+
 async fn story(tag: &'static str, phone: bool) {
     let Some(mut s) = Story::start(tag, phone).await else {
         return;
     };
     first_run(&mut s).await;
     let password = create_helpdesk(&s).await;
+    setting_in_two_processes(&s).await;
     s.log_out().await;
     helpdesk_with_totp(&s, &password).await;
+    let (id, subscriber_password) = create_subscriber(&s, "teresa").await;
+    disable_and_enable(&s, &id, "teresa", &subscriber_password).await;
+    create_by_id_card(&s).await;
+    s.log_out().await;
+    s.log_in("root", ROOT_PASSWORD).await;
+    s.wait_at("/operator").await;
+    group_session_timeout(&s, "teresa", &subscriber_password).await;
     let actions = s.audit_actions().await;
-    for expected in ["operator.setup", "operator.create", "operator.totp_enrol"] {
+    for expected in [
+        "operator.setup",
+        "operator.create",
+        "setting.update",
+        "operator.totp_enrol",
+        "user.create",
+        "user.disable",
+        "user.enable",
+        "group.reply.update",
+    ] {
         assert!(
             actions.iter().any(|a| a == expected),
             "{expected} in the audit log: {actions:?}"
         );
     }
-    let _ = &s.radius;
     s.browser.close().await;
 }
 
