@@ -221,3 +221,36 @@ console-ticket-print = Print
 console-ticket-pdf = Download PDF
 console-ticket-another = Create another user
 console-ticket-no-password = The ticket has no password to print: create the user again or reset the password.
+console-menu-vouchers = Vouchers
+console-vouchers-title = Voucher batches
+console-vouchers-none = No voucher batch yet.
+console-vouchers-new = New batch
+console-vouchers-batch = Batch
+console-vouchers-count = How many
+console-vouchers-prefix = Username prefix
+console-vouchers-length = Password length
+console-vouchers-validity = Valid
+console-vouchers-by-days = For some days after the voucher is first used
+console-vouchers-days-field = Days after first use
+console-vouchers-by-date = Until a date
+console-vouchers-until-field = Last day (UTC)
+console-vouchers-until = until { $date }
+console-vouchers-days = { $days ->
+    [one] one day after first use
+   *[other] { $days } days after first use
+}
+console-vouchers-output = Print as
+console-vouchers-output-page = A page to print
+console-vouchers-output-pdf = A PDF (ten cards per A4 page)
+console-vouchers-once = Passwords are shown only now, on the sheet: they are stored hashed.
+console-vouchers-generate = Generate the vouchers
+console-vouchers-created = Generated
+console-vouchers-sheet-title = Vouchers to print
+console-vouchers-sheet-once = { $count } vouchers. Print them now: their passwords are not shown again.
+console-voucher-batch-title = Voucher batch
+console-voucher-unused = unused
+console-voucher-used = used
+console-voucher-expired = expired
+console-voucher-state = State
+console-voucher-first-used = First used
+console-voucher-expires = Expires

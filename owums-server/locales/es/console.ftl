@@ -221,3 +221,36 @@ console-ticket-print = Imprimir
 console-ticket-pdf = Descargar el PDF
 console-ticket-another = Crear otro usuario
 console-ticket-no-password = El tique no tiene contraseña que imprimir: crea de nuevo el usuario o restablece la contraseña.
+console-menu-vouchers = Vales
+console-vouchers-title = Lotes de vales
+console-vouchers-none = Todavía no hay lotes de vales.
+console-vouchers-new = Nuevo lote
+console-vouchers-batch = Lote
+console-vouchers-count = Cuántos
+console-vouchers-prefix = Prefijo del nombre de usuario
+console-vouchers-length = Longitud de la contraseña
+console-vouchers-validity = Validez
+console-vouchers-by-days = Unos días desde el primer uso
+console-vouchers-days-field = Días desde el primer uso
+console-vouchers-by-date = Hasta una fecha
+console-vouchers-until-field = Último día (UTC)
+console-vouchers-until = hasta el { $date }
+console-vouchers-days = { $days ->
+    [one] un día desde el primer uso
+   *[other] { $days } días desde el primer uso
+}
+console-vouchers-output = Imprimir como
+console-vouchers-output-page = Una página para imprimir
+console-vouchers-output-pdf = Un PDF (diez tarjetas por página A4)
+console-vouchers-once = Las contraseñas se ven solo ahora, en la hoja: se guardan cifradas.
+console-vouchers-generate = Generar los vales
+console-vouchers-created = Generado
+console-vouchers-sheet-title = Vales para imprimir
+console-vouchers-sheet-once = { $count } vales. Imprímalos ahora: sus contraseñas no se verán más.
+console-voucher-batch-title = Lote de vales
+console-voucher-unused = sin usar
+console-voucher-used = usado
+console-voucher-expired = caducado
+console-voucher-state = Estado
+console-voucher-first-used = Primer uso
+console-voucher-expires = Caduca

@@ -221,3 +221,36 @@ console-ticket-print = Stampa
 console-ticket-pdf = Scarica il PDF
 console-ticket-another = Crea un altro utente
 console-ticket-no-password = Il biglietto non ha una password da stampare: crea di nuovo l'utente o reimposta la password.
+console-menu-vouchers = Voucher
+console-vouchers-title = Lotti di voucher
+console-vouchers-none = Ancora nessun lotto di voucher.
+console-vouchers-new = Nuovo lotto
+console-vouchers-batch = Lotto
+console-vouchers-count = Quanti
+console-vouchers-prefix = Prefisso del nome utente
+console-vouchers-length = Lunghezza della password
+console-vouchers-validity = Validità
+console-vouchers-by-days = Per alcuni giorni dal primo uso
+console-vouchers-days-field = Giorni dal primo uso
+console-vouchers-by-date = Fino a una data
+console-vouchers-until-field = Ultimo giorno (UTC)
+console-vouchers-until = fino al { $date }
+console-vouchers-days = { $days ->
+    [one] un giorno dal primo uso
+   *[other] { $days } giorni dal primo uso
+}
+console-vouchers-output = Stampa come
+console-vouchers-output-page = Una pagina da stampare
+console-vouchers-output-pdf = Un PDF (dieci tessere per pagina A4)
+console-vouchers-once = Le password si vedono solo ora, sul foglio: sono salvate cifrate.
+console-vouchers-generate = Genera i voucher
+console-vouchers-created = Generato
+console-vouchers-sheet-title = Voucher da stampare
+console-vouchers-sheet-once = { $count } voucher. Stampali ora: le password non si vedranno più.
+console-voucher-batch-title = Lotto di voucher
+console-voucher-unused = non usato
+console-voucher-used = usato
+console-voucher-expired = scaduto
+console-voucher-state = Stato
+console-voucher-first-used = Primo uso
+console-voucher-expires = Scade

@@ -110,6 +110,7 @@ fn routes() -> Vec<Check> {
     all.extend(user_items());
     all.extend(settings());
     all.extend(users_new());
+    all.extend(vouchers());
     all
 }
 
@@ -382,6 +383,31 @@ fn users_new() -> Vec<Check> {
                 StatusCode::OK,
             )
         },
+    ]
+}
+
+/// `/operator/vouchers`: the list and a batch (users_browser); generating (users_registrant
+/// and registrant_by_nothing) answers with the printable sheet.
+fn vouchers() -> Vec<Check> {
+    const B: &[Permission] = &[P::UsersBrowser];
+    vec![
+        Check::get("/operator/vouchers", B),
+        Check::post(
+            "/operator/vouchers",
+            &[P::UsersRegistrant, P::RegistrantByNothing],
+            &[
+                ("batch", "matrix-batch"),
+                ("count", "2"),
+                ("prefix", "mx"),
+                ("length", "8"),
+                ("group", "Users"),
+                ("validity", "days"),
+                ("days", "1"),
+                ("output", "page"),
+            ],
+            StatusCode::OK,
+        ),
+        Check::get("/operator/vouchers/matrix-batch", B),
     ]
 }
 

@@ -11,3 +11,4 @@ mod settings_pages;
 mod storage;
 mod users_new;
 mod users_pages;
+mod vouchers_pages;

@@ -108,7 +108,7 @@ fn photo_png() -> Vec<u8> {
 }
 
 /// The text `pdftotext` reads in `pdf` (`None` when poppler is missing outside CI).
-fn pdf_text(pdf: &[u8]) -> Option<String> {
+pub(crate) fn pdf_text(pdf: &[u8]) -> Option<String> {
     if std::process::Command::new("pdftotext")
         .arg("-v")
         .output()

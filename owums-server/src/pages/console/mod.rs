@@ -53,6 +53,7 @@ mod user_edit;
 mod user_new;
 mod user_show;
 mod users;
+mod vouchers;
 
 use minijinja::{Value, context};
 use owums_core::Settings;
@@ -122,6 +123,11 @@ const MENU: &[(&str, &str, Permission)] = &[
         "/operator/users/new",
         "console-menu-user-new",
         Permission::UsersRegistrant,
+    ),
+    (
+        "/operator/vouchers",
+        "console-menu-vouchers",
+        Permission::UsersBrowser,
     ),
     (
         "/operator/groups",
@@ -496,6 +502,11 @@ pub(crate) fn mount(route: Route) -> Route {
             "/operator/groups/:name/items/:kind/:item/:action",
             post(radius_items::group_item),
         )
+        .at(
+            "/operator/vouchers",
+            get(vouchers::list).post(vouchers::generate),
+        )
+        .at("/operator/vouchers/:name", get(vouchers::show))
         .at("/operator/settings", get(settings::list))
         .at(
             "/operator/settings/:name",

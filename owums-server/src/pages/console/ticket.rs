@@ -22,7 +22,7 @@ use crate::print::{Ticket, TicketField, tickets_pdf};
 
 /// The address subscribers log in at: `[web] public_url`, else the `notifier_base_url`
 /// setting, without a trailing `/`.
-async fn portal(c: &Console) -> String {
+pub(crate) async fn portal(c: &Console) -> String {
     let web = &c.ctx.web;
     let base = if web.state.config.web.public_url.is_empty() {
         Settings::new(web.state.store.clone())
