@@ -224,6 +224,23 @@ impl UserAdmin {
         file: &[u8],
         options: ImportOptions,
     ) -> Result<ImportReport> {
+        self.import_with_progress(permissions, file, options, &|_, _| {})
+            .await
+    }
+
+    /// [`UserAdmin::import`], calling `progress(hashed, total)` as the password hashes,
+    /// the long part of an import, complete (for a progress bar).
+    ///
+    /// # Errors
+    ///
+    /// As [`UserAdmin::import`].
+    pub async fn import_with_progress(
+        &self,
+        permissions: &Permissions,
+        file: &[u8],
+        options: ImportOptions,
+        progress: &(dyn Fn(u64, u64) + Send + Sync),
+    ) -> Result<ImportReport> {
         if !(permissions.allows(Permission::UsersRegistrant)
             && permissions.allows(Permission::RegistrantByNothing))
         {
@@ -458,7 +475,7 @@ impl UserAdmin {
         if options.dry_run || ready.is_empty() {
             return Ok(report);
         }
-        let rows = self.prepare(ready, &mut report).await?;
+        let rows = self.prepare(ready, &mut report, progress).await?;
         store.insert_imported(&rows).await?;
         report.imported = rows.len();
         tracing::info!(
@@ -541,8 +558,12 @@ impl UserAdmin {
         &self,
         ready: Vec<Ready>,
         report: &mut ImportReport,
+        progress: &(dyn Fn(u64, u64) + Send + Sync),
     ) -> Result<Vec<ImportRow>> {
         let format = self.subscribers.password_format();
+        let total = ready.len() as u64;
+        let done = std::sync::atomic::AtomicU64::new(0);
+        let done = &done;
         let now = crate::storage::now_utc();
         let jobs = ready.into_iter().map(|mut r| {
             let password = std::mem::replace(&mut r.password, RowPassword::Generated);
@@ -565,6 +586,8 @@ impl UserAdmin {
                     }
                     None => (hash, None),
                 };
+                let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                progress(n, total);
                 let clear = clear.filter(|_| generated);
                 Ok::<_, Error>((r, clear, password_hash, radius))
             }
