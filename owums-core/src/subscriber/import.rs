@@ -44,19 +44,17 @@
 //! The hashes run on the password hashing threads (one per CPU), all of them queued at
 //! once; a dry run ([`ImportOptions::dry_run`]) checks everything and hashes nothing.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use argon2::password_hash::phc::PasswordHash;
 
 use crate::error::{Error, FieldError, Problem, Result};
 use crate::ids::GroupName;
 use crate::operator::{Permission, Permissions};
-use crate::storage::subscriber::import::{ImportRow, Unique};
-use crate::storage::subscriber::users::NewUserRow;
 use crate::subscriber::admin::UserAdmin;
-use crate::subscriber::admin_edit::{METHOD_NONE, generate_password};
+use crate::subscriber::admin_edit::METHOD_NONE;
 use crate::subscriber::admin_form::{email, locale, mobile, notes, text, username};
-use crate::subscriber::hasher::{self, Hashers};
+use crate::subscriber::import_rows::{Ready, RowPassword};
 use crate::subscriber::input::{MAX_PASSWORD_LEN, TextField, parse_birth_date};
 use crate::subscriber::password::{self, PersonalData};
 use crate::subscriber::user::NewUser;
@@ -160,22 +158,6 @@ impl ImportReport {
         }
         out
     }
-}
-
-/// A checked row waiting for its password hash.
-struct Ready {
-    line: u64,
-    user: NewUser,
-    groups: Vec<(String, i32)>,
-    verified: bool,
-    active: bool,
-    password: RowPassword,
-}
-
-enum RowPassword {
-    Typed(String),
-    Hash(String),
-    Generated,
 }
 
 fn flag(value: &str, field: &'static str, errors: &mut Vec<FieldError>) -> bool {
@@ -484,159 +466,5 @@ impl UserAdmin {
             "subscribers imported"
         );
         Ok(report)
-    }
-
-    /// Refuses the rows whose username, e-mail or mobile an earlier row or an existing
-    /// subscriber has.
-    async fn refuse_taken(
-        &self,
-        ready: Vec<Ready>,
-        report: &mut ImportReport,
-    ) -> Result<Vec<Ready>> {
-        let store = self.subscribers.store();
-        let keys = |r: &Ready| -> [(&'static str, Unique, Option<String>); 3] {
-            [
-                (
-                    "username",
-                    Unique::Username,
-                    r.user.username.as_ref().map(|u| u.as_str().to_owned()),
-                ),
-                (
-                    "email",
-                    Unique::Email,
-                    r.user.email.as_ref().map(|e| e.as_str().to_owned()),
-                ),
-                (
-                    "mobile",
-                    Unique::Mobile,
-                    r.user.mobile.as_ref().map(|m| m.as_str().to_owned()),
-                ),
-            ]
-        };
-        let mut taken: [HashSet<String>; 3] = Default::default();
-        for (i, column) in [Unique::Username, Unique::Email, Unique::Mobile]
-            .into_iter()
-            .enumerate()
-        {
-            let values: Vec<String> = ready.iter().filter_map(|r| keys(r)[i].2.clone()).collect();
-            taken[i] = store.taken(column, &values).await?;
-        }
-        let mut seen: [HashMap<String, u64>; 3] = Default::default();
-        let mut kept = Vec::with_capacity(ready.len());
-        for r in ready {
-            let mut refused = false;
-            for (i, (field, _, value)) in keys(&r).into_iter().enumerate() {
-                let Some(value) = value else { continue };
-                let reason = if taken[i].contains(&value) {
-                    Some("is registered to another subscriber already".to_owned())
-                } else {
-                    seen[i]
-                        .get(&value)
-                        .map(|first| format!("is the same as line {first}"))
-                };
-                if let Some(reason) = reason {
-                    refused = true;
-                    report.rejected.push(RejectedRow {
-                        line: r.line,
-                        field,
-                        problem: Problem::Taken,
-                        reason,
-                    });
-                } else {
-                    seen[i].insert(value, r.line);
-                }
-            }
-            if !refused {
-                kept.push(r);
-            }
-        }
-        Ok(kept)
-    }
-
-    /// The rows to insert: passwords hashed on the hashing threads, all queued at once.
-    async fn prepare(
-        &self,
-        ready: Vec<Ready>,
-        report: &mut ImportReport,
-        progress: &(dyn Fn(u64, u64) + Send + Sync),
-    ) -> Result<Vec<ImportRow>> {
-        let format = self.subscribers.password_format();
-        let total = ready.len() as u64;
-        let done = std::sync::atomic::AtomicU64::new(0);
-        let done = &done;
-        let now = crate::storage::now_utc();
-        let jobs = ready.into_iter().map(|mut r| {
-            let password = std::mem::replace(&mut r.password, RowPassword::Generated);
-            let generated = matches!(password, RowPassword::Generated);
-            let (clear, hash) = match password {
-                RowPassword::Typed(p) => (Some(p), String::new()),
-                RowPassword::Generated => (Some(generate_password()), String::new()),
-                RowPassword::Hash(h) => (None, h),
-            };
-            async move {
-                let (password_hash, radius) = match &clear {
-                    Some(p) => {
-                        let p = p.clone();
-                        let (hash, radius) = Hashers::global()
-                            .run(move |memory| -> Result<(String, String)> {
-                                Ok((hasher::hash_with(memory, p.as_bytes())?, format.encode(&p)?))
-                            })
-                            .await??;
-                        (hash, Some((format.attribute(), radius)))
-                    }
-                    None => (hash, None),
-                };
-                let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-                progress(n, total);
-                let clear = clear.filter(|_| generated);
-                Ok::<_, Error>((r, clear, password_hash, radius))
-            }
-        });
-        let hashed = futures_util::future::join_all(jobs).await;
-        let mut rows = Vec::with_capacity(hashed.len());
-        for done in hashed {
-            let (r, generated, password_hash, radius) = done?;
-            let user = r.user;
-            let name = user
-                .username
-                .map(|u| u.as_str().to_owned())
-                .unwrap_or_default();
-            if let Some(password) = generated {
-                report.generated.push(GeneratedPassword {
-                    line: r.line,
-                    username: name.clone(),
-                    password,
-                });
-            }
-            rows.push(ImportRow {
-                user: NewUserRow {
-                    id: crate::ids::UserId::random().to_string(),
-                    username: name,
-                    email: user.email.map(String::from),
-                    mobile: user.mobile.map(String::from),
-                    given_name: user.given_name,
-                    surname: user.surname,
-                    birth_date: user.birth_date,
-                    address: user.address,
-                    city: user.city,
-                    zip: user.zip,
-                    country: user.country,
-                    verification_method: user.verification_method,
-                    verified: r.verified,
-                    verified_at: r.verified.then_some(now),
-                    active: r.active,
-                    eula_accepted: true,
-                    privacy_accepted: true,
-                    locale: user.locale,
-                    notes: user.notes,
-                    password_hash,
-                    created_at: now,
-                    updated_at: now,
-                },
-                radius,
-                groups: r.groups,
-            });
-        }
-        Ok(rows)
     }
 }

@@ -55,6 +55,8 @@ pub(crate) mod admin_form;
 pub(crate) mod hasher;
 #[cfg(feature = "server")]
 pub(crate) mod import;
+#[cfg(feature = "server")]
+pub(crate) mod import_rows;
 pub(crate) mod input;
 #[cfg(feature = "server")]
 pub(crate) mod operator;
