@@ -147,6 +147,26 @@ pub enum PostauthCommand {
 pub enum UserCommand {
     /// Create a subscriber.
     Create(UserCreate),
+    /// Create many subscribers from a CSV file (docs/console.md, "Importing users"): the
+    /// valid rows are stored in one transaction, the refused ones listed; exits with
+    /// status 2 when a row was refused.
+    Import {
+        /// The CSV file (UTF-8, a header row naming the columns).
+        file: std::path::PathBuf,
+        /// Check every row and report, storing nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Write the generated passwords (`username,password`) to this file, for tickets;
+        /// without it they are not shown anywhere.
+        #[arg(long)]
+        passwords_out: Option<std::path::PathBuf>,
+        /// Accept typed passwords the strength estimate refuses.
+        #[arg(long)]
+        weak_password_ok: bool,
+        /// Country calling code (digits, e.g. 39) for national mobile numbers.
+        #[arg(long)]
+        country_code: Option<String>,
+    },
     /// Set a subscriber's password (the password rules apply; other sessions stay).
     Passwd {
         /// Username.

@@ -179,6 +179,25 @@ async fn user(config: &Config, cmd: UserCommand) -> anyhow::Result<()> {
             };
             println!("created {} ({})", u.username, u.status().as_str());
         }
+        UserCommand::Import {
+            file,
+            dry_run,
+            passwords_out,
+            weak_password_ok,
+            country_code,
+        } => {
+            let options = owums_core::subscriber::ImportOptions {
+                dry_run,
+                weak_passwords_ok: weak_password_ok,
+            };
+            let args = crate::import_command::ImportArgs {
+                file,
+                passwords_out,
+                options,
+                country_code,
+            };
+            crate::import_command::run(s, args).await?;
+        }
         UserCommand::Passwd {
             username,
             password,

@@ -17,6 +17,7 @@ mod headers;
 mod health;
 mod http_server;
 pub mod i18n;
+mod import_command;
 mod log_writer;
 mod mail;
 mod maintenance;

@@ -18,6 +18,7 @@ mod freeradius_rest;
 mod freeradius_rest_e2e;
 mod headers;
 mod housekeeping;
+mod import;
 mod input;
 mod limits;
 mod mail;

@@ -11,7 +11,8 @@
 //! - [`UserAdmin`] is the operator console's side: browse and search with an index that
 //!   holds on a million subscribers, find one, show everything about one, create (with
 //!   the methods an operator's permissions allow), edit, switch off and on, delete, each
-//!   answering the [`Changes`](crate::operator::Changes) for the audit log.
+//!   answering the [`Changes`](crate::operator::Changes) for the audit log; `import`
+//!   creates many from a CSV file with a report of the refused rows.
 //! - `account` is the self-service side: the sessions page, the 14-day usage history,
 //!   profile and password changes.
 //! - [`WebSessions`] are the server-side sessions of browsers and API clients.
@@ -52,6 +53,10 @@ pub(crate) mod admin_edit;
 #[cfg(feature = "server")]
 pub(crate) mod admin_form;
 pub(crate) mod hasher;
+#[cfg(feature = "server")]
+pub(crate) mod import;
+#[cfg(feature = "server")]
+pub(crate) mod import_rows;
 pub(crate) mod input;
 #[cfg(feature = "server")]
 pub(crate) mod operator;
@@ -90,6 +95,11 @@ pub use admin_edit::{
     NewSubscriber, UserEdit, generate_password,
 };
 pub use hasher::set_password_hash_threads;
+#[cfg(feature = "server")]
+pub use import::{
+    GeneratedPassword, IMPORT_COLUMNS, ImportOptions, ImportReport, MAX_IMPORT_BYTES,
+    MAX_IMPORT_ROWS, RejectedRow,
+};
 pub use input::{
     MAX_EMAIL_LEN, MAX_METHOD_LEN, MAX_MOBILE_INPUT_LEN, MAX_NOTES_LEN, MAX_PASSWORD_LEN,
     MAX_USERNAME_LEN, TextField, check_text, clean_text, escape_for_terminal, is_forbidden_char,

@@ -96,6 +96,7 @@ macro_rules! insert_rows {
         }
     };
 }
+pub(crate) use insert_rows;
 
 /// The transaction of [`Store::insert_voucher_batch`] on connection `$c`.
 macro_rules! write_batch {
