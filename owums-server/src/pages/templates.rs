@@ -50,6 +50,8 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "console/settings.html",
     "console/setting.html",
     "console/vouchers.html",
+    "console/user_import.html",
+    "console/user_import_report.html",
     "console/voucher_sheet.html",
     "console/voucher_batch.html",
     "console/users.html",

@@ -111,6 +111,7 @@ fn routes() -> Vec<Check> {
     all.extend(settings());
     all.extend(users_new());
     all.extend(vouchers());
+    all.extend(import());
     all
 }
 
@@ -411,6 +412,21 @@ fn vouchers() -> Vec<Check> {
     ]
 }
 
+/// `/operator/users/import` (users_registrant and registrant_by_nothing): the form and an
+/// upload (a field named `@file` is sent as a file).
+fn import() -> Vec<Check> {
+    const NEW: &[Permission] = &[P::UsersRegistrant, P::RegistrantByNothing];
+    vec![
+        Check::get("/operator/users/import", NEW),
+        Check::post(
+            "/operator/users/import",
+            NEW,
+            &[("@file", "username,email\nmatrix-imported,mi@example.org\n")],
+            StatusCode::OK,
+        ),
+    ]
+}
+
 /// What the routes act on, by placeholder name.
 pub(crate) struct Fixture {
     values: BTreeMap<&'static str, String>,
@@ -569,7 +585,18 @@ async fn send(b: &mut Browser, fx: &Fixture, check: &Check, csrf: &str) -> crate
                 .collect();
             let mut fields: Vec<(&str, &str)> = vec![("csrf_token", csrf)];
             fields.extend(filled.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-            b.post(&path, &fields).await
+            // a field named `@name` is a file upload: the form goes as multipart
+            let (files, texts): (Vec<_>, Vec<_>) =
+                fields.into_iter().partition(|(k, _)| k.starts_with('@'));
+            if files.is_empty() {
+                return b.post(&path, &texts).await;
+            }
+            let files: Vec<(&str, &str, &[u8])> = files
+                .iter()
+                .map(|(k, v)| (&k[1..], "text/csv", v.as_bytes()))
+                .collect();
+            let (content_type, body) = super::users_new::multipart(&texts, &files);
+            b.post_typed(&path, &content_type, body, &[]).await
         }
     }
 }

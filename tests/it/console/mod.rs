@@ -4,6 +4,7 @@
 
 mod cli;
 mod groups_pages;
+mod import_pages;
 mod manage;
 mod matrix;
 mod pages;

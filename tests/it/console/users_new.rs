@@ -69,7 +69,10 @@ async fn user_exists(db: &TestDb, name: &str) -> bool {
 
 /// A `multipart/form-data` body of `fields` and `files` (name, type, bytes): its content
 /// type and bytes.
-fn multipart(fields: &[(&str, &str)], files: &[(&str, &str, &[u8])]) -> (String, Vec<u8>) {
+pub(crate) fn multipart(
+    fields: &[(&str, &str)],
+    files: &[(&str, &str, &[u8])],
+) -> (String, Vec<u8>) {
     const B: &str = "owums-test-boundary-7f3a";
     let mut body = Vec::new();
     for (k, v) in fields {

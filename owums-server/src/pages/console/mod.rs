@@ -49,7 +49,9 @@ mod settings;
 mod setup;
 mod ticket;
 mod totp;
+mod upload;
 mod user_edit;
+mod user_import;
 mod user_new;
 mod user_show;
 mod users;
@@ -501,6 +503,10 @@ pub(crate) fn mount(route: Route) -> Route {
         .at(
             "/operator/groups/:name/items/:kind/:item/:action",
             post(radius_items::group_item),
+        )
+        .at(
+            "/operator/users/import",
+            get(user_import::show).post(user_import::upload),
         )
         .at(
             "/operator/vouchers",

@@ -22,13 +22,13 @@ use owums_core::subscriber::{
     OperatorVerifications, UserAdmin,
 };
 use owums_core::{Error, FormField, FormFieldKind, GroupName, Settings};
-use poem::error::ReadBodyError;
-use poem::http::{StatusCode, header};
-use poem::web::{Data, Multipart};
-use poem::{Body, FromRequest, Request, RequestBody, Response, handler};
+use poem::http::StatusCode;
+use poem::web::Data;
+use poem::{Body, Request, Response, handler};
 
 use super::Console;
 use super::ticket;
+use super::upload::{Posted, read_posted};
 use crate::pages::{Fail, Form, Web};
 
 /// Largest `multipart/form-data` body the form takes by default: a phone's photo (the
@@ -267,62 +267,6 @@ async fn group_choices(c: &Console, form: &Form) -> Result<Vec<Value>, Fail> {
         .collect())
 }
 
-/// What was posted: the text fields and the files.
-struct Posted {
-    form: Form,
-    files: Vec<UploadedFile>,
-}
-
-/// Reads a URL-encoded or (for a method with files) `multipart/form-data` body.
-async fn read_posted(c: &Console, req: &Request, body: Body) -> Result<Posted, Fail> {
-    let multipart = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.to_ascii_lowercase().starts_with("multipart/form-data"));
-    if !multipart {
-        let form = Form::read(body, c.ctx.web.config.max_form_bytes).await?;
-        return Ok(Posted {
-            form,
-            files: Vec::new(),
-        });
-    }
-    let bad = || Fail::Status(StatusCode::BAD_REQUEST, "error-bad-encoding");
-    let bytes = body
-        .into_bytes_limit(upload_limit(c))
-        .await
-        .map_err(|e| match e {
-            ReadBodyError::PayloadTooLarge => {
-                Fail::Status(StatusCode::PAYLOAD_TOO_LARGE, "console-upload-too-large")
-            }
-            _ => bad(),
-        })?;
-    let mut parts = Multipart::from_request(req, &mut RequestBody::new(Body::from(bytes)))
-        .await
-        .map_err(|_| bad())?;
-    let mut fields = Vec::new();
-    let mut files = Vec::new();
-    while let Some(field) = parts.next_field().await.map_err(|_| bad())? {
-        let name = field.name().unwrap_or_default().to_owned();
-        if field.file_name().is_some() {
-            let content_type = field.content_type().map(str::to_owned);
-            let bytes = field.bytes().await.map_err(|_| bad())?;
-            files.push(UploadedFile {
-                name,
-                content_type,
-                bytes,
-            });
-        } else {
-            fields.push((name, field.text().await.map_err(|_| bad())?));
-        }
-        if fields.len() + files.len() > 64 {
-            return Err(bad());
-        }
-    }
-    let form = Form::from_fields(fields).ok_or_else(bad)?;
-    Ok(Posted { form, files })
-}
-
 /// `POST /operator/users/new`: creates the subscriber and shows the ticket.
 #[handler]
 pub(crate) async fn create(req: &Request, web: Data<&Web>, body: Body) -> Response {
@@ -333,7 +277,7 @@ pub(crate) async fn create(req: &Request, web: Data<&Web>, body: Body) -> Respon
 
 async fn do_create(c: &Console, req: &Request, body: Body) -> Result<Response, Fail> {
     let op = c.require(Permission::UsersRegistrant)?.record.clone();
-    let Posted { form, files } = read_posted(c, req, body).await?;
+    let Posted { form, files } = read_posted(c, req, body, upload_limit(c)).await?;
     c.check_csrf(&form)?;
     let method = form.get("method");
     if !methods(c, &op.permissions).contains(&method) {
