@@ -84,7 +84,7 @@ async fn do_upload(c: &Console, req: &Request, body: Body) -> Result<Response, F
         changes.created("refused", &report.rejected_lines().len());
         let target = AuditTarget {
             kind: "import".to_owned(),
-            id: file.content_type.clone().unwrap_or_default(),
+            id: String::new(),
             label: format!("{} rows", report.rows),
         };
         c.audit("user.import", Some(target), changes).await?;
