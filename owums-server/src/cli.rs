@@ -408,6 +408,9 @@ pub enum OperatorCommand {
     },
     /// List operators with their permissions.
     List,
+    /// Operator API tokens: create (printed once), list, revoke.
+    #[command(subcommand)]
+    Token(TokenCommand),
     /// Set an operator's password (their sessions end).
     Passwd {
         /// Username.
@@ -416,6 +419,34 @@ pub enum OperatorCommand {
         /// generated and printed once.
         #[arg(long)]
         password: Option<String>,
+    },
+}
+
+/// `owums operator token …`.
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Make an API token for an operator; prints it once.
+    Create {
+        /// The operator's username.
+        operator: String,
+        /// What the token is for, e.g. "billing sync".
+        name: String,
+        /// A permission the token carries (repeatable); without any, all the operator's.
+        #[arg(long = "permission", value_name = "PERMISSION")]
+        permissions: Vec<String>,
+        /// Days until the token stops working by itself; without it, never.
+        #[arg(long, value_name = "DAYS", value_parser = clap::value_parser!(u16).range(1..=3650))]
+        expires_days: Option<u16>,
+    },
+    /// List the tokens (of one operator, or everyone's).
+    List {
+        /// Only this operator's.
+        operator: Option<String>,
+    },
+    /// Revoke a token by its id (from `list`).
+    Revoke {
+        /// The token's id.
+        id: String,
     },
 }
 

@@ -750,7 +750,7 @@ async fn openapi_document_is_committed_and_served() {
     docs.assert_status_is_ok();
     let html = docs.0.into_body().into_string().await.unwrap();
     assert!(
-        html.contains("SwaggerUIBundle") && html.contains("owums subscriber API"),
+        html.contains("SwaggerUIBundle") && html.contains("owums API"),
         "a browsable page"
     );
     assert!(

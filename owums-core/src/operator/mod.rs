@@ -7,6 +7,8 @@
 //!   and makes the first one through the single-use first-run link.
 //! - [`AuditLog`] records every operator action with its [`Changes`], and reads them back
 //!   filtered, by pages or as CSV.
+//! - [`OperatorTokens`] are the operator API's credentials: a subset of an operator's
+//!   permissions, revocable, optionally expiring.
 
 mod audit;
 #[cfg(feature = "server")]
@@ -16,6 +18,8 @@ mod permission;
 mod service;
 #[cfg(feature = "server")]
 pub mod settings;
+#[cfg(feature = "server")]
+mod tokens;
 #[cfg(feature = "server")]
 mod totp;
 
@@ -28,5 +32,9 @@ pub use log::{
 pub use permission::{MissingPermission, Permission, Permissions, Preset};
 #[cfg(feature = "server")]
 pub use service::{OperatorRecord, Operators, SETUP_LINK_MINUTES, generate_password};
+#[cfg(feature = "server")]
+pub use tokens::{
+    MAX_TOKEN_NAME, NewToken, OperatorToken, OperatorTokens, TOKEN_PREFIX, TokenCaller, TokenState,
+};
 #[cfg(feature = "server")]
 pub use totp::{RECOVERY_CODES, TOTP_STEP_SECONDS, otpauth_uri, totp_code};

@@ -59,6 +59,7 @@ pub(crate) mod conn;
 mod leases;
 mod migrations;
 pub(crate) mod operator;
+pub(crate) mod operator_tokens;
 mod outbox;
 pub(crate) mod radius;
 mod rate_limits;

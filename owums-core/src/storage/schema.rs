@@ -252,6 +252,21 @@ diesel::table! {
 }
 
 diesel::table! {
+    owums_operator_tokens (id) {
+        id -> Text,
+        operator_id -> Text,
+        name -> Text,
+        token_hash -> Text,
+        permissions -> Text,
+        created_at -> Timestamp,
+        expires_at -> Nullable<Timestamp>,
+        last_used_at -> Nullable<Timestamp>,
+        last_used_ip -> Nullable<Text>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     owums_operator_setup (token_hash) {
         token_hash -> Text,
         created_at -> Timestamp,
@@ -281,3 +296,4 @@ diesel::table! {
 }
 
 diesel::allow_tables_to_appear_in_same_query!(owums_vouchers, owums_voucher_batches);
+diesel::allow_tables_to_appear_in_same_query!(owums_operator_tokens, owums_operators);

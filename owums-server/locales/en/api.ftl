@@ -26,3 +26,6 @@ api-field-type-string = The field { $field } must be a JSON string.
 api-field-type-boolean = The field { $field } must be true or false.
 api-field-missing = The field { $field } is missing.
 api-bad-parameter = The parameter { $field } has a value this operation does not take.
+api-operator-token-invalid = The operator API token is not valid, has expired or was revoked.
+api-operator-forbidden = This token does not allow this: it needs the { $permission } permission.
+api-operator-find-several = More than one subscriber matches: search the list instead.

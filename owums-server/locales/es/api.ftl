@@ -26,3 +26,6 @@ api-field-type-string = El campo { $field } debe ser una cadena JSON.
 api-field-type-boolean = El campo { $field } debe ser true o false.
 api-field-missing = Falta el campo { $field }.
 api-bad-parameter = El parámetro { $field } tiene un valor que esta operación no acepta.
+api-operator-token-invalid = El token de API del operador no es válido, ha caducado o fue revocado.
+api-operator-forbidden = Este token no lo permite: necesita el permiso { $permission }.
+api-operator-find-several = Coincide más de un usuario: busque en la lista.

@@ -26,3 +26,6 @@ api-field-type-string = Il campo { $field } deve essere una stringa JSON.
 api-field-type-boolean = Il campo { $field } deve essere true o false.
 api-field-missing = Manca il campo { $field }.
 api-bad-parameter = Il parametro { $field } ha un valore che questa operazione non accetta.
+api-operator-token-invalid = Il token API dell'operatore non è valido, è scaduto o è stato revocato.
+api-operator-forbidden = Questo token non lo consente: serve il permesso { $permission }.
+api-operator-find-several = Corrisponde più di un utente: cerca nell'elenco.

@@ -1,11 +1,14 @@
-//! The JSON API under `/api/v1` (poem-openapi): register, log in and out, my profile, my
-//! sessions and usage, verification status, password reset. Its OpenAPI document is at
-//! `/api/v1/openapi.json` with a browsable page at `/api/v1/docs`, both served by owums.
+//! The JSON API under `/api/v1` (poem-openapi): for subscribers, register, log in and out,
+//! my profile, my sessions and usage, verification status, password reset; for operators
+//! (with an operator API token, [`operator`]), subscribers, RADIUS groups and items, and
+//! operators. Its OpenAPI document is at `/api/v1/openapi.json` with a browsable page at
+//! `/api/v1/docs`, both served by owums.
 
 mod document;
 mod endpoints;
 mod error;
 pub(crate) mod input;
+pub(crate) mod operator;
 pub(crate) mod types;
 
 use std::net::IpAddr;
@@ -87,15 +90,31 @@ impl Api {
     }
 }
 
-fn service() -> OpenApiService<endpoints::Endpoints, ()> {
+/// Every operation of the document: the subscribers' and the operators'.
+type Operations = (
+    endpoints::Endpoints,
+    operator::OperatorUsers,
+    operator::OperatorGroups,
+    operator::OperatorStaff,
+);
+
+fn service() -> OpenApiService<Operations, ()> {
     OpenApiService::new(
-        endpoints::Endpoints,
-        "owums subscriber API",
+        (
+            endpoints::Endpoints,
+            operator::OperatorUsers,
+            operator::OperatorGroups,
+            operator::OperatorStaff,
+        ),
+        "owums API",
         env!("CARGO_PKG_VERSION"),
     )
     .description(
         "Self-service for subscribers: register, log in (bearer token or session cookie), \
-         profile, sessions, usage, verification status and password reset. Errors are \
+         profile, sessions, usage, verification status and password reset. For operators, \
+         under `/operator/`: subscribers, RADIUS groups with their check and reply items, \
+         and operators, called with an operator API token made in the console (each \
+         operation names the permission it needs: 403 without it). Errors are \
          `{\"error\": {\"kind\", \"message\"}}`, the message in the language of `?locale=`, \
          else `Accept-Language`, else the server's default (en, it, es).",
     )
@@ -107,7 +126,7 @@ pub fn openapi_document() -> String {
     document_of(&service())
 }
 
-fn document_of(service: &OpenApiService<endpoints::Endpoints, ()>) -> String {
+fn document_of(service: &OpenApiService<Operations, ()>) -> String {
     serde_json::to_string_pretty(&document::finish(&service.spec()))
         .expect("a JSON value serializes")
 }
@@ -190,6 +209,7 @@ async fn guard<E: Endpoint + ?Sized>(
         Ok(r) => r.into_response(),
         Err(e) => e.into_response(),
     };
+    let resp = challenge(resp);
     let status = resp.status();
     let json = resp
         .headers()
@@ -235,7 +255,20 @@ async fn guard<E: Endpoint + ?Sized>(
         {
             out.headers_mut().insert(header::ALLOW, value);
         }
-        return out;
+        return challenge(out);
+    }
+    resp
+}
+
+/// A 401 says how to authenticate (RFC 6750): with a bearer token.
+fn challenge(mut resp: Response) -> Response {
+    if resp.status() == StatusCode::UNAUTHORIZED
+        && !resp.headers().contains_key(header::WWW_AUTHENTICATE)
+    {
+        resp.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            header::HeaderValue::from_static("Bearer realm=\"owums\""),
+        );
     }
     resp
 }

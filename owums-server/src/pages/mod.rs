@@ -6,7 +6,7 @@ mod account;
 mod assets;
 mod captcha;
 mod charts;
-mod console;
+pub(crate) mod console;
 mod context;
 mod cookies;
 pub(crate) mod form;

@@ -155,6 +155,11 @@ async fn a_body_that_is_not_json_is_a_415_documented_where_a_body_is_taken() {
         }
         with_body += 1;
         assert!(documented, "{method} {path} documents its 415");
+        let path = path
+            .replace("{kind}", "checks")
+            .replace("{item}", "1")
+            .replace("{name}", "Users")
+            .replace("{id}", "0b3f4a52-7a1e-4c1e-9d43-3f1f2c9a8b10");
         let resp = api
             .0
             .request(method.clone(), format!("/api/v1{path}"))
@@ -174,8 +179,10 @@ async fn a_body_that_is_not_json_is_a_415_documented_where_a_body_is_taken() {
         assert_eq!(body["error"]["kind"], "unsupported_media_type");
     }
     assert_eq!(
-        with_body, 5,
-        "register, log in, profile change, reset, confirm"
+        with_body, 15,
+        "register, log in, profile change, reset, confirm; the operator API's user create and \
+         change, group create and change, item add and change (groups, users), operator create \
+         and change"
     );
     assert_eq!(db.store.count_users().await.unwrap(), 0);
 }

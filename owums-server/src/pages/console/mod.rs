@@ -72,6 +72,7 @@ use poem::{Request, Response};
 use super::cookies;
 use super::{Ctx, Fail, Form, Web};
 
+pub(crate) use radius_items::{Act as ItemAct, permission as item_permission};
 pub(crate) use routes::mount;
 pub(crate) use setup::announce_setup_link;
 

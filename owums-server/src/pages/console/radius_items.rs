@@ -70,14 +70,19 @@ impl Owner {
 
 /// What can be done with items of `kind`.
 #[derive(Debug, Clone, Copy)]
-enum Act {
+pub(crate) enum Act {
+    /// See them.
     View,
+    /// Add one.
     Add,
+    /// Change one.
     Change,
+    /// Remove one.
     Remove,
 }
 
-fn permission(kind: AttributeKind, act: Act) -> Permission {
+/// The permission `act` on items of `kind` needs (the console's and the operator API's).
+pub(crate) fn permission(kind: AttributeKind, act: Act) -> Permission {
     use Permission as P;
     match (kind, act) {
         (AttributeKind::Check, Act::View) => P::RadiusChecksViewer,

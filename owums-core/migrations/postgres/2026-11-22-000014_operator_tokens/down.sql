@@ -1,0 +1,1 @@
+DROP TABLE owums_operator_tokens;
