@@ -23,6 +23,7 @@ mod input;
 mod limits;
 mod mail;
 mod maintenance;
+mod operator_api;
 mod pages;
 mod plugins;
 mod radius_admin;

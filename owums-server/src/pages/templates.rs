@@ -62,6 +62,8 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "console/user_confirm.html",
     "console/user_new.html",
     "console/ticket.html",
+    "console/tokens.html",
+    "console/token_shown.html",
 );
 
 /// Names of the languages, each in itself.

@@ -441,7 +441,7 @@ impl Fixture {
     /// - `{user_check}`, `{user_reply}`: an item of the subscriber's own;
     /// - `{card}`: the id of `matrix-card`, verified by ID card with a document photo;
     /// - `{doomed}`: the id of `matrix-doomed`, whom the users' rows delete.
-    async fn build(db: &TestDb) -> Fixture {
+    pub(crate) async fn build(db: &TestDb) -> Fixture {
         let mut values = BTreeMap::new();
         let ops = Operators::new(db.store.clone());
         let (target, _) = ops
@@ -508,7 +508,7 @@ impl Fixture {
     }
 
     /// `text` with every `{placeholder}` replaced.
-    fn fill(&self, text: &str) -> String {
+    pub(crate) fn fill(&self, text: &str) -> String {
         let mut out = text.to_owned();
         for (k, v) in &self.values {
             out = out.replace(&format!("{{{k}}}"), v);
@@ -564,7 +564,7 @@ pub(crate) async fn snapshot(db: &TestDb) -> String {
 }
 
 /// The audit log's length.
-async fn audit_len(db: &TestDb) -> i64 {
+pub(crate) async fn audit_len(db: &TestDb) -> i64 {
     AuditLog::new(db.store.clone())
         .query(&AuditFilter::default(), 1, 1)
         .await

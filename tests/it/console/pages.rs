@@ -32,12 +32,17 @@ impl Clock {
     }
 }
 
+/// A clock that starts now.
+pub(crate) fn clock_now() -> Clock {
+    Clock(Arc::new(Mutex::new(Utc::now())))
+}
+
 /// A browser of a server over `db` (behind a proxy on 127.0.0.1, so `X-Forwarded-For`
 /// names the client) whose clock the test moves.
 pub(crate) fn browser(db: &TestDb) -> (Browser, Clock) {
     let mut cfg = config(&["phone"]);
     cfg.web.trusted_proxies = vec!["127.0.0.1/32".to_owned()];
-    let clock = Clock(Arc::new(Mutex::new(Utc::now())));
+    let clock = clock_now();
     let read = clock.clone();
     let mut state =
         AppState::with_store(&cfg, db.store.clone(), &crate::pages::registry()).unwrap();

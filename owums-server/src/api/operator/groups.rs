@@ -1,6 +1,7 @@
 //! `/operator/groups`: RADIUS groups, and the check and reply items of groups and (through
 //! [`ItemOwner`]) of subscribers.
 
+use owums_core::Error;
 use owums_core::ids::{AttributeKind, GroupName, RadiusAttribute};
 use owums_core::operator::{AuditTarget, Permission};
 use owums_core::radius::{GroupUpdate, RadiusAdmin};
@@ -54,6 +55,16 @@ fn target(name: &str) -> AuditTarget {
         id: name.to_owned(),
         label: name.to_owned(),
     }
+}
+
+/// `text` as a group name, refused as field `name`.
+fn group_name_text(call: &Call, text: &str) -> Answer<GroupName> {
+    GroupName::try_new(text.trim()).map_err(|e| match e {
+        Error::Invalid {
+            problem, reason, ..
+        } => call.fail(&Error::refused("name", problem, reason)),
+        other => call.fail(&other),
+    })
 }
 
 /// The group of path parameter `name` (404 for a name no group can have).
@@ -144,13 +155,22 @@ pub(crate) async fn save_item(
         m.text("value", &body.value),
     );
     m.check(&call.tr)?;
-    let attribute = RadiusAttribute::try_new(k, &name, &op, &value).map_err(|e| call.fail(&e))?;
+    let as_body = |e: Error| match e {
+        // the body calls the operator `op`
+        Error::Invalid {
+            field: "operator",
+            problem,
+            reason,
+        } => call.fail(&Error::refused("op", problem, reason)),
+        other => call.fail(&other),
+    };
+    let attribute = RadiusAttribute::try_new(k, &name, &op, &value).map_err(as_body)?;
     let admin = admin(api);
     let changes = match item {
         Some(id) => admin.update_item(&stored, k, id, attribute).await,
         None => admin.add_item(&stored, k, attribute).await,
     }
-    .map_err(|e| call.fail(&e))?;
+    .map_err(as_body)?;
     let items = admin.items(&stored, k).await.map_err(|e| call.fail(&e))?;
     let saved = match item {
         Some(id) => items.iter().find(|i| i.id == id),
@@ -214,7 +234,7 @@ impl OperatorGroups {
         let name = m.text("name", &body.name);
         let notes = m.optional("notes", body.notes.as_ref());
         m.check(&call.tr)?;
-        let name = GroupName::try_new(name.trim()).map_err(|e| call.fail(&e))?;
+        let name = group_name_text(&call, &name)?;
         let group = NewGroup {
             name,
             priority: body.priority.unwrap_or(1),
@@ -264,7 +284,7 @@ impl OperatorGroups {
         let notes = m.optional("notes", body.notes.as_ref());
         m.check(&call.tr)?;
         let new_name = match new_name {
-            Some(n) => Some(GroupName::try_new(n.trim()).map_err(|e| call.fail(&e))?),
+            Some(n) => Some(group_name_text(&call, &n)?),
             None => None,
         };
         let after = new_name.clone().unwrap_or_else(|| group.clone());

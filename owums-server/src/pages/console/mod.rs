@@ -49,6 +49,7 @@ mod routes;
 mod settings;
 mod setup;
 mod ticket;
+mod tokens;
 mod totp;
 mod upload;
 mod user_edit;

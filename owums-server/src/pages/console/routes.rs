@@ -5,8 +5,8 @@
 use poem::{Route, get, post};
 
 use super::{
-    audit, groups, home, login, operators, radius_items, settings, setup, ticket, totp, user_edit,
-    user_import, user_new, user_show, users, vouchers,
+    audit, groups, home, login, operators, radius_items, settings, setup, ticket, tokens, totp,
+    user_edit, user_import, user_new, user_show, users, vouchers,
 };
 
 /// Adds the console's routes to `route`.
@@ -24,6 +24,8 @@ pub(crate) fn mount(route: Route) -> Route {
             get(setup::show_form).post(setup::submit),
         )
         .at("/operator/totp", get(totp::show).post(totp::confirm))
+        .at("/operator/tokens", get(tokens::list).post(tokens::create))
+        .at("/operator/tokens/:id/revoke", post(tokens::revoke))
         .at(
             "/operator/password",
             get(operators::own_form).post(operators::own_change),
