@@ -29,3 +29,4 @@ api-bad-parameter = The parameter { $field } has a value this operation does not
 api-operator-token-invalid = The operator API token is not valid, has expired or was revoked.
 api-operator-forbidden = This token does not allow this: it needs the { $permission } permission.
 api-operator-find-several = More than one subscriber matches: search the list instead.
+api-field-null = The field { $field } may not be null: leave it out to keep the value, or send "" to remove a text.

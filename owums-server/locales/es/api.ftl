@@ -29,3 +29,4 @@ api-bad-parameter = El parámetro { $field } tiene un valor que esta operación 
 api-operator-token-invalid = El token de API del operador no es válido, ha caducado o fue revocado.
 api-operator-forbidden = Este token no lo permite: necesita el permiso { $permission }.
 api-operator-find-several = Coincide más de un usuario: busque en la lista.
+api-field-null = El campo { $field } no puede ser null: omítelo para mantener el valor, o envía "" para quitar un texto.

@@ -29,3 +29,4 @@ api-bad-parameter = Il parametro { $field } ha un valore che questa operazione n
 api-operator-token-invalid = Il token API dell'operatore non è valido, è scaduto o è stato revocato.
 api-operator-forbidden = Questo token non lo consente: serve il permesso { $permission }.
 api-operator-find-several = Corrisponde più di un utente: cerca nell'elenco.
+api-field-null = Il campo { $field } non può essere null: omettilo per lasciare il valore, o invia "" per togliere un testo.

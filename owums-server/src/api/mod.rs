@@ -198,7 +198,19 @@ async fn guard<E: Endpoint + ?Sized>(
         return too_large();
     }
     match req.take_body().into_bytes_limit(MAX_BODY_BYTES).await {
-        Ok(bytes) => req.set_body(bytes),
+        Ok(bytes) => {
+            if let Some(field) = null_field(&req, &bytes) {
+                let message = tr.t_with("api-field-null", (("field", field.clone()),));
+                return ApiError::with_message(
+                    StatusCode::BAD_REQUEST,
+                    "bad_request",
+                    message,
+                    Some(&field),
+                )
+                .into_response();
+            }
+            req.set_body(bytes)
+        }
         Err(poem::error::ReadBodyError::PayloadTooLarge) => return too_large(),
         Err(_) => {
             return ApiError::new(&tr, StatusCode::BAD_REQUEST, "bad_request", "api-bad-body")
@@ -271,6 +283,26 @@ fn challenge(mut resp: Response) -> Response {
         );
     }
     resp
+}
+
+/// The first field of a JSON object body whose value is `null`: no field of the API takes
+/// `null` (an optional field is left out), so a `null` is refused rather than read as
+/// "absent" — a client that means "remove this" learns that it must send `""`.
+fn null_field(req: &Request, body: &[u8]) -> Option<String> {
+    let json = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !json || !body.contains(&b'n') {
+        return None;
+    }
+    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
+    value
+        .as_object()?
+        .iter()
+        .find(|(_, v)| v.is_null())
+        .map(|(k, _)| k.chars().take(64).collect())
 }
 
 /// The parameter named by poem's "failed to parse parameter `page`: …".

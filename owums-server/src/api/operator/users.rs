@@ -119,7 +119,8 @@ fn group_names(
     let mut names = Vec::with_capacity(groups.len());
     for g in groups {
         let text = m.text("groups", g);
-        if !text.is_empty() {
+        // not a string: `m` says so
+        if g.get().is_ok() {
             names.push(GroupName::try_new(text.trim()).map_err(|_| {
                 Error::refused(
                     "groups",
