@@ -133,7 +133,10 @@ db_test!(api_register_login_profile_logout, |db| {
     no_mobile["mobile"] = Value::Null;
     let a = post(no_mobile.clone()).await;
     a.expect(StatusCode::BAD_REQUEST, "bad_request");
-    assert_eq!(a.body["error"]["field"], "mobile", "null is refused, not read as absent");
+    assert_eq!(
+        a.body["error"]["field"], "mobile",
+        "null is refused, not read as absent"
+    );
     no_mobile.as_object_mut().unwrap().remove("mobile");
     let a = post(no_mobile).await;
     a.expect(StatusCode::UNPROCESSABLE_ENTITY, "invalid");

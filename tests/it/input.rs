@@ -190,7 +190,11 @@ db_test!(input_json_types_are_strict_and_name_the_field, |db| {
         ("birth_date", json!(19_900_517), "stringa JSON"),
         ("eula_accepted", json!("true"), "deve essere true o false"),
         ("privacy_accepted", json!(1), "deve essere true o false"),
-        ("username", Value::Null, "Il campo username non può essere null"),
+        (
+            "username",
+            Value::Null,
+            "Il campo username non può essere null",
+        ),
     ];
     for (field, value, message) in cases {
         let mut body = registration("anna");

@@ -7,7 +7,7 @@
 //! seeing an expired voucher in its views; the REST authorize refuses it like an inactive
 //! user. First use is the voucher's earliest accounting start in `radacct`.
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
 
 use crate::error::{Error, Problem, Result};
 use crate::ids::{GroupName, UserId, Username};
@@ -139,6 +139,38 @@ pub(crate) fn expiry(batch: &BatchRow, first_used: Option<i64>) -> Option<DateTi
     Some(first + Duration::days(i64::from(days)))
 }
 
+/// At most this many threads hash a batch's passwords.
+const MAX_HASHING_THREADS: usize = 8;
+
+/// The subscriber row of voucher `username`: verified and active, EULA accepted, method
+/// `voucher`, with the web password's hash.
+fn voucher_row(username: String, password_hash: String, now: NaiveDateTime) -> NewUserRow {
+    NewUserRow {
+        id: UserId::random().to_string(),
+        username,
+        email: None,
+        mobile: None,
+        given_name: String::new(),
+        surname: String::new(),
+        birth_date: None,
+        address: String::new(),
+        city: String::new(),
+        zip: String::new(),
+        country: String::new(),
+        verification_method: VOUCHER_METHOD.to_owned(),
+        verified: true,
+        verified_at: Some(now),
+        active: true,
+        eula_accepted: true,
+        privacy_accepted: true,
+        locale: "en".to_owned(),
+        notes: None,
+        password_hash,
+        created_at: now,
+        updated_at: now,
+    }
+}
+
 fn validity(b: &BatchRow) -> Validity {
     match (b.valid_until, b.valid_days) {
         (Some(t), _) => Validity::Until((t - Duration::days(1)).date()),
@@ -250,49 +282,49 @@ impl Vouchers {
             created_at: now,
             created_by: req.created_by.clone(),
         };
-        let (format, count, prefix, length) =
-            (self.format, req.count, req.prefix.clone(), req.length);
-        let made = tokio::task::spawn_blocking(move || -> Result<Vec<(NewVoucher, String)>> {
-            let mut memory = Memory::default();
-            let mut seen = std::collections::HashSet::new();
-            let mut out = Vec::with_capacity(count);
-            while out.len() < count {
-                let username = format!("{prefix}{}", random_string(SUFFIX_LENGTH));
-                if !seen.insert(username.clone()) {
-                    continue;
-                }
-                let password = random_string(length);
-                let user = NewUserRow {
-                    id: UserId::random().to_string(),
-                    username: username.clone(),
-                    email: None,
-                    mobile: None,
-                    given_name: String::new(),
-                    surname: String::new(),
-                    birth_date: None,
-                    address: String::new(),
-                    city: String::new(),
-                    zip: String::new(),
-                    country: String::new(),
-                    verification_method: VOUCHER_METHOD.to_owned(),
-                    verified: true,
-                    verified_at: Some(now),
-                    active: true,
-                    eula_accepted: true,
-                    privacy_accepted: true,
-                    locale: "en".to_owned(),
-                    notes: None,
-                    password_hash: hash_voucher(&mut memory, password.as_bytes())?,
-                    created_at: now,
-                    updated_at: now,
-                };
-                let radius_value = format.encode(&password)?;
-                out.push((NewVoucher { user, radius_value }, password));
+        // usernames (unique within the batch) and passwords first; then the hashing, the
+        // slow part, on every core
+        let mut seen = std::collections::HashSet::with_capacity(req.count);
+        let mut pairs = Vec::with_capacity(req.count);
+        while pairs.len() < req.count {
+            let username = format!("{}{}", req.prefix, random_string(SUFFIX_LENGTH));
+            if seen.insert(username.clone()) {
+                pairs.push((username, random_string(req.length)));
             }
-            Ok(out)
-        })
-        .await
-        .map_err(|e| Error::Internal(format!("voucher generation: {e}")))??;
+        }
+        let threads = std::thread::available_parallelism()
+            .map_or(1, std::num::NonZeroUsize::get)
+            .min(MAX_HASHING_THREADS);
+        let per_task = req.count.div_ceil(threads).max(1);
+        let format = self.format;
+        let tasks: Vec<_> = pairs
+            .chunks(per_task)
+            .map(|chunk| {
+                let chunk = chunk.to_vec();
+                tokio::task::spawn_blocking(move || -> Result<Vec<(NewVoucher, String)>> {
+                    let mut memory = Memory::default();
+                    chunk
+                        .into_iter()
+                        .map(|(username, password)| {
+                            let user = voucher_row(
+                                username,
+                                hash_voucher(&mut memory, password.as_bytes())?,
+                                now,
+                            );
+                            let radius_value = format.encode(&password)?;
+                            Ok((NewVoucher { user, radius_value }, password))
+                        })
+                        .collect()
+                })
+            })
+            .collect();
+        let mut made = Vec::with_capacity(req.count);
+        for task in tasks {
+            made.extend(
+                task.await
+                    .map_err(|e| Error::Internal(format!("voucher generation: {e}")))??,
+            );
+        }
         let (rows, passwords): (Vec<NewVoucher>, Vec<String>) = made.into_iter().unzip();
         self.store
             .insert_voucher_batch(&batch, self.format.attribute(), &rows)

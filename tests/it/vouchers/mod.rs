@@ -10,6 +10,7 @@ use crate::support::{Backend, TestDb};
 mod cli;
 mod generate;
 mod rest;
+mod sql;
 
 /// The service with SHA-512 crypt RADIUS passwords.
 pub(crate) fn vouchers(db: &TestDb) -> Vouchers {
