@@ -7,8 +7,10 @@
 //! poppler), disables the subscriber (FreeRADIUS rejects them) and enables them again
 //! (accepted), and creates a subscriber by ID card with a photo of the document. The
 //! superadmin then gives the subscribers' group a Session-Timeout, which the next
-//! Access-Accept carries. Every console page visited is kept as a screenshot
-//! (`target/screenshots/console-*`), and the audit log holds each action.
+//! Access-Accept carries; root makes an operator API token on the tokens page and, through
+//! the API, switches the subscriber off (FreeRADIUS rejects) and on. Every console page
+//! visited is kept as a screenshot (`target/screenshots/console-*`), and the audit log holds
+//! each action.
 
 use std::sync::Arc;
 
@@ -461,6 +463,64 @@ async fn group_session_timeout(s: &Story, name: &str, password: &str) {
     assert_eq!(after.attr("Session-Timeout"), Some("1800"), "{after:?}");
 }
 
+/// An operator API token made on the console's page; with it, through the real server,
+/// the API switches the subscriber off (FreeRADIUS rejects them) and on again.
+async fn api_token(s: &Story, id: &str, name: &str, password: &str) {
+    s.goto("/operator/tokens").await;
+    s.shot("tokens").await;
+    s.browser.fill("name", "billing sync").await;
+    s.submit("/operator/tokens").await;
+    s.browser
+        .wait_for_script(
+            "the token shown once",
+            "return document.querySelector('code.secret') !== null;",
+        )
+        .await;
+    s.shot("token-shown").await;
+    let token = s.secret().await;
+    assert!(token.starts_with("owums_op_"), "{token}");
+    let api = reqwest::Client::new();
+    let call = async |method: reqwest::Method, path: &str| {
+        let r = api
+            .request(method, format!("{}/api/v1{path}", s.base))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        (
+            status,
+            serde_json::from_str::<serde_json::Value>(&r.text().await.unwrap()).unwrap_or_default(),
+        )
+    };
+    let (status, me) = call(reqwest::Method::GET, "/operator/me").await;
+    assert_eq!(status, 200, "{me}");
+    assert_eq!(me["token"], "billing sync");
+    let (status, body) = call(
+        reqwest::Method::POST,
+        &format!("/operator/users/{id}/disable"),
+    )
+    .await;
+    assert_eq!(
+        (status, &body["status"]),
+        (200, &json!("inactive")),
+        "{body}"
+    );
+    assert!(
+        !s.radius_login(name, password).await.is_accept(),
+        "off through the API"
+    );
+    let (status, _) = call(
+        reqwest::Method::POST,
+        &format!("/operator/users/{id}/enable"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(s.radius_login(name, password).await.is_accept(), "on again");
+    s.goto("/operator/tokens").await;
+    s.shot("tokens-listed").await;
+}
+
 async fn story(tag: &'static str, phone: bool) {
     let Some(mut s) = Story::start(tag, phone).await else {
         return;
@@ -477,6 +537,7 @@ async fn story(tag: &'static str, phone: bool) {
     s.log_in("root", ROOT_PASSWORD).await;
     s.wait_at("/operator").await;
     group_session_timeout(&s, "teresa", &subscriber_password).await;
+    api_token(&s, &id, "teresa", &subscriber_password).await;
     let actions = s.audit_actions().await;
     for expected in [
         "operator.setup",
@@ -487,6 +548,7 @@ async fn story(tag: &'static str, phone: bool) {
         "user.disable",
         "user.enable",
         "group.reply.update",
+        "operator.token_create",
     ] {
         assert!(
             actions.iter().any(|a| a == expected),

@@ -188,16 +188,17 @@ impl OperatorStaff {
         }
         let ops = ops(&api);
         let mut changes = Changes::default();
-        if let Some(set) = set {
+        // the notes first: the one change that can be refused, before anything is written
+        if let Some(notes) = notes {
             changes.extend(
-                ops.set_permissions(op.id, set)
+                ops.set_notes(op.id, Some(&notes))
                     .await
                     .map_err(|e| call.fail(&e))?,
             );
         }
-        if let Some(notes) = notes {
+        if let Some(set) = set {
             changes.extend(
-                ops.set_notes(op.id, Some(&notes))
+                ops.set_permissions(op.id, set)
                     .await
                     .map_err(|e| call.fail(&e))?,
             );

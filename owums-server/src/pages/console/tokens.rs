@@ -6,6 +6,7 @@
 use minijinja::{Value, context};
 use owums_core::operator::{
     AuditTarget, NewToken, OperatorToken, OperatorTokens, Operators, Permission, Permissions,
+    Preset,
 };
 use owums_core::{Error, ErrorKind};
 use poem::http::{StatusCode, header};
@@ -31,6 +32,18 @@ pub(crate) async fn list(req: &Request, web: Data<&Web>) -> Response {
     c.finish(r)
 }
 
+/// The permissions as the preset they equal (`superadmin`), else their names.
+fn described(p: &Permissions) -> String {
+    Preset::ALL
+        .iter()
+        .rev()
+        .find(|preset| preset.permissions() == *p)
+        .map_or_else(
+            || p.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(", "),
+            |preset| format!("({})", preset.as_str()),
+        )
+}
+
 fn row(c: &Console, t: &OperatorToken, owner: Option<&str>) -> Value {
     let when = |at: &chrono::DateTime<chrono::Utc>| {
         at.with_timezone(&c.ctx.web.tz)
@@ -44,7 +57,7 @@ fn row(c: &Console, t: &OperatorToken, owner: Option<&str>) -> Value {
         owner,
         state => c.ctx.tr.t(&format!("console-token-{}", state.as_str())),
         live => state == owums_core::operator::TokenState::Live,
-        permissions => t.permissions.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(" "),
+        permissions => described(&t.permissions),
         created => when(&t.created_at),
         expires => t.expires_at.as_ref().map(when),
         used => t.last_used.as_ref().map(|(at, ip)| format!("{} ({ip})", when(at))),
