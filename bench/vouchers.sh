@@ -46,7 +46,7 @@ run() {
 		local start end
 		start=$(date +%s.%N)
 		(cd "$work" && OWUMS_DATABASE__URL=$url "$OWUMS_BIN" voucher generate --batch "bench-$i" \
-			--count "$COUNT" --prefix "b$i" --valid-days 3 >/dev/null)
+			--count "$COUNT" --prefix "b$i" --valid-days 3 >/dev/null 2>&1)
 		end=$(date +%s.%N)
 		awk -v n="$COUNT" -v s="$start" -v e="$end" -v b="$name" -v i="$i" \
 			'BEGIN { printf "%-10s run %d: %6.2f s  %7.0f vouchers/s\n", b, i, e - s, n / (e - s) }'
