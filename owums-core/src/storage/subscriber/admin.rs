@@ -117,25 +117,6 @@ fn contains_pattern(term: &str) -> String {
     p
 }
 
-/// Which rows of the user list a query reads.
-#[derive(Debug, Clone, Copy)]
-struct Slice {
-    sort: UserSort,
-    descending: bool,
-    offset: i64,
-    limit: i64,
-    count_cap: i64,
-}
-
-/// Which query of a search.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Part {
-    /// The users of the page.
-    Page,
-    /// How many match, up to the cap.
-    Count,
-}
-
 const FTS_FILTER: &str = "owums_users.id IN (SELECT s.user_id FROM owums_users_search_ids s \
      WHERE s.id IN (SELECT rowid FROM owums_users_search WHERE owums_users_search MATCH ";
 
@@ -145,9 +126,6 @@ const SQLITE_TEST: &str = "(owums_users.search_key LIKE ";
 impl Store {
     /// The users `filter` selects, sorted by `sort` (ties by id, the same way), `limit`
     /// from `offset`; and how many there are, counted up to `count_cap + 1`.
-    ///
-    /// The count and the page are two queries; they run at once on two connections of the
-    /// pool, so a search waits for the slower of them rather than for both.
     pub(crate) async fn search_users(
         &self,
         filter: &UserFilter,
@@ -168,38 +146,6 @@ impl Store {
             return Ok((Vec::new(), 0));
         }
         let scan = matches!(plan, SqlitePlan::Scan);
-        let slice = Slice {
-            sort,
-            descending,
-            offset,
-            limit,
-            count_cap,
-        };
-        let (page, count) = tokio::try_join!(
-            self.search_part(filter, &fts, scan, &slice, Part::Page),
-            self.search_part(filter, &fts, scan, &slice, Part::Count),
-        )?;
-        Ok((page.0, count.1))
-    }
-
-    /// One of the two queries of [`Store::search_users`]: the page (`Part::Page`: the
-    /// users, count 0) or the count (`Part::Count`: no users).
-    async fn search_part(
-        &self,
-        filter: &UserFilter,
-        fts: &str,
-        scan: bool,
-        slice: &Slice,
-        part: Part,
-    ) -> Result<(Vec<UserRecord>, i64)> {
-        let sqlite = self.backend() == Backend::Sqlite;
-        let Slice {
-            sort,
-            descending,
-            offset,
-            limit,
-            count_cap,
-        } = *slice;
         // SQLite's LIKE ignores the case of ASCII letters only, as its lower() built the key.
         let patterns: Vec<String> = filter
             .terms
@@ -247,7 +193,7 @@ impl Store {
                         q = q.filter(owums_users::active.eq(a));
                     }
                     if sqlite && !filter.terms.is_empty() && !scan {
-                        q = q.filter(sql::<Bool>(FTS_FILTER).bind::<Text, _>(fts).sql("))"));
+                        q = q.filter(sql::<Bool>(FTS_FILTER).bind::<Text, _>(&fts).sql("))"));
                     } else if sqlite && scan {
                         q = q.filter(
                             sql::<Bool>(SQLITE_TEST)
@@ -281,9 +227,7 @@ impl Store {
                 }};
             }
             // a common text (more users than PROBE) counts as "more than count_cap"
-            let counted: Vec<i32> = if part == Part::Page {
-                Vec::new()
-            } else if scan {
+            let counted: Vec<i32> = if scan {
                 vec![1; usize::try_from(count_cap + 1).unwrap_or(0)]
             } else {
                 filtered!()
@@ -312,15 +256,12 @@ impl Store {
                 UserSort::Verified => by!(owums_users::verified),
                 UserSort::Active => by!(owums_users::active),
             };
-            let rows: Vec<NewUserRow> = if part == Part::Count {
-                Vec::new()
-            } else {
-                q.select(NewUserRow::as_select())
-                    .offset(offset)
-                    .limit(limit)
-                    .load(c)
-                    .await?
-            };
+            let rows: Vec<NewUserRow> = q
+                .select(NewUserRow::as_select())
+                .offset(offset)
+                .limit(limit)
+                .load(c)
+                .await?;
             (rows, counted.len())
         });
         let users = rows
