@@ -1,8 +1,8 @@
 //! The JSON API under `/api/v1` (poem-openapi): for subscribers, register, log in and out,
 //! my profile, my sessions and usage, verification status, password reset; for operators
-//! (with an operator API token, [`operator`]), subscribers, RADIUS groups and items, and
-//! operators. Its OpenAPI document is at `/api/v1/openapi.json` with a browsable page at
-//! `/api/v1/docs`, both served by owums.
+//! (with an operator API token: the `operator` module), subscribers, RADIUS groups and
+//! items, and operators. Its OpenAPI document is at `/api/v1/openapi.json` with a browsable
+//! page at `/api/v1/docs`, both served by owums.
 
 mod document;
 mod endpoints;

@@ -89,8 +89,26 @@ db_test!(
             serde_json::json!(["users_browser", "users_manager"])
         );
         let listed = tokens.list(Some(anna.id)).await.unwrap();
-        let (_, ip) = listed[0].last_used.clone().expect("use is recorded");
+        let (first, ip) = listed[0].last_used.clone().expect("use is recorded");
         assert_eq!(ip, "198.51.100.20");
+        // "last used" is written at most once a minute
+        let used = async || {
+            tokens.list(Some(anna.id)).await.unwrap()[0]
+                .last_used
+                .clone()
+                .unwrap()
+                .0
+        };
+        api.clock.advance(Duration::seconds(30));
+        api.call(Method::GET, "/operator/me", &secret, None)
+            .await
+            .ok(StatusCode::OK);
+        assert_eq!(used().await, first, "not again within the minute");
+        api.clock.advance(Duration::seconds(31));
+        api.call(Method::GET, "/operator/me", &secret, None)
+            .await
+            .ok(StatusCode::OK);
+        assert!(used().await > first, "again after it");
 
         // what the operator loses, the token loses
         let mut fewer = anna.permissions.clone();
