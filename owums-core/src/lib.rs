@@ -38,6 +38,7 @@
 //! | [`subscriber`] | users and their states, registration, accounts, web sessions, password recovery |
 //! | [`plugin`] | the plugin API: [`Verifier`], factories, the registry, the context plugins get |
 //! | [`radius`] | REST-mode authorize: the decision, its caches, usage counters |
+//! | [`portal`] | captive portals: logging subscribers onto access controllers (CoovaChilli, WILI-S) |
 //! | [`accounting`] | accounting events, sinks and their composition |
 //! | [`storage`] | [`Store`]: the pool, migrations, every table |
 //! | [`jobs`] | scheduled housekeeping under database leases |
@@ -88,6 +89,8 @@ pub mod jobs;
 pub mod mail;
 pub mod operator;
 pub mod plugin;
+#[cfg(feature = "server")]
+pub mod portal;
 #[cfg(feature = "server")]
 pub mod radius;
 #[cfg(feature = "server")]

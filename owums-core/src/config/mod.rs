@@ -53,6 +53,7 @@ use crate::subscriber::password::PasswordFormat;
 
 mod freeradius;
 mod mail;
+pub mod portals;
 mod redact;
 mod web;
 
@@ -76,6 +77,7 @@ const SECTIONS: &[&str] = &[
     "web",
     "plugins",
     "mail",
+    "portals",
 ];
 
 /// Where the two configuration files are.
@@ -135,6 +137,8 @@ pub struct Config {
     pub plugins: PluginsConfig,
     /// Subscriber e-mail (SMTP) and the outbox.
     pub mail: MailConfig,
+    /// The access controllers owums is the captive portal of (`[portals.<name>]`).
+    pub portals: portals::PortalsConfig,
 }
 
 /// `[database]`: which database, and how owums connects to it.
@@ -445,6 +449,9 @@ impl Config {
                 "web.default_locale `{}` must be one of en, it, es",
                 self.web.default_locale
             )));
+        }
+        for (name, portal) in &self.portals.0 {
+            portal.validate(name).map_err(Error::Config)?;
         }
         self.web.display_time_zone()?;
         self.web.trusted_networks()?;

@@ -1,0 +1,118 @@
+//! The configured portals, by name, and which one serves a controller.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use ipnet::IpNet;
+
+use super::coova::CoovaAdapter;
+use super::wili::{WiliAdapter, login_url_template};
+use super::{PortalAdapter, PortalConfig, PortalsConfig};
+
+/// The adapters of every `[portals.<name>]`, built once at start.
+#[derive(Debug, Clone, Default)]
+pub struct Portals {
+    portals: Vec<Entry>,
+}
+
+#[derive(Debug, Clone)]
+struct Entry {
+    name: String,
+    config: PortalConfig,
+    adapter: Arc<dyn PortalAdapter>,
+    login_url: String,
+}
+
+impl Portals {
+    /// Builds every configured portal. `base_url` is where subscribers reach owums
+    /// (`https://wifi.example.org`): each portal's login page is
+    /// `<base_url>/portal/<name>/login`. Fails on invalid settings or an unreadable CA file.
+    pub fn new(config: &PortalsConfig, base_url: &str) -> Result<Self, String> {
+        let base = base_url.trim_end_matches('/');
+        let mut portals = Vec::new();
+        for (name, portal) in &config.0 {
+            portal.validate(name)?;
+            let login_url = format!("{base}/portal/{name}/login");
+            let adapter: Arc<dyn PortalAdapter> = match portal {
+                PortalConfig::Coovachilli(c) => {
+                    Arc::new(CoovaAdapter::new(name, c.clone(), login_url.clone()))
+                }
+                PortalConfig::Wili(c) => Arc::new(WiliAdapter::new(
+                    name,
+                    c.clone(),
+                    format!("{base}/portal/{name}/result"),
+                )?),
+            };
+            portals.push(Entry {
+                name: name.clone(),
+                config: portal.clone(),
+                adapter,
+                login_url,
+            });
+        }
+        Ok(Self { portals })
+    }
+
+    /// Whether no portal is configured.
+    pub fn is_empty(&self) -> bool {
+        self.portals.is_empty()
+    }
+
+    /// The portal named `name`.
+    pub fn get(&self, name: &str) -> Option<Arc<dyn PortalAdapter>> {
+        self.entry(name).map(|e| e.adapter.clone())
+    }
+
+    /// The settings of the portal named `name`.
+    pub fn config(&self, name: &str) -> Option<&PortalConfig> {
+        self.entry(name).map(|e| &e.config)
+    }
+
+    /// The configured names.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.portals.iter().map(|e| e.name.as_str())
+    }
+
+    /// The portal that serves a controller with this NAS id and address: the first whose
+    /// `nas_ids` and `addresses` (when set) both match.
+    pub fn for_controller(
+        &self,
+        nas_id: Option<&str>,
+        address: Option<IpAddr>,
+    ) -> Option<Arc<dyn PortalAdapter>> {
+        self.portals
+            .iter()
+            .find(|e| {
+                let ids = e.config.nas_ids();
+                let nets = e.config.addresses();
+                let id_ok = ids.is_empty() || nas_id.is_some_and(|n| ids.iter().any(|i| i == n));
+                let net_ok =
+                    nets.is_empty() || address.is_some_and(|a| nets.iter().any(|n| contains(n, a)));
+                id_ok && net_ok
+            })
+            .map(|e| e.adapter.clone())
+    }
+
+    /// What to configure on the controller for the portal `name`: the login URL (a template
+    /// with placeholders for WILI-S, the `uamserver` for CoovaChilli).
+    pub fn controller_login_url(&self, name: &str) -> Option<String> {
+        let entry = self.entry(name)?;
+        Some(match &entry.config {
+            PortalConfig::Wili(_) => login_url_template(&entry.login_url),
+            PortalConfig::Coovachilli(c) if !c.uamserver.is_empty() => c.uamserver.clone(),
+            PortalConfig::Coovachilli(_) => entry.login_url.clone(),
+        })
+    }
+
+    fn entry(&self, name: &str) -> Option<&Entry> {
+        self.portals.iter().find(|e| e.name == name)
+    }
+}
+
+/// Whether `address` is the configured address or inside the configured network.
+fn contains(configured: &str, address: IpAddr) -> bool {
+    match configured.parse::<IpNet>() {
+        Ok(net) => net.contains(&address),
+        Err(_) => configured.parse::<IpAddr>() == Ok(address),
+    }
+}
