@@ -31,6 +31,7 @@ const AREAS: &[[(&str, &str); 3]] = &[
     area!("pages"),
     area!("api"),
     area!("console"),
+    area!("portal"),
 ];
 
 /// The supported locale `code` names, if any (`"it"`, `"IT"`, `"it-CH"` → `"it"`).

@@ -26,6 +26,8 @@ pub struct AppState {
     /// The secondary accounting sinks built from `[accounting] sinks` (by the registry's
     /// factories), which the FreeRADIUS API queues behind `radacct`.
     pub accounting_sinks: Arc<[owums_core::plugin::ConfiguredSink]>,
+    /// The captive portals of `[portals.<name>]`.
+    pub portals: owums_core::portal::Portals,
     /// The clock the rate limits count their windows by, and the console reads the time
     /// of its first-run link and second-factor codes from (tests set their own before
     /// building the [`app`](crate::app)).
@@ -105,8 +107,17 @@ impl AppState {
             config.web.signup.clone(),
         )
         .with_time_zone(config.web.display_time_zone().unwrap_or(chrono_tz::UTC));
+        let base_url = if config.web.public_url.is_empty() {
+            format!("http://{}", config.server.listen)
+        } else {
+            config.web.public_url.clone()
+        };
+        let portals = owums_core::portal::Portals::new(&config.portals, &base_url)
+            .map_err(anyhow::Error::msg)
+            .context("setting up the captive portals")?;
         Ok(AppState {
             store,
+            portals,
             subscribers,
             verifiers,
             registrations,

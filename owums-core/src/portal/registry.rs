@@ -13,6 +13,7 @@ use super::{PortalAdapter, PortalConfig, PortalsConfig};
 #[derive(Debug, Clone, Default)]
 pub struct Portals {
     portals: Vec<Entry>,
+    base_url: String,
 }
 
 #[derive(Debug, Clone)]
@@ -50,7 +51,16 @@ impl Portals {
                 login_url,
             });
         }
-        Ok(Self { portals })
+        Ok(Self {
+            portals,
+            base_url: base.to_owned(),
+        })
+    }
+
+    /// Where subscribers reach owums (no trailing slash): the start of the portal pages'
+    /// absolute URLs.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
     }
 
     /// Whether no portal is configured.

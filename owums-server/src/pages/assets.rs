@@ -21,6 +21,11 @@ const ASSETS: &[(&str, &str, &str)] = &[
         include_str!("../../assets/recovery.js"),
     ),
     (
+        "portal.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../assets/portal.js"),
+    ),
+    (
         "print.js",
         "text/javascript; charset=utf-8",
         include_str!("../../assets/print.js"),

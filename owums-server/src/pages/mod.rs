@@ -7,13 +7,14 @@ mod assets;
 mod captcha;
 mod charts;
 pub(crate) mod console;
-mod context;
+pub(crate) mod context;
 mod cookies;
 pub(crate) mod form;
-mod format;
+pub(crate) mod format;
 mod home;
 mod login;
 mod phone_reset;
+mod portal;
 mod reset;
 mod signup;
 mod templates;
@@ -81,7 +82,7 @@ impl Web {
 
 /// Adds the pages to `route` (the endpoints need a [`Web`] in the request data).
 pub(crate) fn mount(route: Route) -> Route {
-    console::mount(route)
+    portal::mount(console::mount(route))
         .at("/", get(home::home))
         .at("/documents/:name", get(home::document))
         .at("/assets/:name", get(assets::asset))

@@ -170,6 +170,19 @@ impl Store {
             .await
     }
 
+    /// The newest open session of the device at `ip` (`framedipaddress`): what a captive
+    /// portal asks to learn whether a device is online.
+    pub async fn open_session_at(&self, ip: std::net::IpAddr) -> Result<Option<RadAcctRecord>> {
+        let q = format!(
+            "{SELECT} WHERE framedipaddress = {{ip}} AND acctstoptime IS NULL ORDER BY acctstarttime DESC, radacctid DESC"
+        );
+        Ok(self
+            .load_sql(&q, &[("ip", Val::Ip(ip.to_string()))])
+            .await?
+            .into_iter()
+            .next())
+    }
+
     /// The session with this unique id (`Acct-Unique-Session-Id` as the NAS sent it: an id
     /// longer than 32 characters is looked up by its stored digest).
     pub async fn radacct_by_unique_id(&self, unique_id: &str) -> Result<Option<RadAcctRecord>> {
