@@ -26,6 +26,7 @@ mod maintenance;
 mod operator_api;
 mod pages;
 mod plugins;
+mod portal;
 mod radius_admin;
 mod radius_e2e;
 mod radius_limits_e2e;

@@ -98,15 +98,13 @@ impl Site {
     }
 
     /// Serves `config` (its database section is replaced by a fresh SQLite database).
-    pub(crate) async fn start_with(mut config: Config) -> Site {
-        let db = TestDb::new(Backend::Sqlite)
-            .await
-            .expect("SQLite is always there");
-        config.database.url = db.url.clone();
-        let mut registry = PluginRegistry::new();
-        registry.register_verifier(Box::new(DeskFactory));
-        let state =
-            AppState::with_store(&config, db.store.clone(), &registry).expect("application state");
+    pub(crate) async fn start_with(config: Config) -> Site {
+        Self::start_at(|_| config).await
+    }
+
+    /// Serves the configuration `config` makes for the address the site listens at (a
+    /// portal's login URL names it).
+    pub(crate) async fn start_at(config: impl FnOnce(SocketAddr) -> Config) -> Site {
         let acceptor = TcpListener::bind("127.0.0.1:0")
             .into_acceptor()
             .await
@@ -116,6 +114,15 @@ impl Site {
             .first()
             .and_then(|a| a.as_socket_addr().copied())
             .expect("a TCP address");
+        let mut config = config(addr);
+        let db = TestDb::new(Backend::Sqlite)
+            .await
+            .expect("SQLite is always there");
+        config.database.url = db.url.clone();
+        let mut registry = PluginRegistry::new();
+        registry.register_verifier(Box::new(DeskFactory));
+        let state =
+            AppState::with_store(&config, db.store.clone(), &registry).expect("application state");
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let app = owums_server::app(state.clone());
         let server = tokio::spawn(async move {

@@ -79,11 +79,20 @@ fn shown(figure: &Figure, ctx: &Ctx) -> Option<String> {
         Figure::Unlimited => ctx.tr.t("portal-unlimited"),
         Figure::Seconds(s) => format::duration(i64::try_from(*s).unwrap_or(i64::MAX)),
         Figure::Bytes(b) => format::bytes(i64::try_from(*b).unwrap_or(i64::MAX), lang),
-        Figure::BitsPerSecond(bps) => {
-            format!("{} Mbit/s", format::decimal(*bps as f64 / 1e6, 1, lang))
-        }
+        Figure::BitsPerSecond(bps) => bandwidth(*bps, lang),
         Figure::Text(t) => t.clone(),
     })
+}
+
+/// A bandwidth in kbit/s or Mbit/s, whole numbers without decimals.
+fn bandwidth(bps: u64, lang: &str) -> String {
+    let (value, unit) = if bps >= 1_000_000 {
+        (bps as f64 / 1e6, "Mbit/s")
+    } else {
+        (bps as f64 / 1e3, "kbit/s")
+    };
+    let places = if value.fract() == 0.0 { 0 } else { 1 };
+    format!("{} {unit}", format::decimal(value, places, lang))
 }
 
 /// The 16 `<ppstatus>` entries, in the seed's order, those the controller gave.

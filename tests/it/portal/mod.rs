@@ -1,0 +1,250 @@
+//! Captive portals end to end: owums as the portal of a CoovaChilli-style and a WILI-S
+//! access controller (simulators speaking their protocols for real, including RADIUS to a
+//! real FreeRADIUS in REST mode pointed at owums).
+
+mod coova;
+mod coova_sim;
+mod http;
+mod radius;
+mod wili;
+mod wili_sim;
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use owums_core::Config;
+use owums_core::portal::{
+    CoovaConfig, CoovaLogon, LoginFormat, PortalConfig, PortalsConfig, WiliConfig,
+};
+
+use crate::support::freeradius::{FreeRadius, FreeRadiusOptions, RestBackend};
+use crate::support::site::Site;
+use crate::support::{new_user, subscribers};
+
+pub(crate) const TOKEN: &str = "portal-e2e-token";
+pub(crate) const PASSWORD: &str = "Tulip-Harbor-93";
+pub(crate) const UAMSECRET: &str = "testsecret";
+
+/// A browser without JavaScript: keeps cookies, follows nothing by itself.
+pub(crate) struct Client {
+    http: reqwest::Client,
+    cookies: Mutex<BTreeMap<String, String>>,
+}
+
+/// One answer.
+#[derive(Debug)]
+pub(crate) struct Page {
+    pub(crate) status: u16,
+    pub(crate) location: Option<String>,
+    pub(crate) content_type: String,
+    pub(crate) csp: String,
+    pub(crate) body: String,
+}
+
+impl Page {
+    /// The page's CSRF token.
+    pub(crate) fn csrf(&self) -> String {
+        let at = self
+            .body
+            .find("name=\"csrf_token\" value=\"")
+            .unwrap_or_else(|| panic!("a form with a CSRF token in {}", self.body));
+        let rest = &self.body[at + 25..];
+        rest[..rest.find('"').expect("end of value")].to_owned()
+    }
+}
+
+impl Client {
+    pub(crate) fn new() -> Client {
+        Client {
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("client"),
+            cookies: Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    async fn send(&self, request: reqwest::RequestBuilder) -> Page {
+        let cookie: String = self
+            .cookies
+            .lock()
+            .expect("cookies")
+            .iter()
+            .map(|(k, v)| format!("{k}={v}; "))
+            .collect();
+        let response = request
+            .header("cookie", cookie)
+            .header("accept-language", "en")
+            .send()
+            .await
+            .expect("an answer");
+        for value in response.headers().get_all("set-cookie") {
+            let text = value.to_str().unwrap_or_default();
+            let pair = text.split(';').next().unwrap_or_default();
+            if let Some((k, v)) = pair.split_once('=') {
+                self.cookies
+                    .lock()
+                    .expect("cookies")
+                    .insert(k.trim().to_owned(), v.to_owned());
+            }
+        }
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        let (location, content_type, csp) = (
+            Some(header("location")).filter(|l| !l.is_empty()),
+            header("content-type"),
+            header("content-security-policy"),
+        );
+        Page {
+            status: response.status().as_u16(),
+            location,
+            content_type,
+            csp,
+            // minijinja escapes `/` in text and attributes; the tests read what a person sees
+            body: response
+                .text()
+                .await
+                .unwrap_or_default()
+                .replace("&#x2f;", "/"),
+        }
+    }
+
+    pub(crate) async fn get(&self, url: &str) -> Page {
+        self.send(self.http.get(url)).await
+    }
+
+    pub(crate) async fn post(&self, url: &str, fields: &[(&str, &str)]) -> Page {
+        self.send(self.http.post(url).form(fields)).await
+    }
+}
+
+/// owums with its portals, the controllers, and FreeRADIUS (REST mode) between them.
+pub(crate) struct Hotspot {
+    pub(crate) site: Site,
+    pub(crate) radius: Arc<FreeRadius>,
+    pub(crate) coova: coova_sim::Coova,
+    pub(crate) wili: wili_sim::Wili,
+    _ca: tempfile::NamedTempFile,
+}
+
+impl Hotspot {
+    pub(crate) async fn start() -> Hotspot {
+        let slot: wili_sim::RadiusSlot = Arc::new(OnceLock::new());
+        let wili = wili_sim::Wili::start(slot.clone()).await;
+        let ca = tempfile::NamedTempFile::new().expect("a CA file");
+        std::fs::write(ca.path(), &wili.pki.ca_pem).expect("CA written");
+        let pin: String = {
+            use sha2::Digest;
+            sha2::Sha256::digest(&wili.pki.server_der)
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect()
+        };
+        let ca_file = ca.path().display().to_string();
+        let wili_addr = wili.server.addr;
+        let site = Site::start_at(|addr| config(addr, wili_addr, &ca_file, &pin)).await;
+        let rest = RestBackend {
+            url: format!("http://{}", site.addr),
+            token: TOKEN.into(),
+        };
+        let radius = Arc::new(
+            tokio::task::spawn_blocking(move || {
+                FreeRadius::start_rest(&rest, FreeRadiusOptions { local_client: true })
+            })
+            .await
+            .expect("the start task")
+            .expect("FreeRADIUS starts in REST mode"),
+        );
+        slot.set(radius.clone()).expect("set once");
+        let uamserver = format!("http://{}/portal/lobby/login", site.addr);
+        let coova = coova_sim::Coova::start(&uamserver, UAMSECRET, radius.clone()).await;
+        Hotspot {
+            site,
+            radius,
+            coova,
+            wili,
+            _ca: ca,
+        }
+    }
+
+    /// A verified subscriber `name` with [`PASSWORD`].
+    pub(crate) async fn subscriber(&self, name: &str) -> owums_core::UserRecord {
+        let s = subscribers(&self.site.db);
+        let user = s
+            .register(owums_core::NewUser {
+                locale: "en".into(),
+                ..new_user(name)
+            })
+            .await
+            .expect("registered");
+        s.verify(user.id).await.expect("verified")
+    }
+}
+
+fn config(addr: SocketAddr, wili: SocketAddr, ca_file: &str, pin: &str) -> Config {
+    let mut config = Site::config();
+    config.web.public_url = format!("http://{addr}");
+    config.freeradius.token = TOKEN.into();
+    let wili_v1 = |secret: &str| WiliConfig {
+        secret: secret.into(),
+        version: 1,
+        connect: wili.to_string(),
+        ca_file: ca_file.into(),
+        tls_name: wili_sim::TLS_NAME.into(),
+        timeout_seconds: 2,
+        ..WiliConfig::default()
+    };
+    let mut portals = BTreeMap::new();
+    portals.insert(
+        "lobby".to_owned(),
+        PortalConfig::Coovachilli(CoovaConfig {
+            uamsecret: UAMSECRET.into(),
+            logon: CoovaLogon::Pap,
+            nas_ids: vec![coova_sim::NAS_ID.into()],
+            ..CoovaConfig::default()
+        }),
+    );
+    portals.insert(
+        "campus".to_owned(),
+        PortalConfig::Wili(wili_v1(wili_sim::SECRET)),
+    );
+    portals.insert(
+        "stranger".to_owned(),
+        PortalConfig::Wili(wili_v1("not-the-secret")),
+    );
+    portals.insert(
+        "pinned".to_owned(),
+        PortalConfig::Wili(WiliConfig {
+            ca_file: String::new(),
+            tls_name: String::new(),
+            certificate_sha256: pin.into(),
+            login_format: LoginFormat::Username,
+            ..wili_v1(wili_sim::SECRET)
+        }),
+    );
+    portals.insert(
+        "mispinned".to_owned(),
+        PortalConfig::Wili(WiliConfig {
+            ca_file: String::new(),
+            tls_name: String::new(),
+            certificate_sha256: "00".repeat(32),
+            ..wili_v1(wili_sim::SECRET)
+        }),
+    );
+    portals.insert(
+        "remote".to_owned(),
+        PortalConfig::Wili(WiliConfig {
+            version: 2,
+            ..wili_v1(wili_sim::SECRET)
+        }),
+    );
+    config.portals = PortalsConfig(portals);
+    config
+}
