@@ -63,6 +63,9 @@ pub enum Command {
     /// Runtime settings (OWUMS' configuration keys), read by every server at once.
     #[command(subcommand)]
     Settings(SettingsCommand),
+    /// The captive portals of `[portals.*]` and what to configure on each access
+    /// controller (its login URL: a template with placeholders for WILI-S).
+    Portals,
     /// Print the effective configuration with secrets redacted.
     CheckConfig,
     /// Print the OpenAPI document of the JSON API (`owums openapi > docs/openapi.json`).

@@ -70,6 +70,19 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
             .await
         }
         Command::Openapi => Ok(()),
+        Command::Portals => {
+            let portals =
+                owums_core::portal::Portals::from_config(&config).map_err(anyhow::Error::msg)?;
+            if portals.is_empty() {
+                println!("no portal is configured ([portals.<name>] in owums.toml)");
+            }
+            for name in portals.names() {
+                let kind = portals.config(name).map_or("", |c| c.kind().as_str());
+                let url = portals.controller_login_url(name).unwrap_or_default();
+                println!("{name}\t{kind}\t{url}");
+            }
+            Ok(())
+        }
         Command::CheckConfig => {
             let mut plugins = config.plugins.clone();
             // every plugin, compiled in or loaded, checks its own settings

@@ -155,6 +155,10 @@ pub async fn serve(config: Config, migrate: bool) -> anyhow::Result<()> {
         }
     };
     tracing::info!(%listen, backend = state.store.backend().as_str(), "owums serving");
+    for name in state.portals.names() {
+        let login_url = state.portals.controller_login_url(name).unwrap_or_default();
+        tracing::info!(portal = %name, %login_url, "captive portal: configure this login URL on the access controller");
+    }
     let options = http_server::HttpOptions {
         header_read_timeout: Duration::from_secs(config.web.header_read_timeout_seconds),
         grace,

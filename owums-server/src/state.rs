@@ -107,12 +107,7 @@ impl AppState {
             config.web.signup.clone(),
         )
         .with_time_zone(config.web.display_time_zone().unwrap_or(chrono_tz::UTC));
-        let base_url = if config.web.public_url.is_empty() {
-            format!("http://{}", config.server.listen)
-        } else {
-            config.web.public_url.clone()
-        };
-        let portals = owums_core::portal::Portals::new(&config.portals, &base_url)
+        let portals = owums_core::portal::Portals::from_config(config)
             .map_err(anyhow::Error::msg)
             .context("setting up the captive portals")?;
         Ok(AppState {

@@ -43,6 +43,16 @@ pub enum PortalKind {
     Wili,
 }
 
+impl PortalKind {
+    /// The `kind` value in the configuration.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::CoovaChilli => "coovachilli",
+            Self::Wili => "wili",
+        }
+    }
+}
+
 impl PortalConfig {
     /// The controller family.
     pub fn kind(&self) -> PortalKind {
@@ -89,9 +99,9 @@ impl PortalConfig {
         }
         match self {
             Self::Coovachilli(c) => {
-                if c.uamsecret.is_empty() && c.logon == CoovaLogon::Chap && c.require_uamsecret {
+                if c.uamsecret.is_empty() && !c.allow_unsigned {
                     return Err(format!(
-                        "portals.{name}.uamsecret: set the controller's uamsecret (or require_uamsecret = false to accept unsigned redirects)"
+                        "portals.{name}.uamsecret: set the controller's uamsecret (or allow_unsigned = true to accept redirects anyone can forge)"
                     ));
                 }
                 Ok(())
@@ -150,10 +160,11 @@ pub enum CoovaLogon {
 #[serde(default, deny_unknown_fields)]
 pub struct CoovaConfig {
     /// The controller's `uamsecret`: checks the redirect's `md` and keys the CHAP/PAP
-    /// encoding. Empty: redirects are not signed (only with `require_uamsecret = false`).
+    /// encoding. Empty: redirects are not signed (only with `allow_unsigned = true`).
     pub uamsecret: String,
-    /// Refuse to run without a `uamsecret` (true by default).
-    pub require_uamsecret: bool,
+    /// Accept a controller without a `uamsecret`: its redirects are unsigned, so anyone can
+    /// forge one (false by default).
+    pub allow_unsigned: bool,
     /// CHAP or PAP (the default).
     pub logon: CoovaLogon,
     /// The `uamserver` exactly as configured on the controller — the start of the URL the
@@ -173,7 +184,7 @@ impl Default for CoovaConfig {
     fn default() -> Self {
         Self {
             uamsecret: String::new(),
-            require_uamsecret: true,
+            allow_unsigned: false,
             logon: CoovaLogon::Pap,
             uamserver: String::new(),
             nas_ids: Vec::new(),

@@ -25,6 +25,17 @@ struct Entry {
 }
 
 impl Portals {
+    /// Builds the portals of a deployment: `[portals.*]`, with pages under `[web]
+    /// public_url` (or `http://` and `[server] listen` when that is not set).
+    pub fn from_config(config: &crate::Config) -> Result<Self, String> {
+        let base = if config.web.public_url.is_empty() {
+            format!("http://{}", config.server.listen)
+        } else {
+            config.web.public_url.clone()
+        };
+        Self::new(&config.portals, &base)
+    }
+
     /// Builds every configured portal. `base_url` is where subscribers reach owums
     /// (`https://wifi.example.org`): each portal's login page is
     /// `<base_url>/portal/<name>/login`. Fails on invalid settings or an unreadable CA file.
