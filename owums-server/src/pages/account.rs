@@ -58,6 +58,12 @@ async fn page(ctx: &mut Ctx, query: &str) -> Result<Response, Fail> {
     if let Some(r) = not_ready(ctx, &user) {
         return r;
     }
+    if super::portal::pending::waiting(ctx)
+        && let Some(arrival) = super::portal::arrived(ctx)
+    {
+        // verified just now, through a captive portal: go online first
+        return Ok(redirect(&format!("/portal/{}/online", arrival.portal)));
+    }
     let form = Form::parse(b"").unwrap_or_default();
     render(
         ctx,

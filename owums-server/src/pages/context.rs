@@ -52,6 +52,8 @@ pub(crate) struct Ctx {
     pub(crate) session: Option<WebSession>,
     pub(crate) user: Option<UserRecord>,
     pub(crate) ip: IpAddr,
+    /// The `owums_portal` cookie (well formed), if any: see `portal::pending`.
+    pub(crate) portal_key: Option<String>,
     https: bool,
     /// The request came from another site (`Sec-Fetch-Site`, `Origin`): forms are refused.
     cross_site: bool,
@@ -118,6 +120,7 @@ impl Ctx {
             session,
             user,
             ip: client.ip,
+            portal_key: cookies::get(req, cookies::PORTAL).filter(|c| cookies::well_formed(c)),
             https: client.https,
             cross_site: cookies::cross_site(req, client.proxied),
             anon_csrf: csrf_cookie.clone().unwrap_or_else(cookies::new_token),

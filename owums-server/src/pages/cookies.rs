@@ -19,6 +19,10 @@ pub(crate) const CSRF: &str = "owums_csrf";
 /// The language an anonymous visitor picked with `?locale=`.
 pub(crate) const LOCALE: &str = "owums_locale";
 
+/// The key that opens the password a subscriber who came through a captive portal typed at
+/// sign-up, kept (sealed) in their session until verification logs their device on.
+pub(crate) const PORTAL: &str = "owums_portal";
+
 /// How long the language cookie lasts, in seconds (a year).
 const LOCALE_MAX_AGE: u64 = 365 * 24 * 3600;
 

@@ -262,6 +262,18 @@ async fn save_new(ctx: &mut Ctx, body: Body) -> Result<Response, Fail> {
                 d.remove(RECOVERY);
             }
             ctx.set_data(data).await?;
+            let owner = ctx.web.state.store.find_user(token.user()).await?;
+            if let Some(owner) = owner
+                && let Some(online) = super::portal::online_after_reset(
+                    ctx,
+                    owner.username.as_str(),
+                    form.raw("password"),
+                )
+                .await
+            {
+                // reset on a captive portal: the device goes online with the new password
+                return online;
+            }
             ctx.message(
                 StatusCode::OK,
                 "reset-new-title",

@@ -282,6 +282,10 @@ async fn sign_up(ctx: &mut Ctx, body: Body) -> Result<Response, Fail> {
     match outcome {
         Ok(Some(registered)) => {
             ctx.log_in(registered.user).await?;
+            if super::portal::arrived(ctx).is_some() {
+                // came through a captive portal: online right after verification
+                super::portal::pending::keep(ctx, form.raw("password")).await?;
+            }
             Ok(redirect("/account/verification"))
         }
         Ok(None) => show(ctx, StatusCode::UNPROCESSABLE_ENTITY, &form, &errors, false).await,

@@ -203,3 +203,115 @@ async fn a_rejected_subscriber_sees_why_and_a_tampered_or_broken_redirect_is_ref
     );
     assert!(spot.coova.state.lock().unwrap().session.is_none());
 }
+
+#[tokio::test]
+async fn a_new_subscriber_is_online_right_after_verification_without_typing_the_password_again() {
+    let spot = Hotspot::start().await;
+    owums_core::Settings::new(spot.site.db.store.clone())
+        .set("captcha_enabled", "false")
+        .await
+        .expect("captcha off");
+    let browser = Client::new();
+    let login = browser
+        .get(&spot.coova.redirect("notyet", "http://example.com/"))
+        .await;
+    assert_eq!(login.status, 200, "{}", login.body);
+
+    // sign up from the portal's page
+    let form = browser.get(&spot.site.url("/account/signup")).await;
+    let mut fields = vec![
+        ("csrf_token", form.csrf()),
+        ("verification_method", crate::support::site::DESK.to_owned()),
+        ("username", "frida".to_owned()),
+        ("password", PASSWORD.to_owned()),
+        ("password_confirmation", PASSWORD.to_owned()),
+        ("email", "frida@example.org".to_owned()),
+        ("given_name", "Frida".to_owned()),
+        ("surname", "Neri".to_owned()),
+        ("eula_acceptance", "1".to_owned()),
+        ("privacy_acceptance", "1".to_owned()),
+    ];
+    for (name, value) in [
+        ("address", "Via Roma 1"),
+        ("city", "Roma"),
+        ("zip", "00100"),
+        ("country", "Italy"),
+        ("birth_date", "1990-04-12"),
+    ] {
+        if form.body.contains(&format!("name=\"{name}\"")) {
+            fields.push((name, value.to_owned()));
+        }
+    }
+    let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let signed_up = browser
+        .post(&spot.site.url("/account/signup"), &pairs)
+        .await;
+    assert_eq!(
+        signed_up.location.as_deref(),
+        Some("/account/verification"),
+        "{}",
+        signed_up.body
+    );
+    // the password is sealed in the session, its key only in the browser's cookie: the
+    // database file (and its write-ahead log) never holds it in clear
+    let file = spot.site.db.url.trim_start_matches("sqlite://").to_owned();
+    for part in [file.clone(), format!("{file}-wal")] {
+        let bytes = std::fs::read(&part).unwrap_or_default();
+        assert!(
+            !bytes
+                .windows(PASSWORD.len())
+                .any(|w| w == PASSWORD.as_bytes()),
+            "{part} holds the password"
+        );
+    }
+    assert!(browser.has_cookie("owums_portal"));
+
+    // not verified yet: nothing happens at the controller
+    let early = browser.get(&spot.site.url("/portal/lobby/online")).await;
+    assert_eq!(early.location.as_deref(), Some("/account/verification"));
+    assert!(spot.coova.state.lock().unwrap().answers.is_empty());
+
+    // verified (the desk method: the operator's side); the verification page moves on to
+    // the account, which first takes the device online, without the password typed again
+    let frida = spot
+        .site
+        .subscribers()
+        .find("frida")
+        .await
+        .expect("registered");
+    spot.site
+        .subscribers()
+        .verify(frida.id)
+        .await
+        .expect("verified");
+    let account = browser.get(&spot.site.url("/account")).await;
+    assert_eq!(
+        account.location.as_deref(),
+        Some("/portal/lobby/online"),
+        "{}",
+        account.body
+    );
+    let online = browser.get(&spot.site.url("/portal/lobby/online")).await;
+    let to_controller = online.location.expect("to the controller's logon");
+    assert!(
+        to_controller.contains("/logon?username=frida&password="),
+        "{to_controller}"
+    );
+    let back = browser.get(&to_controller).await;
+    let success = back.location.expect("back to the portal");
+    assert!(
+        success.contains("res=success"),
+        "{success}\n{}",
+        spot.radius.log_tail(30)
+    );
+    let status = browser.get(&spot.site.url("/portal/lobby/status")).await;
+    assert!(
+        status.body.contains("You are online") && status.body.contains("frida"),
+        "{}",
+        status.body
+    );
+
+    // used once: the account page is the account page again
+    let account = browser.get(&spot.site.url("/account")).await;
+    assert_eq!(account.status, 200);
+}

@@ -116,6 +116,14 @@ impl Client {
         }
     }
 
+    pub(crate) fn has_cookie(&self, name: &str) -> bool {
+        self.cookies
+            .lock()
+            .expect("cookies")
+            .get(name)
+            .is_some_and(|v| !v.is_empty())
+    }
+
     pub(crate) async fn get(&self, url: &str) -> Page {
         self.send(self.http.get(url)).await
     }

@@ -8,6 +8,7 @@
 //! adapter logs the device on: by calling the controller itself (WILI-S version 1) or by
 //! sending the browser there (CoovaChilli, WILI-S version 2).
 
+pub(crate) mod pending;
 mod status;
 
 use minijinja::context;
@@ -32,6 +33,7 @@ pub(crate) fn mount(route: Route) -> Route {
         .at("/portal/:name/status", get(status::show))
         .at("/portal/:name/logout", post(status::log_off))
         .at("/portal/:name/result", get(result))
+        .at("/portal/:name/online", get(online))
         .at("/portal/:name/api", get(status::captive_api))
 }
 
@@ -200,17 +202,78 @@ async fn logon(ctx: &mut Ctx, name: &str, body: Body) -> Result<Response, Fail> 
         );
     };
     ctx.log_in(user.clone()).await?;
+    go_online(ctx, &adapter, &arrival, user.username.as_str(), password).await
+}
+
+/// Logs the device on at the controller with the subscriber's username and password.
+async fn go_online(
+    ctx: &Ctx,
+    adapter: &Arc<dyn PortalAdapter>,
+    arrival: &Arrival,
+    username: &str,
+    password: String,
+) -> Result<Response, Fail> {
     let credentials = Credentials {
-        username: adapter.login_name(user.username.as_str()),
+        username: adapter.login_name(username),
         password,
     };
     let step = adapter
-        .logon(&arrival, &credentials)
+        .logon(arrival, &credentials)
         .await
-        .map_err(|e| refused(name, &e))?;
+        .map_err(|e| refused(&arrival.portal, &e))?;
     match step {
         Step::Browser(go) => Ok(browser(ctx, &go)?),
-        Step::Done(answer) => after_logon(ctx, &arrival, &answer, &username),
+        Step::Done(answer) => after_logon(ctx, arrival, &answer, username),
+    }
+}
+
+/// The arrival kept in the session, whichever portal it came through.
+pub(crate) fn arrived(ctx: &Ctx) -> Option<Arrival> {
+    serde_json::from_value(ctx.data().get(KEY)?.clone()).ok()
+}
+
+/// Logs the subscriber's device on right after they changed their password, when they
+/// came through a captive portal (a password reset done on the portal); `None` otherwise.
+pub(crate) async fn online_after_reset(
+    ctx: &Ctx,
+    username: &str,
+    password: &str,
+) -> Option<Result<Response, Fail>> {
+    let arrival = arrived(ctx)?;
+    let adapter = ctx.web.state.portals.get(&arrival.portal)?;
+    Some(go_online(ctx, &adapter, &arrival, username, password.to_owned()).await)
+}
+
+/// `GET /portal/<name>/online`: right after verification, logs the subscriber's device on
+/// with the password they typed at sign-up (sealed in their session until now).
+#[handler]
+pub(crate) async fn online(req: &Request, web: Data<&Web>, Path(name): Path<String>) -> Response {
+    let mut ctx = Ctx::load(req, &web).await;
+    let r = go_online_now(&mut ctx, &name).await;
+    ctx.finish(r)
+}
+
+async fn go_online_now(ctx: &mut Ctx, name: &str) -> Result<Response, Fail> {
+    let adapter = adapter(ctx, name)?;
+    let user = ctx.require_user()?;
+    let arrival =
+        stored(ctx, name).ok_or(Fail::Status(StatusCode::BAD_REQUEST, "portal-no-redirect"))?;
+    if user.status() != owums_core::UserStatus::Verified {
+        return Ok(redirect("/account/verification"));
+    }
+    match pending::take(ctx).await? {
+        Some(password) => {
+            go_online(ctx, &adapter, &arrival, user.username.as_str(), password).await
+        }
+        // nothing kept (another browser, expired): the form, username filled in
+        None => form(
+            ctx,
+            &arrival,
+            StatusCode::OK,
+            user.username.as_str(),
+            None,
+            None,
+        ),
     }
 }
 
