@@ -2,11 +2,20 @@
 //! on at the controller with the PAP password owums encoded → FreeRADIUS (REST mode) asks
 //! owums → accounting → status page, RFC 8908 API, logoff; and every refusal.
 
-use super::{Client, Hotspot, PASSWORD, coova_sim};
+use super::{Client, Hotspot, Mode, PASSWORD, coova_sim};
 
 #[tokio::test]
-async fn a_subscriber_goes_online_through_a_coovachilli_hotspot_and_off_again() {
-    let spot = Hotspot::start().await;
+async fn a_subscriber_goes_online_through_a_coovachilli_hotspot_by_pap_in_rest_mode() {
+    goes_online_and_off_again(Mode::Rest).await;
+}
+
+#[tokio::test]
+async fn a_subscriber_goes_online_through_a_coovachilli_hotspot_by_chap_in_sql_mode() {
+    goes_online_and_off_again(Mode::SqlChap).await;
+}
+
+async fn goes_online_and_off_again(mode: Mode) {
+    let spot = Hotspot::start_in(mode).await;
     spot.subscriber("alice").await;
     let browser = Client::new();
 
@@ -22,6 +31,9 @@ async fn a_subscriber_goes_online_through_a_coovachilli_hotspot_and_off_again() 
         "WISPr for smart clients"
     );
     assert!(login.body.contains("/portal/lobby/wispr</LoginURL>"));
+    // the form's redirect to the controller is allowed by the page's own policy
+    let controller = format!("form-action 'self' http://127.0.0.1:{}", spot.coova.server.addr.port());
+    assert!(login.csp.contains(&controller), "{}", login.csp);
 
     // a wrong password: owums says so and the controller is not bothered
     let wrong = browser
@@ -54,7 +66,8 @@ async fn a_subscriber_goes_online_through_a_coovachilli_hotspot_and_off_again() 
     let to_controller = logon.location.expect("to the controller");
     let controller = format!("http://127.0.0.1:{}/logon?", spot.coova.server.addr.port());
     assert!(to_controller.starts_with(&controller), "{to_controller}");
-    assert!(to_controller.contains("username=alice&password="));
+    let secret_field = if mode == Mode::Rest { "password" } else { "response" };
+    assert!(to_controller.contains(&format!("username=alice&{secret_field}=")), "{to_controller}");
     assert!(!to_controller.contains(PASSWORD) && !to_controller.contains(super::UAMSECRET));
     assert!(logon.csp.contains(&format!(
         "form-action 'self' http://127.0.0.1:{}",
@@ -84,6 +97,15 @@ async fn a_subscriber_goes_online_through_a_coovachilli_hotspot_and_off_again() 
     ] {
         assert!(status.body.contains(shown), "{shown} in {}", status.body);
     }
+
+    // the session FreeRADIUS recorded shows on alice's account page
+    let account = browser.get(&spot.site.url("/account")).await;
+    assert_eq!(account.status, 200, "{}", account.body);
+    let sessions = &account.body[account.body.find("<table id=\"sessions\">").expect("the sessions table")..];
+    assert!(
+        sessions.contains(coova_sim::CLIENT_IP) && sessions.contains("<tbody>\n<tr>"),
+        "the open session on the account page: {sessions}"
+    );
 
     // RFC 8908: the device at 127.0.0.1 has an open session
     let api = browser.get(&spot.site.url("/portal/lobby/api")).await;

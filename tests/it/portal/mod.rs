@@ -2,6 +2,7 @@
 //! access controller (simulators speaking their protocols for real, including RADIUS to a
 //! real FreeRADIUS in REST mode pointed at owums).
 
+mod browser;
 mod coova;
 mod coova_sim;
 mod http;
@@ -20,7 +21,7 @@ use owums_core::portal::{
 
 use crate::support::freeradius::{FreeRadius, FreeRadiusOptions, RestBackend};
 use crate::support::site::Site;
-use crate::support::{new_user, subscribers};
+use crate::support::new_user;
 
 pub(crate) const TOKEN: &str = "portal-e2e-token";
 pub(crate) const PASSWORD: &str = "Tulip-Harbor-93";
@@ -142,8 +143,21 @@ pub(crate) struct Hotspot {
     _ca: tempfile::NamedTempFile,
 }
 
+/// How FreeRADIUS answers the controllers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// rlm_rest asks owums; CoovaChilli logs on with PAP.
+    Rest,
+    /// rlm_sql reads owums' database (passwords in cleartext); CoovaChilli logs on with CHAP.
+    SqlChap,
+}
+
 impl Hotspot {
     pub(crate) async fn start() -> Hotspot {
+        Self::start_in(Mode::Rest).await
+    }
+
+    pub(crate) async fn start_in(mode: Mode) -> Hotspot {
         let slot: wili_sim::RadiusSlot = Arc::new(OnceLock::new());
         let wili = wili_sim::Wili::start(slot.clone()).await;
         let ca = tempfile::NamedTempFile::new().expect("a CA file");
@@ -157,19 +171,22 @@ impl Hotspot {
         };
         let ca_file = ca.path().display().to_string();
         let wili_addr = wili.server.addr;
-        let site = Site::start_at(|addr| config(addr, wili_addr, &ca_file, &pin)).await;
-        let rest = RestBackend {
-            url: format!("http://{}", site.addr),
-            token: TOKEN.into(),
-        };
-        let radius = Arc::new(
-            tokio::task::spawn_blocking(move || {
-                FreeRadius::start_rest(&rest, FreeRadiusOptions { local_client: true })
-            })
-            .await
-            .expect("the start task")
-            .expect("FreeRADIUS starts in REST mode"),
-        );
+        let site = Site::start_at(|addr| config(addr, wili_addr, &ca_file, &pin, mode)).await;
+        let radius = Arc::new(match mode {
+            Mode::Rest => {
+                let rest = RestBackend {
+                    url: format!("http://{}", site.addr),
+                    token: TOKEN.into(),
+                };
+                tokio::task::spawn_blocking(move || {
+                    FreeRadius::start_rest(&rest, FreeRadiusOptions { local_client: true })
+                })
+                .await
+                .expect("the start task")
+                .expect("FreeRADIUS starts in REST mode")
+            }
+            Mode::SqlChap => crate::radius_e2e::start(&site.db, true).await,
+        });
         slot.set(radius.clone()).expect("set once");
         let uamserver = format!("http://{}/portal/lobby/login", site.addr);
         let coova = coova_sim::Coova::start(&uamserver, UAMSECRET, radius.clone()).await;
@@ -184,7 +201,8 @@ impl Hotspot {
 
     /// A verified subscriber `name` with [`PASSWORD`].
     pub(crate) async fn subscriber(&self, name: &str) -> owums_core::UserRecord {
-        let s = subscribers(&self.site.db);
+        // the application's own services: its password format (cleartext for CHAP)
+        let s = self.site.subscribers();
         let user = s
             .register(owums_core::NewUser {
                 locale: "en".into(),
@@ -196,8 +214,11 @@ impl Hotspot {
     }
 }
 
-fn config(addr: SocketAddr, wili: SocketAddr, ca_file: &str, pin: &str) -> Config {
+fn config(addr: SocketAddr, wili: SocketAddr, ca_file: &str, pin: &str, mode: Mode) -> Config {
     let mut config = Site::config();
+    if mode == Mode::SqlChap {
+        config.radius.password_format = owums_core::PasswordFormat::Cleartext;
+    }
     config.web.public_url = format!("http://{addr}");
     config.freeradius.token = TOKEN.into();
     let wili_v1 = |secret: &str| WiliConfig {
@@ -214,7 +235,11 @@ fn config(addr: SocketAddr, wili: SocketAddr, ca_file: &str, pin: &str) -> Confi
         "lobby".to_owned(),
         PortalConfig::Coovachilli(CoovaConfig {
             uamsecret: UAMSECRET.into(),
-            logon: CoovaLogon::Pap,
+            logon: if mode == Mode::SqlChap {
+                CoovaLogon::Chap
+            } else {
+                CoovaLogon::Pap
+            },
             nas_ids: vec![coova_sim::NAS_ID.into()],
             ..CoovaConfig::default()
         }),

@@ -105,7 +105,18 @@ impl Browser {
         Self::start_as(false).await
     }
 
+    /// Like [`Browser::start`] / [`Browser::start_desktop`], accepting any TLS certificate:
+    /// for pages of simulated devices (an access controller) whose test CA the browser
+    /// does not know.
+    pub(crate) async fn start_accepting_any_certificate(phone: bool) -> Option<Browser> {
+        Self::start_with(phone, true).await
+    }
+
     async fn start_as(phone: bool) -> Option<Browser> {
+        Self::start_with(phone, false).await
+    }
+
+    async fn start_with(phone: bool, any_certificate: bool) -> Option<Browser> {
         let driver_bin = binary("OWUMS_TEST_CHROMEDRIVER", "/usr/bin/chromedriver");
         let chromium = binary("OWUMS_TEST_CHROMIUM", "/usr/bin/chromium");
         if !installed(&driver_bin, &chromium) {
@@ -113,7 +124,7 @@ impl Browser {
         }
         let mut last = String::new();
         for _ in 0..3 {
-            match Self::try_start(&driver_bin, &chromium, phone).await {
+            match Self::try_start(&driver_bin, &chromium, phone, any_certificate).await {
                 Ok(b) => return Some(b),
                 Err(e) => last = e.0,
             }
@@ -121,7 +132,12 @@ impl Browser {
         panic!("headless Chromium did not start: {last}");
     }
 
-    async fn try_start(driver_bin: &str, chromium: &str, phone: bool) -> Result<Browser> {
+    async fn try_start(
+        driver_bin: &str,
+        chromium: &str,
+        phone: bool,
+        any_certificate: bool,
+    ) -> Result<Browser> {
         use std::os::unix::process::CommandExt as _;
         let mut driver = Command::new(driver_bin)
             .arg("--port=0")
@@ -178,6 +194,7 @@ impl Browser {
         }
         let caps = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
+            "acceptInsecureCerts": any_certificate,
             "goog:chromeOptions": options,
         }}});
         let v = browser

@@ -154,7 +154,7 @@ fn form(
         None,
         &ctx.tr.t("site-name"),
     );
-    ctx.render(
+    let page = ctx.render(
         status,
         "portal/login.html",
         "portal-login-title",
@@ -166,7 +166,25 @@ fn form(
             notice,
             wispr,
         },
-    )
+    )?;
+    Ok(with_policy(page, arrival.controller.as_deref()))
+}
+
+/// The pages' policy, with forms allowed to lead to the controller: the login form and the
+/// logout button are answered with a redirect there, and browsers hold a form's redirects
+/// to the policy of the page that sent it.
+pub(super) fn with_policy(mut page: Response, controller: Option<&str>) -> Response {
+    let targets = controller
+        .map(|c| format!(" http://{c} https://{c}"))
+        .unwrap_or_default();
+    let policy = format!(
+        "default-src 'self'; frame-ancestors 'none'; form-action 'self'{targets}; base-uri 'none'"
+    );
+    if let Ok(value) = HeaderValue::from_str(&policy) {
+        page.headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, value);
+    }
+    page
 }
 
 /// `POST /portal/<name>/login`: `username`, `password`.
@@ -325,10 +343,7 @@ fn after_logon(
 /// The answer's policy lets forms go to the controller's origin.
 pub(super) fn browser(ctx: &Ctx, go: &BrowserRequest) -> Result<Response, Fail> {
     let origin = origin(&go.url);
-    let policy = format!(
-        "default-src 'self'; frame-ancestors 'none'; form-action 'self' {origin}; base-uri 'none'"
-    );
-    let mut response = match go.method {
+    let response = match go.method {
         BrowserMethod::Get => redirect(&go.url),
         BrowserMethod::Post => {
             let fields: Vec<_> = go
@@ -344,12 +359,8 @@ pub(super) fn browser(ctx: &Ctx, go: &BrowserRequest) -> Result<Response, Fail> 
             )?
         }
     };
-    if let Ok(value) = HeaderValue::from_str(&policy) {
-        response
-            .headers_mut()
-            .insert(header::CONTENT_SECURITY_POLICY, value);
-    }
-    Ok(response)
+    let host = origin.split_once("://").map_or("", |(_, h)| h);
+    Ok(with_policy(response, Some(host)))
 }
 
 /// `scheme://host:port` of a URL.

@@ -9,7 +9,7 @@ use poem::http::{StatusCode, header};
 use poem::web::{Data, Path};
 use poem::{Body, IntoResponse, Request, Response, handler};
 
-use super::{adapter, answer_message, authenticate, browser, refused, stored};
+use super::{adapter, answer_message, authenticate, browser, refused, stored, with_policy};
 use crate::pages::context::redirect;
 use crate::pages::format;
 use crate::pages::{Ctx, Fail, Form, Web};
@@ -55,16 +55,17 @@ async fn status_page(ctx: &Ctx, name: &str) -> Result<Response, Fail> {
         },
         Err(e) => return Err(refused(name, &e)),
     };
-    ctx.render(
+    let page = ctx.render(
         StatusCode::OK,
         "portal/status.html",
         "portal-status-title",
         context! {
             portal => name,
             rows,
-            original_url => arrival.original_url,
+            original_url => &arrival.original_url,
         },
-    )
+    )?;
+    Ok(with_policy(page, arrival.controller.as_deref()))
 }
 
 fn row(ctx: &Ctx, label: &str, value: String) -> minijinja::Value {
