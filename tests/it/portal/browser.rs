@@ -46,7 +46,12 @@ async fn a_hotspot_in_chromium_at_desktop_and_phone_size() {
         // owums → the controller's /logon → FreeRADIUS → back with success → status
         browser.wait_for_path("/portal/lobby/status").await;
         let text = main_text(&browser).await;
-        for shown in ["You are connected to the Wi-Fi.", "gina", "Session time", "Uploaded"] {
+        for shown in [
+            "You are connected to the Wi-Fi.",
+            "gina",
+            "Session time",
+            "Uploaded",
+        ] {
             assert!(text.contains(shown), "{shown} on the status page: {text}");
         }
         fits(&browser, "the status page").await;
@@ -65,7 +70,9 @@ async fn a_hotspot_in_chromium_at_desktop_and_phone_size() {
                 "return document.body.innerText.includes('You are disconnected from the Wi-Fi.');",
             )
             .await;
-        browser.screenshot(&format!("portal-{size}-logged-off")).await;
+        browser
+            .screenshot(&format!("portal-{size}-logged-off"))
+            .await;
         assert!(spot.coova.state.lock().unwrap().session.is_none());
 
         // a WILI-S controller, portal version 2: the browser carries the logon there
@@ -92,8 +99,13 @@ async fn a_hotspot_in_chromium_at_desktop_and_phone_size() {
         browser.fill("password", PASSWORD).await;
         submit(&browser).await;
         browser.wait_for_path("/portal/remote/status").await;
-        assert!(spot.wili.state.lock().unwrap().session.is_some(), "logged on at the controller");
-        browser.screenshot(&format!("portal-{size}-wili-status")).await;
+        assert!(
+            spot.wili.state.lock().unwrap().session.is_some(),
+            "logged on at the controller"
+        );
+        browser
+            .screenshot(&format!("portal-{size}-wili-status"))
+            .await;
         browser.close().await;
 
         // sign-up on the portal, verification, online without the password again
@@ -125,32 +137,55 @@ async fn a_hotspot_in_chromium_at_desktop_and_phone_size() {
             ("zip", "00100"),
             ("country", "Italy"),
         ] {
-            if browser.try_find(&format!("[name=\"{field}\"]")).await.is_some() {
+            if browser
+                .try_find(&format!("[name=\"{field}\"]"))
+                .await
+                .is_some()
+            {
                 browser.fill(field, value).await;
             }
         }
         if let Some(birth) = browser.try_find("[name=\"birth_date\"]").await {
             browser
-                .exec("arguments[0].value = '1990-04-12';", json!([birth.as_arg()]))
+                .exec(
+                    "arguments[0].value = '1990-04-12';",
+                    json!([birth.as_arg()]),
+                )
                 .await;
         }
         if let Some(method) = browser.try_find("[name=\"verification_method\"]").await {
             browser
-                .exec(&format!("arguments[0].value = '{DESK}';"), json!([method.as_arg()]))
+                .exec(
+                    &format!("arguments[0].value = '{DESK}';"),
+                    json!([method.as_arg()]),
+                )
                 .await;
         }
         browser.find("#eula_acceptance").await.click().await;
         browser.find("#privacy_acceptance").await.click().await;
         submit(&browser).await;
         browser.wait_for_path("/account/verification").await;
-        browser.screenshot(&format!("portal-{size}-verification")).await;
-        let hugo = spot.site.subscribers().find(&name).await.expect("signed up");
-        spot.site.subscribers().verify(hugo.id).await.expect("verified");
+        browser
+            .screenshot(&format!("portal-{size}-verification"))
+            .await;
+        let hugo = spot
+            .site
+            .subscribers()
+            .find(&name)
+            .await
+            .expect("signed up");
+        spot.site
+            .subscribers()
+            .verify(hugo.id)
+            .await
+            .expect("verified");
         // the page follows verification by itself and ends online
         browser.wait_for_path("/portal/lobby/status").await;
         let text = main_text(&browser).await;
         assert!(text.contains(&name), "online as {name}: {text}");
-        browser.screenshot(&format!("portal-{size}-online-after-verification")).await;
+        browser
+            .screenshot(&format!("portal-{size}-online-after-verification"))
+            .await;
         browser.close().await;
     }
 }

@@ -32,7 +32,10 @@ async fn goes_online_and_off_again(mode: Mode) {
     );
     assert!(login.body.contains("/portal/lobby/wispr</LoginURL>"));
     // the form's redirect to the controller is allowed by the page's own policy
-    let controller = format!("form-action 'self' http://127.0.0.1:{}", spot.coova.server.addr.port());
+    let controller = format!(
+        "form-action 'self' http://127.0.0.1:{}",
+        spot.coova.server.addr.port()
+    );
     assert!(login.csp.contains(&controller), "{}", login.csp);
 
     // a wrong password: owums says so and the controller is not bothered
@@ -66,8 +69,15 @@ async fn goes_online_and_off_again(mode: Mode) {
     let to_controller = logon.location.expect("to the controller");
     let controller = format!("http://127.0.0.1:{}/logon?", spot.coova.server.addr.port());
     assert!(to_controller.starts_with(&controller), "{to_controller}");
-    let secret_field = if mode == Mode::Rest { "password" } else { "response" };
-    assert!(to_controller.contains(&format!("username=alice&{secret_field}=")), "{to_controller}");
+    let secret_field = if mode == Mode::Rest {
+        "password"
+    } else {
+        "response"
+    };
+    assert!(
+        to_controller.contains(&format!("username=alice&{secret_field}=")),
+        "{to_controller}"
+    );
     assert!(!to_controller.contains(PASSWORD) && !to_controller.contains(super::UAMSECRET));
     assert!(logon.csp.contains(&format!(
         "form-action 'self' http://127.0.0.1:{}",
@@ -101,7 +111,10 @@ async fn goes_online_and_off_again(mode: Mode) {
     // the session FreeRADIUS recorded shows on alice's account page
     let account = browser.get(&spot.site.url("/account")).await;
     assert_eq!(account.status, 200, "{}", account.body);
-    let sessions = &account.body[account.body.find("<table id=\"sessions\">").expect("the sessions table")..];
+    let sessions = &account.body[account
+        .body
+        .find("<table id=\"sessions\">")
+        .expect("the sessions table")..];
     assert!(
         sessions.contains(coova_sim::CLIENT_IP) && sessions.contains("<tbody>\n<tr>"),
         "the open session on the account page: {sessions}"

@@ -20,8 +20,8 @@ use owums_core::portal::{
 };
 
 use crate::support::freeradius::{FreeRadius, FreeRadiusOptions, RestBackend};
-use crate::support::site::Site;
 use crate::support::new_user;
+use crate::support::site::Site;
 
 pub(crate) const TOKEN: &str = "portal-e2e-token";
 pub(crate) const PASSWORD: &str = "Tulip-Harbor-93";

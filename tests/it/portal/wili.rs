@@ -179,10 +179,9 @@ async fn portal_version_2_sends_the_browser_to_the_controller_and_reads_the_resu
         !page.body.contains("wili-shared-secret"),
         "the secret stays with owums"
     );
-    assert!(
-        page.csp
-            .contains(&format!("form-action 'self' http://{NAS_IP}:{WAN_PORT} https://{NAS_IP}:{WAN_PORT}"))
-    );
+    assert!(page.csp.contains(&format!(
+        "form-action 'self' http://{NAS_IP}:{WAN_PORT} https://{NAS_IP}:{WAN_PORT}"
+    )));
     // the browser posts the form to the controller (here: to the simulator's real address)
     let fields: Vec<(String, String)> = page
         .body
