@@ -86,6 +86,13 @@ async fn a_subscriber_goes_online_through_a_wili_controller_called_by_owums() {
     assert_eq!(sessions.len(), 1);
     assert!(sessions[0].acctstoptime.is_none());
 
+    // RFC 8908: online, with the time the controller says is left
+    let api = browser.get(&spot.site.url("/portal/campus/api")).await;
+    let doc: serde_json::Value = serde_json::from_str(&api.body).expect("JSON");
+    assert_eq!(doc["captive"], false, "{doc}");
+    assert_eq!(doc["seconds-remaining"], 4 * 3600 + 59 * 60 + 55, "{doc}");
+    assert!(doc.get("bytes-remaining").is_none(), "unlimited: left out");
+
     let out = browser
         .post(
             &spot.site.url("/portal/campus/logout"),

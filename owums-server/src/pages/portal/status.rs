@@ -284,6 +284,33 @@ async fn smart_client(ctx: &Ctx, name: &str, body: Body) -> Result<String, Respo
     }
 }
 
+/// What is left of the session, when the controller can be asked (a WILI-S controller owums
+/// calls, for the device whose arrival this browser's session holds).
+async fn remaining(ctx: &Ctx, name: &str, username: &str) -> (Option<u64>, Option<u64>) {
+    let (Some(adapter), Some(arrival)) = (ctx.web.state.portals.get(name), stored(ctx, name))
+    else {
+        return (None, None);
+    };
+    let Ok(Step::Done(answer)) = adapter
+        .status(&arrival, &adapter.login_name(username))
+        .await
+    else {
+        return (None, None);
+    };
+    let Outcome::Status(status) = answer.outcome else {
+        return (None, None);
+    };
+    let seconds = match status.remaining_time {
+        Figure::Seconds(s) => Some(s),
+        _ => None,
+    };
+    let bytes = match (&status.remaining_total_bytes, &status.remaining_bytes) {
+        (Figure::Bytes(b), _) | (_, Figure::Bytes(b)) => Some(*b),
+        _ => None,
+    };
+    (seconds, bytes)
+}
+
 /// `GET /portal/<name>/api`: the RFC 8908 Captive Portal API for the device asking (by
 /// its address): captive unless accounting holds an open session for it.
 #[handler]
@@ -304,13 +331,17 @@ pub(crate) async fn captive_api(
         }
     };
     let base = web.state.portals.base_url();
+    let (seconds_remaining, bytes_remaining) = match &session {
+        Some(open) => remaining(&ctx, &name, &open.username).await,
+        None => (None, None),
+    };
     let document = CaptiveStatus {
         captive: session.is_none(),
         user_portal_url: Some(format!("{base}/portal/{name}/login")),
         venue_info_url: None,
         can_extend_session: session.as_ref().map(|_| false),
-        seconds_remaining: None,
-        bytes_remaining: None,
+        seconds_remaining,
+        bytes_remaining,
     };
     let body = serde_json::to_string(&document).unwrap_or_else(|_| "{\"captive\":true}".into());
     Response::builder()
