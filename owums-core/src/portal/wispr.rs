@@ -80,3 +80,32 @@ pub fn authentication_reply(
     body.push_str("</AuthenticationReply>\n");
     envelope(&body)
 }
+
+/// An `AuthenticationPollReply` (MessageType 140), what a smart client reads at the
+/// `LoginResultsURL` it was given: 50 with where to log off and see the session, 100 with
+/// why not, 102 when the controller could not be asked, 150 when not logged on.
+pub fn poll_reply(
+    code: ResponseCode,
+    logoff_url: Option<&str>,
+    status_url: Option<&str>,
+    reply_message: Option<&str>,
+) -> String {
+    let mut body = format!(
+        "<AuthenticationPollReply>\n  <MessageType>140</MessageType>\n  <ResponseCode>{}</ResponseCode>\n",
+        code as u16
+    );
+    if let Some(message) = reply_message {
+        body.push_str(&format!(
+            "  <ReplyMessage>{}</ReplyMessage>\n",
+            escape(message)
+        ));
+    }
+    if let Some(url) = logoff_url {
+        body.push_str(&format!("  <LogoffURL>{}</LogoffURL>\n", escape(url)));
+    }
+    if let Some(url) = status_url {
+        body.push_str(&format!("  <StatusURL>{}</StatusURL>\n", escape(url)));
+    }
+    body.push_str("</AuthenticationPollReply>\n");
+    envelope(&body)
+}

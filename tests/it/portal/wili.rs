@@ -239,3 +239,99 @@ async fn portal_version_2_sends_the_browser_to_the_controller_and_reads_the_resu
     );
     assert!(spot.wili.state.lock().unwrap().session.is_some());
 }
+
+#[tokio::test]
+async fn a_wispr_smart_client_logs_on_from_the_login_page_and_polls_the_result() {
+    let spot = Hotspot::start().await;
+    spot.subscriber("ivo_wispr").await;
+    // a phone's hotspot login: reads the Redirect in the login page, posts the credentials
+    // to its LoginURL, reads the AuthenticationReply, polls LoginResultsURL
+    let phone = Client::new();
+    let login = phone.get(&redirect(&spot, "campus")).await;
+    let login_url = between(&login.body, "<LoginURL>", "</LoginURL>");
+    assert_eq!(login_url, spot.site.url("/portal/campus/wispr"));
+    let wrong = phone
+        .post(
+            &login_url,
+            &[
+                ("UserName", "ivo_wispr"),
+                ("Password", "wrong-wrong-1"),
+                ("FNAME", "0"),
+            ],
+        )
+        .await;
+    assert!(
+        wrong.body.contains("<MessageType>120</MessageType>"),
+        "{}",
+        wrong.body
+    );
+    assert!(
+        wrong.body.contains("<ResponseCode>100</ResponseCode>"),
+        "{}",
+        wrong.body
+    );
+    let reply = phone
+        .post(
+            &login_url,
+            &[
+                ("UserName", "ivo_wispr"),
+                ("Password", PASSWORD),
+                ("FNAME", "0"),
+            ],
+        )
+        .await;
+    assert!(
+        reply.body.contains("<ResponseCode>50</ResponseCode>"),
+        "{}",
+        reply.body
+    );
+    assert!(
+        spot.wili.state.lock().unwrap().session.is_some(),
+        "logged on at the controller"
+    );
+    let poll_url = between(&reply.body, "<LoginResultsURL>", "</LoginResultsURL>");
+    let poll = phone.get(&poll_url).await;
+    assert!(
+        poll.body.contains("<MessageType>140</MessageType>"),
+        "{}",
+        poll.body
+    );
+    assert!(
+        poll.body.contains("<ResponseCode>50</ResponseCode>"),
+        "{}",
+        poll.body
+    );
+    assert!(poll.body.contains("<LogoffURL>"), "{}", poll.body);
+
+    // CoovaChilli: the smart client is sent on to the controller's logon (201, pending)
+    let other = Client::new();
+    other
+        .get(&spot.coova.redirect("notyet", "http://example.com/"))
+        .await;
+    let pending = other
+        .post(
+            &spot.site.url("/portal/lobby/wispr"),
+            &[("UserName", "ivo_wispr"), ("Password", PASSWORD)],
+        )
+        .await;
+    assert!(
+        pending.body.contains("<ResponseCode>201</ResponseCode>"),
+        "{}",
+        pending.body
+    );
+    let results =
+        between(&pending.body, "<LoginResultsURL>", "</LoginResultsURL>").replace("&amp;", "&");
+    assert!(
+        results.contains("/logon?username=ivo_wispr&password="),
+        "{results}"
+    );
+}
+
+fn between(text: &str, start: &str, end: &str) -> String {
+    let from = text
+        .find(start)
+        .unwrap_or_else(|| panic!("{start} in {text}"))
+        + start.len();
+    let to = text[from..].find(end).expect("the end tag") + from;
+    text[from..to].to_owned()
+}

@@ -29,7 +29,10 @@ use super::{Ctx, Fail, Form, Web};
 pub(crate) fn mount(route: Route) -> Route {
     route
         .at("/portal/:name/login", get(arrive).post(log_on))
-        .at("/portal/:name/wispr", post(status::wispr_logon))
+        .at(
+            "/portal/:name/wispr",
+            get(status::wispr_poll).post(status::wispr_logon),
+        )
         .at("/portal/:name/status", get(status::show))
         .at("/portal/:name/logout", post(status::log_off))
         .at("/portal/:name/result", get(result))

@@ -227,15 +227,7 @@ pub(crate) async fn wispr_logon(
         Ok(xml) => xml,
         Err(code) => wispr::authentication_reply(code, None, None, None),
     };
-    let page = format!(
-        "<!doctype html><html><head><title>WISPr</title></head><body>\n{reply}\n</body></html>"
-    );
-    let mut response = poem::web::Html(page).into_response();
-    response.headers_mut().insert(
-        header::CACHE_CONTROL,
-        "no-store".parse().expect("a header value"),
-    );
-    response
+    wispr_page(&reply)
 }
 
 async fn smart_client(ctx: &Ctx, name: &str, body: Body) -> Result<String, ResponseCode> {
@@ -266,8 +258,8 @@ async fn smart_client(ctx: &Ctx, name: &str, body: Body) -> Result<String, Respo
         Ok(Step::Done(answer)) => Ok(match answer.outcome {
             Outcome::LoggedOn { .. } => wispr::authentication_reply(
                 ResponseCode::LoginSucceeded,
+                Some(&format!("{base}/portal/{name}/wispr")),
                 Some(&status_url),
-                None,
                 None,
             ),
             _ => wispr::authentication_reply(
@@ -309,6 +301,52 @@ async fn remaining(ctx: &Ctx, name: &str, username: &str) -> (Option<u64>, Optio
         _ => None,
     };
     (seconds, bytes)
+}
+
+/// `GET /portal/<name>/wispr`: a smart client polls the result of its logon
+/// (`AuthenticationPollReply`): online when accounting holds an open session for its address.
+#[handler]
+pub(crate) async fn wispr_poll(
+    req: &Request,
+    web: Data<&Web>,
+    Path(name): Path<String>,
+) -> Response {
+    let ctx = Ctx::load(req, &web).await;
+    let base = web.state.portals.base_url();
+    let reply = if web.state.portals.get(&name).is_none() {
+        wispr::poll_reply(ResponseCode::NoRealm, None, None, None)
+    } else {
+        match web.state.store.open_session_at(ctx.ip).await {
+            Ok(Some(_)) => {
+                let status = format!("{base}/portal/{name}/status");
+                wispr::poll_reply(
+                    ResponseCode::LoginSucceeded,
+                    Some(&status),
+                    Some(&status),
+                    None,
+                )
+            }
+            Ok(None) => wispr::poll_reply(ResponseCode::LoggedOff, None, None, None),
+            Err(e) => {
+                tracing::warn!(error = %e, "captive portal: WISPr poll: accounting lookup failed");
+                wispr::poll_reply(ResponseCode::ServerError, None, None, None)
+            }
+        }
+    };
+    wispr_page(&reply)
+}
+
+/// A WISPr message in an HTML page, not cached.
+fn wispr_page(reply: &str) -> Response {
+    let page = format!(
+        "<!doctype html><html><head><title>WISPr</title></head><body>\n{reply}\n</body></html>"
+    );
+    let mut response = poem::web::Html(page).into_response();
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        poem::http::HeaderValue::from_static("no-store"),
+    );
+    response
 }
 
 /// `GET /portal/<name>/api`: the RFC 8908 Captive Portal API for the device asking (by
