@@ -154,3 +154,20 @@ fn rand_byte() -> u8 {
     use std::hash::{BuildHasher, RandomState};
     (RandomState::new().hash_one(std::time::Instant::now()) & 0xff) as u8
 }
+
+/// Sends an Accounting-Request with radclient (as the controller does after a logon or
+/// logoff) and checks FreeRADIUS answered it.
+pub(crate) async fn accounting(
+    radius: std::sync::Arc<crate::support::freeradius::FreeRadius>,
+    attrs: Vec<(&'static str, String)>,
+) {
+    let reply = tokio::task::spawn_blocking(move || radius.accounting(&attrs))
+        .await
+        .expect("the accounting task");
+    assert_eq!(
+        reply.code.as_deref(),
+        Some("Accounting-Response"),
+        "{}",
+        reply.raw
+    );
+}

@@ -187,17 +187,9 @@ impl PortalAdapter for WiliAdapter {
     ) -> Result<Step, PortalError> {
         let form = self.form(arrival, &credentials.username, Some(&credentials.password));
         if self.config.version == 2 {
-            let host = arrival
-                .controller
-                .as_deref()
-                .ok_or(PortalError::MissingParameter("nasip"))?;
             let mut fields = form;
             fields.push(("resulturl".to_owned(), self.result_url.clone()));
-            return Ok(Step::Browser(BrowserRequest {
-                method: BrowserMethod::Post,
-                url: format!("https://{host}/pplogon.user"),
-                fields,
-            }));
+            return browser_step(arrival, BrowserMethod::Post, "pplogon.user", fields);
         }
         self.call(arrival, ReplyKind::Logon, form).await
     }
@@ -205,15 +197,7 @@ impl PortalAdapter for WiliAdapter {
     async fn logoff(&self, arrival: &Arrival, username: &str) -> Result<Step, PortalError> {
         let form = self.form(arrival, username, None);
         if self.config.version == 2 {
-            let host = arrival
-                .controller
-                .as_deref()
-                .ok_or(PortalError::MissingParameter("nasip"))?;
-            return Ok(Step::Browser(BrowserRequest {
-                method: BrowserMethod::Post,
-                url: format!("https://{host}/pplogoff.user"),
-                fields: form,
-            }));
+            return browser_step(arrival, BrowserMethod::Post, "pplogoff.user", form);
         }
         self.call(arrival, ReplyKind::Logoff, form).await
     }
@@ -221,15 +205,7 @@ impl PortalAdapter for WiliAdapter {
     async fn status(&self, arrival: &Arrival, username: &str) -> Result<Step, PortalError> {
         let form = self.form(arrival, username, None);
         if self.config.version == 2 {
-            let host = arrival
-                .controller
-                .as_deref()
-                .ok_or(PortalError::MissingParameter("nasip"))?;
-            return Ok(Step::Browser(BrowserRequest {
-                method: BrowserMethod::Get,
-                url: format!("https://{host}/ppstatus.user"),
-                fields: Vec::new(),
-            }));
+            return browser_step(arrival, BrowserMethod::Get, "ppstatus.user", Vec::new());
         }
         self.call(arrival, ReplyKind::Status, form).await
     }
@@ -237,6 +213,24 @@ impl PortalAdapter for WiliAdapter {
     fn login_name(&self, username: &str) -> String {
         login_name(self.config.login_format, &self.config.domain, username)
     }
+}
+
+/// Portal version 2: the browser's request to the controller's `path`.
+fn browser_step(
+    arrival: &Arrival,
+    method: BrowserMethod,
+    path: &str,
+    fields: Vec<(String, String)>,
+) -> Result<Step, PortalError> {
+    let host = arrival
+        .controller
+        .as_deref()
+        .ok_or(PortalError::MissingParameter("nasip"))?;
+    Ok(Step::Browser(BrowserRequest {
+        method,
+        url: format!("https://{host}/{path}"),
+        fields,
+    }))
 }
 
 /// The username in the controller's login format. A username that already carries a
