@@ -8,6 +8,7 @@ pub mod api;
 pub mod cli;
 mod client;
 mod commands;
+mod device_commands;
 mod error;
 mod freeradius;
 #[doc(hidden)]
