@@ -55,16 +55,11 @@ impl AppState {
         registry.check_config(&config.plugins)?;
         registry.check_sinks(&config.accounting)?;
         let store = Store::connect(&config.database).await?;
-        let state = Self::with_store(&config, store, &registry)?;
-        state
-            .publish_devices()
-            .await
-            .context("turning MAC authentication on or off in the SQL views")?;
-        Ok(state)
+        Self::with_store(&config, store, &registry)
     }
 
     /// Tells the views FreeRADIUS reads in SQL mode whether devices are let in, and with
-    /// which password (what [`AppState::build`] does at start).
+    /// which password (what `owums serve` does at start, once the database is migrated).
     ///
     /// # Errors
     ///
