@@ -121,12 +121,15 @@ pub use accounting::{AccountingEvent, AccountingSink, AcctStatus, fold_gigawords
 pub use async_trait::async_trait;
 pub use config::Config;
 pub use error::{Error, ErrorKind, FieldError, Problem, ResetLinkError, Result, Weakness};
-pub use ids::{AttributeKind, Email, GroupName, PhoneNumber, RadiusAttribute, UserId, Username};
+pub use ids::{
+    AttributeKind, Email, GroupName, MacAddress, PhoneNumber, RadiusAttribute, UserId, Username,
+};
 pub use plugin::{
-    AccountingSinkFactory, BackgroundTask, Challenge, Expiry, FormField, FormFieldKind, Outcome,
-    OutcomeHandler, PLUGIN_API_VERSION, PluginContext, PluginHandler, PluginHost, PluginRegistrar,
-    PluginRegistry, PluginRequest, PluginResponse, PluginRoute, PluginState, PluginStateStore,
-    RegistrationField, Shutdown, UserDirectory, Verifier, VerifierFactory,
+    AccountingSinkFactory, BackgroundTask, Challenge, DevicePolicy, Expiry, FormField,
+    FormFieldKind, Outcome, OutcomeHandler, PLUGIN_API_VERSION, PluginContext, PluginHandler,
+    PluginHost, PluginRegistrar, PluginRegistry, PluginRequest, PluginResponse, PluginRoute,
+    PluginState, PluginStateStore, RegistrationField, Shutdown, UserDirectory, Verifier,
+    VerifierFactory,
 };
 #[cfg(feature = "server")]
 pub use settings::Settings;

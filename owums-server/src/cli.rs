@@ -233,6 +233,38 @@ pub enum UserCommand {
     /// The subscriber's own reply items: list, add, set or remove (USER is the username).
     #[command(subcommand)]
     Reply(ItemCommand),
+    /// The subscriber's devices for MAC authentication: list, add or remove (needs
+    /// `[plugins.mac_address]` enabled).
+    #[command(subcommand)]
+    Device(DeviceCommand),
+}
+
+/// `owums user device …`: MACs in any usual spelling (AA-BB-CC-DD-EE-FF, aa:bb:cc:dd:ee:ff,
+/// aabbccddeeff, AABB.CCDD.EEFF).
+#[derive(Debug, Subcommand)]
+pub enum DeviceCommand {
+    /// List the subscriber's devices.
+    List {
+        /// Username.
+        username: String,
+    },
+    /// Register a device (refused past `max_devices`, or when the MAC is registered).
+    Add {
+        /// Username.
+        username: String,
+        /// The device's MAC address.
+        mac: String,
+        /// A name for the device.
+        #[arg(long, default_value = "")]
+        label: String,
+    },
+    /// Remove a device: its next Access-Request is rejected.
+    Remove {
+        /// Username.
+        username: String,
+        /// The device's MAC address.
+        mac: String,
+    },
 }
 
 /// `owums user create`.

@@ -265,6 +265,7 @@ async fn user(config: &Config, cmd: UserCommand) -> anyhow::Result<()> {
         UserCommand::Reply(cmd) => {
             crate::group_commands::user_items(config, &s, AttributeKind::Reply, cmd).await?
         }
+        UserCommand::Device(cmd) => crate::device_commands::run(config, store, &s, cmd).await?,
     }
     Ok(())
 }

@@ -88,6 +88,9 @@ fn refusal(tr: &Translator, field: &'static str, problem: Problem, reason: &str)
     let name = field_name(field);
     match (name, problem) {
         ("current_password", Problem::Wrong) => tr.t("api-current-password-wrong"),
+        ("mac", Problem::BadFormat) => tr.t("err-mac"),
+        ("mac", Problem::Taken) => tr.t("err-taken-mac"),
+        ("mac", Problem::OutOfRange) => tr.t("err-mac-limit"),
         ("password" | "new_password", Problem::TooShort { .. }) => tr.t("api-password-short"),
         ("password" | "new_password", Problem::TooLong { .. }) => tr.t("api-password-long"),
         ("password" | "new_password", Problem::Guessable(w)) => guessable(tr, w),

@@ -8,6 +8,7 @@ pub mod api;
 pub mod cli;
 mod client;
 mod commands;
+mod device_commands;
 mod error;
 mod freeradius;
 #[doc(hidden)]
@@ -98,6 +99,10 @@ pub async fn serve(config: Config, migrate: bool) -> anyhow::Result<()> {
             tracing::info!(?applied, "migrations applied");
         }
     }
+    state
+        .publish_devices()
+        .await
+        .context("turning MAC authentication on or off in the SQL views")?;
     warn_if_signup_is_off(&state);
     // Bound before anything starts, so `--listen 127.0.0.1:0` works: the log says the port.
     let listener = tokio::net::TcpListener::bind(config.server.listen.as_str())

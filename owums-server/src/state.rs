@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use owums_core::plugin::Clock;
+use owums_core::subscriber::Devices;
 use owums_core::{Config, PluginHost, Registrations, Store, Subscribers, Verifier};
 
 use crate::i18n::I18n;
@@ -32,6 +33,9 @@ pub struct AppState {
     /// of its first-run link and second-factor codes from (tests set their own before
     /// building the [`app`](crate::app)).
     pub limit_clock: crate::ratelimit::LimitClock,
+    /// Subscribers' devices (MAC authentication), when an enabled method offers them (the
+    /// `mac_address` plugin's [`Verifier::device_policy`]).
+    pub devices: Option<Devices>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -54,6 +58,19 @@ impl AppState {
         registry.check_sinks(&config.accounting)?;
         let store = Store::connect(&config.database).await?;
         Self::with_store(&config, store, &registry)
+    }
+
+    /// Tells the views FreeRADIUS reads in SQL mode whether devices are let in, and with
+    /// which password (what `owums serve` does at start, once the database is migrated).
+    ///
+    /// # Errors
+    ///
+    /// A storage error.
+    pub async fn publish_devices(&self) -> owums_core::Result<()> {
+        match &self.devices {
+            Some(d) => d.publish().await,
+            None => Devices::withdraw(&self.store).await,
+        }
     }
 
     /// State over an existing store (tests, integrators).
@@ -100,6 +117,10 @@ impl AppState {
             .into_iter()
             .filter(|(id, _)| verifiers.iter().any(|v| v.id() == *id))
             .collect();
+        let devices = verifiers
+            .iter()
+            .find_map(|v| v.device_policy())
+            .map(|policy| Devices::new(store.clone(), policy));
         let i18n = I18n::with_plugins(&messages).context("adding the plugins' page strings")?;
         let registrations = Registrations::new(
             subscribers.clone(),
@@ -120,6 +141,7 @@ impl AppState {
             i18n,
             accounting_sinks: accounting_sinks.into(),
             limit_clock: Arc::new(chrono::Utc::now),
+            devices,
         })
     }
 }

@@ -21,6 +21,7 @@ mod housekeeping;
 mod import;
 mod input;
 mod limits;
+mod mac_address;
 mod mail;
 mod maintenance;
 mod operator_api;

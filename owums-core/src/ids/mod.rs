@@ -8,6 +8,8 @@
 //! - [`Username`]: lowercase, so `Alice` and `alice` are one account.
 //! - [`Email`]: lowercase, one `@`, a dotted domain.
 //! - [`PhoneNumber`]: E.164, so `+39 334 …`, `0039 334…` and a national `334…` are one number.
+//! - [`MacAddress`]: a device's EUI-48 address, shown as `AA-BB-CC-DD-EE-FF` whatever the
+//!   spelling it came in.
 //! - [`GroupName`]: a RADIUS group name safe to put in FreeRADIUS' SQL and `unlang`.
 //! - [`RadiusAttribute`]: an attribute, an operator allowed for its [`AttributeKind`] and a value.
 //!
@@ -36,9 +38,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Problem, Result};
 
+mod mac;
 mod radius;
 mod radius_value;
 
+pub use mac::{MAX_MAC_INPUT, MacAddress};
 pub use radius::{AttributeKind, GroupName, RadiusAttribute};
 
 /// A subscriber's id (a random UUID, stored as text on every backend).

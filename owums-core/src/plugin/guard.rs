@@ -172,6 +172,9 @@ impl Verifier for GuardedVerifier {
     fn expiry(&self) -> Expiry {
         catch(self.id, "expiry", || self.inner.expiry()).unwrap_or(Expiry::Never)
     }
+    fn device_policy(&self) -> Option<crate::plugin::DevicePolicy> {
+        catch(self.id, "device_policy", || self.inner.device_policy()).unwrap_or(None)
+    }
     async fn start(&self, user: &dyn User, locale: &str) -> Result<()> {
         catch_async(self.id, "start", || self.inner.start(user, locale)).await
     }

@@ -121,6 +121,7 @@
 //! ```
 
 pub(crate) mod context;
+mod device;
 mod export;
 mod ffi;
 mod guard;
@@ -135,6 +136,7 @@ pub use context::{
     Clock, MailQueue, MailTemplate, PluginContext, PluginHost, PluginMail, PluginState,
     PluginStateStore, SettingsSource, UserDirectory,
 };
+pub use device::DevicePolicy;
 pub use ffi::{CORE_VERSION, DECLARATION_SYMBOL, PluginDeclaration, PluginEntry, RUSTC_VERSION};
 pub use guard::GuardedRegistrar;
 #[cfg(feature = "dynamic-plugins")]

@@ -36,8 +36,9 @@ pub use sinks::{ConfiguredSink, sink_setting_error};
 /// sinks configured in `[accounting] sinks` and checked there, `AccountingSink` batches.
 /// Version 5: operator forms and evidence (`Verifier::operator_form`,
 /// `Verifier::operator_evidence`, `OperatorInput`, `OperatorEvidence`, attachments), form
-/// fields with choices and files.
-pub const PLUGIN_API_VERSION: u32 = 5;
+/// fields with choices and files. Version 6: `Verifier::device_policy` (devices let in by MAC
+/// authentication) and `DevicePolicy`.
+pub const PLUGIN_API_VERSION: u32 = 6;
 
 /// Builds a [`Verifier`] from its `[plugins.<id>]` table.
 ///

@@ -345,6 +345,12 @@ pub trait Verifier: Send + Sync + 'static {
     }
     /// What happens to users who never finish.
     fn expiry(&self) -> Expiry;
+    /// The rules for subscribers' devices, for a method that lets devices in by MAC
+    /// authentication (the `mac_address` plugin); `None` (the default): it does not. The
+    /// host takes the first enabled method that answers one, asked once at start.
+    fn device_policy(&self) -> Option<crate::plugin::DevicePolicy> {
+        None
+    }
     /// The side effect of a new registration (send the link by mail, create the payment
     /// order), in the language `locale` of the person registering. The host calls it at
     /// most once per registration and records that it did; when it fails, the host may call

@@ -25,7 +25,6 @@
 
 pub mod captive;
 pub mod coova;
-mod mac;
 mod registry;
 pub mod wili;
 pub mod wispr;
@@ -39,7 +38,6 @@ use serde::{Deserialize, Serialize};
 pub use crate::config::portals::{
     CoovaConfig, CoovaLogon, LoginFormat, PortalConfig, PortalKind, PortalsConfig, WiliConfig,
 };
-pub use mac::normalise_mac;
 pub use registry::Portals;
 
 /// The redirect that brought a subscriber to the portal, as the server received it.
@@ -342,6 +340,14 @@ pub trait PortalAdapter: Send + Sync + fmt::Debug {
     fn login_name(&self, username: &str) -> String {
         username.to_owned()
     }
+}
+
+/// A MAC address as a controller wrote it, in `AA-BB-CC-DD-EE-FF` form
+/// ([`MacAddress`](crate::ids::MacAddress) reads every spelling controllers use).
+pub(crate) fn normalise_mac(text: &str) -> Option<String> {
+    crate::ids::MacAddress::parse(text)
+        .ok()
+        .map(|m| m.to_string())
 }
 
 /// The longest parameter value a redirect may carry (an original URL included).

@@ -15,6 +15,7 @@ use crate::radius::counter::{Counter, CounterUsage};
 use crate::radius::credential_cache::{CredentialCache, WrongPasswords};
 use crate::radius::profile::{add_counter_reply, limit, rules};
 use crate::storage::{Store, UsageSums};
+use crate::subscriber::devices::Devices;
 use crate::subscriber::password;
 use crate::subscriber::user::{UserRecord, UserStatus};
 
@@ -144,6 +145,7 @@ pub struct Authorizer {
     wrong: Arc<WrongPasswords>,
     counters: Arc<Vec<Arc<dyn Counter>>>,
     mac_roaming: bool,
+    devices: Option<Devices>,
 }
 
 impl std::fmt::Debug for Authorizer {
@@ -154,6 +156,7 @@ impl std::fmt::Debug for Authorizer {
             .field("reads", &self.reads)
             .field("counters", &counters)
             .field("mac_roaming", &self.mac_roaming)
+            .field("devices", &self.devices)
             .finish_non_exhaustive()
     }
 }
@@ -182,7 +185,17 @@ impl Authorizer {
             wrong: Arc::new(WrongPasswords::off()),
             counters: Arc::new(counters),
             mac_roaming,
+            devices: None,
         }
+    }
+
+    /// Lets registered devices in by MAC authentication: a `User-Name` that is a registered
+    /// MAC (in any spelling) with the policy's password is decided as the device's owner.
+    /// Devices are read on every request (never cached), so a removed device or a disabled
+    /// owner is refused on the next one.
+    pub fn with_devices(mut self, devices: Devices) -> Self {
+        self.devices = Some(devices);
+        self
     }
 
     /// Answers a login name seen recently from `reads` instead of the database (see
@@ -293,6 +306,9 @@ impl Authorizer {
         let name = req.username.trim();
         if name.is_empty() {
             return Ok(Decision::Reject);
+        }
+        if let Some(decision) = self.device_login(req, name, now).await? {
+            return Ok(decision);
         }
         if let Some(user) = self.roaming_user(name).await? {
             let (expires_at, _) = self.voucher_expiry(&user).await?;
@@ -498,3 +514,6 @@ impl Authorizer {
 fn may_log_in(user: &UserRecord) -> bool {
     user.status() == UserStatus::Verified && user.eula_accepted
 }
+
+#[path = "authorize_devices.rs"]
+mod devices;

@@ -297,3 +297,24 @@ diesel::table! {
 
 diesel::allow_tables_to_appear_in_same_query!(owums_vouchers, owums_voucher_batches);
 diesel::allow_tables_to_appear_in_same_query!(owums_operator_tokens, owums_operators);
+
+diesel::table! {
+    owums_devices (id) {
+        id -> Integer,
+        user_id -> Text,
+        mac -> Text,
+        label -> Text,
+        created_at -> Timestamp,
+        created_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    owums_device_auth (id) {
+        id -> Integer,
+        enabled -> Bool,
+        password -> Nullable<Text>,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(owums_devices, owums_users);

@@ -52,6 +52,8 @@ pub(crate) mod admin;
 pub(crate) mod admin_edit;
 #[cfg(feature = "server")]
 pub(crate) mod admin_form;
+#[cfg(feature = "server")]
+pub(crate) mod devices;
 pub(crate) mod hasher;
 #[cfg(feature = "server")]
 pub(crate) mod import;
@@ -94,6 +96,8 @@ pub use admin_edit::{
     Created, GENERATED_ALPHABET, GENERATED_LEN, METHOD_ID_CARD, METHOD_NONE, NewPassword,
     NewSubscriber, UserEdit, generate_password,
 };
+#[cfg(feature = "server")]
+pub use devices::{Device, Devices, MAX_DEVICE_LABEL};
 pub use hasher::set_password_hash_threads;
 #[cfg(feature = "server")]
 pub use import::{

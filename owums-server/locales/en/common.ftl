@@ -37,3 +37,6 @@ password-weak-dates = dates and years are easy to guess.
 password-weak-word = a single word is easy to guess.
 password-weak-names = names and surnames are easy to guess.
 password-weak-simple = add another word or two; uncommon words are better.
+err-mac = This is not a MAC address: type the twelve hexadecimal digits of one device, for example AA-BB-CC-DD-EE-FF.
+err-taken-mac = This device is already registered.
+err-mac-limit = You have registered as many devices as allowed.

@@ -37,3 +37,6 @@ password-weak-dates = las fechas y los años son fáciles de adivinar.
 password-weak-word = una sola palabra es fácil de adivinar.
 password-weak-names = los nombres y apellidos son fáciles de adivinar.
 password-weak-simple = añade una o dos palabras más, mejor si son poco comunes.
+err-mac = Esto no es una dirección MAC: escribe las doce cifras hexadecimales de un dispositivo, por ejemplo AA-BB-CC-DD-EE-FF.
+err-taken-mac = Este dispositivo ya está registrado.
+err-mac-limit = Has registrado todos los dispositivos permitidos.

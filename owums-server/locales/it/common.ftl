@@ -37,3 +37,6 @@ password-weak-dates = date e anni sono facili da indovinare.
 password-weak-word = una parola da sola è facile da indovinare.
 password-weak-names = nomi e cognomi sono facili da indovinare.
 password-weak-simple = aggiungi una o due parole, meglio se poco comuni.
+err-mac = Questo non è un indirizzo MAC: scrivi le dodici cifre esadecimali di un dispositivo, per esempio AA-BB-CC-DD-EE-FF.
+err-taken-mac = Questo dispositivo è già registrato.
+err-mac-limit = Hai registrato tutti i dispositivi consentiti.

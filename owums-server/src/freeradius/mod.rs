@@ -74,6 +74,10 @@ impl FreeradiusApi {
             Duration::from_millis(config.authorize_cache_ms),
         ))
         .noting_wrong_passwords(wrong_passwords.clone());
+        let authorizer = match &state.devices {
+            Some(devices) => authorizer.with_devices(devices.clone()),
+            None => authorizer,
+        };
         let primary =
             Arc::new(SqlAccountingSink::new(state.store.clone()).closing_older_sessions());
         let accounting = AccountingPipeline::with_sinks(

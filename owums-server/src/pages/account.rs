@@ -19,7 +19,7 @@ use super::format::{self, bytes, duration, epoch};
 use super::signup::{check_new_password, method_label};
 use super::{Ctx, Fail, Form, Web};
 
-type Errors = BTreeMap<&'static str, String>;
+pub(super) type Errors = BTreeMap<&'static str, String>;
 
 /// `GET /account` (`?sort=start|stop|upload|download&dir=asc|desc&page=N`).
 #[handler]
@@ -38,7 +38,7 @@ fn param<'a>(query: &'a str, name: &str) -> Option<&'a str> {
 }
 
 /// Where an account that is not verified belongs instead of the account page.
-fn not_ready(ctx: &Ctx, user: &UserRecord) -> Option<Result<Response, Fail>> {
+pub(super) fn not_ready(ctx: &Ctx, user: &UserRecord) -> Option<Result<Response, Fail>> {
     if user.status() == UserStatus::Verified {
         return None;
     }
@@ -77,7 +77,7 @@ async fn page(ctx: &mut Ctx, query: &str) -> Result<Response, Fail> {
     .await
 }
 
-async fn render(
+pub(super) async fn render(
     ctx: &Ctx,
     user: &UserRecord,
     query: &str,
@@ -153,12 +153,13 @@ async fn render(
         time_chart,
     } = usage_charts(&ctx.tr, &usage);
     let field = |name: &str, stored: &str| -> String {
-        if form.get("csrf_token").is_empty() {
+        if form.get("csrf_token").is_empty() || !form.get(super::devices::MARK).is_empty() {
             stored.to_owned()
         } else {
             form.get(name).to_owned()
         }
     };
+    let devices = super::devices::section(ctx, user, form).await?;
     let values = context! {
         user => context! {
             username => user.username.as_str(),
@@ -191,6 +192,7 @@ async fn render(
         traffic_chart,
         time_chart,
         zone => tz.name(),
+        devices,
     };
     ctx.render(status, "account.html", "account-title", values)
 }

@@ -9,6 +9,7 @@ mod charts;
 pub(crate) mod console;
 pub(crate) mod context;
 mod cookies;
+mod devices;
 pub(crate) mod form;
 pub(crate) mod format;
 mod home;
@@ -88,6 +89,8 @@ pub(crate) fn mount(route: Route) -> Route {
         .at("/assets/:name", get(assets::asset))
         .at("/account", get(account::show).post(account::update))
         .at("/account/disable", post(account::disable))
+        .at("/account/devices", post(devices::add))
+        .at("/account/devices/remove", post(devices::remove))
         .at(
             "/account/signup",
             get(signup::show_form).post(signup::submit),

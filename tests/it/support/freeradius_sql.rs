@@ -1,8 +1,8 @@
 //! SQL mode of the private FreeRADIUS ([`super::freeradius::FreeRadius::start`]): the `sql`
 //! module for a backend and what docs/freeradius.md tells operators to add from the
 //! repository's `freeradius/sql/` — the usage counters (`owums_sqlcounter` with its queries
-//! per dialect, `owums_limits` after `sql` in authorize) and `owums_forget_password` before
-//! `sql` in post-auth.
+//! per dialect, `owums_limits` after `sql` in authorize), `owums_mac` (MAC spellings) before
+//! `sql` in authorize and `owums_forget_password` before `sql` in post-auth.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -50,7 +50,8 @@ pub(crate) fn install(raddb: &Path) -> Result<(), String> {
     Ok(())
 }
 
-/// The default site with `owums_limits` right after `sql` in authorize and
+/// The default site with `owums_mac` right before and `owums_limits` right after `sql` in
+/// authorize, and
 /// `owums_forget_password` right before each `sql` of post-auth (Post-Auth-Type REJECT
 /// included). Fails when a section has no `sql` to anchor on.
 pub(crate) fn wire_site(text: &str) -> Result<String, String> {
@@ -66,7 +67,9 @@ pub(crate) fn wire_site(text: &str) -> Result<String, String> {
         let indent = &line[..line.len() - line.trim_start().len()];
         match (trimmed, section.as_str()) {
             ("sql", "authorize") => {
-                out.push_str(&format!("{line}\n{indent}owums_limits\n"));
+                out.push_str(&format!(
+                    "{indent}owums_mac\n{line}\n{indent}owums_limits\n"
+                ));
                 limits += 1;
             }
             ("sql", "post-auth") => {

@@ -8,6 +8,7 @@
 //! subscriber removes their sessions, links, plugin state and RADIUS items with them.
 
 pub(crate) mod admin;
+pub(crate) mod devices;
 pub(crate) mod import;
 pub(crate) mod operator;
 pub(crate) mod password_resets;
