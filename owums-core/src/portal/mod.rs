@@ -463,4 +463,6 @@ pub(crate) fn controller_address(host: &str, port: &str) -> Option<String> {
 }
 
 #[cfg(test)]
-mod tests;
+mod coova_tests;
+#[cfg(test)]
+mod wili_tests;
