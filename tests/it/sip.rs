@@ -16,7 +16,7 @@ use crate::support::{mobile, new_user};
 const OUR_NUMBER: &str = "+39 06 1234567";
 const RING_SECONDS: u64 = 1;
 
-mod harness;
+pub(crate) mod harness;
 mod serve;
 
 use harness::{Listener, invite, options, recv, register, sql_backend, status_line};

@@ -1,13 +1,22 @@
 //! The hotspot in headless Chromium, at desktop and phone size: a CoovaChilli redirect →
 //! owums' login page → logged on at the controller → status page → disconnect; sign-up on
-//! the portal → verification → online without typing the password again; and a WILI-S
-//! portal version 2 logon through the browser. Screenshots of each page are kept.
+//! the portal → a phone call from the new subscriber's mobile (SIPp to the real SIP
+//! verifier) → online without typing the password again; and a WILI-S portal version 2
+//! logon through the browser. Screenshots of each page are kept.
 
 use serde_json::json;
 
-use super::{Hotspot, PASSWORD};
+use super::{CALL_NUMBER, Hotspot, PASSWORD};
+use crate::sip::harness::sipp_call;
 use crate::support::browser::Browser;
-use crate::support::site::DESK;
+
+/// A UDP port free on 127.0.0.1 a moment ago, for the SIP verifier to bind.
+fn free_udp_port() -> u16 {
+    std::net::UdpSocket::bind("127.0.0.1:0")
+        .and_then(|s| s.local_addr())
+        .map(|a| a.port())
+        .expect("a UDP port")
+}
 
 async fn submit(browser: &Browser) {
     browser
@@ -32,7 +41,8 @@ async fn a_hotspot_in_chromium_at_desktop_and_phone_size() {
         let Some(browser) = Browser::start_accepting_any_certificate(phone).await else {
             return;
         };
-        let spot = Hotspot::start().await;
+        let sip_port = free_udp_port();
+        let spot = Hotspot::start_with_phone(sip_port).await;
         spot.subscriber("gina").await;
 
         // any page through the hotspot lands on owums' login page
@@ -73,7 +83,7 @@ async fn a_hotspot_in_chromium_at_desktop_and_phone_size() {
         browser
             .screenshot(&format!("portal-{size}-logged-off"))
             .await;
-        assert!(spot.coova.state.lock().unwrap().session.is_none());
+        assert!(spot.coova.state.lock().unwrap().session().is_none());
 
         // a WILI-S controller, portal version 2: the browser carries the logon there
         let template = spot
@@ -125,7 +135,9 @@ async fn a_hotspot_in_chromium_at_desktop_and_phone_size() {
             .await;
         browser.wait_for_path("/account/signup").await;
         let name = format!("hugo{size}");
+        let mobile = if phone { "3341234501" } else { "3341234502" };
         for (field, value) in [
+            ("mobile", mobile),
             ("given_name", "Hugo"),
             ("surname", "Verdi"),
             ("email", &format!("{name}@example.org")[..]),
@@ -153,32 +165,41 @@ async fn a_hotspot_in_chromium_at_desktop_and_phone_size() {
                 )
                 .await;
         }
-        if let Some(method) = browser.try_find("[name=\"verification_method\"]").await {
-            browser
-                .exec(
-                    &format!("arguments[0].value = '{DESK}';"),
-                    json!([method.as_arg()]),
-                )
-                .await;
-        }
+        // the phone call, among the methods offered
+        browser
+            .find("input[name=\"verification_method\"][value=\"sip\"]")
+            .await
+            .click()
+            .await;
         browser.find("#eula_acceptance").await.click().await;
         browser.find("#privacy_acceptance").await.click().await;
         submit(&browser).await;
         browser.wait_for_path("/account/verification").await;
+        let text = main_text(&browser).await;
+        let digits: String = text.chars().filter(char::is_ascii_digit).collect();
+        let number: String = CALL_NUMBER.chars().filter(char::is_ascii_digit).collect();
+        assert!(
+            digits.contains(&number) && digits.contains(&format!("39{mobile}")),
+            "the page says which number to call, and from which: {text}"
+        );
         browser
             .screenshot(&format!("portal-{size}-verification"))
             .await;
-        let hugo = spot
-            .site
-            .subscribers()
-            .find(&name)
-            .await
-            .expect("signed up");
-        spot.site
-            .subscribers()
-            .verify(hugo.id)
-            .await
-            .expect("verified");
+        // the subscriber calls from their mobile; the gateway sends the call to owums
+        let call = sipp_call(
+            sip_port,
+            "busy.xml",
+            "127.0.0.1",
+            &format!("+39{mobile}"),
+            "061234567",
+            &[],
+        )
+        .await;
+        assert!(
+            call.ok,
+            "the call ends busy as the verifier answers it: {}",
+            call.output
+        );
         // the page follows verification by itself and ends online
         browser.wait_for_path("/portal/lobby/status").await;
         let text = main_text(&browser).await;

@@ -236,7 +236,7 @@ async fn a_rejected_subscriber_sees_why_and_a_tampered_or_broken_redirect_is_ref
         "{}",
         page.body
     );
-    assert!(spot.coova.state.lock().unwrap().session.is_none());
+    assert!(spot.coova.state.lock().unwrap().session().is_none());
 }
 
 #[tokio::test]

@@ -2,8 +2,12 @@
 //! to the portal with a signed (`md`) redirect; `/logon` takes a CHAP response or a PAP
 //! password encoded with the challenge and `uamsecret`, asks a real FreeRADIUS, starts
 //! accounting, and sends the browser back with `res=success` or `res=failed`; `/logoff`
-//! stops accounting; `/json/status` answers as chilli does (JSONP with `callback`).
+//! stops accounting; `/json/status` answers as chilli does (JSONP with `callback`). As chilli
+//! does, it keeps a challenge and a session per device, known by its address (the benchmark
+//! sends each of its devices from its own 127.0.0.0/8 address).
 
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr};
 use std::sync::{Arc, Mutex};
 
 use owums_core::portal::coova;
@@ -14,19 +18,53 @@ use crate::support::freeradius::FreeRadius;
 
 /// The device behind the controller: the test's own address.
 pub(crate) const CLIENT_IP: &str = "127.0.0.1";
-pub(crate) const CLIENT_MAC: &str = "AA-BB-CC-DD-EE-01";
+pub(crate) const CLIENT_MAC: &str = "AA-BB-CC-00-00-01";
 pub(crate) const NAS_ID: &str = "lobby-ap";
 
+/// What the controller knows of one device.
 #[derive(Debug, Default)]
-pub(crate) struct State {
+struct Client {
     /// The challenge of the last redirect.
     challenge: [u8; 16],
     /// The logged-on user and session id.
-    pub(crate) session: Option<(String, String)>,
+    session: Option<(String, String)>,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct State {
+    clients: HashMap<IpAddr, Client>,
     sessions: u32,
     redirects: u32,
-    /// Every RADIUS answer, for assertions.
+    /// Every RADIUS answer, for assertions (unless `forget_answers`).
     pub(crate) answers: Vec<radius::Answer>,
+    /// Off in the benchmark, whose answers would pile up.
+    pub(crate) forget_answers: bool,
+}
+
+impl State {
+    /// The session of the test's own device ([`CLIENT_IP`]): user and session id.
+    pub(crate) fn session(&self) -> Option<&(String, String)> {
+        let ip = IpAddr::V4(Ipv4Addr::LOCALHOST);
+        self.clients.get(&ip).and_then(|c| c.session.as_ref())
+    }
+
+    /// The devices logged on now.
+    pub(crate) fn online(&self) -> usize {
+        self.clients
+            .values()
+            .filter(|c| c.session.is_some())
+            .count()
+    }
+}
+
+/// The MAC address the simulator gives the device at `ip` (`AA-BB-CC-` and the address'
+/// last three octets: [`CLIENT_MAC`] for [`CLIENT_IP`]).
+pub(crate) fn mac_of(ip: IpAddr) -> String {
+    let o = match ip {
+        IpAddr::V4(v4) => v4.octets(),
+        IpAddr::V6(_) => [0, 0, 0, 0],
+    };
+    format!("AA-BB-CC-{:02X}-{:02X}-{:02X}", o[1], o[2], o[3])
 }
 
 /// A running simulator.
@@ -71,13 +109,15 @@ impl Coova {
         }
     }
 
-    /// The redirect a new device gets (`res`), signed with the `uamsecret`.
+    /// The redirect the test's own device gets (`res`), signed with the `uamsecret`.
     pub(crate) fn redirect(&self, res: &str, userurl: &str) -> String {
-        let challenge = next_challenge(&mut self.state.lock().expect("state"));
+        let ip = IpAddr::V4(Ipv4Addr::LOCALHOST);
+        let challenge = next_challenge(&mut self.state.lock().expect("state"), ip);
         redirect_url(
             &self.uamserver,
             &self.secret,
             self.server.addr.port(),
+            ip,
             res,
             &challenge,
             userurl,
@@ -91,11 +131,12 @@ impl Coova {
 }
 
 /// A fresh challenge for each redirect (as chilli makes one per client and logon attempt).
-fn next_challenge(state: &mut State) -> [u8; 16] {
+fn next_challenge(state: &mut State, ip: IpAddr) -> [u8; 16] {
     state.redirects += 1;
     let seed = state.redirects;
-    state.challenge = std::array::from_fn(|i| (i as u32 * 37 + seed * 101) as u8);
-    state.challenge
+    let challenge = std::array::from_fn(|i| (i as u32 * 37 + seed * 101) as u8);
+    state.clients.entry(ip).or_default().challenge = challenge;
+    challenge
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -106,6 +147,7 @@ fn redirect_url(
     uamserver: &str,
     secret: &str,
     port: u16,
+    ip: IpAddr,
     res: &str,
     challenge: &[u8; 16],
     userurl: &str,
@@ -123,8 +165,8 @@ fn redirect_url(
         query.append_pair("challenge", &hex(challenge));
     }
     query.append_pair("called", "00-11-22-33-44-55");
-    query.append_pair("mac", CLIENT_MAC);
-    query.append_pair("ip", CLIENT_IP);
+    query.append_pair("mac", &mac_of(ip));
+    query.append_pair("ip", &ip.to_string());
     query.append_pair("nasid", NAS_ID);
     query.append_pair("sessionid", "5f3a1b2c00000001");
     query.append_pair("userurl", userurl);
@@ -148,12 +190,13 @@ impl Inner {
         *self.port.get().expect("started")
     }
 
-    fn back(&self, res: &str, userurl: &str) -> SimResponse {
-        let challenge = next_challenge(&mut self.state.lock().expect("state"));
+    fn back(&self, ip: IpAddr, res: &str, userurl: &str) -> SimResponse {
+        let challenge = next_challenge(&mut self.state.lock().expect("state"), ip);
         SimResponse::redirect(&redirect_url(
             &self.uamserver,
             &self.secret,
             self.port(),
+            ip,
             res,
             &challenge,
             userurl,
@@ -165,34 +208,45 @@ impl Inner {
             .get("userurl")
             .unwrap_or("http://example.com/")
             .to_owned();
+        let ip = req.peer;
         match req.path.trim_start_matches("/json") {
             "/logon" | "/login" => self.logon(&req, &userurl).await,
             "/logoff" | "/logout" => {
-                let ended = self.state.lock().expect("state").session.take();
+                let ended = self.client(ip, |c| c.session.take());
                 if let Some((user, id)) = ended {
-                    self.accounting("Stop", &user, &id).await;
+                    self.accounting(ip, "Stop", &user, &id).await;
                 }
-                self.back("logoff", &userurl)
+                self.back(ip, "logoff", &userurl)
             }
             "/status" => self.status(&req),
             _ => {
-                let online = self.state.lock().expect("state").session.is_some();
-                self.back(if online { "already" } else { "notyet" }, &userurl)
+                let online = self.client(ip, |c| c.session.is_some());
+                self.back(ip, if online { "already" } else { "notyet" }, &userurl)
             }
         }
     }
 
+    /// `f` over the state of the device at `ip`.
+    fn client<T>(&self, ip: IpAddr, f: impl FnOnce(&mut Client) -> T) -> T {
+        f(self
+            .state
+            .lock()
+            .expect("state")
+            .clients
+            .entry(ip)
+            .or_default())
+    }
+
     async fn logon(&self, req: &SimRequest, userurl: &str) -> SimResponse {
-        let (Some(username), challenge) = (
-            req.get("username"),
-            self.state.lock().expect("state").challenge,
-        ) else {
-            return self.back("failed", userurl);
+        let ip = req.peer;
+        let (Some(username), challenge) = (req.get("username"), self.client(ip, |c| c.challenge))
+        else {
+            return self.back(ip, "failed", userurl);
         };
         let key = coova::logon_key(&challenge, &self.secret);
         let password = if let Some(response) = req.get("response").and_then(unhex) {
             let Ok(response) = <[u8; 16]>::try_from(response) else {
-                return self.back("failed", userurl);
+                return self.back(ip, "failed", userurl);
             };
             Password::Chap {
                 ident: 0,
@@ -212,12 +266,15 @@ impl Inner {
                     .to_owned(),
             )
         } else {
-            return self.back("failed", userurl);
+            return self.back(ip, "failed", userurl);
         };
         let device = Device {
             nas_id: NAS_ID.into(),
-            client_ip: CLIENT_IP.parse().expect("ip"),
-            client_mac: CLIENT_MAC.into(),
+            client_ip: match ip {
+                IpAddr::V4(v4) => v4,
+                IpAddr::V6(_) => Ipv4Addr::LOCALHOST,
+            },
+            client_mac: mac_of(ip),
             called: "00-11-22-33-44-55".into(),
         };
         let port = self.radius.auth_port();
@@ -229,11 +286,16 @@ impl Inner {
         .await
         .expect("the RADIUS task");
         let Ok(answer) = answer else {
-            return self.back("failed&reason=timeout", userurl);
+            return self.back(ip, "failed&reason=timeout", userurl);
         };
         let accepted = answer.accepted;
         let reply = answer.reply_messages.first().cloned();
-        self.state.lock().expect("state").answers.push(answer);
+        {
+            let mut state = self.state.lock().expect("state");
+            if !state.forget_answers {
+                state.answers.push(answer);
+            }
+        }
         if !accepted {
             let mut res = "failed&reason=reject".to_owned();
             if let Some(reply) = reply {
@@ -242,21 +304,21 @@ impl Inner {
                     &form_urlencoded::byte_serialize(reply.as_bytes()).collect::<String>(),
                 );
             }
-            return self.back(&res, userurl);
+            return self.back(ip, &res, userurl);
         }
         let id = {
             let mut state = self.state.lock().expect("state");
             state.sessions += 1;
             let id = format!("chilli-{:08x}", state.sessions);
-            state.session = Some((username.to_owned(), id.clone()));
+            state.clients.entry(ip).or_default().session = Some((username.to_owned(), id.clone()));
             id
         };
-        self.accounting("Start", username, &id).await;
-        self.accounting("Interim-Update", username, &id).await;
-        self.back("success", userurl)
+        self.accounting(ip, "Start", username, &id).await;
+        self.accounting(ip, "Interim-Update", username, &id).await;
+        self.back(ip, "success", userurl)
     }
 
-    async fn accounting(&self, status: &str, user: &str, id: &str) {
+    async fn accounting(&self, ip: IpAddr, status: &str, user: &str, id: &str) {
         let (in_octets, out_octets, time) = match status {
             "Start" => (0, 0, 0),
             _ => (120_000, 4_500_000, 65),
@@ -268,8 +330,8 @@ impl Inner {
             ("NAS-Identifier", NAS_ID.to_owned()),
             ("NAS-Port-Type", "Wireless-802.11".to_owned()),
             ("Called-Station-Id", "00-11-22-33-44-55".to_owned()),
-            ("Calling-Station-Id", CLIENT_MAC.to_owned()),
-            ("Framed-IP-Address", CLIENT_IP.to_owned()),
+            ("Calling-Station-Id", mac_of(ip)),
+            ("Framed-IP-Address", ip.to_string()),
             ("Acct-Input-Octets", in_octets.to_string()),
             ("Acct-Output-Octets", out_octets.to_string()),
             ("Acct-Session-Time", time.to_string()),
@@ -278,14 +340,15 @@ impl Inner {
     }
 
     fn status(&self, req: &SimRequest) -> SimResponse {
-        let state = self.state.lock().expect("state");
-        let body = match &state.session {
+        let mut state = self.state.lock().expect("state");
+        let client = state.clients.entry(req.peer).or_default();
+        let body = match &client.session {
             Some((user, id)) => format!(
                 r#"{{"version":"1.0","clientState":1,"nasid":"{NAS_ID}","session":{{"sessionId":"{id}","userName":"{user}","startTime":1700000000,"sessionTimeout":0,"idleTimeout":0}},"accounting":{{"sessionTime":65,"idleTime":0,"inputOctets":120000,"outputOctets":4500000,"inputGigawords":0,"outputGigawords":0,"viewPoint":"client"}}}}"#
             ),
             None => format!(
                 r#"{{"version":"1.0","clientState":0,"nasid":"{NAS_ID}","challenge":"{}"}}"#,
-                hex(&state.challenge)
+                hex(&client.challenge)
             ),
         };
         match req.get("callback") {

@@ -24,6 +24,8 @@ pub(crate) struct SimRequest {
     /// Query and form fields together (query first).
     pub(crate) fields: Vec<(String, String)>,
     pub(crate) headers: HashMap<String, String>,
+    /// The address the request came from (the device, as a controller keys its clients).
+    pub(crate) peer: std::net::IpAddr,
 }
 
 impl SimRequest {
@@ -83,7 +85,7 @@ pub(crate) async fn serve(handler: Handler, tls: Option<Arc<ServerConfig>>) -> S
     let acceptor = tls.map(TlsAcceptor::from);
     let task = tokio::spawn(async move {
         loop {
-            let Ok((stream, _)) = listener.accept().await else {
+            let Ok((stream, peer)) = listener.accept().await else {
                 continue;
             };
             let handler = handler.clone();
@@ -91,7 +93,9 @@ pub(crate) async fn serve(handler: Handler, tls: Option<Arc<ServerConfig>>) -> S
             tokio::spawn(async move {
                 let service = service_fn(move |req| {
                     let handler = handler.clone();
-                    async move { Ok::<_, std::convert::Infallible>(answer(handler, req).await) }
+                    async move {
+                        Ok::<_, std::convert::Infallible>(answer(handler, req, peer.ip()).await)
+                    }
                 });
                 let builder = hyper::server::conn::http1::Builder::new();
                 match acceptor {
@@ -112,7 +116,11 @@ pub(crate) async fn serve(handler: Handler, tls: Option<Arc<ServerConfig>>) -> S
     SimServer { addr, task }
 }
 
-async fn answer(handler: Handler, req: hyper::Request<Incoming>) -> hyper::Response<Full<Bytes>> {
+async fn answer(
+    handler: Handler,
+    req: hyper::Request<Incoming>,
+    peer: std::net::IpAddr,
+) -> hyper::Response<Full<Bytes>> {
     let (parts, body) = req.into_parts();
     let body = body
         .collect()
@@ -139,6 +147,7 @@ async fn answer(handler: Handler, req: hyper::Request<Incoming>) -> hyper::Respo
         path: parts.uri.path().to_owned(),
         fields,
         headers,
+        peer,
     };
     let out = handler(sim).await;
     let mut response = hyper::Response::builder().status(out.status);

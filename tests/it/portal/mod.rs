@@ -2,6 +2,7 @@
 //! access controller (simulators speaking their protocols for real, including RADIUS to a
 //! real FreeRADIUS in REST mode pointed at owums).
 
+mod bench;
 mod browser;
 mod coova;
 mod coova_sim;
@@ -57,9 +58,16 @@ impl Page {
 
 impl Client {
     pub(crate) fn new() -> Client {
+        Self::from_address(std::net::Ipv4Addr::LOCALHOST.into())
+    }
+
+    /// A device whose connections come from `address` (one of 127.0.0.0/8): controllers
+    /// tell devices apart by it.
+    pub(crate) fn from_address(address: std::net::IpAddr) -> Client {
         Client {
             http: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
+                .local_address(address)
                 .build()
                 .expect("client"),
             cookies: Mutex::new(BTreeMap::new()),
@@ -158,6 +166,16 @@ impl Hotspot {
     }
 
     pub(crate) async fn start_in(mode: Mode) -> Hotspot {
+        Self::start_with(mode, None).await
+    }
+
+    /// [`Hotspot::start`] with the SIP phone verifier listening on `127.0.0.1:sip_port`:
+    /// subscribers call [`CALL_NUMBER`] from their mobile to be verified.
+    pub(crate) async fn start_with_phone(sip_port: u16) -> Hotspot {
+        Self::start_with(Mode::Rest, Some(sip_port)).await
+    }
+
+    async fn start_with(mode: Mode, sip_port: Option<u16>) -> Hotspot {
         let slot: wili_sim::RadiusSlot = Arc::new(OnceLock::new());
         let wili = wili_sim::Wili::start(slot.clone()).await;
         let ca = tempfile::NamedTempFile::new().expect("a CA file");
@@ -171,7 +189,14 @@ impl Hotspot {
         };
         let ca_file = ca.path().display().to_string();
         let wili_addr = wili.server.addr;
-        let site = Site::start_at(|addr| config(addr, wili_addr, &ca_file, &pin, mode)).await;
+        let site = Site::start_at(|addr| {
+            let mut config = config(addr, wili_addr, &ca_file, &pin, mode);
+            if let Some(port) = sip_port {
+                config.plugins.0.insert("sip".into(), phone(port));
+            }
+            config
+        })
+        .await;
         let radius = Arc::new(match mode {
             Mode::Rest => {
                 let rest = RestBackend {
@@ -211,6 +236,26 @@ impl Hotspot {
             .await
             .expect("registered");
         s.verify(user.id).await.expect("verified")
+    }
+}
+
+/// The number subscribers call to be verified.
+pub(crate) const CALL_NUMBER: &str = "+39 06 1234567";
+
+/// The SIP verifier's settings: a gateway on 127.0.0.1 forwards calls to `port`.
+fn phone(port: u16) -> owums_core::config::PluginTable {
+    let settings = serde_json::json!({
+        "listen": format!("127.0.0.1:{port}"),
+        "allowed_peers": ["127.0.0.1"],
+        "numbers": [CALL_NUMBER],
+        "ring_seconds": 1,
+        "default_country_code": "39",
+    });
+    owums_core::config::PluginTable {
+        enabled: true,
+        required: true,
+        library: None,
+        settings: settings.as_object().cloned().unwrap_or_default(),
     }
 }
 

@@ -1,7 +1,8 @@
 //! The Access-Request an access controller sends (RFC 2865): PAP (User-Password hidden
 //! with the shared secret) or CHAP (CHAP-Password and CHAP-Challenge as CoovaChilli builds
-//! them from the portal's response), with Message-Authenticator. radclient cannot send a
-//! CHAP response computed elsewhere, so the simulators speak RADIUS themselves.
+//! them from the portal's response), with Message-Authenticator; and the Accounting-Request
+//! of the sessions (RFC 2866). radclient cannot send a CHAP response computed elsewhere, and
+//! a process per packet would bound the benchmark, so the simulators speak RADIUS themselves.
 
 use std::net::UdpSocket;
 use std::time::Duration;
@@ -105,21 +106,9 @@ pub(crate) fn access_request(
     mac.update(&packet);
     packet[ma_at..ma_at + 16].copy_from_slice(&mac.finalize().into_bytes());
 
-    let socket = UdpSocket::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
-    socket
-        .set_read_timeout(Some(Duration::from_secs(3)))
-        .map_err(|e| e.to_string())?;
-    socket
-        .send_to(&packet, ("127.0.0.1", port))
-        .map_err(|e| e.to_string())?;
     let mut buf = [0u8; 4096];
-    let n = socket
-        .recv(&mut buf)
-        .map_err(|e| format!("no answer: {e}"))?;
+    let n = exchange(port, &packet, &mut buf)?;
     let reply = &buf[..n];
-    if n < 20 || reply[1] != id {
-        return Err("a reply that is not ours".into());
-    }
     let mut answer = Answer {
         accepted: reply[0] == 2,
         reply_messages: Vec::new(),
@@ -150,24 +139,90 @@ pub(crate) fn access_request(
     Ok(answer)
 }
 
+/// Sends `packet` to `127.0.0.1:port`, waits up to 3 s for the answer with its identifier
+/// and returns its length in `buf`.
+fn exchange(port: u16, packet: &[u8], buf: &mut [u8]) -> Result<usize, String> {
+    let socket = UdpSocket::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+    socket
+        .set_read_timeout(Some(Duration::from_secs(3)))
+        .map_err(|e| e.to_string())?;
+    socket
+        .send_to(packet, ("127.0.0.1", port))
+        .map_err(|e| e.to_string())?;
+    let n = socket.recv(buf).map_err(|e| format!("no answer: {e}"))?;
+    if n < 20 || buf[1] != packet[1] {
+        return Err("a reply that is not ours".into());
+    }
+    Ok(n)
+}
+
 fn rand_byte() -> u8 {
     use std::hash::{BuildHasher, RandomState};
     (RandomState::new().hash_one(std::time::Instant::now()) & 0xff) as u8
 }
 
-/// Sends an Accounting-Request with radclient (as the controller does after a logon or
-/// logoff) and checks FreeRADIUS answered it.
+/// An accounting attribute by its dictionary name: its number and value on the wire.
+fn accounting_attr(name: &str, value: &str) -> (u8, Vec<u8>) {
+    let int = |n: u32| n.to_be_bytes().to_vec();
+    let number = |v: &str| int(v.parse().expect("a number"));
+    match name {
+        "User-Name" => (1, value.as_bytes().to_vec()),
+        "Framed-IP-Address" => {
+            let ip: std::net::Ipv4Addr = value.parse().expect("an IPv4 address");
+            (8, ip.octets().to_vec())
+        }
+        "Called-Station-Id" => (30, value.as_bytes().to_vec()),
+        "Calling-Station-Id" => (31, value.as_bytes().to_vec()),
+        "NAS-Identifier" => (32, value.as_bytes().to_vec()),
+        "Acct-Status-Type" => (
+            40,
+            int(match value {
+                "Start" => 1,
+                "Stop" => 2,
+                "Interim-Update" => 3,
+                other => panic!("no Acct-Status-Type {other}"),
+            }),
+        ),
+        "Acct-Input-Octets" => (42, number(value)),
+        "Acct-Output-Octets" => (43, number(value)),
+        "Acct-Session-Id" => (44, value.as_bytes().to_vec()),
+        "Acct-Session-Time" => (46, number(value)),
+        "NAS-Port-Type" => {
+            assert_eq!(value, "Wireless-802.11", "only the Wi-Fi port type");
+            (61, int(19))
+        }
+        other => panic!("no accounting attribute {other} in the simulators"),
+    }
+}
+
+/// Sends an Accounting-Request (as the controller does after a logon or logoff; RFC 2866:
+/// the authenticator is MD5 over the packet with a zero authenticator and the secret) and
+/// checks FreeRADIUS answered it with an Accounting-Response.
 pub(crate) async fn accounting(
     radius: std::sync::Arc<crate::support::freeradius::FreeRadius>,
     attrs: Vec<(&'static str, String)>,
 ) {
-    let reply = tokio::task::spawn_blocking(move || radius.accounting(&attrs))
-        .await
-        .expect("the accounting task");
-    assert_eq!(
-        reply.code.as_deref(),
-        Some("Accounting-Response"),
-        "{}",
-        reply.raw
-    );
+    let (port, secret) = (radius.acct_port(), radius.secret().to_owned());
+    let mut body = Vec::new();
+    attr(&mut body, 4, &[127, 0, 0, 1]);
+    for (name, value) in &attrs {
+        let (kind, value) = accounting_attr(name, value);
+        attr(&mut body, kind, &value);
+    }
+    let length = u16::try_from(20 + body.len()).expect("a short packet");
+    let mut packet = vec![4, rand_byte()];
+    packet.extend_from_slice(&length.to_be_bytes());
+    packet.extend_from_slice(&[0; 16]);
+    packet.extend_from_slice(&body);
+    let mut md5 = Md5::new();
+    md5.update(&packet);
+    md5.update(secret.as_bytes());
+    packet[4..20].copy_from_slice(&md5.finalize());
+    let reply = tokio::task::spawn_blocking(move || {
+        let mut buf = [0u8; 4096];
+        exchange(port, &packet, &mut buf).map(|_| buf[0])
+    })
+    .await
+    .expect("the accounting task");
+    assert_eq!(reply, Ok(5), "an Accounting-Response to {attrs:?}");
 }

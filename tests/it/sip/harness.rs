@@ -128,61 +128,74 @@ impl Listener {
         callee: &str,
         options: &[&str],
     ) -> SippRun {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("it/sip")
-            .join(scenario);
-        let target = format!("127.0.0.1:{}", self.port);
-        let args: Vec<String> = options
-            .iter()
-            .chain(&[
-                "-sf",
-                path.to_str().unwrap(),
-                "-i",
-                source,
-                "-bind_local",
-                "-key",
-                "caller",
-                caller,
-                "-key",
-                "callee",
-                callee,
-                "-m",
-                "1",
-                "-nostdin",
-                "-recv_timeout",
-                "4000",
-                "-timeout",
-                "20",
-                "-timeout_error",
-                &target,
-            ])
-            .map(|s| (*s).to_owned())
-            .collect();
-        let started = Instant::now();
-        let out = tokio::task::spawn_blocking(move || {
-            Command::new("sipp")
-                .args(&args)
-                .output()
-                .expect("sipp is installed (scripts/install-peers)")
-        })
-        .await
-        .unwrap();
-        SippRun {
-            ok: out.status.success(),
-            elapsed: started.elapsed(),
-            output: format!(
-                "{}\n{}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            ),
-        }
+        sipp_call(self.port, scenario, source, caller, callee, options).await
     }
 }
 
-pub(super) struct SippRun {
-    pub(super) ok: bool,
-    pub(super) elapsed: Duration,
-    pub(super) output: String,
+/// Runs SIPp's scenario `name` (in `tests/it/sip/`) once from `source` calling `callee` as
+/// `caller`, against the SIP listener on `127.0.0.1:port`.
+pub(crate) async fn sipp_call(
+    port: u16,
+    scenario: &str,
+    source: &str,
+    caller: &str,
+    callee: &str,
+    options: &[&str],
+) -> SippRun {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("it/sip")
+        .join(scenario);
+    let target = format!("127.0.0.1:{port}");
+    let args: Vec<String> = options
+        .iter()
+        .chain(&[
+            "-sf",
+            path.to_str().unwrap(),
+            "-i",
+            source,
+            "-bind_local",
+            "-key",
+            "caller",
+            caller,
+            "-key",
+            "callee",
+            callee,
+            "-m",
+            "1",
+            "-nostdin",
+            "-recv_timeout",
+            "4000",
+            "-timeout",
+            "20",
+            "-timeout_error",
+            &target,
+        ])
+        .map(|s| (*s).to_owned())
+        .collect();
+    let started = Instant::now();
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new("sipp")
+            .args(&args)
+            .output()
+            .expect("sipp is installed (scripts/install-peers)")
+    })
+    .await
+    .unwrap();
+    SippRun {
+        ok: out.status.success(),
+        elapsed: started.elapsed(),
+        output: format!(
+            "{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    }
+}
+
+pub(crate) struct SippRun {
+    pub(crate) ok: bool,
+    pub(crate) elapsed: Duration,
+    pub(crate) output: String,
 }
 
 /// Until OPTIONS to `port` gets its 200, or the listener `task` ends (its error).

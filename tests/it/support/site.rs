@@ -1,7 +1,8 @@
 //! The owums application served in-process on a free loopback port, over a fresh SQLite
 //! database, with one self-service verification method the test completes itself
 //! ([`DeskVerifier`]: "show this code at the desk"; the test plays the operator through
-//! [`Subscribers::verify`]).
+//! [`Subscribers::verify`]), and the real SIP verifier when the configuration enables it
+//! (its listener runs with the site).
 #![allow(dead_code)]
 
 use std::net::SocketAddr;
@@ -71,6 +72,8 @@ pub(crate) struct Site {
     pub(crate) addr: SocketAddr,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     server: tokio::task::JoinHandle<()>,
+    /// Stops the plugins' background tasks (the SIP listener, when enabled).
+    stop_tasks: tokio::sync::watch::Sender<bool>,
 }
 
 impl Site {
@@ -119,10 +122,24 @@ impl Site {
             .await
             .expect("SQLite is always there");
         config.database.url = db.url.clone();
+        // the desk method, and the real SIP verifier for a configuration that enables it
         let mut registry = PluginRegistry::new();
         registry.register_verifier(Box::new(DeskFactory));
+        owums_plugin_sip::register(&mut registry);
         let state =
             AppState::with_store(&config, db.store.clone(), &registry).expect("application state");
+        // as `owums serve` does: the enabled plugins' background tasks run with the site
+        let (stop_tasks, shutdown) = owums_core::Shutdown::channel();
+        for verifier in &state.verifiers {
+            for task in verifier.background_tasks() {
+                let (name, run) = (task.name.clone(), (task.run)(shutdown.clone()));
+                tokio::spawn(async move {
+                    if let Err(e) = run.await {
+                        eprintln!("the site's background task {name} failed: {e}");
+                    }
+                });
+            }
+        }
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let app = owums_server::app(state.clone());
         let server = tokio::spawn(async move {
@@ -142,6 +159,7 @@ impl Site {
             addr,
             stop: Some(stop),
             server,
+            stop_tasks,
         }
     }
 
@@ -161,6 +179,7 @@ impl Drop for Site {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
+        let _ = self.stop_tasks.send(true);
         self.server.abort();
     }
 }

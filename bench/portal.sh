@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# portal.sh - captive-portal logons per second and the subscriber's wait, through owums →
+# a CoovaChilli-style controller simulator → a real FreeRADIUS → owums, on loopback.
+#
+# Usage:
+#   bench/portal.sh          (run from the repository root; about 10 minutes of build the
+#                            first time, then a minute or two)
+#
+# What it does: runs the ignored integration test `portal::bench::portal_logons_per_second`
+# (tests/it/portal/bench.rs) built with the `loadtest` profile (release optimisation,
+# without release's whole-program LTO, which would make the test binary's build very
+# long). In one process: owums on SQLite, the simulator, and the devices; FreeRADIUS 3.2
+# is the real server, in REST mode (rlm_rest asks owums; PAP) and in SQL mode (rlm_sql reads
+# owums' database, passwords in cleartext; CHAP). Each device has its own 127.0.0.0/8
+# address (the controller knows devices by it) and its own subscriber, and repeats: the
+# controller's redirect → owums' login page → submit username and password → owums'
+# redirect to the controller's /logon (password encoded with the uamsecret) →
+# Access-Request → Accept → Accounting Start and Interim-Update → back to owums → status
+# page; then logout through the controller (Accounting Stop). The wait is from the submit
+# to the status page. A first round of every device (argon2id checks, connections) is run
+# and not counted. Figures are printed as `portal-bench` lines; nothing is asserted about
+# time (every logon must end on the status page).
+#
+# Environment:
+#   PORTAL_BENCH_DEVICES="1 16 64"   devices logging on at once, one run each
+#   PORTAL_BENCH_LOGONS=1000         logons per run (split between the devices)
+#   PORTAL_BENCH_MODES=              rest | sql | both (default)
+#
+# Requires: freeradius (scripts/install-peers), cargo-nextest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PORTAL_BENCH_DEVICES=${PORTAL_BENCH_DEVICES:-"1 16 64"}
+export PORTAL_BENCH_LOGONS=${PORTAL_BENCH_LOGONS:-1000}
+export PORTAL_BENCH_MODES=${PORTAL_BENCH_MODES:-both}
+# the test binary starts owums in-process; it needs the owums binary only for other tests
+cargo nextest run --cargo-profile loadtest -p owums-tests --run-ignored only \
+	--no-capture --no-fail-fast -E 'test(=portal::bench::portal_logons_per_second)' 2>&1 |
+	grep -E '^portal-bench|PASS|FAIL|panicked|error' || true

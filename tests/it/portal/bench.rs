@@ -1,0 +1,153 @@
+//! The portal logon benchmark (not a test: ignored unless asked for; `bench/portal.sh`
+//! runs it in an optimised build and explains the figures). Devices, each from its own
+//! 127.0.0.0/8 address, go through the CoovaChilli-style simulator again and again:
+//! redirect → owums' login page → submit → owums sends the browser to the controller's
+//! `/logon` → the controller asks FreeRADIUS → FreeRADIUS asks owums (REST) or reads its
+//! database (SQL) → accounting Start and Interim → back to owums → the status page; then
+//! logoff. The subscriber's wait is from the submit to the status page.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::{Client, Hotspot, Mode, PASSWORD, Page};
+
+/// A setting from the environment, or its default.
+fn setting<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Follows `page`'s redirects (relative to `url`) until an answer that is not one.
+async fn follow(client: &Client, mut url: reqwest::Url, mut page: Page) -> (reqwest::Url, Page) {
+    for _ in 0..10 {
+        let Some(location) = page.location.clone() else {
+            return (url, page);
+        };
+        url = url.join(&location).expect("a redirect URL");
+        page = client.get(url.as_str()).await;
+    }
+    panic!("a redirect loop: {url}");
+}
+
+/// What one device measured: the wait of each logon.
+struct Device {
+    waits: Vec<Duration>,
+}
+
+/// `rounds` logons and logoffs of `name` from `address`.
+async fn device(spot: Arc<Hotspot>, address: IpAddr, name: String, rounds: usize) -> Device {
+    let client = Client::from_address(address);
+    let mut waits = Vec::with_capacity(rounds);
+    for _ in 0..rounds {
+        let intercept: reqwest::Url = spot.coova.intercept_url().parse().expect("URL");
+        let first = client.get(intercept.as_str()).await;
+        let (login_url, login) = follow(&client, intercept, first).await;
+        assert_eq!(login.status, 200, "the login page: {}", login.body);
+        let csrf = login.csrf();
+        let started = Instant::now();
+        let submitted = client
+            .post(
+                &spot.site.url("/portal/lobby/login"),
+                &[
+                    ("csrf_token", &csrf),
+                    ("username", &name),
+                    ("password", PASSWORD),
+                ],
+            )
+            .await;
+        let (at, status) = follow(&client, login_url, submitted).await;
+        waits.push(started.elapsed());
+        assert!(
+            at.path() == "/portal/lobby/status" && status.body.contains(&name),
+            "{name} online at {at}: {}",
+            status.body
+        );
+        let csrf = status.csrf();
+        let out = client
+            .post(
+                &spot.site.url("/portal/lobby/logout"),
+                &[("csrf_token", &csrf)],
+            )
+            .await;
+        let (_, off) = follow(&client, at, out).await;
+        assert_eq!(off.status, 200, "logged off: {}", off.body);
+    }
+    Device { waits }
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    let at = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[at].as_secs_f64() * 1000.0
+}
+
+/// One run at `devices` devices: logons per second and the waits' percentiles.
+async fn run(spot: &Arc<Hotspot>, mode: Mode, devices: usize, rounds: usize) {
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..devices)
+        .map(|i| {
+            let address = IpAddr::V4(Ipv4Addr::new(
+                127,
+                0,
+                1,
+                u8::try_from(i + 1).expect("≤ 250"),
+            ));
+            tokio::spawn(device(
+                spot.clone(),
+                address,
+                format!("bench{i:03}"),
+                rounds,
+            ))
+        })
+        .collect();
+    let mut waits = Vec::new();
+    for task in tasks {
+        waits.extend(task.await.expect("a device").waits);
+    }
+    let elapsed = started.elapsed();
+    waits.sort();
+    // each round is a logon and a logoff; the rate counts the logons
+    println!(
+        "portal-bench mode={mode:?} devices={devices} logons={} seconds={:.2} cycles_per_s={:.0} wait_p50_ms={:.2} wait_p90_ms={:.2} wait_p99_ms={:.2} wait_max_ms={:.2}",
+        waits.len(),
+        elapsed.as_secs_f64(),
+        waits.len() as f64 / elapsed.as_secs_f64(),
+        percentile(&waits, 0.50),
+        percentile(&waits, 0.90),
+        percentile(&waits, 0.99),
+        percentile(&waits, 1.0),
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "a benchmark: bench/portal.sh runs it"]
+async fn portal_logons_per_second() {
+    let modes: Vec<Mode> = match std::env::var("PORTAL_BENCH_MODES").as_deref() {
+        Ok("rest") => vec![Mode::Rest],
+        Ok("sql") => vec![Mode::SqlChap],
+        _ => vec![Mode::Rest, Mode::SqlChap],
+    };
+    let concurrency: Vec<usize> = std::env::var("PORTAL_BENCH_DEVICES")
+        .unwrap_or_else(|_| "1 16 64".into())
+        .split_whitespace()
+        .map(|n| n.parse().expect("a number of devices"))
+        .collect();
+    let logons: usize = setting("PORTAL_BENCH_LOGONS", 1000);
+    for mode in modes {
+        let spot = Hotspot::start_in(mode).await;
+        spot.coova.state.lock().expect("state").forget_answers = true;
+        let most = concurrency.iter().copied().max().unwrap_or(1);
+        for i in 0..most {
+            spot.subscriber(&format!("bench{i:03}")).await;
+        }
+        let spot = Arc::new(spot);
+        // a first round for every device: argon2id checks, connections, caches
+        run(&spot, mode, most, 1).await;
+        for &devices in &concurrency {
+            run(&spot, mode, devices, (logons / devices).max(1)).await;
+        }
+        assert_eq!(spot.coova.state.lock().expect("state").online(), 0);
+    }
+}
