@@ -103,7 +103,14 @@ impl AppState {
         let accounting_sinks = registry
             .build_sinks(&config.accounting)
             .context("starting accounting sinks")?;
-        let subscribers = Subscribers::new(store.clone(), config.radius.password_format);
+        // one cache of recent successful password checks for web and portal logins and
+        // FreeRADIUS' REST authorize: a portal logon is checked by both
+        let credentials = owums_core::radius::CredentialCache::new(
+            config.freeradius.credential_cache_size,
+            std::time::Duration::from_secs(config.freeradius.credential_cache_ttl_seconds),
+        );
+        let subscribers = Subscribers::new(store.clone(), config.radius.password_format)
+            .with_credential_cache(Arc::new(credentials));
         let host = PluginHost {
             public_url: config.web.public_url.clone(),
             clock,

@@ -75,6 +75,30 @@ async fn every_kind_of_login_costs_one_password_check() {
         StatusCode::OK
     );
     assert_eq!(services.password_checks() - before, 1);
+
+    // the same password again within the cache's lifetime: no second hash
+    let before = services.password_checks();
+    let body = json!({"username": "anna", "password": "Tulip-Harbor-93"});
+    assert_eq!(
+        post(&client, "/api/v1/account/token", body.clone()).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        services.password_checks() - before,
+        0,
+        "answered from the cache"
+    );
+    // switched off, the remembered password costs its hash again and gets the same error
+    let anna = s.find("anna").await.unwrap();
+    s.deactivate(anna.id).await.unwrap();
+    let before = services.password_checks();
+    let answer = post(&client, "/api/v1/account/token", body).await;
+    assert_eq!(
+        services.password_checks() - before,
+        1,
+        "switched off: hashed"
+    );
+    assert_eq!(answer, answers[0], "the same answer as any failed login");
 }
 
 /// `body` with every CSRF token's value blanked.

@@ -89,6 +89,8 @@ fn coova_adapter(secret: &str, logon: CoovaLogon) -> CoovaAdapter {
 #[tokio::test]
 async fn coovachilli_reads_the_redirect_and_sends_the_browser_to_logon() {
     let adapter = coova_adapter("testsecret", CoovaLogon::Chap);
+    assert_eq!(adapter.name(), "lobby");
+    assert_eq!(adapter.uamserver(), "http://portal.example/login");
     let query = format!("{QUERY}&md=59B1191F9BEDE1486EF170EC690ADF9A");
     let arrival = adapter
         .arrival(&Redirect {
@@ -197,6 +199,25 @@ fn coovachilli_handles_every_res_and_refuses_bad_redirects() {
     // only http(s) pages are sent on to
     let js = read(&format!("res=already&{base}&userurl=javascript%3Aalert(1)")).expect("read");
     assert_eq!(js.original_url, None);
+    assert_eq!(
+        read(&format!(
+            "res=notyet&{base}&challenge=zz{}",
+            &CHALLENGE[2..]
+        )),
+        Err(PortalError::BadParameter("challenge"))
+    );
+    // the controller's reply message is shown without control characters, up to 253 bytes
+    // (a RADIUS attribute's most)
+    let reply = |text: &str| {
+        let q = format!("res=failed&reason=reject&{base}&reply={text}");
+        read(&q).expect("a failed logon").reply
+    };
+    assert_eq!(
+        reply("Wrong%0Apassword%07").as_deref(),
+        Some("Wrongpassword")
+    );
+    assert_eq!(reply(&"r".repeat(253)), Some("r".repeat(253)));
+    assert_eq!(reply(&"r".repeat(254)), None);
     // a secret configured: an unsigned redirect is refused
     let signed = coova_adapter("testsecret", CoovaLogon::Pap);
     assert_eq!(

@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::error::{Error, Problem, Result};
 use crate::ids::{Email, GroupName, PhoneNumber, UserId, Username};
+use crate::radius::CredentialCache;
 use crate::settings::Settings;
 use crate::storage::{NewUserRow, Store};
 use crate::subscriber::password::{self, PasswordFormat};
@@ -18,6 +19,9 @@ pub struct Subscribers {
     format: PasswordFormat,
     /// Web-password hashes computed by [`Subscribers::authenticate`] (shared by clones).
     checks: Arc<AtomicU64>,
+    /// Recent successful password checks (off unless set with
+    /// [`Subscribers::with_credential_cache`]).
+    credentials: Arc<CredentialCache>,
 }
 
 impl Subscribers {
@@ -27,12 +31,30 @@ impl Subscribers {
             store,
             format,
             checks: Arc::default(),
+            credentials: Arc::new(CredentialCache::new(0, std::time::Duration::ZERO)),
         }
     }
 
+    /// The same services remembering recent successful password checks in `cache`: a
+    /// subscriber who logs in again with the same password, against the same stored hash,
+    /// within the cache's time to live, is not hashed again. The reference server shares one
+    /// cache between these logins and FreeRADIUS' REST authorize, so a captive-portal logon
+    /// (checked here, then by RADIUS) costs one argon2id verification, not two.
+    pub fn with_credential_cache(mut self, cache: Arc<CredentialCache>) -> Self {
+        self.credentials = cache;
+        self
+    }
+
+    /// The cache of recent successful password checks (capacity 0 when off).
+    pub fn credential_cache(&self) -> &Arc<CredentialCache> {
+        &self.credentials
+    }
+
     /// How many argon2 verifications [`Subscribers::authenticate`] computed (these services
-    /// and their clones): every login costs exactly one, whether the account exists, is
-    /// switched off or got a wrong password, so timing does not tell them apart.
+    /// and their clones): every failed login costs exactly one, whether the account exists,
+    /// is switched off or got a wrong password, so timing does not tell them apart; a
+    /// successful one costs one too, unless the [credential
+    /// cache](Subscribers::with_credential_cache) remembers the same password.
     pub fn password_checks(&self) -> u64 {
         self.checks.load(Ordering::Relaxed)
     }
@@ -338,7 +360,9 @@ impl Subscribers {
     /// Checks web credentials; inactive users, unknown users and wrong passwords get the
     /// same error after the same work: one lookup and one argon2 verification (against a
     /// stand-in hash when there is no account), counted by
-    /// [`Subscribers::password_checks`].
+    /// [`Subscribers::password_checks`]. Only an active subscriber's password that matched
+    /// the same stored hash moments ago skips the hash (see
+    /// [`Subscribers::with_credential_cache`]); a failure is never remembered.
     pub async fn authenticate(&self, username: &str, password: &str) -> Result<UserRecord> {
         let found = match Username::try_new(username) {
             Ok(name) => self.store.find_login(&name).await?,
@@ -348,12 +372,24 @@ impl Subscribers {
             Some((user, hash)) => (Some(user), hash),
             None => (None, DUMMY_HASH.to_owned()),
         };
-        let matched = password::check_password_async(password, &hash).await;
-        if matched.is_some() {
-            self.checks.fetch_add(1, Ordering::Relaxed);
-        }
+        let remembered = user.as_ref().is_some_and(|u| {
+            u.active && self.credentials.check(u.username.as_str(), password, &hash)
+        });
+        let matched = if remembered {
+            Some(true)
+        } else {
+            let matched = password::check_password_async(password, &hash).await;
+            if matched.is_some() {
+                self.checks.fetch_add(1, Ordering::Relaxed);
+            }
+            matched
+        };
         match user {
             Some(user) if user.active && matched == Some(true) => {
+                if !remembered {
+                    self.credentials
+                        .remember(user.username.as_str(), password, &hash);
+                }
                 self.store.count_web_login(user.id).await?;
                 Ok(user)
             }

@@ -15,8 +15,8 @@ use owums_core::accounting::AccountingPipeline;
 use owums_core::config::IpNet;
 use owums_core::radius::AuthorizeCache;
 use owums_core::radius::Authorizer;
+use owums_core::radius::WrongPasswords;
 use owums_core::radius::default_counters;
-use owums_core::radius::{CredentialCache, WrongPasswords};
 use owums_core::{AccountingSink, SqlAccountingSink, Store};
 use poem::http::StatusCode;
 use poem::{Body, Endpoint, EndpointExt, Request, Response, Route, post};
@@ -54,10 +54,6 @@ impl FreeradiusApi {
         if !config.enabled() {
             return Ok(None);
         }
-        let cache = CredentialCache::new(
-            config.credential_cache_size,
-            Duration::from_secs(config.credential_cache_ttl_seconds),
-        );
         let wrong_passwords = Arc::new(if config.postauth_keep_wrong_passwords {
             WrongPasswords::new(WRONG_PASSWORD_NOTES, WRONG_PASSWORD_TTL)
         } else {
@@ -65,7 +61,7 @@ impl FreeradiusApi {
         });
         let authorizer = Authorizer::new(
             state.store.clone(),
-            Arc::new(cache),
+            state.subscribers.credential_cache().clone(),
             default_counters(&config.traffic_reply_attribute),
             config.mac_roaming,
         )

@@ -279,12 +279,7 @@ impl Inner {
         };
         let port = self.radius.auth_port();
         let secret = self.radius.secret().to_owned();
-        let user = username.to_owned();
-        let answer = tokio::task::spawn_blocking(move || {
-            radius::access_request(port, &secret, &user, &password, &device)
-        })
-        .await
-        .expect("the RADIUS task");
+        let answer = radius::access_request(port, &secret, username, &password, &device).await;
         let Ok(answer) = answer else {
             return self.back(ip, "failed&reason=timeout", userurl);
         };

@@ -4,8 +4,9 @@
 //! of the sessions (RFC 2866). radclient cannot send a CHAP response computed elsewhere, and
 //! a process per packet would bound the benchmark, so the simulators speak RADIUS themselves.
 
-use std::net::UdpSocket;
 use std::time::Duration;
+
+use tokio::net::UdpSocket;
 
 use hmac::{KeyInit, Mac};
 use md5::{Digest, Md5};
@@ -64,7 +65,7 @@ fn hide(password: &str, secret: &str, authenticator: &[u8; 16]) -> Vec<u8> {
 }
 
 /// Sends one Access-Request to `127.0.0.1:port` and waits up to 3 s for the answer.
-pub(crate) fn access_request(
+pub(crate) async fn access_request(
     port: u16,
     secret: &str,
     username: &str,
@@ -107,7 +108,7 @@ pub(crate) fn access_request(
     packet[ma_at..ma_at + 16].copy_from_slice(&mac.finalize().into_bytes());
 
     let mut buf = [0u8; 4096];
-    let n = exchange(port, &packet, &mut buf)?;
+    let n = exchange(port, &packet, &mut buf).await?;
     let reply = &buf[..n];
     let mut answer = Answer {
         accepted: reply[0] == 2,
@@ -141,15 +142,18 @@ pub(crate) fn access_request(
 
 /// Sends `packet` to `127.0.0.1:port`, waits up to 3 s for the answer with its identifier
 /// and returns its length in `buf`.
-fn exchange(port: u16, packet: &[u8], buf: &mut [u8]) -> Result<usize, String> {
-    let socket = UdpSocket::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
-    socket
-        .set_read_timeout(Some(Duration::from_secs(3)))
+async fn exchange(port: u16, packet: &[u8], buf: &mut [u8]) -> Result<usize, String> {
+    let socket = UdpSocket::bind("127.0.0.1:0")
+        .await
         .map_err(|e| e.to_string())?;
     socket
         .send_to(packet, ("127.0.0.1", port))
+        .await
         .map_err(|e| e.to_string())?;
-    let n = socket.recv(buf).map_err(|e| format!("no answer: {e}"))?;
+    let n = tokio::time::timeout(Duration::from_secs(3), socket.recv(buf))
+        .await
+        .map_err(|_| "no answer in 3 s".to_owned())?
+        .map_err(|e| format!("no answer: {e}"))?;
     if n < 20 || buf[1] != packet[1] {
         return Err("a reply that is not ours".into());
     }
@@ -218,11 +222,7 @@ pub(crate) async fn accounting(
     md5.update(&packet);
     md5.update(secret.as_bytes());
     packet[4..20].copy_from_slice(&md5.finalize());
-    let reply = tokio::task::spawn_blocking(move || {
-        let mut buf = [0u8; 4096];
-        exchange(port, &packet, &mut buf).map(|_| buf[0])
-    })
-    .await
-    .expect("the accounting task");
+    let mut buf = [0u8; 4096];
+    let reply = exchange(port, &packet, &mut buf).await.map(|_| buf[0]);
     assert_eq!(reply, Ok(5), "an Accounting-Response to {attrs:?}");
 }

@@ -201,12 +201,9 @@ impl Inner {
         };
         let radius = self.radius.get().expect("FreeRADIUS is running");
         let (port, secret) = (radius.auth_port(), radius.secret().to_owned());
-        let user = username.clone();
-        let answer = tokio::task::spawn_blocking(move || {
-            radius::access_request(port, &secret, &user, &Password::Pap(password), &device)
-        })
-        .await
-        .expect("the RADIUS task");
+        let answer =
+            radius::access_request(port, &secret, &username, &Password::Pap(password), &device)
+                .await;
         let Ok(answer) = answer else {
             return result("Network failed", 113, "Network connection failed.", &[]);
         };
