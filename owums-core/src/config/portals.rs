@@ -80,23 +80,7 @@ impl PortalConfig {
 
     /// Checks the settings; the message names the key.
     pub fn validate(&self, name: &str) -> Result<(), String> {
-        let valid_name = !name.is_empty()
-            && name.len() <= 32
-            && name
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
-        if !valid_name {
-            return Err(format!(
-                "portals.{name}: a portal's name is 1–32 of a-z 0-9 _ - (it is part of its login URL)"
-            ));
-        }
-        for address in self.addresses() {
-            if address.parse::<IpNet>().is_err() && address.parse::<std::net::IpAddr>().is_err() {
-                return Err(format!(
-                    "portals.{name}.addresses: {address:?} is not an IP address or network"
-                ));
-            }
-        }
+        check_name_and_addresses(name, self.addresses())?;
         match self {
             Self::Coovachilli(c) => {
                 if c.uamsecret.is_empty() && !c.allow_unsigned {
@@ -256,6 +240,29 @@ impl Default for WiliConfig {
             addresses: Vec::new(),
         }
     }
+}
+
+/// Checks what every portal has, whichever family: its name (1–32 of `a-z 0-9 _ -`, as it
+/// is part of its login URL) and its `addresses` (IP addresses or networks).
+pub fn check_name_and_addresses(name: &str, addresses: &[String]) -> Result<(), String> {
+    let valid_name = !name.is_empty()
+        && name.len() <= 32
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
+    if !valid_name {
+        return Err(format!(
+            "portals.{name}: a portal's name is 1–32 of a-z 0-9 _ - (it is part of its login URL)"
+        ));
+    }
+    for address in addresses {
+        if address.parse::<IpNet>().is_err() && address.parse::<std::net::IpAddr>().is_err() {
+            return Err(format!(
+                "portals.{name}.addresses: {address:?} is not an IP address or network"
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// A certificate fingerprint from hex (colons and spaces allowed).

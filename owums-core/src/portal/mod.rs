@@ -465,4 +465,6 @@ pub(crate) fn controller_address(host: &str, port: &str) -> Option<String> {
 #[cfg(test)]
 mod coova_tests;
 #[cfg(test)]
+mod registry_tests;
+#[cfg(test)]
 mod wili_tests;

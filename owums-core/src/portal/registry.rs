@@ -19,7 +19,10 @@ pub struct Portals {
 #[derive(Debug, Clone)]
 struct Entry {
     name: String,
-    config: PortalConfig,
+    /// `None` for an adapter the application added ([`Portals::with_adapter`]).
+    config: Option<PortalConfig>,
+    nas_ids: Vec<String>,
+    addresses: Vec<String>,
     adapter: Arc<dyn PortalAdapter>,
     login_url: String,
 }
@@ -57,7 +60,9 @@ impl Portals {
             };
             portals.push(Entry {
                 name: name.clone(),
-                config: portal.clone(),
+                config: Some(portal.clone()),
+                nas_ids: portal.nas_ids().to_vec(),
+                addresses: portal.addresses().to_vec(),
                 adapter,
                 login_url,
             });
@@ -66,6 +71,36 @@ impl Portals {
             portals,
             base_url: base.to_owned(),
         })
+    }
+
+    /// Adds a portal of a controller family owums does not ship (a pfSense zone, a MikroTik
+    /// hotspot): the application builds its [`PortalAdapter`] and adds it before serving
+    /// (`state.portals = state.portals.with_adapter(…)?`). Its pages are
+    /// `/portal/<name>/…` like those of the configured portals, where `<name>` is
+    /// [`PortalAdapter::name`]; `nas_ids` and `addresses` (IP addresses or networks) choose
+    /// the controllers it serves, as in `[portals.<name>]`, empty for any. Fails on a name
+    /// that is taken or not 1–32 of `a-z 0-9 _ -`, or an address that is not one.
+    pub fn with_adapter(
+        mut self,
+        adapter: Arc<dyn PortalAdapter>,
+        nas_ids: Vec<String>,
+        addresses: Vec<String>,
+    ) -> Result<Self, String> {
+        let name = adapter.name().to_owned();
+        crate::config::portals::check_name_and_addresses(&name, &addresses)?;
+        if self.entry(&name).is_some() {
+            return Err(format!("portals.{name}: a portal of that name exists"));
+        }
+        let login_url = format!("{}/portal/{name}/login", self.base_url);
+        self.portals.push(Entry {
+            name,
+            config: None,
+            nas_ids,
+            addresses,
+            adapter,
+            login_url,
+        });
+        Ok(self)
     }
 
     /// Where subscribers reach owums (no trailing slash): the start of the portal pages'
@@ -84,9 +119,9 @@ impl Portals {
         self.entry(name).map(|e| e.adapter.clone())
     }
 
-    /// The settings of the portal named `name`.
+    /// The settings of the portal named `name` (`None` for one the application added).
     pub fn config(&self, name: &str) -> Option<&PortalConfig> {
-        self.entry(name).map(|e| &e.config)
+        self.entry(name).and_then(|e| e.config.as_ref())
     }
 
     /// The configured names.
@@ -104,8 +139,7 @@ impl Portals {
         self.portals
             .iter()
             .find(|e| {
-                let ids = e.config.nas_ids();
-                let nets = e.config.addresses();
+                let (ids, nets) = (&e.nas_ids, &e.addresses);
                 let id_ok = ids.is_empty() || nas_id.is_some_and(|n| ids.iter().any(|i| i == n));
                 let net_ok =
                     nets.is_empty() || address.is_some_and(|a| nets.iter().any(|n| contains(n, a)));
@@ -119,9 +153,9 @@ impl Portals {
     pub fn controller_login_url(&self, name: &str) -> Option<String> {
         let entry = self.entry(name)?;
         Some(match &entry.config {
-            PortalConfig::Wili(_) => login_url_template(&entry.login_url),
-            PortalConfig::Coovachilli(c) if !c.uamserver.is_empty() => c.uamserver.clone(),
-            PortalConfig::Coovachilli(_) => entry.login_url.clone(),
+            Some(PortalConfig::Wili(_)) => login_url_template(&entry.login_url),
+            Some(PortalConfig::Coovachilli(c)) if !c.uamserver.is_empty() => c.uamserver.clone(),
+            Some(PortalConfig::Coovachilli(_)) | None => entry.login_url.clone(),
         })
     }
 

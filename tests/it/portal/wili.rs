@@ -85,6 +85,11 @@ async fn a_subscriber_goes_online_through_a_wili_controller_called_by_owums() {
         .expect("radacct");
     assert_eq!(sessions.len(), 1);
     assert!(sessions[0].acctstoptime.is_none());
+    assert_eq!(
+        sessions[0].acctsessiontime,
+        Some(5),
+        "the controller's Interim-Update was recorded"
+    );
 
     // RFC 8908: online, with the time the controller says is left
     let api = browser.get(&spot.site.url("/portal/campus/api")).await;

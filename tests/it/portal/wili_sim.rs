@@ -1,7 +1,7 @@
 //! A WILI-S access controller's extended UAM: `pplogon.user`, `pplogoff.user` and
 //! `ppstatus.user` over HTTPS (a certificate from the test CA), the shared secret, the
 //! `Host: %nasip:%wanport` check, and the seed's XML replies. A logon asks a real
-//! FreeRADIUS (PAP) and starts accounting; a logoff stops it. Portal version 2: the
+//! FreeRADIUS (PAP) and sends accounting Start and an Interim-Update; a logoff stops it. Portal version 2: the
 //! browser posts the logon itself and is sent back to `resulturl` with the result.
 
 use std::sync::{Arc, Mutex};
@@ -223,6 +223,7 @@ impl Inner {
             id
         };
         self.accounting("Start", &username, ip, &id).await;
+        self.accounting("Interim-Update", &username, ip, &id).await;
         result("Ok", 0, "User logged on.", &answer.reply_messages)
     }
 
