@@ -32,7 +32,14 @@ cd "$(dirname "$0")/.."
 export PORTAL_BENCH_DEVICES=${PORTAL_BENCH_DEVICES:-"1 16 64"}
 export PORTAL_BENCH_LOGONS=${PORTAL_BENCH_LOGONS:-1000}
 export PORTAL_BENCH_MODES=${PORTAL_BENCH_MODES:-both}
-# the test binary starts owums in-process; it needs the owums binary only for other tests
-cargo nextest run --cargo-profile loadtest -p owums-tests --run-ignored only \
-	--no-capture --no-fail-fast -E 'test(=portal::bench::portal_logons_per_second)' 2>&1 |
-	grep -E '^portal-bench|PASS|FAIL|panicked|error' || true
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+# owums runs in the test's own process; every logon must end on the status page
+status=0
+cargo nextest run --cargo-profile loadtest -p owums-tests --run-ignored only --no-capture \
+	-E 'test(=portal::bench::portal_logons_per_second)' >"$log" 2>&1 || status=$?
+grep '^portal-bench' "$log" || true
+if [ "$status" -ne 0 ]; then
+	tail -n 40 "$log" >&2
+	exit "$status"
+fi
