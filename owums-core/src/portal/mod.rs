@@ -17,8 +17,8 @@
 //! Which adapter serves a request is configuration: `[portals.<name>]` in `owums.toml`
 //! ([`PortalsConfig`]), matched by the portal name in the URL or by the NAS id and address
 //! the redirect carries ([`Portals`]). An adapter for another family (a pfSense/OPNsense
-//! zone, a MikroTik hotspot) implements the same trait and returns the same [`Step`]s: it
-//! needs no change here beyond a new [`PortalKind`].
+//! zone, a MikroTik hotspot) implements the same trait and returns the same [`Step`]s; an
+//! application adds it with [`Portals::with_adapter`], without any change here.
 //!
 //! [`captive`] builds the RFC 8908 Captive Portal API document; [`wispr`] writes the
 //! WISPr 1.0 messages phones' built-in hotspot login reads.

@@ -115,3 +115,62 @@ async fn an_adapter_of_another_family_is_added_without_configuration() {
         Portals::default().with_adapter(Arc::new(Mikrotik), Vec::new(), vec!["10.5/x".into()]);
     assert!(bad.is_err_and(|e| e.contains("portals.cafe.addresses")));
 }
+
+#[test]
+fn configured_portals_are_found_by_name_and_controller() {
+    let mut config = crate::Config::default();
+    config.server.listen = "127.0.0.1:8080".into();
+    assert!(
+        Portals::from_config(&config)
+            .expect("none configured")
+            .is_empty()
+    );
+    config.portals.0.insert(
+        "lobby".into(),
+        PortalConfig::Coovachilli(CoovaConfig {
+            uamsecret: "testsecret".into(),
+            nas_ids: vec!["lobby-ap".into()],
+            ..CoovaConfig::default()
+        }),
+    );
+    // a controller already configured with another uamserver keeps it
+    config.portals.0.insert(
+        "hall".into(),
+        PortalConfig::Coovachilli(CoovaConfig {
+            uamsecret: "testsecret".into(),
+            uamserver: "https://hotspot.example.org/login".into(),
+            nas_ids: vec!["hall-ap".into()],
+            addresses: vec!["192.0.2.7".into()],
+            ..CoovaConfig::default()
+        }),
+    );
+    let portals = Portals::from_config(&config).expect("valid");
+    assert!(!portals.is_empty());
+    assert_eq!(
+        portals.controller_login_url("hall").as_deref(),
+        Some("https://hotspot.example.org/login")
+    );
+    // without [web] public_url, the pages are at the listen address
+    assert_eq!(portals.base_url(), "http://127.0.0.1:8080");
+    assert_eq!(
+        portals.controller_login_url("lobby").as_deref(),
+        Some("http://127.0.0.1:8080/portal/lobby/login")
+    );
+    assert_eq!(
+        portals.config("lobby").map(PortalConfig::kind),
+        Some(PortalKind::CoovaChilli)
+    );
+    let by_nas = portals.for_controller(Some("lobby-ap"), None);
+    assert_eq!(
+        by_nas.map(|a| a.name().to_owned()).as_deref(),
+        Some("lobby")
+    );
+    assert!(portals.for_controller(Some("other-ap"), None).is_none());
+    // NAS id and address both, when both are set; an address alone is not a network
+    let hall = |ip: &str| portals.for_controller(Some("hall-ap"), Some(ip.parse().expect("ip")));
+    assert_eq!(
+        hall("192.0.2.7").map(|a| a.name().to_owned()).as_deref(),
+        Some("hall")
+    );
+    assert!(hall("192.0.2.8").is_none());
+}
