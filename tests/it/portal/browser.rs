@@ -116,6 +116,20 @@ async fn a_hotspot_in_chromium_at_desktop_and_phone_size() {
         browser
             .screenshot(&format!("portal-{size}-wili-status"))
             .await;
+        // disconnect: the browser carries the logoff to the controller and comes back
+        browser
+            .find("main form[action$=\"/logout\"] button")
+            .await
+            .click()
+            .await;
+        browser.wait_for_path("/portal/remote/result/logoff").await;
+        assert!(
+            main_text(&browser)
+                .await
+                .contains("You are disconnected from the Wi-Fi."),
+            "the disconnected notice"
+        );
+        assert!(spot.wili.state.lock().unwrap().session.is_none());
         browser.close().await;
 
         // sign-up on the portal, verification, online without the password again

@@ -6,7 +6,7 @@
 use owums_core::portal::Portals;
 
 use super::wili_sim::{Behaviour, NAS_IP, WAN_PORT};
-use super::{Client, Hotspot, PASSWORD};
+use super::{Client, Hotspot, PASSWORD, Page};
 use crate::support::logs::LogCapture;
 
 /// The redirect the controller makes with the login URL template owums prints.
@@ -195,23 +195,6 @@ async fn portal_version_2_sends_the_browser_to_the_controller_and_reads_the_resu
         "form-action 'self' http://{NAS_IP}:{WAN_PORT} https://{NAS_IP}:{WAN_PORT}"
     )));
     // the browser posts the form to the controller (here: to the simulator's real address)
-    let fields: Vec<(String, String)> = page
-        .body
-        .match_indices("<input type=\"hidden\" name=\"")
-        .map(|(at, _)| {
-            let rest = &page.body[at + 27..];
-            let name = &rest[..rest.find('"').unwrap()];
-            let v = &rest[rest.find("value=\"").unwrap() + 7..];
-            (
-                name.to_owned(),
-                v[..v.find('"').unwrap()].replace("&amp;", "&"),
-            )
-        })
-        .collect();
-    let pairs: Vec<(&str, &str)> = fields
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
     let controller = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .add_root_certificate(
@@ -220,17 +203,20 @@ async fn portal_version_2_sends_the_browser_to_the_controller_and_reads_the_resu
         .resolve(super::wili_sim::TLS_NAME, spot.wili.server.addr)
         .build()
         .unwrap();
-    let answer = controller
-        .post(format!(
-            "https://{}:{}/pplogon.user",
-            super::wili_sim::TLS_NAME,
-            spot.wili.server.addr.port()
-        ))
-        .form(&pairs)
-        .send()
-        .await
-        .expect("the controller answers");
-    let result = answer.headers()["location"].to_str().unwrap().to_owned();
+    let submit = |page: &Page, path: &str| {
+        let request = controller
+            .post(format!(
+                "https://{}:{}/{path}",
+                super::wili_sim::TLS_NAME,
+                spot.wili.server.addr.port()
+            ))
+            .form(&hidden_fields(&page.body));
+        async move {
+            let answer = request.send().await.expect("the controller answers");
+            answer.headers()["location"].to_str().unwrap().to_owned()
+        }
+    };
+    let result = submit(&page, "pplogon.user").await;
     assert!(
         result.starts_with(&spot.site.url("/portal/remote/result?")),
         "{result}"
@@ -243,6 +229,46 @@ async fn portal_version_2_sends_the_browser_to_the_controller_and_reads_the_resu
         shown.body
     );
     assert!(spot.wili.state.lock().unwrap().session.is_some());
+
+    // logoff: the browser carries it to the controller too, and comes back with the result
+    let status = browser.get(&spot.site.url("/portal/remote/status")).await;
+    let out = browser
+        .post(
+            &spot.site.url("/portal/remote/logout"),
+            &[("csrf_token", &status.csrf())],
+        )
+        .await;
+    let action = format!("action=\"https://{NAS_IP}:{WAN_PORT}/pplogoff.user\"");
+    assert!(out.body.contains(&action), "{}", out.body);
+    let result = submit(&out, "pplogoff.user").await;
+    assert!(
+        result.starts_with(&spot.site.url("/portal/remote/result/logoff?")),
+        "{result}"
+    );
+    assert!(spot.wili.state.lock().unwrap().session.is_none());
+    let shown = browser.get(&result).await;
+    assert_eq!(shown.status, 200, "{}", shown.body);
+    assert!(shown.body.contains("You are disconnected from the Wi-Fi."));
+    // a result that is not the controller's: a clear page, nothing else
+    let forged = browser
+        .get(&spot.site.url("/portal/remote/result/logoff?error=soon"))
+        .await;
+    assert_eq!(forged.status, 400, "{}", forged.body);
+}
+
+/// The hidden fields of a page's self-submitting form.
+fn hidden_fields(body: &str) -> Vec<(String, String)> {
+    body.match_indices("<input type=\"hidden\" name=\"")
+        .map(|(at, _)| {
+            let rest = &body[at + 27..];
+            let name = &rest[..rest.find('"').unwrap()];
+            let v = &rest[rest.find("value=\"").unwrap() + 7..];
+            (
+                name.to_owned(),
+                v[..v.find('"').unwrap()].replace("&amp;", "&"),
+            )
+        })
+        .collect()
 }
 
 #[tokio::test]

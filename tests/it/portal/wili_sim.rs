@@ -103,6 +103,24 @@ fn xml(root: &str, status: &str, error: u32, description: &str, extra: &str) -> 
     )
 }
 
+/// Portal version 2: the browser sent back to owums' `url` with the reply as parameters.
+fn back(
+    url: &str,
+    status: &str,
+    error: u32,
+    description: &str,
+    messages: &[String],
+) -> SimResponse {
+    let mut q = form_urlencoded::Serializer::new(String::new());
+    q.append_pair("status", status);
+    q.append_pair("error", &error.to_string());
+    q.append_pair("description", description);
+    for m in messages {
+        q.append_pair("replymessage", m);
+    }
+    SimResponse::redirect(&format!("{url}?{}", q.finish()))
+}
+
 impl Inner {
     async fn handle(&self, req: SimRequest) -> SimResponse {
         let host = req.headers.get("host").cloned().unwrap_or_default();
@@ -157,7 +175,13 @@ impl Inner {
         };
         match root {
             "logon" => self.logon(&req, &ip).await,
-            "logoff" => self.logoff(&ip).await,
+            "logoff" => {
+                let (status, error, description) = self.logoff(&ip).await;
+                match req.get("resulturl") {
+                    Some(url) => back(url, status, error, description, &[]),
+                    None => xml("logoff", status, error, description, ""),
+                }
+            }
             _ => self.status(&ip),
         }
     }
@@ -166,16 +190,7 @@ impl Inner {
         let result = |status: &str, error: u32, description: &str, messages: &[String]| match req
             .get("resulturl")
         {
-            Some(url) => {
-                let mut q = form_urlencoded::Serializer::new(String::new());
-                q.append_pair("status", status);
-                q.append_pair("error", &error.to_string());
-                q.append_pair("description", description);
-                for m in messages {
-                    q.append_pair("replymessage", m);
-                }
-                SimResponse::redirect(&format!("{url}?{}", q.finish()))
-            }
+            Some(url) => back(url, status, error, description, messages),
             None => {
                 let extra: String = messages
                     .iter()
@@ -227,19 +242,18 @@ impl Inner {
         result("Ok", 0, "User logged on.", &answer.reply_messages)
     }
 
-    async fn logoff(&self, ip: &str) -> SimResponse {
+    /// Logs the device at `ip` off: the reply's status, error and description.
+    async fn logoff(&self, ip: &str) -> (&'static str, u32, &'static str) {
         let session = self.state.lock().expect("state").session.take();
         match session {
             Some((user, at, id)) if at == ip => {
                 self.accounting("Stop", &user, ip, &id).await;
-                xml("logoff", "Ok", 0, "User logged off.", "")
+                ("Ok", 0, "User logged off.")
             }
-            _ => xml(
-                "logoff",
+            _ => (
                 "No user by IP",
                 122,
                 "User with supplied IP address and username not found.",
-                "",
             ),
         }
     }

@@ -197,7 +197,12 @@ impl PortalAdapter for WiliAdapter {
     async fn logoff(&self, arrival: &Arrival, username: &str) -> Result<Step, PortalError> {
         let form = self.form(arrival, username, None);
         if self.config.version == 2 {
-            return browser_step(arrival, BrowserMethod::Post, "pplogoff.user", form);
+            let mut fields = form;
+            fields.push((
+                "resulturl".to_owned(),
+                format!("{}/logoff", self.result_url),
+            ));
+            return browser_step(arrival, BrowserMethod::Post, "pplogoff.user", fields);
         }
         self.call(arrival, ReplyKind::Logoff, form).await
     }
@@ -249,6 +254,17 @@ pub fn login_name(format: LoginFormat, domain: &str, username: &str) -> String {
 /// Reads the `<logon>` result the controller sent the browser back with (portal version 2):
 /// the query parameters `error`, `status`, `description`, repeated `replymessage`.
 pub fn browser_result(query: &str) -> Result<super::Answer, PortalError> {
+    browser_reply(query, ReplyKind::Logon)
+}
+
+/// Reads the `<logoff>` result the controller sent the browser back with (portal version
+/// 2, to the `resulturl` of the logoff: owums' result page followed by `/logoff`), with
+/// the same parameters as [`browser_result`].
+pub fn browser_logoff_result(query: &str) -> Result<super::Answer, PortalError> {
+    browser_reply(query, ReplyKind::Logoff)
+}
+
+fn browser_reply(query: &str, kind: ReplyKind) -> Result<super::Answer, PortalError> {
     let pairs = query_pairs(query)?;
     let error = param(&pairs, "error")
         .ok_or(PortalError::MissingParameter("error"))?
@@ -267,5 +283,5 @@ pub fn browser_result(query: &str) -> Result<super::Answer, PortalError> {
             .collect(),
         entries: Vec::new(),
     };
-    Ok(xml::answer(ReplyKind::Logon, &reply))
+    Ok(xml::answer(kind, &reply))
 }

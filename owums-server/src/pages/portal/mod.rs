@@ -36,6 +36,7 @@ pub(crate) fn mount(route: Route) -> Route {
         .at("/portal/:name/status", get(status::show))
         .at("/portal/:name/logout", post(status::log_off))
         .at("/portal/:name/result", get(result))
+        .at("/portal/:name/result/logoff", get(status::logoff_result))
         .at("/portal/:name/online", get(online))
         .at("/portal/:name/api", get(status::captive_api))
 }

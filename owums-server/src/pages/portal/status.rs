@@ -3,7 +3,7 @@
 use minijinja::context;
 use owums_core::portal::captive::{CaptiveStatus, MEDIA_TYPE};
 use owums_core::portal::wispr::{self, ResponseCode};
-use owums_core::portal::{Arrival, Credentials, Figure, Outcome, SessionStatus, Step};
+use owums_core::portal::{Answer, Arrival, Credentials, Figure, Outcome, SessionStatus, Step};
 use owums_core::storage::RadAcctRecord;
 use poem::http::{StatusCode, header};
 use poem::web::{Data, Path};
@@ -197,20 +197,46 @@ async fn logoff(ctx: &Ctx, name: &str, body: Body) -> Result<Response, Fail> {
         .map_err(|e| refused(name, &e))?
     {
         Step::Browser(go) => browser(ctx, &go),
-        Step::Done(answer) => match answer.outcome {
-            Outcome::LoggedOff | Outcome::NotLoggedOn => ctx.message(
-                StatusCode::OK,
-                "portal-logged-off-title",
-                "portal-logged-off",
-                Some((&format!("/portal/{name}/login"), "portal-login-again")),
-            ),
-            _ => {
-                tracing::warn!(portal = %name, detail = %answer.detail, "captive portal: logoff refused");
-                let (status, id) = answer_message(&answer);
-                Err(Fail::Status(status, id))
-            }
-        },
+        Step::Done(answer) => logged_off(ctx, name, &answer),
     }
+}
+
+/// What a controller's logoff answer shows: "you are disconnected", or why not.
+fn logged_off(ctx: &Ctx, name: &str, answer: &Answer) -> Result<Response, Fail> {
+    match answer.outcome {
+        Outcome::LoggedOff | Outcome::NotLoggedOn => ctx.message(
+            StatusCode::OK,
+            "portal-logged-off-title",
+            "portal-logged-off",
+            Some((&format!("/portal/{name}/login"), "portal-login-again")),
+        ),
+        _ => {
+            tracing::warn!(portal = %name, detail = %answer.detail, "captive portal: logoff refused");
+            let (status, id) = answer_message(answer);
+            Err(Fail::Status(status, id))
+        }
+    }
+}
+
+/// `GET /portal/<name>/result/logoff?error=…`: a WILI-S controller (portal version 2) sends
+/// the browser back with the logoff's result.
+#[handler]
+pub(crate) async fn logoff_result(
+    req: &Request,
+    web: Data<&Web>,
+    Path(name): Path<String>,
+) -> Response {
+    let ctx = Ctx::load(req, &web).await;
+    let r = read_logoff_result(&ctx, req, &name);
+    ctx.finish(r)
+}
+
+fn read_logoff_result(ctx: &Ctx, req: &Request, name: &str) -> Result<Response, Fail> {
+    adapter(ctx, name)?;
+    let answer =
+        owums_core::portal::wili::browser_logoff_result(req.uri().query().unwrap_or_default())
+            .map_err(|e| refused(name, &e))?;
+    logged_off(ctx, name, &answer)
 }
 
 /// `POST /portal/<name>/wispr`: a WISPr smart client's `UserName` and `Password`; the
