@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use owums_core::portal::wili::browser_result;
+use owums_core::portal::wili::{browser_logoff_result, browser_result};
 use owums_core::portal::wili::xml::{ReplyKind, answer, figure, parse};
 
 fuzz_target!(|data: &[u8]| {
@@ -23,8 +23,10 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(text) = std::str::from_utf8(data) {
         let _ = figure(text, true);
         let _ = figure(text, false);
-        if let Ok(answer) = browser_result(text) {
-            assert!(answer.messages.iter().all(|m| !m.chars().any(char::is_control)));
+        for read in [browser_result, browser_logoff_result] {
+            if let Ok(answer) = read(text) {
+                assert!(answer.messages.iter().all(|m| !m.chars().any(char::is_control)));
+            }
         }
     }
 });
