@@ -311,13 +311,7 @@ impl Authorizer {
             return Ok(decision);
         }
         if let Some(user) = self.roaming_user(name).await? {
-            let (expires_at, _) = self.voucher_expiry(&user).await?;
-            if !may_log_in(&user) || expires_at.is_some_and(|e| e <= now) {
-                return Ok(Decision::Reject);
-            }
-            let rules = rules(&self.store.radius_profile(user.id).await?);
-            let usage = CounterUsage::new(&self.store, user.username.as_str());
-            return self.decide(&user, &rules, req, now, &usage).await;
+            return self.decide_for_owner(&user, req, now).await;
         }
         let seen = match self.reads.get(name, self.stamp().await?) {
             Some(seen) => {

@@ -1,5 +1,6 @@
 //! MAC authentication in the REST authorize: a `User-Name` that is a registered device's
-//! MAC is decided as the device's owner ([`Authorizer::with_devices`]).
+//! MAC is decided as the device's owner ([`Authorizer::with_devices`]), as a roaming
+//! device's is.
 
 use chrono::{DateTime, Utc};
 
@@ -8,6 +9,7 @@ use crate::error::Result;
 use crate::ids::MacAddress;
 use crate::radius::counter::CounterUsage;
 use crate::radius::profile::rules;
+use crate::subscriber::user::UserRecord;
 
 impl Authorizer {
     /// The decision for a registered device (`User-Name` = its MAC), if devices are on and
@@ -34,12 +36,24 @@ impl Authorizer {
         let Some(user) = self.store.find_user(device.user).await? else {
             return Ok(Some(Decision::Reject));
         };
-        let (expires_at, _) = self.voucher_expiry(&user).await?;
-        if !may_log_in(&user) || expires_at.is_some_and(|e| e <= now) {
-            return Ok(Some(Decision::Reject));
+        self.decide_for_owner(&user, req, now).await.map(Some)
+    }
+
+    /// The decision for `user`, the owner of the device that asks (by its MAC: a registered
+    /// device, or a roaming one), read fresh from the database: refused unless they may log
+    /// in and their voucher has not expired, else their profile and limits apply.
+    pub(super) async fn decide_for_owner(
+        &self,
+        user: &UserRecord,
+        req: &AuthorizeRequest,
+        now: DateTime<Utc>,
+    ) -> Result<Decision> {
+        let (expires_at, _) = self.voucher_expiry(user).await?;
+        if !may_log_in(user) || expires_at.is_some_and(|e| e <= now) {
+            return Ok(Decision::Reject);
         }
         let rules = rules(&self.store.radius_profile(user.id).await?);
         let usage = CounterUsage::new(&self.store, user.username.as_str());
-        self.decide(&user, &rules, req, now, &usage).await.map(Some)
+        self.decide(user, &rules, req, now, &usage).await
     }
 }
