@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+pub use crate::device_commands::DeviceCommand;
+
 /// owums — subscriber management for wireless ISPs.
 #[derive(Debug, Parser)]
 #[command(name = "owums", version, about)]
@@ -237,34 +239,6 @@ pub enum UserCommand {
     /// `[plugins.mac_address]` enabled).
     #[command(subcommand)]
     Device(DeviceCommand),
-}
-
-/// `owums user device …`: MACs in any usual spelling (AA-BB-CC-DD-EE-FF, aa:bb:cc:dd:ee:ff,
-/// aabbccddeeff, AABB.CCDD.EEFF).
-#[derive(Debug, Subcommand)]
-pub enum DeviceCommand {
-    /// List the subscriber's devices.
-    List {
-        /// Username.
-        username: String,
-    },
-    /// Register a device (refused past `max_devices`, or when the MAC is registered).
-    Add {
-        /// Username.
-        username: String,
-        /// The device's MAC address.
-        mac: String,
-        /// A name for the device.
-        #[arg(long, default_value = "")]
-        label: String,
-    },
-    /// Remove a device: its next Access-Request is rejected.
-    Remove {
-        /// Username.
-        username: String,
-        /// The device's MAC address.
-        mac: String,
-    },
 }
 
 /// `owums user create`.

@@ -2,11 +2,38 @@
 //! authentication, under the rules of the enabled `[plugins.mac_address]`.
 
 use anyhow::Context;
+use clap::Subcommand;
 use owums_core::subscriber::Devices;
 use owums_core::subscriber::escape_for_terminal as shown;
 use owums_core::{Config, Store, Subscribers};
 
-use crate::cli::DeviceCommand;
+/// `owums user device …`: MACs in any usual spelling (AA-BB-CC-DD-EE-FF, aa:bb:cc:dd:ee:ff,
+/// aabbccddeeff, AABB.CCDD.EEFF).
+#[derive(Debug, Subcommand)]
+pub enum DeviceCommand {
+    /// List the subscriber's devices.
+    List {
+        /// Username.
+        username: String,
+    },
+    /// Register a device (refused past `max_devices`, or when the MAC is registered).
+    Add {
+        /// Username.
+        username: String,
+        /// The device's MAC address.
+        mac: String,
+        /// A name for the device.
+        #[arg(long, default_value = "")]
+        label: String,
+    },
+    /// Remove a device: its next Access-Request is rejected.
+    Remove {
+        /// Username.
+        username: String,
+        /// The device's MAC address.
+        mac: String,
+    },
+}
 
 /// The devices service as `owums serve` would build it from `config`.
 fn devices(config: &Config, store: Store) -> anyhow::Result<Devices> {
