@@ -15,6 +15,7 @@ use crate::ids::{MacAddress, UserId};
 use crate::plugin::DevicePolicy;
 use crate::storage::Store;
 use crate::storage::subscriber::devices::{DeviceRow, Inserted, NewDeviceRow};
+use crate::subscriber::input::check_text;
 
 /// The longest device label, in characters.
 pub const MAX_DEVICE_LABEL: usize = 64;
@@ -66,27 +67,12 @@ impl std::fmt::Debug for Devices {
     }
 }
 
-/// A label as stored: trimmed, at most [`MAX_DEVICE_LABEL`] characters, no control
-/// characters.
+/// A label as stored: the rules of every subscriber-supplied text
+/// ([`check_text`]: trimmed, at most [`MAX_DEVICE_LABEL`] characters, no control
+/// characters), optional.
 fn clean_label(label: &str) -> Result<String> {
-    let label = label.trim();
-    if label.chars().count() > MAX_DEVICE_LABEL {
-        return Err(Error::refused(
-            "label",
-            Problem::TooLong {
-                max: MAX_DEVICE_LABEL,
-            },
-            format!("must be at most {MAX_DEVICE_LABEL} characters long"),
-        ));
-    }
-    if label.chars().any(char::is_control) {
-        return Err(Error::refused(
-            "label",
-            Problem::ControlCharacters,
-            "may not contain control characters",
-        ));
-    }
-    Ok(label.to_owned())
+    check_text("label", label, MAX_DEVICE_LABEL, false)
+        .map_err(|e| Error::refused(e.field, e.problem, e.reason))
 }
 
 impl Devices {
