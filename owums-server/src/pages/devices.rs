@@ -90,11 +90,10 @@ async fn change(ctx: &mut Ctx, body: Body, removing: bool) -> Result<Response, F
     };
     match done {
         Ok(()) => {
-            let query = "";
             render(
                 ctx,
                 &user,
-                query,
+                "",
                 StatusCode::OK,
                 &Form::default(),
                 &Errors::new(),
