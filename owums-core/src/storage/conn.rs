@@ -4,7 +4,8 @@
 //! A [`Pool`] is an enum of three deadpool pools, one per connection type. Every new
 //! connection runs its backend's setup first (SQLite pragmas, the session time zone) and
 //! is checked when taken from the pool only where the driver cannot tell by itself that it
-//! was closed (MySQL). Diesel errors become core [`Error`]s here: a unique-constraint
+//! was closed (MySQL). SQLite has two: readers, and the one connection every write of the
+//! process goes through ([`SqlitePools`]). Diesel errors become core [`Error`]s here: a unique-constraint
 //! violation is an [`Error::Conflict`] naming the column, `NotFound` an
 //! [`Error::NotFound`], anything else an [`Error::Storage`] that keeps the driver's error
 //! as its source.
@@ -13,7 +14,7 @@ use std::time::Duration;
 
 use diesel::SqliteConnection;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
-use diesel_async::pooled_connection::deadpool::Pool as DeadPool;
+use diesel_async::pooled_connection::deadpool::{Object, Pool as DeadPool, PoolError};
 use diesel_async::pooled_connection::{
     AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
 };
@@ -80,7 +81,7 @@ impl Backend {
 /// A pool of one backend's connections; `db_run!` matches on it.
 #[derive(Clone)]
 pub(crate) enum Pool {
-    Sqlite(DeadPool<SqliteConn>),
+    Sqlite(SqlitePools),
     Postgres(DeadPool<AsyncPgConnection>),
     Mysql(DeadPool<AsyncMysqlConnection>),
 }
@@ -144,6 +145,18 @@ pub(crate) const MYSQL_SETUP: &str = "SET time_zone = '+00:00'";
 /// checked with `$recycling` when taken from the pool.
 macro_rules! build_pool {
     ($conn:ty, $url:expr, $setup:expr, $config:expr, $recycling:expr) => {{
+        let wait = Duration::from_secs($config.connect_timeout_seconds.max(1));
+        build_pool!(
+            $conn,
+            $url,
+            $setup,
+            $config,
+            $recycling,
+            $config.pool_size as usize,
+            wait
+        )
+    }};
+    ($conn:ty, $url:expr, $setup:expr, $config:expr, $recycling:expr, $size:expr, $wait:expr) => {{
         let setup: String = $setup;
         let mut manager_config = ManagerConfig::<$conn>::default();
         manager_config.recycling_method = $recycling;
@@ -155,13 +168,57 @@ macro_rules! build_pool {
         let manager = AsyncDieselConnectionManager::<$conn>::new_with_config($url, manager_config);
         let timeout = Some(Duration::from_secs($config.connect_timeout_seconds.max(1)));
         DeadPool::builder(manager)
-            .max_size($config.pool_size as usize)
+            .max_size($size)
             .runtime(deadpool::Runtime::Tokio1)
             .create_timeout(timeout)
-            .wait_timeout(timeout)
+            .wait_timeout(Some($wait))
             .build()
             .map_err(|e| Error::storage(format!("cannot build the connection pool: {e}")))?
     }};
+}
+
+/// SQLite's connections: readers, and one writer.
+///
+/// SQLite lets one connection write at a time. Connections of the same process that want
+/// to write at once would find the file locked and wait in SQLite's busy handler, which
+/// polls by sleeping (1 ms, then 2, 5, 10 … 100 ms) instead of being woken when the lock is
+/// free: under concurrent logins most of a write's time went to those sleeps, with the CPUs
+/// idle. So every write of this process goes through one connection of its own, and writes
+/// queue for it in the order they came, each woken the moment the one before is done; the
+/// busy handler is left for the other processes on the file (FreeRADIUS in SQL mode, a
+/// second `owums`). Reads run on the reader pool beside it (WAL: a reader never waits for
+/// the writer).
+#[derive(Clone)]
+pub(crate) struct SqlitePools {
+    /// `database.pool_size` connections for reads.
+    pub(crate) read: DeadPool<SqliteConn>,
+    /// The writer: one connection, waited for at most `database.sqlite_busy_timeout_ms`.
+    pub(crate) write: DeadPool<SqliteConn>,
+    /// How long a write waits for its turn, for the error that says it waited too long.
+    busy_timeout_ms: u32,
+}
+
+impl SqlitePools {
+    /// A reader connection.
+    pub(crate) async fn read(&self) -> Result<Object<SqliteConn>> {
+        self.read.get().await.map_err(pool_error)
+    }
+
+    /// The writer connection, once the writes queued before have ended.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Storage`] ("the database is busy") when the turn did not come within the busy
+    /// timeout, as SQLite itself answers a write that waited that long for the lock.
+    pub(crate) async fn write(&self) -> Result<Object<SqliteConn>> {
+        self.write.get().await.map_err(|e| match e {
+            PoolError::Timeout(_) => Error::storage(format!(
+                "the database is busy: a write waited {} ms for its turn",
+                self.busy_timeout_ms
+            )),
+            other => pool_error(other),
+        })
+    }
 }
 
 impl Pool {
@@ -178,14 +235,28 @@ impl Pool {
                         config.url
                     )));
                 }
-                Pool::Sqlite(build_pool!(
-                    SqliteConn,
-                    url,
-                    sqlite_setup(config.sqlite_busy_timeout_ms),
-                    config,
-                    // a file cannot go away like a server: no test query
-                    RecyclingMethod::Fast
-                ))
+                let setup = sqlite_setup(config.sqlite_busy_timeout_ms);
+                let busy = Duration::from_millis(config.sqlite_busy_timeout_ms.max(1).into());
+                // a file cannot go away like a server: no test query
+                Pool::Sqlite(SqlitePools {
+                    read: build_pool!(
+                        SqliteConn,
+                        url.clone(),
+                        setup.clone(),
+                        config,
+                        RecyclingMethod::Fast
+                    ),
+                    write: build_pool!(
+                        SqliteConn,
+                        url,
+                        setup,
+                        config,
+                        RecyclingMethod::Fast,
+                        1,
+                        busy
+                    ),
+                    busy_timeout_ms: config.sqlite_busy_timeout_ms,
+                })
             }
             Backend::Postgres => Pool::Postgres(postgres_pool(&url, POSTGRES_SETUP, config)?),
             Backend::Mysql => Pool::Mysql(build_pool!(
@@ -264,18 +335,27 @@ impl From<DieselError> for Error {
 /// Runs `$body` with `$conn` bound to a pooled connection of whichever backend `$store` uses.
 /// The body is compiled once per backend, so it must be plain diesel DSL.
 ///
-/// The cache of authorize reads learns of this process's writes here: unless the call says
-/// `untracked`, the store's [`user_writes`](super::Store::user_writes) count goes up once the
-/// body is done, however it ended (after its transaction committed or rolled back). A new
-/// write method is counted without doing anything; `untracked` is for reads and for writes
-/// to what authorize never reads (web sessions, mail, plugin state, leases, settings, the
-/// FreeRADIUS tables). A read left tracked costs the cache its entries, never freshness.
+/// Three forms, by what the body does:
+///
+/// - `db_run!(store, c => …)`: writes to users, their RADIUS items, their group memberships
+///   or groups. The cache of authorize reads learns of it here: the store's
+///   [`user_writes`](super::Store::user_writes) count goes up once the body is done, however
+///   it ended (after its transaction committed or rolled back). A new write method is
+///   counted without doing anything.
+/// - `db_run!(store, untracked c => …)`: writes to what authorize never reads (web
+///   sessions, mail, plugin state, leases, settings, the FreeRADIUS tables).
+/// - `db_run!(store, read c => …)`: reads only.
+///
+/// On SQLite both kinds of write run on the one writer connection (see [`SqlitePools`]) and
+/// reads on the readers; the other backends have one pool for all. A read run as a write
+/// costs only waiting its turn; a write run as a read waits for SQLite's lock like another
+/// process would: never a wrong answer either way.
 macro_rules! db_run {
-    ($store:expr, untracked $conn:ident => $body:expr) => {{
+    (@on $store:expr, $side:ident, $conn:ident => $body:expr) => {{
         use $crate::storage::conn::{Pool, pool_error};
         match &$store.pool {
             Pool::Sqlite(p) => {
-                let mut obj = p.get().await.map_err(pool_error)?;
+                let mut obj = p.$side().await?;
                 let $conn = &mut *obj;
                 $body
             }
@@ -291,9 +371,15 @@ macro_rules! db_run {
             }
         }
     }};
+    ($store:expr, read $conn:ident => $body:expr) => {
+        $crate::storage::conn::db_run!(@on $store, read, $conn => $body)
+    };
+    ($store:expr, untracked $conn:ident => $body:expr) => {
+        $crate::storage::conn::db_run!(@on $store, write, $conn => $body)
+    };
     ($store:expr, $conn:ident => $body:expr) => {{
         let _counted = $store.user_write();
-        $crate::storage::conn::db_run!($store, untracked $conn => $body)
+        $crate::storage::conn::db_run!(@on $store, write, $conn => $body)
     }};
 }
 pub(crate) use db_run;

@@ -86,7 +86,7 @@ impl Store {
 
     /// When `job` last finished successfully, if ever.
     pub async fn job_last_run(&self, job: &str) -> Result<Option<DateTime<Utc>>> {
-        let t: Option<Option<NaiveDateTime>> = db_run!(self, untracked c => owums_job_leases::table
+        let t: Option<Option<NaiveDateTime>> = db_run!(self, read c => owums_job_leases::table
             .filter(owums_job_leases::job.eq(job))
             .select(owums_job_leases::last_run_at)
             .first(c)

@@ -200,7 +200,7 @@ impl Store {
     /// Runs a trivial query: `Ok` when the database answers (`GET /healthz` calls it).
     pub async fn ping(&self) -> Result<()> {
         use diesel_async::SimpleAsyncConnection;
-        conn::db_run!(self, untracked c => c.batch_execute("SELECT 1").await.map_err(Error::from))
+        conn::db_run!(self, read c => c.batch_execute("SELECT 1").await.map_err(Error::from))
     }
 
     /// Versions of the migrations this binary has that the database has not applied.
@@ -317,7 +317,7 @@ mod tests {
         /// A read.
         async fn count_notes(&self) -> Result<i64> {
             use diesel::QueryDsl;
-            Ok(db_run!(self, untracked c => owums_users::table
+            Ok(db_run!(self, read c => owums_users::table
                 .filter(owums_users::notes.is_not_null())
                 .count()
                 .get_result(c)

@@ -129,7 +129,7 @@ impl Store {
 
     /// The operator `id`, if any.
     pub(crate) async fn find_operator(&self, id: &str) -> Result<Option<OperatorRow>> {
-        Ok(db_run!(self, untracked c => owums_operators::table
+        Ok(db_run!(self, read c => owums_operators::table
             .filter(owums_operators::id.eq(id))
             .select(OperatorRow::as_select())
             .first(c)
@@ -142,7 +142,7 @@ impl Store {
         &self,
         username: &str,
     ) -> Result<Option<OperatorRow>> {
-        Ok(db_run!(self, untracked c => owums_operators::table
+        Ok(db_run!(self, read c => owums_operators::table
             .filter(owums_operators::username.eq(username))
             .select(OperatorRow::as_select())
             .first(c)
@@ -152,7 +152,7 @@ impl Store {
 
     /// Every operator, by username.
     pub(crate) async fn list_operators(&self) -> Result<Vec<OperatorRow>> {
-        Ok(db_run!(self, untracked c => owums_operators::table
+        Ok(db_run!(self, read c => owums_operators::table
             .order(owums_operators::username.asc())
             .select(OperatorRow::as_select())
             .load(c)
@@ -161,7 +161,7 @@ impl Store {
 
     /// How many operators there are.
     pub(crate) async fn count_operators(&self) -> Result<i64> {
-        Ok(db_run!(self, untracked c => owums_operators::table.count().get_result::<i64>(c).await?))
+        Ok(db_run!(self, read c => owums_operators::table.count().get_result::<i64>(c).await?))
     }
 
     /// Changes one column of operator `id`; `false` when there is no such operator.
@@ -271,13 +271,11 @@ impl Store {
 
     /// How many unused recovery codes operator `id` has.
     pub(crate) async fn count_recovery_codes(&self, id: &str) -> Result<i64> {
-        Ok(
-            db_run!(self, untracked c => owums_operator_recovery_codes::table
+        Ok(db_run!(self, read c => owums_operator_recovery_codes::table
             .filter(owums_operator_recovery_codes::operator_id.eq(id))
             .count()
             .get_result::<i64>(c)
-            .await?),
-        )
+            .await?))
     }
 
     /// Replaces any first-run link by the one of `hash`, valid until `expires_at`.
@@ -306,7 +304,7 @@ impl Store {
 
     /// Whether the first-run link of `hash` is live at `now` (and no operator exists yet).
     pub(crate) async fn setup_link_live(&self, hash: &str, now: NaiveDateTime) -> Result<bool> {
-        let (links, operators) = db_run!(self, untracked c => {
+        let (links, operators) = db_run!(self, read c => {
             let links = owums_operator_setup::table
                 .filter(owums_operator_setup::token_hash.eq(hash))
                 .filter(owums_operator_setup::expires_at.gt(now))
@@ -362,7 +360,7 @@ impl Store {
         offset: i64,
         limit: i64,
     ) -> Result<(Vec<AuditRow>, i64)> {
-        Ok(db_run!(self, untracked c => {
+        Ok(db_run!(self, read c => {
             let total = audit_query!(filter).count().get_result::<i64>(c).await?;
             let rows = audit_query!(filter)
                 .order((owums_audit_log::at.desc(), owums_audit_log::id.desc()))

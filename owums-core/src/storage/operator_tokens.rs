@@ -41,7 +41,7 @@ impl Store {
 
     /// The tokens of operator `operator_id` (every operator's when `None`), newest first.
     pub(crate) async fn operator_tokens(&self, operator_id: Option<&str>) -> Result<Vec<TokenRow>> {
-        Ok(db_run!(self, untracked c => {
+        Ok(db_run!(self, read c => {
             let mut q = owums_operator_tokens::table.into_boxed();
             if let Some(id) = operator_id {
                 q = q.filter(owums_operator_tokens::operator_id.eq(id.to_owned()));
@@ -58,7 +58,7 @@ impl Store {
         &self,
         hash: &str,
     ) -> Result<Option<(TokenRow, OperatorRow)>> {
-        Ok(db_run!(self, untracked c => owums_operator_tokens::table
+        Ok(db_run!(self, read c => owums_operator_tokens::table
             .inner_join(owums_operators::table.on(owums_operators::id.eq(owums_operator_tokens::operator_id)))
             .filter(owums_operator_tokens::token_hash.eq(hash))
             .select((TokenRow::as_select(), OperatorRow::as_select()))

@@ -173,7 +173,7 @@ impl Store {
     /// The newest `limit` mails, newest first, in any state (for an operator's view or a
     /// test).
     pub async fn outbox(&self, limit: i64) -> Result<Vec<OutboxRecord>> {
-        let rows: Vec<MailRow> = db_run!(self, untracked c => owums_mail_outbox::table
+        let rows: Vec<MailRow> = db_run!(self, read c => owums_mail_outbox::table
             .order((owums_mail_outbox::created_at.desc(), owums_mail_outbox::id.asc()))
             .limit(limit)
             .select(MailRow::as_select())
@@ -184,7 +184,7 @@ impl Store {
 
     /// The mail with this id; `None` when unknown or already purged.
     pub async fn find_mail(&self, id: &str) -> Result<Option<OutboxRecord>> {
-        let row: Option<MailRow> = db_run!(self, untracked c => owums_mail_outbox::table
+        let row: Option<MailRow> = db_run!(self, read c => owums_mail_outbox::table
             .filter(owums_mail_outbox::id.eq(id))
             .select(MailRow::as_select())
             .first(c)
@@ -196,7 +196,7 @@ impl Store {
     /// Ids of up to `limit` mails due at `now`, oldest first.
     pub(crate) async fn due_mail_ids(&self, now: DateTime<Utc>, limit: i64) -> Result<Vec<String>> {
         let now = to_second(now);
-        Ok(db_run!(self, untracked c => owums_mail_outbox::table
+        Ok(db_run!(self, read c => owums_mail_outbox::table
             .filter(owums_mail_outbox::sent_at.is_null())
             .filter(owums_mail_outbox::failed_at.is_null())
             .filter(owums_mail_outbox::next_attempt_at.le(now))

@@ -62,7 +62,7 @@ impl Store {
         ];
         let rows: Vec<RateWindow> = match self.backend() {
             Backend::Mysql => self.execute_then_load(HIT_MYSQL, READ, &vals).await?,
-            Backend::Postgres | Backend::Sqlite => self.load_sql(HIT, &vals).await?,
+            Backend::Postgres | Backend::Sqlite => self.write_returning(HIT, &vals).await?,
         };
         rows.into_iter()
             .next()

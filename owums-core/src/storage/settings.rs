@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 impl Store {
     /// The stored value of setting `name`, if any (no default applied).
     pub async fn setting(&self, name: &str) -> Result<Option<String>> {
-        Ok(db_run!(self, untracked c => owums_settings::table
+        Ok(db_run!(self, read c => owums_settings::table
             .filter(owums_settings::name.eq(name))
             .select(owums_settings::value)
             .first::<String>(c)
@@ -26,7 +26,7 @@ impl Store {
     /// Every stored setting as `(name, value)`, by name; settings at their default are not
     /// listed.
     pub async fn all_settings(&self) -> Result<Vec<(String, String)>> {
-        Ok(db_run!(self, untracked c => owums_settings::table
+        Ok(db_run!(self, read c => owums_settings::table
             .order(owums_settings::name.asc())
             .select((owums_settings::name, owums_settings::value))
             .load(c)

@@ -346,13 +346,50 @@ impl Store {
             + Send
             + 'static,
     {
+        self.load_rows(false, template, vals).await
+    }
+
+    /// Runs a statement template that writes and answers rows (`… RETURNING`, PostgreSQL
+    /// and SQLite) and loads them.
+    pub(crate) async fn write_returning<T>(
+        &self,
+        template: &str,
+        vals: &[(&str, Val)],
+    ) -> Result<Vec<T>>
+    where
+        T: diesel::QueryableByName<diesel::sqlite::Sqlite>
+            + diesel::QueryableByName<diesel::pg::Pg>
+            + diesel::QueryableByName<diesel::mysql::Mysql>
+            + Send
+            + 'static,
+    {
+        self.load_rows(true, template, vals).await
+    }
+
+    async fn load_rows<T>(
+        &self,
+        writes: bool,
+        template: &str,
+        vals: &[(&str, Val)],
+    ) -> Result<Vec<T>>
+    where
+        T: diesel::QueryableByName<diesel::sqlite::Sqlite>
+            + diesel::QueryableByName<diesel::pg::Pg>
+            + diesel::QueryableByName<diesel::mysql::Mysql>
+            + Send
+            + 'static,
+    {
         let plan = plan(self.backend(), template, vals)?;
         let binds = plan.binds(vals)?;
         let q = Prepared {
             plan: &plan,
             binds: &binds,
         };
-        Ok(db_run!(self, untracked c => q.load::<T>(c).await?))
+        Ok(if writes {
+            db_run!(self, untracked c => q.load::<T>(c).await?)
+        } else {
+            db_run!(self, read c => q.load::<T>(c).await?)
+        })
     }
 }
 

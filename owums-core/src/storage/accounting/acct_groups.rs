@@ -211,7 +211,7 @@ impl Groups {
         let Pool::Sqlite(p) = &self.store.pool else {
             return Err(not_grouped());
         };
-        let mut conn = p.get().await.map_err(pool_error)?;
+        let mut conn = p.write().await?;
         // what the writes log goes where the caller's log goes, not to the global default
         let log = tracing::dispatcher::get_default(Clone::clone);
         conn.spawn_blocking(move |conn| {

@@ -38,7 +38,7 @@ impl Store {
     /// How many subscribers are members of group `name` (0 for no such group).
     pub async fn group_member_count(&self, name: &GroupName) -> Result<i64> {
         let n = name.as_str();
-        Ok(db_run!(self, untracked c => owums_user_groups::table
+        Ok(db_run!(self, read c => owums_user_groups::table
             .filter(owums_user_groups::group_name.eq(n))
             .select(diesel::dsl::count_star())
             .first::<i64>(c)

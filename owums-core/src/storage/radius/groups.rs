@@ -127,12 +127,12 @@ impl Store {
     /// Every group with its attributes, by priority then name (three queries whatever the
     /// number of groups).
     pub async fn list_groups(&self) -> Result<Vec<GroupRecord>> {
-        let groups: Vec<(i32, String, i32, Option<String>)> = db_run!(self, untracked c => owums_radius_groups::table
+        let groups: Vec<(i32, String, i32, Option<String>)> = db_run!(self, read c => owums_radius_groups::table
             .order((owums_radius_groups::priority.asc(), owums_radius_groups::name.asc()))
             .select((owums_radius_groups::id, owums_radius_groups::name, owums_radius_groups::priority, owums_radius_groups::notes))
             .load(c)
             .await?);
-        let (checks, replies): (Vec<AttrRow>, Vec<AttrRow>) = db_run!(self, untracked c => {
+        let (checks, replies): (Vec<AttrRow>, Vec<AttrRow>) = db_run!(self, read c => {
             let checks = radgroupcheck::table
                 .order(radgroupcheck::id.asc())
                 .select((radgroupcheck::groupname, radgroupcheck::attribute, radgroupcheck::op, radgroupcheck::value))
@@ -172,7 +172,7 @@ impl Store {
     /// The default membership priority of the group named `name`, if it exists.
     pub async fn group_priority(&self, name: &GroupName) -> Result<Option<i32>> {
         let n = name.as_str();
-        Ok(db_run!(self, untracked c => owums_radius_groups::table
+        Ok(db_run!(self, read c => owums_radius_groups::table
             .filter(owums_radius_groups::name.eq(n))
             .select(owums_radius_groups::priority)
             .first(c)
@@ -216,7 +216,7 @@ impl Store {
     /// The user's groups with membership priorities, in priority order (then by name).
     pub async fn user_groups(&self, user: UserId) -> Result<Vec<(GroupName, i32)>> {
         let key = user.to_string();
-        let rows: Vec<(String, i32)> = db_run!(self, untracked c => owums_user_groups::table
+        let rows: Vec<(String, i32)> = db_run!(self, read c => owums_user_groups::table
             .filter(owums_user_groups::user_id.eq(&key))
             .order((owums_user_groups::priority.asc(), owums_user_groups::group_name.asc()))
             .select((owums_user_groups::group_name, owums_user_groups::priority))
@@ -284,7 +284,7 @@ impl Store {
         kind: AttributeKind,
     ) -> Result<Vec<RadiusAttribute>> {
         let key = user.to_string();
-        let rows: Vec<(String, String, String)> = db_run!(self, untracked c => match kind {
+        let rows: Vec<(String, String, String)> = db_run!(self, read c => match kind {
             AttributeKind::Check => owums_radius_checks::table
                 .filter(owums_radius_checks::user_id.eq(&key))
                 .filter(owums_radius_checks::attribute.ne_all(PASSWORD_ATTRIBUTES))

@@ -185,7 +185,7 @@ impl Store {
     ) -> Result<Vec<AttributeItem>> {
         let key = owner.key();
         let key = key.as_str();
-        let rows: Option<Vec<Row>> = db_run!(self, untracked c => {
+        let rows: Option<Vec<Row>> = db_run!(self, read c => {
             let exists: Option<i64> = match owner {
                 AttributeOwner::Group(_) => owums_radius_groups::table
                     .filter(owums_radius_groups::name.eq(key))
@@ -301,7 +301,7 @@ impl Store {
     /// check and reply items, in any process. The REST authorize cache compares it with
     /// the generation its entries were read at.
     pub async fn radius_generation(&self) -> Result<i64> {
-        let g: Option<i64> = db_run!(self, untracked c => owums_radius_generation::table
+        let g: Option<i64> = db_run!(self, read c => owums_radius_generation::table
             .select(owums_radius_generation::generation)
             .first(c)
             .await

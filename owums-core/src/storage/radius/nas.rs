@@ -142,8 +142,6 @@ impl Store {
 
     /// Every RADIUS client, by id (secrets included).
     pub async fn list_nas(&self) -> Result<Vec<NasRecord>> {
-        Ok(
-            db_run!(self, untracked c => nas::table.order(nas::id.asc()).load::<NasRecord>(c).await?),
-        )
+        Ok(db_run!(self, read c => nas::table.order(nas::id.asc()).load::<NasRecord>(c).await?))
     }
 }

@@ -179,7 +179,7 @@ impl Store {
                 .unwrap_or_default()
         };
         let (p0, p1, p2) = (p(0), p(1), p(2));
-        let (rows, count): (Vec<NewUserRow>, usize) = db_run!(self, untracked c => {
+        let (rows, count): (Vec<NewUserRow>, usize) = db_run!(self, read c => {
             macro_rules! filtered {
                 () => {{
                     let mut q = owums_users::table.into_boxed();
@@ -377,7 +377,7 @@ impl Store {
              WHERE owums_users_search MATCH ? LIMIT {})",
             PROBE + 1
         );
-        let rows: Vec<Probe> = db_run!(self, untracked c => diesel::sql_query(q.as_str())
+        let rows: Vec<Probe> = db_run!(self, read c => diesel::sql_query(q.as_str())
             .bind::<Text, _>(fts)
             .load(c)
             .await?);
@@ -402,7 +402,7 @@ impl Store {
     /// How many times `id` logged in on the web pages (0 for an unknown id).
     pub(crate) async fn web_logins(&self, id: UserId) -> Result<u64> {
         let key = id.to_string();
-        let n: Option<i32> = db_run!(self, untracked c => owums_users::table
+        let n: Option<i32> = db_run!(self, read c => owums_users::table
             .filter(owums_users::id.eq(&key))
             .select(owums_users::web_logins)
             .first(c)

@@ -108,7 +108,7 @@ impl Store {
     /// The devices of `user`, oldest first.
     pub(crate) async fn devices_of(&self, user: UserId) -> Result<Vec<DeviceRow>> {
         let key = user.to_string();
-        Ok(db_run!(self, untracked c => owums_devices::table
+        Ok(db_run!(self, read c => owums_devices::table
             .filter(owums_devices::user_id.eq(&key))
             .order((owums_devices::created_at.asc(), owums_devices::id.asc()))
             .select(device_columns!())
@@ -118,7 +118,7 @@ impl Store {
 
     /// The device with MAC `mac` (as stored: `AA-BB-CC-DD-EE-FF`), whoever owns it.
     pub(crate) async fn device_by_mac(&self, mac: &str) -> Result<Option<DeviceRow>> {
-        Ok(db_run!(self, untracked c => owums_devices::table
+        Ok(db_run!(self, read c => owums_devices::table
             .filter(owums_devices::mac.eq(mac))
             .select(device_columns!())
             .first(c)

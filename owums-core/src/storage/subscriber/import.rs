@@ -85,7 +85,7 @@ impl Store {
     pub(crate) async fn taken(&self, column: Unique, values: &[String]) -> Result<HashSet<String>> {
         let mut found = HashSet::new();
         for chunk in values.chunks(LOOKUP_CHUNK) {
-            let rows: Vec<Option<String>> = db_run!(self, untracked c => match column {
+            let rows: Vec<Option<String>> = db_run!(self, read c => match column {
                 Unique::Username => owums_users::table
                     .filter(owums_users::username.eq_any(chunk))
                     .select(owums_users::username)
@@ -118,7 +118,7 @@ impl Store {
         let _counted = self.user_write();
         match &self.pool {
             Pool::Sqlite(p) => {
-                let c = &mut *p.get().await.map_err(pool_error)?;
+                let c = &mut *p.write().await?;
                 write_import!(single c, rows)
             }
             Pool::Postgres(p) => {

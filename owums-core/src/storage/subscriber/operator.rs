@@ -121,7 +121,7 @@ impl Store {
         user: UserId,
     ) -> Result<Vec<OperatorVerification>> {
         let key = user.to_string();
-        let rows: Vec<OperatorVerificationRow> = db_run!(self, untracked c => owums_operator_verifications::table
+        let rows: Vec<OperatorVerificationRow> = db_run!(self, read c => owums_operator_verifications::table
             .filter(owums_operator_verifications::user_id.eq(&key))
             .order((owums_operator_verifications::verified_at.asc(), owums_operator_verifications::id.asc()))
             .load(c)
@@ -132,7 +132,7 @@ impl Store {
     /// The attachments of `user` (without their content), oldest first.
     pub(crate) async fn attachments(&self, user: UserId) -> Result<Vec<AttachmentInfo>> {
         let key = user.to_string();
-        let rows: Vec<AttachmentRow> = db_run!(self, untracked c => owums_attachments::table
+        let rows: Vec<AttachmentRow> = db_run!(self, read c => owums_attachments::table
             .filter(owums_attachments::user_id.eq(&key))
             .order((owums_attachments::created_at.asc(), owums_attachments::id.asc()))
             .load(c)
@@ -149,7 +149,7 @@ impl Store {
         kind: &str,
     ) -> Result<Option<StoredAttachment>> {
         let key = user.to_string();
-        let row: Option<AttachmentRow> = db_run!(self, untracked c => owums_attachments::table
+        let row: Option<AttachmentRow> = db_run!(self, read c => owums_attachments::table
             .filter(owums_attachments::user_id.eq(&key))
             .filter(owums_attachments::kind.eq(kind))
             .order((owums_attachments::created_at.desc(), owums_attachments::id.desc()))

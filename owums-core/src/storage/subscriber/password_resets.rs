@@ -99,7 +99,7 @@ impl Store {
 
     /// The reset link with this token hash, used or not; `None` when unknown.
     pub(crate) async fn password_reset(&self, token_hash: &str) -> Result<Option<ResetRow>> {
-        Ok(db_run!(self, untracked c => owums_password_resets::table
+        Ok(db_run!(self, read c => owums_password_resets::table
             .filter(owums_password_resets::token_hash.eq(token_hash))
             .select((
                 owums_password_resets::user_id,

@@ -25,7 +25,7 @@ use crate::subscriber::user::UserRecord;
 impl PluginStateStore for Store {
     async fn get(&self, plugin: &str, user: UserId) -> Result<Option<serde_json::Value>> {
         let key = user.to_string();
-        let data: Option<String> = db_run!(self, untracked c => owums_plugin_state::table
+        let data: Option<String> = db_run!(self, read c => owums_plugin_state::table
             .filter(owums_plugin_state::plugin_id.eq(plugin))
             .filter(owums_plugin_state::user_id.eq(&key))
             .select(owums_plugin_state::data)
@@ -89,7 +89,7 @@ impl PluginStateStore for Store {
         plugin: &str,
         lookup: &str,
     ) -> Result<Option<(UserId, serde_json::Value)>> {
-        let row: Option<(String, String)> = db_run!(self, untracked c => owums_plugin_state::table
+        let row: Option<(String, String)> = db_run!(self, read c => owums_plugin_state::table
             .filter(owums_plugin_state::plugin_id.eq(plugin))
             .filter(owums_plugin_state::lookup_key.eq(lookup))
             .select((owums_plugin_state::user_id, owums_plugin_state::data))

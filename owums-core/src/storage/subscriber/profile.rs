@@ -47,7 +47,7 @@ impl Store {
     /// user.
     pub(crate) async fn password_hash(&self, id: UserId) -> Result<Option<String>> {
         let key = id.to_string();
-        Ok(db_run!(self, untracked c => owums_users::table
+        Ok(db_run!(self, read c => owums_users::table
             .filter(owums_users::id.eq(&key))
             .select(owums_users::password_hash)
             .first::<String>(c)

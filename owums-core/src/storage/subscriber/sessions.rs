@@ -52,7 +52,7 @@ impl Store {
         id: &str,
         now: NaiveDateTime,
     ) -> Result<Option<SessionRow>> {
-        Ok(db_run!(self, untracked c => owums_sessions::table
+        Ok(db_run!(self, read c => owums_sessions::table
             .filter(owums_sessions::id.eq(id))
             .filter(owums_sessions::expires_at.gt(now))
             .select(SessionRow::as_select())

@@ -210,7 +210,7 @@ impl Store {
 
     /// The user whose `key` column equals `value`.
     async fn find_user_by(&self, key: Key, value: &str) -> Result<Option<UserRecord>> {
-        let row: Option<UserRow> = db_run!(self, untracked c => {
+        let row: Option<UserRow> = db_run!(self, read c => {
             let q = owums_users::table.select(UserRow::as_select()).into_boxed();
             let q = match key {
                 Key::Id => q.filter(owums_users::id.eq(value)),
@@ -245,7 +245,7 @@ impl Store {
 
     /// Users by username, `limit` from `offset`.
     pub async fn list_users(&self, offset: i64, limit: i64) -> Result<Vec<UserRecord>> {
-        let rows: Vec<UserRow> = db_run!(self, untracked c => owums_users::table
+        let rows: Vec<UserRow> = db_run!(self, read c => owums_users::table
             .order(owums_users::username.asc())
             .offset(offset)
             .limit(limit)
@@ -258,7 +258,7 @@ impl Store {
     /// The user and their web password hash, for a login.
     pub async fn find_login(&self, username: &Username) -> Result<Option<(UserRecord, String)>> {
         let name = username.as_str();
-        let row: Option<UserRow> = db_run!(self, untracked c => owums_users::table
+        let row: Option<UserRow> = db_run!(self, read c => owums_users::table
             .filter(owums_users::username.eq(name))
             .select(UserRow::as_select())
             .first(c)
@@ -442,6 +442,6 @@ impl Store {
 
     /// Number of users.
     pub async fn count_users(&self) -> Result<i64> {
-        Ok(db_run!(self, untracked c => owums_users::table.count().get_result::<i64>(c).await?))
+        Ok(db_run!(self, read c => owums_users::table.count().get_result::<i64>(c).await?))
     }
 }

@@ -165,7 +165,7 @@ impl Store {
             // diesel-async writes a multi-row insert on SQLite row by row; on SQLite, with
             // no round trips, rows in one transaction are as fast
             Pool::Sqlite(p) => {
-                let c = &mut *p.get().await.map_err(pool_error)?;
+                let c = &mut *p.write().await?;
                 write_batch!(single c, batch, attribute, vouchers)
             }
             Pool::Postgres(p) => {
@@ -181,7 +181,7 @@ impl Store {
 
     /// Every batch, by name.
     pub(crate) async fn voucher_batches(&self) -> Result<Vec<BatchRow>> {
-        Ok(db_run!(self, untracked c => owums_voucher_batches::table
+        Ok(db_run!(self, read c => owums_voucher_batches::table
             .order(owums_voucher_batches::name.asc())
             .select(batch_columns!())
             .load(c)
@@ -190,7 +190,7 @@ impl Store {
 
     /// The batch named `name`.
     pub(crate) async fn voucher_batch(&self, name: &str) -> Result<Option<BatchRow>> {
-        Ok(db_run!(self, untracked c => owums_voucher_batches::table
+        Ok(db_run!(self, read c => owums_voucher_batches::table
             .filter(owums_voucher_batches::name.eq(name))
             .select(batch_columns!())
             .first(c)
@@ -200,7 +200,7 @@ impl Store {
 
     /// The batch of the voucher `user_id` (`None`: not a voucher).
     pub(crate) async fn batch_of_voucher(&self, user_id: &str) -> Result<Option<BatchRow>> {
-        Ok(db_run!(self, untracked c => owums_vouchers::table
+        Ok(db_run!(self, read c => owums_vouchers::table
             .inner_join(owums_voucher_batches::table.on(owums_voucher_batches::id.eq(owums_vouchers::batch_id)))
             .filter(owums_vouchers::user_id.eq(user_id))
             .select(batch_columns!())
