@@ -10,26 +10,29 @@
 # (tests/it/portal/bench.rs) built with the `loadtest` profile (release optimisation,
 # without release's whole-program LTO, which would make the test binary's build very
 # long). In one process: owums on SQLite, the simulator, and the devices; FreeRADIUS 3.2
-# is the real server, in REST mode (rlm_rest asks owums; PAP) and in SQL mode (rlm_sql reads
-# owums' database, passwords in cleartext; CHAP). Each device has its own 127.0.0.0/8
+# is the real server, run as in production (its threads, no debug log), in REST mode
+# (rlm_rest asks owums; PAP) and in SQL mode (rlm_sql reads owums' database, passwords in
+# cleartext; CHAP). Each device has its own 127.0.0.0/8
 # address (the controller knows devices by it) and its own subscriber, and repeats: the
 # controller's redirect → owums' login page → submit username and password → owums'
 # redirect to the controller's /logon (password encoded with the uamsecret) →
-# Access-Request → Accept → Accounting Start and Interim-Update → back to owums → status
-# page; then logout through the controller (Accounting Stop). The wait is from the submit
-# to the status page. A first round of every device (argon2id checks, connections) is run
-# and not counted. Figures are printed as `portal-bench` lines; nothing is asserted about
-# time (every logon must end on the status page).
+# Access-Request → Accept → Accounting Start → back to owums → status page; then logout
+# through the controller (Accounting Stop). The devices take each step together (arrive,
+# log on, log off); the wait is from the submit to the status page. `visits_per_s` counts
+# whole visits over the run, `logons_per_s` the logons over the time of the logon steps
+# alone. A first round of every device (argon2id checks, connections) is printed first.
+# Figures are printed as `portal-bench` lines; nothing is asserted about time (every logon
+# must end on the status page).
 #
 # Environment:
-#   PORTAL_BENCH_DEVICES="1 16 64"   devices logging on at once, one run each
+#   PORTAL_BENCH_DEVICES="1 8 16 64" devices logging on at once, one run each
 #   PORTAL_BENCH_LOGONS=1000         logons per run (split between the devices)
 #   PORTAL_BENCH_MODES=              rest | sql | both (default)
 #
 # Requires: freeradius (scripts/install-peers), cargo-nextest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export PORTAL_BENCH_DEVICES=${PORTAL_BENCH_DEVICES:-"1 16 64"}
+export PORTAL_BENCH_DEVICES=${PORTAL_BENCH_DEVICES:-"1 8 16 64"}
 export PORTAL_BENCH_LOGONS=${PORTAL_BENCH_LOGONS:-1000}
 export PORTAL_BENCH_MODES=${PORTAL_BENCH_MODES:-both}
 log=$(mktemp)

@@ -158,34 +158,51 @@ impl RateLimiter {
     /// address already tried the account in the window.
     pub async fn login(&self, ip: IpAddr, account: &str) -> Result<LoginAttempt, Refused> {
         let l = &self.limits;
+        // what is counted, in this order; the count stops at a key past its limit
+        let mut counted: Vec<(Counted, String, u32)> = Vec::with_capacity(3);
+        if l.login_per_ip > 0 {
+            let k = key(Action::Login, &Subject::Ip(ip));
+            counted.push((Counted::Address, k, l.login_per_ip));
+        }
+        if l.login_per_account > 0 {
+            let k = format!("login:pair:{account}\u{0}{ip}");
+            counted.push((Counted::Pair, k, l.login_per_account));
+        }
+        if l.login_per_account_total > 0 {
+            let k = format!("login:account:{account}");
+            counted.push((Counted::Account, k, l.login_per_account_total));
+        }
+        let now = (self.clock)().timestamp();
+        let window = i64::try_from(self.limits.window_seconds).unwrap_or(i64::MAX / 4);
+        let keys: Vec<String> = counted.iter().map(|(_, k, _)| k.clone()).collect();
+        let limits: Vec<u32> = counted.iter().map(|(_, _, max)| *max).collect();
+        let windows = self
+            .store
+            .hit_rate_limits(&keys, window, now, move |i, w| {
+                w.hits > i64::from(limits[i])
+            })
+            .await?;
         let mut attempt = LoginAttempt {
             ip_key: None,
             pair_key: None,
         };
-        if l.login_per_ip > 0 {
-            let k = key(Action::Login, &Subject::Ip(ip));
-            if let Some(wait) = self.hit(&k, l.login_per_ip).await? {
-                return Err(Refused::Wait(wait));
-            }
-            attempt.ip_key = Some(k);
-        }
         // attempts of this address on this account, this one included
         let mut tried_here = 1;
-        if l.login_per_account > 0 {
-            let k = format!("login:pair:{account}\u{0}{ip}");
-            let (hits, wait) = self.count(&k).await?;
-            if hits > i64::from(l.login_per_account) {
-                return Err(Refused::Wait(wait));
-            }
-            tried_here = hits;
-            attempt.pair_key = Some(k);
-        }
-        if l.login_per_account_total > 0 {
-            let k = format!("login:account:{account}");
-            if let Some(wait) = self.hit(&k, l.login_per_account_total).await?
-                && tried_here > 1
-            {
-                return Err(Refused::Wait(wait));
+        for ((what, k, max), w) in counted.into_iter().zip(windows) {
+            let wait = u64::try_from(w.window_ends.saturating_sub(now))
+                .unwrap_or(0)
+                .max(1);
+            let over = w.hits > i64::from(max);
+            match what {
+                Counted::Address if over => return Err(Refused::Wait(wait)),
+                Counted::Address => attempt.ip_key = Some(k),
+                Counted::Pair if over => return Err(Refused::Wait(wait)),
+                Counted::Pair => {
+                    tried_here = w.hits;
+                    attempt.pair_key = Some(k);
+                }
+                Counted::Account if over && tried_here > 1 => return Err(Refused::Wait(wait)),
+                Counted::Account => {}
             }
         }
         Ok(attempt)
@@ -194,17 +211,22 @@ impl RateLimiter {
     /// A login let through by [`RateLimiter::login`] succeeded: the address's attempts on
     /// the account are forgotten and the attempt no longer counts against the address.
     pub async fn login_succeeded(&self, attempt: &LoginAttempt) {
-        if let Some(k) = &attempt.pair_key
-            && let Err(e) = self.store.clear_rate_limit(k).await
-        {
+        let (clear, forgive) = (attempt.pair_key.as_deref(), attempt.ip_key.as_deref());
+        if let Err(e) = self.store.settle_login_limits(clear, forgive).await {
             tracing::warn!(error = %e, "login attempts not cleared");
         }
-        if let Some(k) = &attempt.ip_key
-            && let Err(e) = self.store.forgive_rate_limit(k).await
-        {
-            tracing::warn!(error = %e, "login attempt not taken back");
-        }
     }
+}
+
+/// The login counters, in the order a login counts them.
+#[derive(Debug, Clone, Copy)]
+enum Counted {
+    /// The client address's logins.
+    Address,
+    /// This address's logins on this account.
+    Pair,
+    /// The account's logins from every address.
+    Account,
 }
 
 /// What a counter is stored under (hashed by the store).

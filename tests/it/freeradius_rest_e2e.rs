@@ -168,7 +168,13 @@ async fn scenario(db: TestDb) {
         token: TOKEN.to_owned(),
     };
     let fr = tokio::task::spawn_blocking(move || {
-        FreeRadius::start_rest(&rest, FreeRadiusOptions { local_client: true })
+        FreeRadius::start_rest(
+            &rest,
+            FreeRadiusOptions {
+                local_client: true,
+                ..Default::default()
+            },
+        )
     })
     .await
     .unwrap()

@@ -41,9 +41,20 @@ pub(crate) fn sql_backend(db: &TestDb) -> SqlBackend {
 }
 
 pub(crate) async fn start(db: &TestDb, local_client: bool) -> FreeRadius {
+    start_as(db, local_client, false).await
+}
+
+/// [`start`], threaded as in production when `threaded` (benchmarks).
+pub(crate) async fn start_as(db: &TestDb, local_client: bool, threaded: bool) -> FreeRadius {
     let backend = sql_backend(db);
     tokio::task::spawn_blocking(move || {
-        FreeRadius::start(&backend, FreeRadiusOptions { local_client })
+        FreeRadius::start(
+            &backend,
+            FreeRadiusOptions {
+                local_client,
+                threaded,
+            },
+        )
     })
     .await
     .unwrap()
@@ -367,7 +378,13 @@ async fn restricted_user_is_enough(db: TestDb, grants: &[String], cleanup: &[Str
         other => other,
     };
     let fr = tokio::task::spawn_blocking(move || {
-        FreeRadius::start(&backend, FreeRadiusOptions { local_client: true })
+        FreeRadius::start(
+            &backend,
+            FreeRadiusOptions {
+                local_client: true,
+                ..Default::default()
+            },
+        )
     })
     .await
     .unwrap()

@@ -37,7 +37,13 @@ async fn sip_call_verifies_the_caller_and_freeradius_accepts_them() {
 
     let backend = sql_backend(&l.db);
     let fr = tokio::task::spawn_blocking(move || {
-        FreeRadius::start(&backend, FreeRadiusOptions { local_client: true })
+        FreeRadius::start(
+            &backend,
+            FreeRadiusOptions {
+                local_client: true,
+                ..Default::default()
+            },
+        )
     })
     .await
     .unwrap()

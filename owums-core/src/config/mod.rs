@@ -151,8 +151,9 @@ pub struct DatabaseConfig {
     /// `sqlite://owums.db` (relative to the working directory), `sqlite:///var/lib/owums/owums.db`,
     /// `postgres://user:pass@host/db` or `mysql://user:pass@host/db`.
     pub url: String,
-    /// Connections in the pool (at least 1; 8 by default). On SQLite, writes are serialised
-    /// by the database whatever the size; reads run in parallel.
+    /// Connections in the pool (at least 1; 8 by default). On SQLite these are the readers,
+    /// which run in parallel; every write of the process goes through one more connection
+    /// of its own, one write at a time.
     pub pool_size: u32,
     /// Seconds to wait for a connection (opening one, or for a free one in the pool) before
     /// the request fails with a storage error.
@@ -161,9 +162,9 @@ pub struct DatabaseConfig {
     /// migrate` yourself; the other commands refuse to run on a database with pending
     /// migrations.
     pub migrate_on_start: bool,
-    /// SQLite only: how long a writer waits for the lock, in milliseconds (5000 by
-    /// default). FreeRADIUS writes the same file; set its `busy_timeout` alike
-    /// (docs/freeradius.md).
+    /// SQLite only: how long a write waits for its turn on the writer connection, and then
+    /// for the file's lock, in milliseconds (5000 by default). FreeRADIUS writes the same
+    /// file; set its `busy_timeout` alike (docs/freeradius.md).
     pub sqlite_busy_timeout_ms: u32,
 }
 

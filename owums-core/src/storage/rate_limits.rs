@@ -11,7 +11,7 @@ use diesel::sql_types::BigInt;
 
 use super::Store;
 use super::conn::Backend;
-use super::sql::Val;
+use super::sql::{SqliteStatement, Val};
 use crate::error::{Error, Result};
 use crate::subscriber::token;
 
@@ -67,6 +67,82 @@ impl Store {
         rows.into_iter()
             .next()
             .ok_or_else(|| Error::Internal("the rate-limit upsert answered no row".to_owned()))
+    }
+
+    /// Counts one attempt of each of `keys` in turn, as [`Store::hit_rate_limit`] does, and
+    /// stops after the first window `enough` (given its index and window) says ends the
+    /// count: the windows counted, in order. On SQLite the count is one transaction.
+    pub async fn hit_rate_limits(
+        &self,
+        keys: &[String],
+        window: i64,
+        now: i64,
+        enough: impl Fn(usize, &RateWindow) -> bool + Send + 'static,
+    ) -> Result<Vec<RateWindow>> {
+        let vals = |key: &str| {
+            [
+                ("key", key_hash(key)),
+                ("ends", Val::Int(now.saturating_add(window.max(1)))),
+                ("now", Val::Int(now)),
+            ]
+        };
+        if self.backend() != Backend::Sqlite {
+            let mut windows = Vec::with_capacity(keys.len());
+            for (i, key) in keys.iter().enumerate() {
+                let w = self.hit_rate_limit(key, window, now).await?;
+                windows.push(w);
+                if enough(i, &w) {
+                    break;
+                }
+            }
+            return Ok(windows);
+        }
+        let hits = keys
+            .iter()
+            .map(|key| SqliteStatement::new(HIT, &vals(key)))
+            .collect::<Result<Vec<_>>>()?;
+        self.sqlite_transaction(move |c| {
+            let mut windows = Vec::with_capacity(hits.len());
+            for (i, hit) in hits.iter().enumerate() {
+                let w = hit
+                    .load::<RateWindow>(c)?
+                    .into_iter()
+                    .next()
+                    .ok_or(diesel::result::Error::NotFound)?;
+                windows.push(w);
+                if enough(i, &w) {
+                    break;
+                }
+            }
+            Ok(windows)
+        })
+        .await
+    }
+
+    /// What a successful login changes, in one transaction: `clear`'s window is forgotten
+    /// (the address's failures on the account) and one attempt is taken back from
+    /// `forgive`'s (the login no longer counts against the address).
+    pub async fn settle_login_limits(
+        &self,
+        clear: Option<&str>,
+        forgive: Option<&str>,
+    ) -> Result<()> {
+        let mut templates = Vec::new();
+        let mut vals = Vec::new();
+        if let Some(key) = clear {
+            templates.push("DELETE FROM owums_rate_limits WHERE key_hash = {clear}");
+            vals.push(("clear", key_hash(key)));
+        }
+        if let Some(key) = forgive {
+            templates.push(
+                "UPDATE owums_rate_limits SET hits = hits - 1 WHERE key_hash = {forgive} AND hits > 0",
+            );
+            vals.push(("forgive", key_hash(key)));
+        }
+        if !templates.is_empty() {
+            self.execute_sql_all(&templates, &vals).await?;
+        }
+        Ok(())
     }
 
     /// Forgets `key`'s window (a successful login clears its failures).

@@ -63,7 +63,13 @@ impl Story {
             token: TOKEN.to_owned(),
         };
         let radius = tokio::task::spawn_blocking(move || {
-            FreeRadius::start_rest(&rest, FreeRadiusOptions { local_client: true })
+            FreeRadius::start_rest(
+                &rest,
+                FreeRadiusOptions {
+                    local_client: true,
+                    ..Default::default()
+                },
+            )
         })
         .await
         .unwrap()

@@ -29,7 +29,13 @@ db_test!(mac_freeradius_rest_mode_accepts_registered_devices, |db| {
         token: TOKEN.to_owned(),
     };
     let fr = tokio::task::spawn_blocking(move || {
-        FreeRadius::start_rest(&rest, FreeRadiusOptions { local_client: true })
+        FreeRadius::start_rest(
+            &rest,
+            FreeRadiusOptions {
+                local_client: true,
+                ..Default::default()
+            },
+        )
     })
     .await
     .unwrap()

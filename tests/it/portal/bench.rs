@@ -3,12 +3,20 @@
 //! 127.0.0.0/8 address, go through the CoovaChilli-style simulator again and again:
 //! redirect → owums' login page → submit → owums sends the browser to the controller's
 //! `/logon` → the controller asks FreeRADIUS → FreeRADIUS asks owums (REST) or reads its
-//! database (SQL) → accounting Start and Interim → back to owums → the status page; then
+//! database (SQL) → accounting Start (no Interim-Update: a
+//! session of a few milliseconds ends long before one is due) → back to owums → the status page; then
 //! logoff. The subscriber's wait is from the submit to the status page.
+//!
+//! The devices go through each round's three steps together (arrive, log on, log off,
+//! with a barrier between steps), so that besides the whole visits' rate the logon step's
+//! own rate can be told: the logons of a round divided by the time from the round's submits
+//! to its last status page, while no other step runs.
 
 use std::net::{IpAddr, Ipv4Addr};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+use tokio::sync::Barrier;
 
 use super::{Client, Hotspot, Mode, PASSWORD, Page};
 
@@ -37,45 +45,125 @@ struct Device {
     waits: Vec<Duration>,
 }
 
+/// The devices' meeting points, and the time the logon steps took.
+struct Rounds {
+    barrier: Barrier,
+    /// This round's first submit and last status page.
+    span: Mutex<Option<(Instant, Instant)>>,
+    /// The logon steps' time, summed over the rounds.
+    logon_time: Mutex<Duration>,
+    /// What went wrong first: a device that fails only meets the others from then on, so
+    /// that none waits for it forever, and the run fails at its end.
+    failure: Mutex<Option<String>>,
+}
+
+impl Rounds {
+    fn new(devices: usize) -> Rounds {
+        Rounds {
+            barrier: Barrier::new(devices),
+            span: Mutex::new(None),
+            logon_time: Mutex::new(Duration::ZERO),
+            failure: Mutex::new(None),
+        }
+    }
+
+    /// Widens this round's logon span to `started..ended`.
+    fn logon(&self, started: Instant, ended: Instant) {
+        let mut span = self.span.lock().expect("span");
+        let (a, b) = span.get_or_insert((started, ended));
+        *a = (*a).min(started);
+        *b = (*b).max(ended);
+    }
+
+    /// Notes a device's failure (the first one is kept).
+    fn fail(&self, what: String) {
+        self.failure.lock().expect("failure").get_or_insert(what);
+    }
+
+    /// Waits for every device; the last one to arrive adds the round's logon span up.
+    async fn meet(&self) {
+        if self.barrier.wait().await.is_leader()
+            && let Some((a, b)) = self.span.lock().expect("span").take()
+        {
+            *self.logon_time.lock().expect("time") += b - a;
+        }
+    }
+}
+
 /// `rounds` logons and logoffs of `name` from `address`.
-async fn device(spot: Arc<Hotspot>, address: IpAddr, name: String, rounds: usize) -> Device {
+async fn device(
+    spot: Arc<Hotspot>,
+    steps: Arc<Rounds>,
+    address: IpAddr,
+    name: String,
+    rounds: usize,
+) -> Device {
     let client = Client::from_address(address);
     let mut waits = Vec::with_capacity(rounds);
+    // the meetings left: two a round
+    let mut meetings = 2 * rounds;
     for _ in 0..rounds {
-        let intercept: reqwest::Url = spot.coova.intercept_url().parse().expect("URL");
-        let first = client.get(intercept.as_str()).await;
-        let (login_url, login) = follow(&client, intercept, first).await;
-        assert_eq!(login.status, 200, "the login page: {}", login.body);
-        let csrf = login.csrf();
-        let started = Instant::now();
-        let submitted = client
-            .post(
-                &spot.site.url("/portal/lobby/login"),
-                &[
-                    ("csrf_token", &csrf),
-                    ("username", &name),
-                    ("password", PASSWORD),
-                ],
-            )
-            .await;
-        let (at, status) = follow(&client, login_url, submitted).await;
-        waits.push(started.elapsed());
-        assert!(
-            at.path() == "/portal/lobby/status" && status.body.contains(&name),
-            "{name} online at {at}: {}",
-            status.body
-        );
-        let csrf = status.csrf();
-        let out = client
-            .post(
-                &spot.site.url("/portal/lobby/logout"),
-                &[("csrf_token", &csrf)],
-            )
-            .await;
-        let (_, off) = follow(&client, at, out).await;
-        assert_eq!(off.status, 200, "logged off: {}", off.body);
+        if let Err(e) = visit(&spot, &steps, &client, &name, &mut waits, &mut meetings).await {
+            steps.fail(format!("{name}: {e}"));
+            break;
+        }
+    }
+    for _ in 0..meetings {
+        steps.meet().await;
     }
     Device { waits }
+}
+
+/// One visit of device `name`: arrive, meet, log on, meet, log off.
+async fn visit(
+    spot: &Hotspot,
+    steps: &Rounds,
+    client: &Client,
+    name: &str,
+    waits: &mut Vec<Duration>,
+    meetings: &mut usize,
+) -> Result<(), String> {
+    let intercept: reqwest::Url = spot.coova.intercept_url().parse().expect("URL");
+    let first = client.get(intercept.as_str()).await;
+    let (login_url, login) = follow(client, intercept, first).await;
+    if login.status != 200 {
+        return Err(format!("the login page: {}", login.body));
+    }
+    let csrf = login.csrf();
+    *meetings -= 1;
+    steps.meet().await;
+    let started = Instant::now();
+    let submitted = client
+        .post(
+            &spot.site.url("/portal/lobby/login"),
+            &[
+                ("csrf_token", &csrf),
+                ("username", name),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    let (at, status) = follow(client, login_url, submitted).await;
+    let ended = Instant::now();
+    waits.push(ended - started);
+    steps.logon(started, ended);
+    if at.path() != "/portal/lobby/status" || !status.body.contains(name) {
+        return Err(format!("not online at {at}: {}", status.body));
+    }
+    *meetings -= 1;
+    steps.meet().await;
+    let csrf = status.csrf();
+    let out = client
+        .post(
+            &spot.site.url("/portal/lobby/logout"),
+            &[("csrf_token", &csrf)],
+        )
+        .await;
+    let (_, off) = follow(client, at, out).await;
+    if off.status != 200 {
+        return Err(format!("not logged off: {}", off.body));
+    }
+    Ok(())
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
@@ -83,8 +171,9 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
     sorted[at].as_secs_f64() * 1000.0
 }
 
-/// One run at `devices` devices: logons per second and the waits' percentiles.
+/// One run at `devices` devices: visits and logons per second and the waits' percentiles.
 async fn run(spot: &Arc<Hotspot>, mode: Mode, devices: usize, rounds: usize) {
+    let steps = Arc::new(Rounds::new(devices));
     let started = Instant::now();
     let tasks: Vec<_> = (0..devices)
         .map(|i| {
@@ -96,6 +185,7 @@ async fn run(spot: &Arc<Hotspot>, mode: Mode, devices: usize, rounds: usize) {
             ));
             tokio::spawn(device(
                 spot.clone(),
+                steps.clone(),
                 address,
                 format!("bench{i:03}"),
                 rounds,
@@ -108,12 +198,17 @@ async fn run(spot: &Arc<Hotspot>, mode: Mode, devices: usize, rounds: usize) {
     }
     let elapsed = started.elapsed();
     waits.sort();
-    // each round is a logon and a logoff; the rate counts the logons
+    if let Some(failure) = steps.failure.lock().expect("failure").take() {
+        panic!("a device failed: {failure}");
+    }
+    let logon_time = *steps.logon_time.lock().expect("time");
+    // visits: arrival, logon and logoff, over the whole run; logons: over the logon steps
     println!(
-        "portal-bench mode={mode:?} devices={devices} logons={} seconds={:.2} cycles_per_s={:.0} wait_p50_ms={:.2} wait_p90_ms={:.2} wait_p99_ms={:.2} wait_max_ms={:.2}",
+        "portal-bench mode={mode:?} devices={devices} logons={} seconds={:.2} visits_per_s={:.0} logons_per_s={:.0} wait_p50_ms={:.2} wait_p90_ms={:.2} wait_p99_ms={:.2} wait_max_ms={:.2}",
         waits.len(),
         elapsed.as_secs_f64(),
         waits.len() as f64 / elapsed.as_secs_f64(),
+        waits.len() as f64 / logon_time.as_secs_f64(),
         percentile(&waits, 0.50),
         percentile(&waits, 0.90),
         percentile(&waits, 0.99),
@@ -130,14 +225,18 @@ async fn portal_logons_per_second() {
         _ => vec![Mode::Rest, Mode::SqlChap],
     };
     let concurrency: Vec<usize> = std::env::var("PORTAL_BENCH_DEVICES")
-        .unwrap_or_else(|_| "1 16 64".into())
+        .unwrap_or_else(|_| "1 8 16 64".into())
         .split_whitespace()
         .map(|n| n.parse().expect("a number of devices"))
         .collect();
     let logons: usize = setting("PORTAL_BENCH_LOGONS", 1000);
     for mode in modes {
-        let spot = Hotspot::start_in(mode).await;
-        spot.coova.state.lock().expect("state").forget_answers = true;
+        let spot = Hotspot::start_for_load(mode).await;
+        {
+            let mut state = spot.coova.state.lock().expect("state");
+            state.forget_answers = true;
+            state.no_interim = true;
+        }
         let most = concurrency.iter().copied().max().unwrap_or(1);
         for i in 0..most {
             spot.subscriber(&format!("bench{i:03}")).await;

@@ -166,16 +166,22 @@ impl Hotspot {
     }
 
     pub(crate) async fn start_in(mode: Mode) -> Hotspot {
-        Self::start_with(mode, None).await
+        Self::start_with(mode, None, false).await
+    }
+
+    /// [`Hotspot::start_in`] with FreeRADIUS running as in production (its threads, no debug
+    /// log): what the benchmark measures through.
+    pub(crate) async fn start_for_load(mode: Mode) -> Hotspot {
+        Self::start_with(mode, None, true).await
     }
 
     /// [`Hotspot::start`] with the SIP phone verifier listening on `127.0.0.1:sip_port`:
     /// subscribers call [`CALL_NUMBER`] from their mobile to be verified.
     pub(crate) async fn start_with_phone(sip_port: u16) -> Hotspot {
-        Self::start_with(Mode::Rest, Some(sip_port)).await
+        Self::start_with(Mode::Rest, Some(sip_port), false).await
     }
 
-    async fn start_with(mode: Mode, sip_port: Option<u16>) -> Hotspot {
+    async fn start_with(mode: Mode, sip_port: Option<u16>, threaded: bool) -> Hotspot {
         let slot: wili_sim::RadiusSlot = Arc::new(OnceLock::new());
         let wili = wili_sim::Wili::start(slot.clone()).await;
         let ca = tempfile::NamedTempFile::new().expect("a CA file");
@@ -204,13 +210,17 @@ impl Hotspot {
                     token: TOKEN.into(),
                 };
                 tokio::task::spawn_blocking(move || {
-                    FreeRadius::start_rest(&rest, FreeRadiusOptions { local_client: true })
+                    let opts = FreeRadiusOptions {
+                        local_client: true,
+                        threaded,
+                    };
+                    FreeRadius::start_rest(&rest, opts)
                 })
                 .await
                 .expect("the start task")
                 .expect("FreeRADIUS starts in REST mode")
             }
-            Mode::SqlChap => crate::radius_e2e::start(&site.db, true).await,
+            Mode::SqlChap => crate::radius_e2e::start_as(&site.db, true, threaded).await,
         });
         slot.set(radius.clone()).expect("set once");
         let uamserver = format!("http://{}/portal/lobby/login", site.addr);

@@ -103,7 +103,13 @@ async fn rest_mode(db: TestDb) {
         token: crate::freeradius_rest_e2e::TOKEN.to_owned(),
     };
     let fr = tokio::task::spawn_blocking(move || {
-        FreeRadius::start_rest(&rest, FreeRadiusOptions { local_client: true })
+        FreeRadius::start_rest(
+            &rest,
+            FreeRadiusOptions {
+                local_client: true,
+                ..Default::default()
+            },
+        )
     })
     .await
     .unwrap()

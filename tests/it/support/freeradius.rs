@@ -84,6 +84,10 @@ pub(crate) struct FreeRadiusOptions {
     /// table (read once, at startup). With `true`, a `nas` row for 127.0.0.1
     /// is ignored ("Failed to add duplicate client"): clients.conf wins.
     pub(crate) local_client: bool,
+    /// Run as in production: a pool of threads and the normal log (what a benchmark needs).
+    /// Off, FreeRADIUS runs with `-X`: one thread, handling one packet at a time, and the
+    /// debug log that the tests' failure messages quote.
+    pub(crate) threaded: bool,
 }
 
 /// A running private FreeRADIUS; killed (and its files removed) on drop.
@@ -148,7 +152,11 @@ impl FreeRadius {
             .env("OWUMS_FREERADIUS_TOKEN", token)
             // counter windows start at midnight UTC, as owums counts
             .env("TZ", "UTC")
-            .args(["-f", "-X", "-d"])
+            .args(if opts.threaded {
+                ["-f", "-l", "stdout", "-d"].as_slice()
+            } else {
+                ["-f", "-X", "-d"].as_slice()
+            })
             .arg(&raddb)
             .stdin(Stdio::null())
             .stdout(log)

@@ -122,13 +122,15 @@ pub(crate) fn sql_module(backend: &SqlBackend) -> String {
     };
     // no `mysql { tls { ... } }` section: TLS is not required
     let dialect = dialect(backend);
+    // `max`: as many connections as FreeRADIUS has threads (`max_servers`, 32): a request
+    // that finds every connection taken fails (threaded runs; `-X` uses one)
     format!(
         "sql {{\n\tdialect = \"{dialect}\"\n\tdriver = \"rlm_sql_{dialect}\"\n{connection}\
          \tacct_table1 = \"radacct\"\n\tacct_table2 = \"radacct\"\n\tpostauth_table = \"radpostauth\"\n\
          \tauthcheck_table = \"radcheck\"\n\tgroupcheck_table = \"radgroupcheck\"\n\
          \tauthreply_table = \"radreply\"\n\tgroupreply_table = \"radgroupreply\"\n\
          \tusergroup_table = \"radusergroup\"\n\tdelete_stale_sessions = yes\n\
-         \tpool {{\n\t\tstart = 1\n\t\tmin = 1\n\t\tmax = 4\n\t\tspare = 1\n\t\tuses = 0\n\
+         \tpool {{\n\t\tstart = 1\n\t\tmin = 1\n\t\tmax = 32\n\t\tspare = 1\n\t\tuses = 0\n\
          \t\tretry_delay = 1\n\t\tlifetime = 0\n\t\tidle_timeout = 60\n\t}}\n\
          \tread_clients = yes\n\tclient_table = \"nas\"\n\tgroup_attribute = \"SQL-Group\"\n\
          \t$INCLUDE ${{modconfdir}}/${{.:name}}/main/${{dialect}}/queries.conf\n}}\n"

@@ -7,9 +7,9 @@
 
 use chrono::NaiveDateTime;
 use diesel::{ExpressionMethods, OptionalExtension, QueryDsl, SelectableHelper};
-use diesel_async::{AsyncConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::storage::Store;
 use crate::storage::conn::db_run;
 use crate::storage::schema::owums_sessions;
@@ -62,45 +62,43 @@ impl Store {
     }
 
     /// Replaces session `old` by `new` (same user unless `user` says otherwise, same data and
-    /// locale) in one transaction. `None` when `old` is unknown or expired.
+    /// locale): the row gets `new`'s id, CSRF token and times. `None` when `old` is unknown or
+    /// expired.
+    ///
+    /// One `UPDATE` moves the row, atomically on every backend (two rotations of the same
+    /// session: the second finds nothing), then the row is read back by its new id, which no
+    /// one else knows yet; no transaction, so on SQLite two short statements instead of six.
     pub(crate) async fn rotate_session(
         &self,
         old: &str,
-        mut new: SessionRow,
+        new: SessionRow,
         user: Option<Option<String>>,
     ) -> Result<Option<SessionRow>> {
         let now = new.last_seen_at;
-        db_run!(self, untracked c => {
-            c.transaction::<_, Error, _>(async |c| {
-                // Write first, so that on SQLite the transaction holds the write lock from the
-                // start (waiting on busy_timeout) rather than failing "database is locked" when
-                // it upgrades from read to write under concurrent logins.
-                diesel::update(owums_sessions::table.filter(owums_sessions::id.eq(old)))
-                    .set(owums_sessions::last_seen_at.eq(owums_sessions::last_seen_at))
-                    .execute(c)
-                    .await?;
-                let found: Option<SessionRow> = owums_sessions::table
-                    .filter(owums_sessions::id.eq(old))
-                    .filter(owums_sessions::expires_at.gt(now))
-                    .select(SessionRow::as_select())
-                    .first(c)
-                    .await
-                    .optional()?;
-                let Some(found) = found else { return Ok(None) };
-                new.user_id = user.unwrap_or(found.user_id);
-                new.operator_id = found.operator_id;
-                new.locale = found.locale;
-                new.data = found.data;
-                new.kind = found.kind;
-                new.created_at = found.created_at;
-                diesel::delete(owums_sessions::table.filter(owums_sessions::id.eq(old)))
-                    .execute(c)
-                    .await?;
-                diesel::insert_into(owums_sessions::table).values(&new).execute(c).await?;
-                Ok(Some(new))
-            })
+        let moved = db_run!(self, untracked c => {
+            let target = owums_sessions::table
+                .filter(owums_sessions::id.eq(old))
+                .filter(owums_sessions::expires_at.gt(now));
+            let fields = (
+                owums_sessions::id.eq(&new.id),
+                owums_sessions::csrf_token.eq(&new.csrf_token),
+                owums_sessions::last_seen_at.eq(new.last_seen_at),
+                owums_sessions::expires_at.eq(new.expires_at),
+            );
+            match &user {
+                Some(u) => diesel::update(target).set((fields, owums_sessions::user_id.eq(u))).execute(c).await?,
+                None => diesel::update(target).set(fields).execute(c).await?,
+            }
+        });
+        if moved == 0 {
+            return Ok(None);
+        }
+        Ok(db_run!(self, read c => owums_sessions::table
+            .filter(owums_sessions::id.eq(&new.id))
+            .select(SessionRow::as_select())
+            .first(c)
             .await
-        })
+            .optional()?))
     }
 
     /// Sets one column of a live session; `false` when it is unknown or expired.

@@ -67,6 +67,22 @@ async fn keep(ctx: &mut Ctx, arrival: &Arrival) -> Result<(), Fail> {
     ctx.set_data(data).await
 }
 
+/// Whether `arrival` only says that the device `kept` is about is online (`res=success`
+/// or `already` from the same controller, for the same device and controller session):
+/// what the session holds still serves the status page and the logout, so the logon's
+/// last step writes nothing.
+fn confirms(kept: Option<&Arrival>, arrival: &Arrival) -> bool {
+    let logged_on = matches!(arrival.state, ArrivalState::Success | ArrivalState::Already);
+    kept.is_some_and(|k| {
+        logged_on
+            && k.controller == arrival.controller
+            && k.client_ip == arrival.client_ip
+            && k.client_mac == arrival.client_mac
+            && k.nas_id == arrival.nas_id
+            && k.session_id == arrival.session_id
+    })
+}
+
 /// A refused redirect or an unreachable controller: the subscriber's page, and the
 /// operator's log line.
 fn refused(portal: &str, error: &PortalError) -> Fail {
@@ -117,7 +133,9 @@ async fn arrival_page(ctx: &mut Ctx, req: &Request, name: &str) -> Result<Respon
                 peer: Some(ctx.ip),
             })
             .map_err(|e| refused(name, &e))?;
-        keep(ctx, &arrival).await?;
+        if !confirms(stored(ctx, name).as_ref(), &arrival) {
+            keep(ctx, &arrival).await?;
+        }
         arrival
     };
     match &arrival.state {
@@ -397,4 +415,67 @@ fn read_result(ctx: &Ctx, req: &Request, name: &str) -> Result<Response, Fail> {
         .map(|u| u.username.as_str().to_owned())
         .unwrap_or_default();
     after_logon(ctx, &arrival, &answer, &username)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn arrival(state: ArrivalState, challenge: &str, session: &str) -> Arrival {
+        Arrival {
+            portal: "lobby".into(),
+            state,
+            client_ip: Some("10.1.0.7".parse().unwrap()),
+            client_mac: Some("AA-BB-CC-00-00-01".into()),
+            nas_id: Some("lobby-ap".into()),
+            controller: Some("10.1.0.1:3990".into()),
+            interface: None,
+            original_url: None,
+            lang: None,
+            challenge: Some(challenge.into()),
+            session_id: Some(session.into()),
+            reply: None,
+        }
+    }
+
+    #[test]
+    fn only_a_logged_on_return_of_the_same_device_is_not_written_again() {
+        let kept = arrival(ArrivalState::NotYet, "00aa", "s1");
+        // success with a new challenge: what the session holds still serves
+        assert!(confirms(
+            Some(&kept),
+            &arrival(ArrivalState::Success, "00bb", "s1")
+        ));
+        assert!(confirms(
+            Some(&kept),
+            &arrival(ArrivalState::Already, "00cc", "s1")
+        ));
+        // not logged on: its challenge is the one the next logon needs
+        for state in [
+            ArrivalState::NotYet,
+            ArrivalState::Logoff,
+            ArrivalState::Splash,
+        ] {
+            assert!(!confirms(Some(&kept), &arrival(state, "00bb", "s1")));
+        }
+        assert!(!confirms(
+            Some(&kept),
+            &arrival(ArrivalState::Failed(None), "00bb", "s1")
+        ));
+        // another controller session, another device, or nothing kept
+        assert!(!confirms(
+            Some(&kept),
+            &arrival(ArrivalState::Success, "00bb", "s2")
+        ));
+        let mut other = arrival(ArrivalState::Success, "00bb", "s1");
+        other.client_mac = Some("AA-BB-CC-00-00-02".into());
+        assert!(!confirms(Some(&kept), &other));
+        let mut other = arrival(ArrivalState::Success, "00bb", "s1");
+        other.controller = Some("10.9.0.1:3990".into());
+        assert!(!confirms(Some(&kept), &other));
+        assert!(!confirms(
+            None,
+            &arrival(ArrivalState::Success, "00bb", "s1")
+        ));
+    }
 }
