@@ -326,6 +326,37 @@ mod tests {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_write_that_waits_past_the_busy_timeout_says_the_database_is_busy() {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        let path = std::env::temp_dir().join(format!("owums-busy-{nanos}.db"));
+        let config = DatabaseConfig {
+            url: format!("sqlite://{}", path.display()),
+            sqlite_busy_timeout_ms: 50,
+            ..DatabaseConfig::default()
+        };
+        let store = Store::connect(&config).await.unwrap();
+        store.migrate().await.unwrap();
+        let conn::Pool::Sqlite(pools) = &store.pool else {
+            unreachable!("a SQLite store")
+        };
+        let held = pools.write().await.unwrap();
+        let e = store.note_everyone().await.unwrap_err();
+        assert_eq!(e.kind(), crate::ErrorKind::Storage);
+        assert!(e.to_string().contains("busy"), "{e}");
+        // reads go on beside the writer
+        assert_eq!(store.count_notes().await.unwrap(), 0);
+        drop(held);
+        store.note_everyone().await.unwrap();
+        drop(store);
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn every_write_is_counted_by_the_store_itself() {
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)

@@ -175,3 +175,86 @@ impl Store {
         .await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::DatabaseConfig;
+
+    /// A migrated SQLite store in a file of its own, and the file's path.
+    async fn store(name: &str) -> (Store, std::path::PathBuf) {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        let path = std::env::temp_dir().join(format!("owums-{name}-{nanos}.db"));
+        let config = DatabaseConfig {
+            url: format!("sqlite://{}", path.display()),
+            ..DatabaseConfig::default()
+        };
+        let store = Store::connect(&config).await.unwrap();
+        store.migrate().await.unwrap();
+        (store, path)
+    }
+
+    fn remove(path: &std::path::Path) {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
+    }
+
+    fn keys(names: &[&str]) -> Vec<String> {
+        names.iter().map(|n| (*n).to_owned()).collect()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn keys_are_counted_in_turn_until_one_is_enough() {
+        let (store, path) = store("hits").await;
+        let abc = keys(&["a", "b", "c"]);
+        let all = store.hit_rate_limits(&abc, 60, 1000, |_, _| false).await.unwrap();
+        let hits: Vec<i64> = all.iter().map(|w| w.hits).collect();
+        assert_eq!(hits, [1, 1, 1]);
+        assert!(all.iter().all(|w| w.window_ends == 1060));
+        // `b` says enough on its second hit: `c` is not counted
+        let some = store
+            .hit_rate_limits(&abc, 60, 1001, |i, w| i == 1 && w.hits >= 2)
+            .await
+            .unwrap();
+        assert_eq!(some.iter().map(|w| w.hits).collect::<Vec<_>>(), [2, 2]);
+        assert_eq!(store.hit_rate_limit("c", 60, 1002).await.unwrap().hits, 2);
+        // the window of `a` closes at 1060: counted anew after it
+        let later = store.hit_rate_limits(&keys(&["a"]), 60, 1060, |_, _| false).await.unwrap();
+        assert_eq!((later[0].hits, later[0].window_ends), (1, 1120));
+        remove(&path);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_successful_login_clears_one_window_and_forgives_one_attempt() {
+        let (store, path) = store("settle").await;
+        let both = keys(&["pair", "ip"]);
+        for now in 0..3 {
+            store.hit_rate_limits(&both, 60, now, |_, _| false).await.unwrap();
+        }
+        store.settle_login_limits(Some("pair"), Some("ip")).await.unwrap();
+        assert_eq!(store.hit_rate_limit("pair", 60, 5).await.unwrap().hits, 1, "cleared");
+        assert_eq!(store.hit_rate_limit("ip", 60, 5).await.unwrap().hits, 3, "3 - 1 + 1");
+        store.settle_login_limits(None, None).await.unwrap();
+        store.settle_login_limits(None, Some("ip")).await.unwrap();
+        assert_eq!(store.hit_rate_limit("ip", 60, 6).await.unwrap().hits, 3);
+        remove(&path);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn writes_at_once_take_turns_and_none_is_lost() {
+        let (store, path) = store("turns").await;
+        let counts = (0..40).map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move { store.hit_rate_limit("k", 60, 10).await })
+        });
+        for c in counts {
+            c.await.unwrap().unwrap();
+        }
+        assert_eq!(store.hit_rate_limit("k", 60, 10).await.unwrap().hits, 41);
+        remove(&path);
+    }
+}
