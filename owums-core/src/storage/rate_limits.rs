@@ -211,7 +211,10 @@ mod tests {
     async fn keys_are_counted_in_turn_until_one_is_enough() {
         let (store, path) = store("hits").await;
         let abc = keys(&["a", "b", "c"]);
-        let all = store.hit_rate_limits(&abc, 60, 1000, |_, _| false).await.unwrap();
+        let all = store
+            .hit_rate_limits(&abc, 60, 1000, |_, _| false)
+            .await
+            .unwrap();
         let hits: Vec<i64> = all.iter().map(|w| w.hits).collect();
         assert_eq!(hits, [1, 1, 1]);
         assert!(all.iter().all(|w| w.window_ends == 1060));
@@ -223,7 +226,10 @@ mod tests {
         assert_eq!(some.iter().map(|w| w.hits).collect::<Vec<_>>(), [2, 2]);
         assert_eq!(store.hit_rate_limit("c", 60, 1002).await.unwrap().hits, 2);
         // the window of `a` closes at 1060: counted anew after it
-        let later = store.hit_rate_limits(&keys(&["a"]), 60, 1060, |_, _| false).await.unwrap();
+        let later = store
+            .hit_rate_limits(&keys(&["a"]), 60, 1060, |_, _| false)
+            .await
+            .unwrap();
         assert_eq!((later[0].hits, later[0].window_ends), (1, 1120));
         remove(&path);
     }
@@ -233,11 +239,25 @@ mod tests {
         let (store, path) = store("settle").await;
         let both = keys(&["pair", "ip"]);
         for now in 0..3 {
-            store.hit_rate_limits(&both, 60, now, |_, _| false).await.unwrap();
+            store
+                .hit_rate_limits(&both, 60, now, |_, _| false)
+                .await
+                .unwrap();
         }
-        store.settle_login_limits(Some("pair"), Some("ip")).await.unwrap();
-        assert_eq!(store.hit_rate_limit("pair", 60, 5).await.unwrap().hits, 1, "cleared");
-        assert_eq!(store.hit_rate_limit("ip", 60, 5).await.unwrap().hits, 3, "3 - 1 + 1");
+        store
+            .settle_login_limits(Some("pair"), Some("ip"))
+            .await
+            .unwrap();
+        assert_eq!(
+            store.hit_rate_limit("pair", 60, 5).await.unwrap().hits,
+            1,
+            "cleared"
+        );
+        assert_eq!(
+            store.hit_rate_limit("ip", 60, 5).await.unwrap().hits,
+            3,
+            "3 - 1 + 1"
+        );
         store.settle_login_limits(None, None).await.unwrap();
         store.settle_login_limits(None, Some("ip")).await.unwrap();
         assert_eq!(store.hit_rate_limit("ip", 60, 6).await.unwrap().hits, 3);
