@@ -268,6 +268,25 @@ where
     }
 }
 
+/// A row a query template loads, on whichever backend.
+pub(crate) trait Row:
+    diesel::QueryableByName<diesel::sqlite::Sqlite>
+    + diesel::QueryableByName<diesel::pg::Pg>
+    + diesel::QueryableByName<diesel::mysql::Mysql>
+    + Send
+    + 'static
+{
+}
+
+impl<T> Row for T where
+    T: diesel::QueryableByName<diesel::sqlite::Sqlite>
+        + diesel::QueryableByName<diesel::pg::Pg>
+        + diesel::QueryableByName<diesel::mysql::Mysql>
+        + Send
+        + 'static
+{
+}
+
 impl Store {
     /// Runs a statement template; returns the number of rows it touched.
     pub(crate) async fn execute_sql(&self, template: &str, vals: &[(&str, Val)]) -> Result<usize> {
@@ -317,19 +336,12 @@ impl Store {
 
     /// Runs a statement template, then a query template, in one transaction (both with the
     /// same values), and loads the query's rows: MariaDB's stand-in for `RETURNING`.
-    pub(crate) async fn execute_then_load<T>(
+    pub(crate) async fn execute_then_load<T: Row>(
         &self,
         statement: &str,
         query: &str,
         vals: &[(&str, Val)],
-    ) -> Result<Vec<T>>
-    where
-        T: diesel::QueryableByName<diesel::sqlite::Sqlite>
-            + diesel::QueryableByName<diesel::pg::Pg>
-            + diesel::QueryableByName<diesel::mysql::Mysql>
-            + Send
-            + 'static,
-    {
+    ) -> Result<Vec<T>> {
         let (write, read) = (
             plan(self.backend(), statement, vals)?,
             plan(self.backend(), query, vals)?,
@@ -368,47 +380,30 @@ impl Store {
     }
 
     /// Runs a query template and loads its rows.
-    pub(crate) async fn load_sql<T>(&self, template: &str, vals: &[(&str, Val)]) -> Result<Vec<T>>
-    where
-        T: diesel::QueryableByName<diesel::sqlite::Sqlite>
-            + diesel::QueryableByName<diesel::pg::Pg>
-            + diesel::QueryableByName<diesel::mysql::Mysql>
-            + Send
-            + 'static,
-    {
+    pub(crate) async fn load_sql<T: Row>(
+        &self,
+        template: &str,
+        vals: &[(&str, Val)],
+    ) -> Result<Vec<T>> {
         self.load_rows(false, template, vals).await
     }
 
     /// Runs a statement template that writes and answers rows (`… RETURNING`, PostgreSQL
     /// and SQLite) and loads them.
-    pub(crate) async fn write_returning<T>(
+    pub(crate) async fn write_returning<T: Row>(
         &self,
         template: &str,
         vals: &[(&str, Val)],
-    ) -> Result<Vec<T>>
-    where
-        T: diesel::QueryableByName<diesel::sqlite::Sqlite>
-            + diesel::QueryableByName<diesel::pg::Pg>
-            + diesel::QueryableByName<diesel::mysql::Mysql>
-            + Send
-            + 'static,
-    {
+    ) -> Result<Vec<T>> {
         self.load_rows(true, template, vals).await
     }
 
-    async fn load_rows<T>(
+    async fn load_rows<T: Row>(
         &self,
         writes: bool,
         template: &str,
         vals: &[(&str, Val)],
-    ) -> Result<Vec<T>>
-    where
-        T: diesel::QueryableByName<diesel::sqlite::Sqlite>
-            + diesel::QueryableByName<diesel::pg::Pg>
-            + diesel::QueryableByName<diesel::mysql::Mysql>
-            + Send
-            + 'static,
-    {
+    ) -> Result<Vec<T>> {
         let plan = plan(self.backend(), template, vals)?;
         let binds = plan.binds(vals)?;
         let q = Prepared {
