@@ -145,27 +145,6 @@ impl Store {
         Ok(())
     }
 
-    /// Forgets `key`'s window (a successful login clears its failures).
-    pub async fn clear_rate_limit(&self, key: &str) -> Result<()> {
-        self.execute_sql(
-            "DELETE FROM owums_rate_limits WHERE key_hash = {key}",
-            &[("key", key_hash(key))],
-        )
-        .await?;
-        Ok(())
-    }
-
-    /// Takes one attempt back from `key`'s window (an attempt that turned out not to count,
-    /// such as a successful login from an address).
-    pub async fn forgive_rate_limit(&self, key: &str) -> Result<()> {
-        self.execute_sql(
-            "UPDATE owums_rate_limits SET hits = hits - 1 WHERE key_hash = {key} AND hits > 0",
-            &[("key", key_hash(key))],
-        )
-        .await?;
-        Ok(())
-    }
-
     /// Deletes the windows closed at `now` (Unix seconds); returns how many.
     pub async fn purge_rate_limits(&self, now: i64) -> Result<usize> {
         self.execute_sql(
