@@ -182,11 +182,11 @@ macro_rules! build_pool {
 /// SQLite lets one connection write at a time. Connections of the same process that want
 /// to write at once would find the file locked and wait in SQLite's busy handler, which
 /// polls by sleeping (1 ms, then 2, 5, 10 … 100 ms) instead of being woken when the lock is
-/// free: under concurrent logins most of a write's time went to those sleeps, with the CPUs
-/// idle. So every write of this process goes through one connection of its own, and writes
-/// queue for it in the order they came, each woken the moment the one before is done; the
-/// busy handler is left for the other processes on the file (FreeRADIUS in SQL mode, a
-/// second `owums`). Reads run on the reader pool beside it (WAL: a reader never waits for
+/// free, so a write could sleep milliseconds for a lock released microseconds later, and
+/// the order writes got the lock in was left to chance. So every write of this process goes
+/// through one connection of its own, and writes queue for it in the order they came, each
+/// woken the moment the one before is done; the busy handler is left for the other
+/// processes on the file (FreeRADIUS in SQL mode, a second `owums`). Reads run on the reader pool beside it (WAL: a reader never waits for
 /// the writer).
 #[derive(Clone)]
 pub(crate) struct SqlitePools {
@@ -212,7 +212,7 @@ impl SqlitePools {
     /// timeout, as SQLite itself answers a write that waited that long for the lock.
     pub(crate) async fn write(&self) -> Result<Object<SqliteConn>> {
         self.write.get().await.map_err(|e| match e {
-            PoolError::Timeout(_) => Error::storage(format!(
+            PoolError::Timeout(deadpool::managed::TimeoutType::Wait) => Error::storage(format!(
                 "the database is busy: a write waited {} ms for its turn",
                 self.busy_timeout_ms
             )),
