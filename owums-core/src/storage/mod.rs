@@ -296,6 +296,41 @@ fn strip(e: &Error) -> String {
         .replace('\n', " ")
 }
 
+/// A migrated SQLite store in a temporary file, for unit tests.
+#[cfg(test)]
+pub(crate) mod scratch {
+    use super::Store;
+    use crate::config::DatabaseConfig;
+
+    /// The database file (and its WAL files), removed when dropped.
+    pub(crate) struct ScratchFile(std::path::PathBuf);
+
+    impl Drop for ScratchFile {
+        fn drop(&mut self) {
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", self.0.display()));
+            }
+        }
+    }
+
+    /// A new migrated store named after `name`, writes waiting at most `busy_timeout_ms`.
+    pub(crate) async fn sqlite_store(name: &str, busy_timeout_ms: u32) -> (Store, ScratchFile) {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("a clock after 1970")
+            .as_nanos();
+        let path = std::env::temp_dir().join(format!("owums-{name}-{nanos}.db"));
+        let config = DatabaseConfig {
+            url: format!("sqlite://{}", path.display()),
+            sqlite_busy_timeout_ms: busy_timeout_ms,
+            ..DatabaseConfig::default()
+        };
+        let store = Store::connect(&config).await.expect("a scratch store");
+        store.migrate().await.expect("migrated");
+        (store, ScratchFile(path))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use diesel::ExpressionMethods;
@@ -327,18 +362,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_write_that_waits_past_the_busy_timeout_says_the_database_is_busy() {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos();
-        let path = std::env::temp_dir().join(format!("owums-busy-{nanos}.db"));
-        let config = DatabaseConfig {
-            url: format!("sqlite://{}", path.display()),
-            sqlite_busy_timeout_ms: 50,
-            ..DatabaseConfig::default()
-        };
-        let store = Store::connect(&config).await.unwrap();
-        store.migrate().await.unwrap();
+        let (store, _file) = scratch::sqlite_store("busy", 50).await;
         let conn::Pool::Sqlite(pools) = &store.pool else {
             unreachable!("a SQLite store")
         };
@@ -350,25 +374,11 @@ mod tests {
         assert_eq!(store.count_notes().await.unwrap(), 0);
         drop(held);
         store.note_everyone().await.unwrap();
-        drop(store);
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-        }
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn every_write_is_counted_by_the_store_itself() {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos();
-        let path = std::env::temp_dir().join(format!("owums-writes-{nanos}.db"));
-        let config = DatabaseConfig {
-            url: format!("sqlite://{}", path.display()),
-            ..DatabaseConfig::default()
-        };
-        let store = Store::connect(&config).await.unwrap();
-        store.migrate().await.unwrap();
+        let (store, _file) = scratch::sqlite_store("writes", 5000).await;
         let before = store.user_writes();
         assert_eq!(store.count_notes().await.unwrap(), 0);
         assert_eq!(store.user_writes(), before, "a read is not a write");
@@ -377,9 +387,5 @@ mod tests {
         let clone = store.clone();
         clone.note_everyone().await.unwrap();
         assert_eq!(store.user_writes(), before + 2, "clones share the count");
-        drop((store, clone));
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-        }
     }
 }

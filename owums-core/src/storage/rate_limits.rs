@@ -157,30 +157,7 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-    use crate::config::DatabaseConfig;
-
-    /// A migrated SQLite store in a file of its own, and the file's path.
-    async fn store(name: &str) -> (Store, std::path::PathBuf) {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos();
-        let path = std::env::temp_dir().join(format!("owums-{name}-{nanos}.db"));
-        let config = DatabaseConfig {
-            url: format!("sqlite://{}", path.display()),
-            ..DatabaseConfig::default()
-        };
-        let store = Store::connect(&config).await.unwrap();
-        store.migrate().await.unwrap();
-        (store, path)
-    }
-
-    fn remove(path: &std::path::Path) {
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-        }
-    }
+    use crate::storage::scratch::sqlite_store;
 
     fn keys(names: &[&str]) -> Vec<String> {
         names.iter().map(|n| (*n).to_owned()).collect()
@@ -188,7 +165,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn keys_are_counted_in_turn_until_one_is_enough() {
-        let (store, path) = store("hits").await;
+        let (store, _file) = sqlite_store("hits", 5000).await;
         let abc = keys(&["a", "b", "c"]);
         let all = store
             .hit_rate_limits(&abc, 60, 1000, |_, _| false)
@@ -210,12 +187,11 @@ mod tests {
             .await
             .unwrap();
         assert_eq!((later[0].hits, later[0].window_ends), (1, 1120));
-        remove(&path);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_successful_login_clears_one_window_and_forgives_one_attempt() {
-        let (store, path) = store("settle").await;
+        let (store, _file) = sqlite_store("settle", 5000).await;
         let both = keys(&["pair", "ip"]);
         for now in 0..3 {
             store
@@ -240,12 +216,11 @@ mod tests {
         store.settle_login_limits(None, None).await.unwrap();
         store.settle_login_limits(None, Some("ip")).await.unwrap();
         assert_eq!(store.hit_rate_limit("ip", 60, 6).await.unwrap().hits, 3);
-        remove(&path);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn writes_at_once_take_turns_and_none_is_lost() {
-        let (store, path) = store("turns").await;
+        let (store, _file) = sqlite_store("turns", 5000).await;
         let counts = (0..40).map(|_| {
             let store = store.clone();
             tokio::spawn(async move { store.hit_rate_limit("k", 60, 10).await })
@@ -254,6 +229,5 @@ mod tests {
             c.await.unwrap().unwrap();
         }
         assert_eq!(store.hit_rate_limit("k", 60, 10).await.unwrap().hits, 41);
-        remove(&path);
     }
 }
