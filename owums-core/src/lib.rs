@@ -137,8 +137,8 @@ pub use settings::Settings;
 pub use storage::{SqlAccountingSink, Store};
 #[cfg(feature = "server")]
 pub use subscriber::{
-    DayUsage, PasswordChange, ProfileUpdate, Registered, RegistrationForm, Registrations,
-    SessionPage, SessionQuery, SessionSort, Subscribers, UsageHistory, VerificationView,
-    WebSession, WebSessionKind, WebSessionToken, WebSessions,
+    DayUsage, LoginAccount, PasswordChange, ProfileUpdate, Registered, RegistrationForm,
+    Registrations, SessionPage, SessionQuery, SessionSort, Subscribers, UsageHistory,
+    VerificationView, WebSession, WebSessionKind, WebSessionToken, WebSessions,
 };
 pub use subscriber::{NewUser, PasswordFormat, User, UserRecord, UserStatus};

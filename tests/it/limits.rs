@@ -348,3 +348,39 @@ db_test!(a_closed_window_lets_attempts_in_again_and_is_swept, |db| {
         .unwrap();
     assert!(left.is_empty(), "{left:?}");
 });
+
+db_test!(a_login_counts_and_checks_the_account_it_names, |db| {
+    let s = subscribers(&db);
+    let user = s.register(new_user("dora")).await.unwrap();
+    let id = format!("user:{}", user.id);
+    // the one lookup of a login gives the key the limits use everywhere else
+    for typed in ["dora", " DORA ", "dora@example.org", "Dora@Example.org"] {
+        let account = s.login_account(typed).await.unwrap();
+        assert_eq!(account.key(), id, "{typed}");
+        assert_eq!(s.account_key(typed).await.unwrap(), id, "{typed}");
+    }
+    for typed in ["nobody1", "no@where.example", "x"] {
+        let key = s.login_account(typed).await.unwrap().key().to_owned();
+        assert_eq!(key, format!("unknown:{}", typed.to_lowercase()));
+        assert_eq!(s.account_key(typed).await.unwrap(), key);
+    }
+    // and what the password is checked against: the username's account only
+    let checks = s.password_checks();
+    let account = s.login_account("DORA").await.unwrap();
+    let found = s.authenticate_account(account, RIGHT).await.unwrap();
+    assert_eq!(found.id, user.id);
+    for (typed, password) in [
+        ("dora@example.org", RIGHT),
+        ("dora", "Wrong-Harbor-93"),
+        ("nobody1", RIGHT),
+    ] {
+        let account = s.login_account(typed).await.unwrap();
+        let e = s.authenticate_account(account, password).await.unwrap_err();
+        assert_eq!(e.kind(), owums_core::ErrorKind::Unauthorized, "{typed}");
+    }
+    assert_eq!(
+        s.password_checks(),
+        checks + 4,
+        "one hash each, found or not"
+    );
+});

@@ -125,6 +125,56 @@ db_test!(session_rotate_and_log_in_keep_data_and_language, |db| {
     assert!(sessions.get(fresh.as_str()).await.unwrap().is_none());
 });
 
+db_test!(
+    log_in_with_a_held_session_rotates_it_unless_it_ended,
+    |db| {
+        let s = subscribers(&db);
+        let user = s.register(new_user("carla")).await.unwrap();
+        let sessions = WebSessions::new(db.store.clone());
+        let (anon, held) = sessions.create(WebSessionKind::Web, None).await.unwrap();
+        assert!(
+            sessions
+                .set_locale(anon.as_str(), Some("it"))
+                .await
+                .unwrap()
+        );
+        // the page read the session before its language was set: the stored row wins
+        let (logged, session) = sessions
+            .log_in_held(Some((anon.as_str(), &held)), WebSessionKind::Web, user.id)
+            .await
+            .unwrap();
+        assert_ne!(logged, anon);
+        assert!(sessions.get(anon.as_str()).await.unwrap().is_none());
+        assert_eq!(session.user_id, Some(user.id));
+        assert_eq!(session.locale.as_deref(), Some("it"));
+        assert_eq!(
+            session.created_at, held.created_at,
+            "the same session, rotated"
+        );
+
+        // a session that ended after it was read is not revived: a new one
+        let (gone, read) = sessions.create(WebSessionKind::Web, None).await.unwrap();
+        assert!(
+            sessions
+                .set_locale(gone.as_str(), Some("fr"))
+                .await
+                .unwrap()
+        );
+        assert!(sessions.delete(gone.as_str()).await.unwrap());
+        let (fresh, new) = sessions
+            .log_in_held(Some((gone.as_str(), &read)), WebSessionKind::Web, user.id)
+            .await
+            .unwrap();
+        assert_ne!(fresh, gone);
+        assert_eq!(new.locale, None, "nothing of the ended session");
+        assert!(sessions.get(gone.as_str()).await.unwrap().is_none());
+        assert_eq!(
+            sessions.get(fresh.as_str()).await.unwrap().unwrap().user_id,
+            Some(user.id)
+        );
+    }
+);
+
 db_test!(session_touch_slides_expiry_at_most_once_a_minute, |db| {
     let sessions = WebSessions::new(db.store.clone())
         .with_idle_timeout(WebSessionKind::Web, Duration::minutes(30));

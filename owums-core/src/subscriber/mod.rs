@@ -15,6 +15,8 @@
 //!   creates many from a CSV file with a report of the refused rows.
 //! - `account` is the self-service side: the sessions page, the 14-day usage history,
 //!   profile and password changes.
+//! - `login` checks a web login's password, with the account looked up once for the attempt
+//!   limits and the check ([`LoginAccount`]).
 //! - [`WebSessions`] are the server-side sessions of browsers and API clients.
 //! - `reset` holds the two ways to recover a forgotten password: a link by e-mail and a
 //!   call from the subscriber's mobile phone.
@@ -60,6 +62,8 @@ pub(crate) mod import;
 #[cfg(feature = "server")]
 pub(crate) mod import_rows;
 pub(crate) mod input;
+#[cfg(feature = "server")]
+pub(crate) mod login;
 #[cfg(feature = "server")]
 pub(crate) mod operator;
 #[cfg(feature = "server")]
@@ -109,6 +113,8 @@ pub use input::{
     MAX_USERNAME_LEN, TextField, check_text, clean_text, escape_for_terminal, is_forbidden_char,
     parse_birth_date,
 };
+#[cfg(feature = "server")]
+pub use login::LoginAccount;
 #[cfg(feature = "server")]
 pub use operator::{
     AttachmentInfo, MAX_EVIDENCE_BYTES, OperatorVerification, OperatorVerifications,

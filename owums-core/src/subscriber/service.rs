@@ -18,10 +18,10 @@ pub struct Subscribers {
     store: Store,
     format: PasswordFormat,
     /// Web-password hashes computed by [`Subscribers::authenticate`] (shared by clones).
-    checks: Arc<AtomicU64>,
+    pub(super) checks: Arc<AtomicU64>,
     /// Recent successful password checks (off unless set with
     /// [`Subscribers::with_credential_cache`]).
-    credentials: Arc<CredentialCache>,
+    pub(super) credentials: Arc<CredentialCache>,
 }
 
 impl Subscribers {
@@ -74,16 +74,6 @@ impl Subscribers {
                 Err(_) => Ok(None),
             }
         }
-    }
-
-    /// What attempt limits count an account by: the account's id when `identifier` (a
-    /// username or an e-mail address, any case) names one, so `bob01` and
-    /// `BOB@example.org` count together; else the identifier in lowercase, at the same cost.
-    pub async fn account_key(&self, identifier: &str) -> Result<String> {
-        Ok(match self.find_by_identifier(identifier).await? {
-            Some(user) => format!("user:{}", user.id),
-            None => format!("unknown:{}", identifier.trim().to_lowercase()),
-        })
     }
 
     /// [`account_key`](Self::account_key) for a mobile number: the id of the subscriber
@@ -354,46 +344,6 @@ impl Subscribers {
             Ok(())
         } else {
             Err(Error::not_found("user", id.to_string()))
-        }
-    }
-
-    /// Checks web credentials; inactive users, unknown users and wrong passwords get the
-    /// same error after the same work: one lookup and one argon2 verification (against a
-    /// stand-in hash when there is no account), counted by
-    /// [`Subscribers::password_checks`]. Only an active subscriber's password that matched
-    /// the same stored hash moments ago skips the hash (see
-    /// [`Subscribers::with_credential_cache`]); a failure is never remembered.
-    pub async fn authenticate(&self, username: &str, password: &str) -> Result<UserRecord> {
-        let found = match Username::try_new(username) {
-            Ok(name) => self.store.find_login(&name).await?,
-            Err(_) => None,
-        };
-        let (user, hash) = match found {
-            Some((user, hash)) => (Some(user), hash),
-            None => (None, DUMMY_HASH.to_owned()),
-        };
-        let remembered = user.as_ref().is_some_and(|u| {
-            u.active && self.credentials.check(u.username.as_str(), password, &hash)
-        });
-        let matched = if remembered {
-            Some(true)
-        } else {
-            let matched = password::check_password_async(password, &hash).await;
-            if matched.is_some() {
-                self.checks.fetch_add(1, Ordering::Relaxed);
-            }
-            matched
-        };
-        match user {
-            Some(user) if user.active && matched == Some(true) => {
-                if !remembered {
-                    self.credentials
-                        .remember(user.username.as_str(), password, &hash);
-                }
-                self.store.count_web_login(user.id).await?;
-                Ok(user)
-            }
-            _ => Err(Error::Unauthorized),
         }
     }
 

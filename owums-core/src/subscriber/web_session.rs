@@ -290,11 +290,20 @@ impl WebSessions {
         token: &str,
         user: Option<Option<UserId>>,
     ) -> Result<Option<(WebSessionToken, WebSession)>> {
-        if token.is_empty() || token.len() > MAX_TOKEN_LEN {
+        let Some(old) = self.get(token).await? else {
             return Ok(None);
-        }
-        let old = self.get(token).await?;
-        let Some(old) = old else { return Ok(None) };
+        };
+        self.rotate_held(token, &old, user).await
+    }
+
+    /// Rotates the session of `token`, `old` as read moments ago (not read again): the
+    /// `UPDATE` finds nothing when it has ended since.
+    async fn rotate_held(
+        &self,
+        token: &str,
+        old: &WebSession,
+        user: Option<Option<UserId>>,
+    ) -> Result<Option<(WebSessionToken, WebSession)>> {
         let new = WebSessionToken::generate();
         let mut row = self.row(old.kind, None, &new);
         row.expires_at = row.last_seen_at + self.idle_for(old.kind, user.unwrap_or(old.user_id));
@@ -316,10 +325,27 @@ impl WebSessions {
         kind: WebSessionKind,
         user: UserId,
     ) -> Result<(WebSessionToken, WebSession)> {
-        if let Some(token) = token
-            && let Some(old) = self.get(token).await?
+        let held = match token {
+            Some(token) => self.get(token).await?.map(|old| (token, old)),
+            None => None,
+        };
+        self.log_in_held(held.as_ref().map(|(t, old)| (*t, old)), kind, user)
+            .await
+    }
+
+    /// [`WebSessions::log_in`] for a caller that read the live session of the token moments
+    /// ago (a page does, to know who is asking): `held` is that token and session, which
+    /// are not read again. A session that ended since is not revived: `user` gets a new
+    /// one, as with no session at all.
+    pub async fn log_in_held(
+        &self,
+        held: Option<(&str, &WebSession)>,
+        kind: WebSessionKind,
+        user: UserId,
+    ) -> Result<(WebSessionToken, WebSession)> {
+        if let Some((token, old)) = held
             && old.kind == kind
-            && let Some(done) = self.replace(token, Some(Some(user))).await?
+            && let Some(done) = self.rotate_held(token, old, Some(Some(user))).await?
         {
             return Ok(done);
         }

@@ -265,16 +265,16 @@ impl Endpoints {
         m.check(&tr)?;
         let subscribers = &api.state.subscribers;
         let account = subscribers
-            .account_key(username.trim())
+            .login_account(username.trim())
             .await
             .map_err(|e| ApiError::from_core(&tr, &e))?;
         let attempt = api
             .limiter
-            .login(api.client_ip(req), &account)
+            .login(api.client_ip(req), account.key())
             .await
             .map_err(|r| refused(&tr, r))?;
         let user = subscribers
-            .authenticate(username.trim(), &password)
+            .authenticate_account(account, &password)
             .await
             .map_err(|e| ApiError::from_core(&tr, &e))?;
         api.limiter.login_succeeded(&attempt).await;

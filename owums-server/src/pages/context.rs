@@ -196,10 +196,12 @@ impl Ctx {
 
     /// Logs `user` in: a new session id (the old one stops working), language and data kept.
     pub(crate) async fn log_in(&mut self, user: UserRecord) -> Result<(), Fail> {
+        // the session this request read: not read again
+        let held = self.token.as_deref().zip(self.session.as_ref());
         let (token, session) = self
             .web
             .sessions
-            .log_in(self.token.as_deref(), WebSessionKind::Web, user.id)
+            .log_in_held(held, WebSessionKind::Web, user.id)
             .await?;
         self.set_token(token.as_str().to_owned());
         self.session = Some(session);

@@ -42,10 +42,10 @@ async fn log_in(ctx: &mut Ctx, body: Body) -> Result<Response, Fail> {
     ctx.check_csrf(&form)?;
     let username = form.get("username").to_lowercase();
     let subscribers = ctx.web.state.subscribers.clone();
-    let account = subscribers.account_key(&username).await?;
-    let attempt = ctx.web.limiter.login(ctx.ip, &account).await?;
+    let account = subscribers.login_account(&username).await?;
+    let attempt = ctx.web.limiter.login(ctx.ip, account.key()).await?;
     match subscribers
-        .authenticate(&username, form.raw("password"))
+        .authenticate_account(account, form.raw("password"))
         .await
     {
         Ok(user) => {

@@ -324,9 +324,9 @@ pub(super) async fn authenticate(
     password: &str,
 ) -> Result<Option<UserRecord>, Fail> {
     let subscribers = ctx.web.state.subscribers.clone();
-    let account = subscribers.account_key(username).await?;
-    let attempt = ctx.web.limiter.login(ctx.ip, &account).await?;
-    match subscribers.authenticate(username, password).await {
+    let account = subscribers.login_account(username).await?;
+    let attempt = ctx.web.limiter.login(ctx.ip, account.key()).await?;
+    match subscribers.authenticate_account(account, password).await {
         Ok(user) => {
             ctx.web.limiter.login_succeeded(&attempt).await;
             Ok(Some(user))
