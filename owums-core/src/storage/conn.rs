@@ -332,6 +332,50 @@ impl From<DieselError> for Error {
     }
 }
 
+/// How many more times [`again_if_rolled_back`] runs a transaction the database rolled back.
+pub(crate) const ROLLED_BACK_RETRIES: u32 = 3;
+
+/// Whether the database ended `e`'s transaction to break a deadlock or a serialization
+/// conflict with another one (MariaDB's "Deadlock found … try restarting transaction",
+/// PostgreSQL's `40P01` and `40001`): nothing of it was kept, and run again as it was it
+/// can succeed. InnoDB takes such a way out between concurrent inserts and updates of
+/// neighbouring `radacct` rows (two devices' accounting Starts).
+pub(crate) fn rolled_back(e: &Error) -> bool {
+    let cause = std::error::Error::source(e).and_then(|s| s.downcast_ref::<DieselError>());
+    match cause {
+        Some(DieselError::DatabaseError(DatabaseErrorKind::SerializationFailure, _)) => true,
+        Some(DieselError::DatabaseError(_, info)) => {
+            let m = info.message();
+            m.starts_with("Deadlock found") || m.starts_with("deadlock detected")
+        }
+        _ => false,
+    }
+}
+
+/// Evaluates `$run` (a whole transaction, or a statement on its own) again, up to
+/// [`ROLLED_BACK_RETRIES`] times after a short pause, while it fails because the database
+/// [`rolled_back`] it; the last result otherwise. Only for work that may run twice: every
+/// statement of it in the one transaction the database undid.
+macro_rules! again_if_rolled_back {
+    ($run:expr) => {{
+        let mut retries = 0u32;
+        loop {
+            match $run {
+                Err(e)
+                    if retries < $crate::storage::conn::ROLLED_BACK_RETRIES
+                        && $crate::storage::conn::rolled_back(&e) =>
+                {
+                    retries += 1;
+                    tracing::debug!(retries, "the database broke a deadlock: running again");
+                    tokio::time::sleep(std::time::Duration::from_millis(u64::from(retries))).await;
+                }
+                done => break done,
+            }
+        }
+    }};
+}
+pub(crate) use again_if_rolled_back;
+
 /// Runs `$body` with `$conn` bound to a pooled connection of whichever backend `$store` uses.
 /// The body is compiled once per backend, so it must be plain diesel DSL.
 ///
@@ -383,3 +427,52 @@ macro_rules! db_run {
     }};
 }
 pub(crate) use db_run;
+
+#[cfg(test)]
+mod tests {
+    use diesel::result::{DatabaseErrorKind, Error as DieselError};
+
+    use super::rolled_back;
+    use crate::error::Error;
+
+    fn database(kind: DatabaseErrorKind, message: &str) -> Error {
+        Error::from(DieselError::DatabaseError(
+            kind,
+            Box::new(message.to_owned()),
+        ))
+    }
+
+    #[test]
+    fn only_a_transaction_the_database_undid_runs_again() {
+        let unknown = DatabaseErrorKind::Unknown;
+        // MariaDB's and PostgreSQL's ways out of a deadlock, and a serialization conflict
+        for again in [
+            database(
+                unknown,
+                "Deadlock found when trying to get lock; try restarting transaction",
+            ),
+            database(unknown, "deadlock detected"),
+            database(
+                DatabaseErrorKind::SerializationFailure,
+                "could not serialize",
+            ),
+        ] {
+            assert!(rolled_back(&again), "{again}");
+        }
+        for not in [
+            database(
+                unknown,
+                "Lock wait timeout exceeded; try restarting transaction",
+            ),
+            database(
+                DatabaseErrorKind::UniqueViolation,
+                "Deadlock found in a name",
+            ),
+            database(unknown, "syntax error near Deadlock found"),
+            Error::from(DieselError::NotFound),
+            Error::storage("Deadlock found when trying to get lock"),
+        ] {
+            assert!(!rolled_back(&not), "{not}");
+        }
+    }
+}

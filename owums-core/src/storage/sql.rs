@@ -17,7 +17,7 @@ use diesel::sql_types::{BigInt, HasSqlType, Nullable, Text, Untyped};
 use diesel_async::{AsyncConnection, RunQueryDsl};
 
 use super::Store;
-use super::conn::{Backend, db_run};
+use super::conn::{Backend, again_if_rolled_back, db_run};
 use crate::error::{Error, Result};
 
 /// A parameter value: how it is bound depends on the variant and the backend.
@@ -292,11 +292,11 @@ impl Store {
     pub(crate) async fn execute_sql(&self, template: &str, vals: &[(&str, Val)]) -> Result<usize> {
         let plan = plan(self.backend(), template, vals)?;
         let binds = plan.binds(vals)?;
-        let q = Prepared {
-            plan: &plan,
-            binds: &binds,
-        };
-        Ok(db_run!(self, untracked c => q.execute(c).await?))
+        let (plan, binds) = (&plan, &binds);
+        again_if_rolled_back!(db_run!(self, untracked c => Prepared { plan, binds }
+            .execute(c)
+            .await
+            .map_err(Error::from)))
     }
 
     /// Runs statement templates in order in one transaction (all with the same values);
@@ -322,7 +322,7 @@ impl Store {
                 .await;
         }
         let plans = &plans;
-        db_run!(self, untracked c => {
+        again_if_rolled_back!(db_run!(self, untracked c => {
             c.transaction::<_, Error, _>(async |c| {
                 let mut touched = Vec::with_capacity(plans.len());
                 for (plan, binds) in plans {
@@ -331,7 +331,7 @@ impl Store {
                 Ok(touched)
             })
             .await
-        })
+        }))
     }
 
     /// Runs a statement template, then a query template, in one transaction (both with the
@@ -349,13 +349,13 @@ impl Store {
         let (write_binds, read_binds) = (write.binds(vals)?, read.binds(vals)?);
         let (write, read) = (&write, &read);
         let (write_binds, read_binds) = (&write_binds, &read_binds);
-        db_run!(self, untracked c => {
+        again_if_rolled_back!(db_run!(self, untracked c => {
             c.transaction::<_, Error, _>(async |c| {
                 Prepared { plan: write, binds: write_binds }.execute(c).await?;
                 Ok(Prepared { plan: read, binds: read_binds }.load::<T>(c).await?)
             })
             .await
-        })
+        }))
     }
 
     /// Runs `work` in one immediate transaction on SQLite's writer connection, in one call on

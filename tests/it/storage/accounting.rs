@@ -1,4 +1,5 @@
-//! Accounting storage, once per backend: events arriving together, idempotent radacct
+//! Accounting storage, once per backend: events arriving together (beside open sessions
+//! too), idempotent radacct
 //! writes, statement plans on PostgreSQL, and post-auth rows that never keep a password.
 
 use owums_core::{AccountingEvent, AccountingSink, AcctStatus, SqlAccountingSink, fold_gigawords};
@@ -79,6 +80,49 @@ db_test!(accounting_sink_writes_events_arriving_together, |db| {
                     .unwrap()
                     .is_some()
             );
+        }
+    }
+});
+
+db_test!(devices_logging_on_and_off_together_are_all_recorded, |db| {
+    // rounds of devices logging on together, then off (as at a busy hotspot): every event
+    // is written. On MariaDB the Starts once deadlocked: each closed its user's older
+    // sessions through a scan of every open session, locking them in its own order.
+    let sink =
+        std::sync::Arc::new(SqlAccountingSink::new(db.store.clone()).closing_older_sessions());
+    let event = |status, i: usize, round: usize| {
+        let mut e = AccountingEvent::new(
+            status,
+            &format!("d-{round}-{i}"),
+            &format!("s-{round}-{i}"),
+            &format!("dev{i:03}"),
+            "10.0.0.1",
+        );
+        e.calling_station_id = format!("AA-BB-CC-DD-EE-{i:02X}");
+        e.session_time = (status == AcctStatus::Stop).then_some(5);
+        e
+    };
+    for round in 0..40 {
+        for status in [AcctStatus::Start, AcctStatus::Stop] {
+            let writes: Vec<_> = (0..16)
+                .map(|i| {
+                    let (sink, e) = (sink.clone(), event(status, i, round));
+                    tokio::spawn(async move { sink.record(&e).await })
+                })
+                .collect();
+            for w in writes {
+                w.await.unwrap().unwrap();
+            }
+        }
+    }
+    for round in 0..40 {
+        for i in 0..16 {
+            let r = db
+                .store
+                .radacct_by_unique_id(&format!("d-{round}-{i}"))
+                .await;
+            let r = r.unwrap().unwrap_or_else(|| panic!("session {round}-{i}"));
+            assert_eq!(r.acctsessiontime, Some(5), "session {round}-{i} stopped");
         }
     }
 });
