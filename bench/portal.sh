@@ -9,11 +9,11 @@
 # What it does: runs the ignored integration test `portal::bench::portal_logons_per_second`
 # (tests/it/portal/bench.rs) built with the `loadtest` profile (release optimisation,
 # without release's whole-program LTO, which would make the test binary's build very
-# long). In one process: owums on SQLite, the simulator, and the devices; FreeRADIUS 3.2
-# is the real server, run as in production (its threads, no debug log), in REST mode
-# (rlm_rest asks owums; PAP) and in SQL mode (rlm_sql reads owums' database, passwords in
-# cleartext; CHAP). Each device has its own 127.0.0.0/8
-# address (the controller knows devices by it) and its own subscriber, and repeats: the
+# long). In one process: owums (on SQLite unless told otherwise), the simulator, and the
+# devices; FreeRADIUS 3.2 is the real server, run as in production (its threads, no debug
+# log), in REST mode (rlm_rest asks owums; PAP) and in SQL mode (rlm_sql reads owums'
+# database, passwords in cleartext; CHAP). Each device has its own 127.0.0.0/8 address
+# (the controller knows devices by it) and its own subscriber, and repeats: the
 # controller's redirect → owums' login page → submit username and password → owums'
 # redirect to the controller's /logon (password encoded with the uamsecret) →
 # Access-Request → Accept → Accounting Start → back to owums → status page; then logout
@@ -28,6 +28,9 @@
 #   PORTAL_BENCH_DEVICES="1 8 16 64" devices logging on at once, one run each
 #   PORTAL_BENCH_LOGONS=1000         logons per run (split between the devices)
 #   PORTAL_BENCH_MODES=              rest | sql | both (default)
+#   PORTAL_BENCH_BACKEND=sqlite      owums' database: sqlite | postgres | mysql (these two
+#                                    need OWUMS_TEST_POSTGRES_URL / OWUMS_TEST_MYSQL_URL, as
+#                                    the tests do; docs/testing.md)
 #
 # Requires: freeradius (scripts/install-peers), cargo-nextest.
 set -euo pipefail
@@ -35,6 +38,7 @@ cd "$(dirname "$0")/.."
 export PORTAL_BENCH_DEVICES=${PORTAL_BENCH_DEVICES:-"1 8 16 64"}
 export PORTAL_BENCH_LOGONS=${PORTAL_BENCH_LOGONS:-1000}
 export PORTAL_BENCH_MODES=${PORTAL_BENCH_MODES:-both}
+export PORTAL_BENCH_BACKEND=${PORTAL_BENCH_BACKEND:-sqlite}
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 # owums runs in the test's own process; every logon must end on the status page

@@ -13,12 +13,14 @@
 //! to its last status page, while no other step runs.
 
 use std::net::{IpAddr, Ipv4Addr};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tokio::sync::Barrier;
 
 use super::{Client, Hotspot, Mode, PASSWORD, Page};
+use crate::support::Backend;
 
 /// A setting from the environment, or its default.
 fn setting<T: std::str::FromStr>(name: &str, default: T) -> T {
@@ -90,7 +92,9 @@ impl Rounds {
     }
 }
 
-/// `rounds` logons and logoffs of `name` from `address`.
+/// `rounds` logons and logoffs of `name` from `address`. Each visit runs in a task of its
+/// own, so that a panic in it (an answer that never came) fails the run instead of leaving
+/// the other devices waiting at a meeting.
 async fn device(
     spot: Arc<Hotspot>,
     steps: Arc<Rounds>,
@@ -98,19 +102,26 @@ async fn device(
     name: String,
     rounds: usize,
 ) -> Device {
-    let client = Client::from_address(address);
-    let mut waits = Vec::with_capacity(rounds);
+    let client = Arc::new(Client::from_address(address));
+    let waits = Arc::new(Mutex::new(Vec::with_capacity(rounds)));
     // the meetings left: two a round
-    let mut meetings = 2 * rounds;
+    let meetings = Arc::new(AtomicUsize::new(2 * rounds));
     for _ in 0..rounds {
-        if let Err(e) = visit(&spot, &steps, &client, &name, &mut waits, &mut meetings).await {
-            steps.fail(format!("{name}: {e}"));
-            break;
-        }
+        let (sp, st, cl, nm) = (spot.clone(), steps.clone(), client.clone(), name.clone());
+        let (w, m) = (waits.clone(), meetings.clone());
+        let one = tokio::spawn(async move { visit(&sp, &st, &cl, &nm, &w, &m).await });
+        let failure = match one.await {
+            Ok(Ok(())) => continue,
+            Ok(Err(e)) => e,
+            Err(e) => format!("panicked: {e}"),
+        };
+        steps.fail(format!("{name}: {failure}"));
+        break;
     }
-    for _ in 0..meetings {
+    for _ in 0..meetings.load(Ordering::SeqCst) {
         steps.meet().await;
     }
+    let waits = std::mem::take(&mut *waits.lock().expect("waits"));
     Device { waits }
 }
 
@@ -120,8 +131,8 @@ async fn visit(
     steps: &Rounds,
     client: &Client,
     name: &str,
-    waits: &mut Vec<Duration>,
-    meetings: &mut usize,
+    waits: &Mutex<Vec<Duration>>,
+    meetings: &AtomicUsize,
 ) -> Result<(), String> {
     let intercept: reqwest::Url = spot.coova.intercept_url().parse().expect("URL");
     let first = client.get(intercept.as_str()).await;
@@ -130,7 +141,7 @@ async fn visit(
         return Err(format!("the login page: {}", login.body));
     }
     let csrf = login.csrf();
-    *meetings -= 1;
+    meetings.fetch_sub(1, Ordering::SeqCst);
     steps.meet().await;
     let started = Instant::now();
     let submitted = client
@@ -145,12 +156,12 @@ async fn visit(
         .await;
     let (at, status) = follow(client, login_url, submitted).await;
     let ended = Instant::now();
-    waits.push(ended - started);
+    waits.lock().expect("waits").push(ended - started);
     steps.logon(started, ended);
     if at.path() != "/portal/lobby/status" || !status.body.contains(name) {
         return Err(format!("not online at {at}: {}", status.body));
     }
-    *meetings -= 1;
+    meetings.fetch_sub(1, Ordering::SeqCst);
     steps.meet().await;
     let csrf = status.csrf();
     let out = client
@@ -172,7 +183,7 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
 }
 
 /// One run at `devices` devices: visits and logons per second and the waits' percentiles.
-async fn run(spot: &Arc<Hotspot>, mode: Mode, devices: usize, rounds: usize) {
+async fn run(spot: &Arc<Hotspot>, mode: Mode, backend: Backend, devices: usize, rounds: usize) {
     let steps = Arc::new(Rounds::new(devices));
     let started = Instant::now();
     let tasks: Vec<_> = (0..devices)
@@ -204,7 +215,7 @@ async fn run(spot: &Arc<Hotspot>, mode: Mode, devices: usize, rounds: usize) {
     let logon_time = *steps.logon_time.lock().expect("time");
     // visits: arrival, logon and logoff, over the whole run; logons: over the logon steps
     println!(
-        "portal-bench mode={mode:?} devices={devices} logons={} seconds={:.2} visits_per_s={:.0} logons_per_s={:.0} wait_p50_ms={:.2} wait_p90_ms={:.2} wait_p99_ms={:.2} wait_max_ms={:.2}",
+        "portal-bench mode={mode:?} backend={backend:?} devices={devices} logons={} seconds={:.2} visits_per_s={:.0} logons_per_s={:.0} wait_p50_ms={:.2} wait_p90_ms={:.2} wait_p99_ms={:.2} wait_max_ms={:.2}",
         waits.len(),
         elapsed.as_secs_f64(),
         waits.len() as f64 / elapsed.as_secs_f64(),
@@ -230,8 +241,19 @@ async fn portal_logons_per_second() {
         .map(|n| n.parse().expect("a number of devices"))
         .collect();
     let logons: usize = setting("PORTAL_BENCH_LOGONS", 1000);
+    // owums' own log lines (warnings by default) when RUST_LOG says so
+    if std::env::var_os("RUST_LOG").is_some() {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .try_init();
+    }
+    let backend = match std::env::var("PORTAL_BENCH_BACKEND").as_deref() {
+        Ok("postgres") => Backend::Postgres,
+        Ok("mysql") => Backend::Mysql,
+        _ => Backend::Sqlite,
+    };
     for mode in modes {
-        let spot = Hotspot::start_for_load(mode).await;
+        let spot = Hotspot::start_for_load(mode, backend).await;
         {
             let mut state = spot.coova.state.lock().expect("state");
             state.forget_answers = true;
@@ -243,9 +265,9 @@ async fn portal_logons_per_second() {
         }
         let spot = Arc::new(spot);
         // a first round for every device: argon2id checks, connections, caches
-        run(&spot, mode, most, 1).await;
+        run(&spot, mode, backend, most, 1).await;
         for &devices in &concurrency {
-            run(&spot, mode, devices, (logons / devices).max(1)).await;
+            run(&spot, mode, backend, devices, (logons / devices).max(1)).await;
         }
         assert_eq!(spot.coova.state.lock().expect("state").online(), 0);
     }

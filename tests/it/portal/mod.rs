@@ -21,8 +21,8 @@ use owums_core::portal::{
 };
 
 use crate::support::freeradius::{FreeRadius, FreeRadiusOptions, RestBackend};
-use crate::support::new_user;
 use crate::support::site::Site;
+use crate::support::{Backend, new_user};
 
 pub(crate) const TOKEN: &str = "portal-e2e-token";
 pub(crate) const PASSWORD: &str = "Tulip-Harbor-93";
@@ -171,8 +171,8 @@ impl Hotspot {
 
     /// [`Hotspot::start_in`] with FreeRADIUS running as in production (its threads, no debug
     /// log): what the benchmark measures through.
-    pub(crate) async fn start_for_load(mode: Mode) -> Hotspot {
-        Self::start_with(mode, None, true).await
+    pub(crate) async fn start_for_load(mode: Mode, backend: Backend) -> Hotspot {
+        Self::start_on(backend, mode, None, true).await
     }
 
     /// [`Hotspot::start`] with the SIP phone verifier listening on `127.0.0.1:sip_port`:
@@ -182,6 +182,15 @@ impl Hotspot {
     }
 
     async fn start_with(mode: Mode, sip_port: Option<u16>, threaded: bool) -> Hotspot {
+        Self::start_on(Backend::Sqlite, mode, sip_port, threaded).await
+    }
+
+    async fn start_on(
+        backend: Backend,
+        mode: Mode,
+        sip_port: Option<u16>,
+        threaded: bool,
+    ) -> Hotspot {
         let slot: wili_sim::RadiusSlot = Arc::new(OnceLock::new());
         let wili = wili_sim::Wili::start(slot.clone()).await;
         let ca = tempfile::NamedTempFile::new().expect("a CA file");
@@ -195,7 +204,7 @@ impl Hotspot {
         };
         let ca_file = ca.path().display().to_string();
         let wili_addr = wili.server.addr;
-        let site = Site::start_at(|addr| {
+        let site = Site::start_on(backend, |addr| {
             let mut config = config(addr, wili_addr, &ca_file, &pin, mode);
             if let Some(port) = sip_port {
                 config.plugins.0.insert("sip".into(), phone(port));

@@ -95,8 +95,11 @@ pub(crate) fn wire_site(text: &str) -> Result<String, String> {
 /// The `sql` module instance for `backend`.
 pub(crate) fn sql_module(backend: &SqlBackend) -> String {
     let connection = match backend {
+        // as docs/freeradius.md says: a commit in WAL mode without a wait for the disk, as
+        // owums' own connections do
         SqlBackend::Sqlite { path } => format!(
-            "\tsqlite {{\n\t\tfilename = \"{}\"\n\t\tbusy_timeout = 5000\n\t}}\n",
+            "\topen_query = \"PRAGMA synchronous = NORMAL\"\n\
+             \tsqlite {{\n\t\tfilename = \"{}\"\n\t\tbusy_timeout = 5000\n\t}}\n",
             escape(&path.display().to_string())
         ),
         SqlBackend::Postgres {

@@ -108,6 +108,14 @@ impl Site {
     /// Serves the configuration `config` makes for the address the site listens at (a
     /// portal's login URL names it).
     pub(crate) async fn start_at(config: impl FnOnce(SocketAddr) -> Config) -> Site {
+        Self::start_on(Backend::Sqlite, config).await
+    }
+
+    /// [`Site::start_at`] on a fresh database of `backend` (the benchmarks' choice).
+    pub(crate) async fn start_on(
+        backend: Backend,
+        config: impl FnOnce(SocketAddr) -> Config,
+    ) -> Site {
         let acceptor = TcpListener::bind("127.0.0.1:0")
             .into_acceptor()
             .await
@@ -118,9 +126,9 @@ impl Site {
             .and_then(|a| a.as_socket_addr().copied())
             .expect("a TCP address");
         let mut config = config(addr);
-        let db = TestDb::new(Backend::Sqlite)
+        let db = TestDb::new(backend)
             .await
-            .expect("SQLite is always there");
+            .unwrap_or_else(|| panic!("no {backend:?} database to start a site on"));
         config.database.url = db.url.clone();
         // the desk method, and the real SIP verifier for a configuration that enables it
         let mut registry = PluginRegistry::new();
