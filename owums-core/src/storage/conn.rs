@@ -338,8 +338,8 @@ pub(crate) const ROLLED_BACK_RETRIES: u32 = 3;
 /// Whether the database ended `e`'s transaction to break a deadlock or a serialization
 /// conflict with another one (MariaDB's "Deadlock found … try restarting transaction",
 /// PostgreSQL's `40P01` and `40001`): nothing of it was kept, and run again as it was it
-/// can succeed. InnoDB takes such a way out between concurrent inserts and updates of
-/// neighbouring `radacct` rows (two devices' accounting Starts).
+/// can succeed (two devices' accounting Starts once met so on MariaDB; see
+/// `MYSQL_CLOSE_OLDER` in `storage/accounting/write.rs` for the fix of that one).
 pub(crate) fn rolled_back(e: &Error) -> bool {
     let cause = std::error::Error::source(e).and_then(|s| s.downcast_ref::<DieselError>());
     match cause {

@@ -1,6 +1,6 @@
-//! Accounting storage, once per backend: events arriving together (beside open sessions
-//! too), idempotent radacct
-//! writes, statement plans on PostgreSQL, and post-auth rows that never keep a password.
+//! Accounting storage, once per backend: events arriving together (also beside open
+//! sessions), idempotent radacct writes, statement plans on PostgreSQL, and post-auth rows
+//! that never keep a password.
 
 use owums_core::{AccountingEvent, AccountingSink, AcctStatus, SqlAccountingSink, fold_gigawords};
 
